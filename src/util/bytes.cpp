@@ -1,0 +1,81 @@
+// Byte helpers on top of libsodium's constant-time codecs.
+#include "util/bytes.h"
+
+#include <sodium.h>
+
+namespace ferry {
+
+void random_bytes(uint8_t* out, size_t len) {
+  if (sodium_init() < 0) abort();  // cannot happen after the first successful call
+  randombytes_buf(out, len);
+}
+
+RandomFn default_random() { return random_bytes; }
+
+std::string to_hex(ByteView b) {
+  std::string s(b.size() * 2 + 1, '\0');
+  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
+  s.pop_back();
+  return s;
+}
+
+std::optional<Bytes> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  Bytes out(hex.size() / 2);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, &end) != 0 ||
+      len != out.size() || end != hex.data() + hex.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+static std::string encode64(ByteView b, int variant) {
+  std::string s(sodium_base64_encoded_len(b.size(), variant), '\0');
+  sodium_bin2base64(s.data(), s.size(), b.data(), b.size(), variant);
+  s.pop_back();  // trailing NUL
+  return s;
+}
+
+std::string to_base64url(ByteView b) {
+  return encode64(b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+std::string to_base64(ByteView b) { return encode64(b, sodium_base64_VARIANT_ORIGINAL); }
+
+std::optional<Bytes> from_base64url(std::string_view s) {
+  Bytes out(s.size() * 3 / 4 + 3);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != s.data() + s.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+void put_u16(Bytes& out, uint16_t v) {
+  out.push_back(uint8_t(v));
+  out.push_back(uint8_t(v >> 8));
+}
+void put_u32(Bytes& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+void put_u64(Bytes& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+uint16_t get_u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+uint32_t get_u32(const uint8_t* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace ferry

@@ -1,0 +1,37 @@
+// Tests for util/bytes: codecs round-trip and reject malformed input.
+#include <catch2/catch.hpp>
+
+#include "util/bytes.h"
+
+using namespace ferry;
+
+TEST_CASE("hex round-trips and rejects odd or non-hex input") {
+  Bytes b{0x00, 0xab, 0xff};
+  CHECK(to_hex(b) == "00abff");
+  CHECK(from_hex("00abff") == b);
+  CHECK_FALSE(from_hex("0ab"));
+  CHECK_FALSE(from_hex("zz"));
+}
+
+TEST_CASE("base64url round-trips without padding and rejects garbage") {
+  for (size_t n = 0; n < 40; ++n) {
+    Bytes b(n);
+    for (size_t i = 0; i < n; ++i) b[i] = uint8_t(i * 37 + 11);
+    auto s = to_base64url(b);
+    CHECK(s.find('=') == std::string::npos);
+    CHECK(from_base64url(s) == b);
+  }
+  CHECK_FALSE(from_base64url("ab$d"));
+  CHECK_FALSE(from_base64url("abc=")); // padding is not allowed in this variant
+}
+
+TEST_CASE("little-endian integers round-trip") {
+  Bytes out;
+  put_u16(out, 0x1234);
+  put_u32(out, 0xdeadbeef);
+  put_u64(out, 0x0102030405060708ull);
+  REQUIRE(out.size() == 14);
+  CHECK(get_u16(out.data()) == 0x1234);
+  CHECK(get_u32(out.data() + 2) == 0xdeadbeef);
+  CHECK(get_u64(out.data() + 6) == 0x0102030405060708ull);
+}
