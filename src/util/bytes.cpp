@@ -13,6 +13,7 @@ void random_bytes(uint8_t* out, size_t len) {
 RandomFn default_random() { return random_bytes; }
 
 std::string to_hex(ByteView b) {
+  if (b.empty()) return {};  // sodium_bin2hex must not get a null pointer
   std::string s(b.size() * 2 + 1, '\0');
   sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
   s.pop_back();
@@ -43,7 +44,18 @@ std::string to_base64url(ByteView b) {
 }
 std::string to_base64(ByteView b) { return encode64(b, sodium_base64_VARIANT_ORIGINAL); }
 
+static bool is_base64url_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 std::optional<Bytes> from_base64url(std::string_view s) {
+  // libsodium 1.0.18 accepts some non-ASCII bytes (found by util_codec_fuzz), so check the
+  // alphabet first, and accept only the canonical encoding (unused trailing bits zero).
+  for (char c : s) {
+    if (!is_base64url_char(c)) return std::nullopt;
+  }
+  if (s.size() % 4 == 1) return std::nullopt;
   Bytes out(s.size() * 3 / 4 + 3);
   size_t len = 0;
   const char* end = nullptr;
@@ -53,6 +65,7 @@ std::optional<Bytes> from_base64url(std::string_view s) {
     return std::nullopt;
   }
   out.resize(len);
+  if (to_base64url(out) != s) return std::nullopt;
   return out;
 }
 

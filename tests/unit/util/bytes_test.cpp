@@ -25,6 +25,18 @@ TEST_CASE("base64url round-trips without padding and rejects garbage") {
   CHECK_FALSE(from_base64url("abc=")); // padding is not allowed in this variant
 }
 
+TEST_CASE("base64url rejects non-ASCII bytes that libsodium 1.0.18 lets through") {
+  CHECK_FALSE(from_base64url("\x87\x32\x8b\x8b"));
+}
+
+TEST_CASE("base64url accepts only the canonical encoding") {
+  CHECK(from_base64url("AA") == Bytes{0});
+  CHECK_FALSE(from_base64url("AB"));  // unused low bits set
+  CHECK_FALSE(from_base64url("A"));   // one character cannot encode a byte
+}
+
+TEST_CASE("hex of no bytes is the empty string") { CHECK(to_hex(Bytes{}).empty()); }
+
 TEST_CASE("little-endian integers round-trip") {
   Bytes out;
   put_u16(out, 0x1234);
