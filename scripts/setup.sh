@@ -22,6 +22,7 @@ apt_packages=(
   emscripten clang-14 lld-14 libclang-rt-14-dev
   libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
+  fonts-dejavu-core
   nodejs
 )
 
