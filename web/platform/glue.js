@@ -28,6 +28,10 @@ Module['ferryGlue'] = (function () {
     return (e.name ? e.name + ': ' : '') + (e.message || String(e));
   }
 
+  function chain(pc, step) {
+    pc.ferryChain = (pc.ferryChain || Promise.resolve()).then(step);
+  }
+
   function bindChannel(dc) {
     dc.binaryType = 'arraybuffer';
     const h = add(dc, 'dc');
@@ -145,26 +149,28 @@ Module['ferryGlue'] = (function () {
         .then(() => emit(h, 'local_description', JSON.stringify(pc.localDescription.toJSON())))
         .catch((e) => emit(h, 'error', 'createOffer: ' + errorText(e)));
     },
+    // Remote descriptions and candidates are applied in arrival order on one promise chain:
+    // a candidate that arrives while setRemoteDescription is still running must wait for it.
     pcSetRemote(h, json) {
       const pc = get(h);
       if (!pc) return;
       let desc;
       try { desc = JSON.parse(json); } catch (e) { emit(h, 'error', 'bad description'); return; }
-      pc.setRemoteDescription(desc)
+      chain(pc, () => pc.setRemoteDescription(desc)
         .then(() => {
           if (desc.type !== 'offer') return null;
           return pc.createAnswer()
             .then((a) => pc.setLocalDescription(a))
             .then(() => emit(h, 'local_description', JSON.stringify(pc.localDescription.toJSON())));
         })
-        .catch((e) => emit(h, 'error', 'setRemoteDescription: ' + errorText(e)));
+        .catch((e) => emit(h, 'error', 'setRemoteDescription: ' + errorText(e))));
     },
     pcAddIce(h, json) {
       const pc = get(h);
       if (!pc) return;
       let cand;
       try { cand = json ? JSON.parse(json) : null; } catch (e) { emit(h, 'error', 'bad candidate'); return; }
-      pc.addIceCandidate(cand).catch((e) => emit(h, 'error', 'addIceCandidate: ' + errorText(e)));
+      chain(pc, () => pc.addIceCandidate(cand).catch((e) => emit(h, 'error', 'addIceCandidate: ' + errorText(e))));
     },
     // The remote a=max-message-size (0 = unknown yet).
     pcMaxMessageSize(h) {

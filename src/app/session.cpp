@@ -1,0 +1,833 @@
+// The client's session logic. See session.h for the protocol diagram.
+#include "app/session.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include "protocol/frame.h"
+#include "session/link.h"
+
+namespace ferry::app {
+
+namespace {
+
+using nlohmann::json;
+
+std::string ice_servers_to_json(const std::vector<protocol::IceServer>& servers) {
+  json list = json::array();
+  for (const auto& s : servers) {
+    json o{{"urls", s.urls}};
+    if (!s.username.empty()) o["username"] = s.username;
+    if (!s.credential.empty()) o["credential"] = s.credential;
+    list.push_back(std::move(o));
+  }
+  return list.dump();
+}
+
+// Server error codes, in words a person can act on.
+std::string explain_server_error(const std::string& code, const std::string& message) {
+  if (code == "unknown_room" || code == "unknown_nameplate" || code == "room_expired" ||
+      code == "bad_token") {
+    return "This link or code is not valid any more. Ask the sender for a new one.";
+  }
+  if (code == "room_full") return "Someone else has already joined this session.";
+  if (code.rfind("rate", 0) == 0 || code.find("limit") != std::string::npos) {
+    return "Too many attempts. Wait a minute and try again.";
+  }
+  return message.empty() ? "The server refused the request (" + code + ")." : message;
+}
+
+std::string transfer_state(const transfer::Sender& s) {
+  using S = transfer::Sender::State;
+  switch (s.state()) {
+    case S::kDisconnected:
+    case S::kAwaitingHave:
+      return "waiting";
+    case S::kSending:
+    case S::kAwaitingComplete:
+      return s.paused() ? "paused" : "sending";
+    case S::kComplete:
+      return "complete";
+    case S::kCancelled:
+      return "cancelled";
+    case S::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::string transfer_state(const transfer::Receiver& r) {
+  using S = transfer::Receiver::State;
+  switch (r.state()) {
+    case S::kAwaitingManifest:
+      return "waiting";
+    case S::kReceiving:
+      return r.paused() ? "paused" : "receiving";
+    case S::kComplete:
+      return "complete";
+    case S::kCancelled:
+      return "cancelled";
+    case S::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(n);
+  size_t u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+const char* to_string(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+      return "idle";
+    case Phase::kConnecting:
+      return "connecting";
+    case Phase::kWaitingForPeer:
+      return "waiting_for_peer";
+    case Phase::kSecuring:
+      return "securing";
+    case Phase::kConnectingPeer:
+      return "connecting_peer";
+    case Phase::kConnected:
+      return "connected";
+    case Phase::kPeerLeft:
+      return "peer_left";
+    case Phase::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+Session::Session(SessionOptions options) : options_(std::move(options)) {
+  if (!options_.rng) options_.rng = default_random();
+  chunk_size_ = options_.chunk_size;
+}
+
+// --- user intents ---------------------------------------------------------------------------
+
+void Session::create() {
+  if (phase_ != Phase::kIdle) return;
+  creator_ = true;
+  secret_ = session::LinkSecret::generate(options_.rng);
+  phase_ = Phase::kConnecting;
+  status_ = "Connecting to the server…";
+  pending_join_ = protocol::Create{};
+  emit(cmd::OpenServer{});
+}
+
+Status Session::join_link(std::string_view text) {
+  if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
+  auto link = session::parse_link(text);
+  if (!link) return link.error();
+  creator_ = false;
+  method_ = JoinMethod::kLink;
+  room_ = link->room;
+  secret_ = link->secret;
+  pending_join_ = protocol::JoinByToken{link->room.str(), link->token.str()};
+  phase_ = Phase::kConnecting;
+  status_ = "Connecting to the server…";
+  emit(cmd::OpenServer{});
+  return Ok{};
+}
+
+Status Session::join_code(std::string_view typed) {
+  if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
+  auto code = session::parse_short_code(typed);
+  if (!code) return code.error();
+  creator_ = false;
+  method_ = JoinMethod::kCode;
+  code_ = *code;
+  pending_join_ = protocol::JoinByNameplate{session::format_nameplate(code->nameplate)};
+  phase_ = Phase::kConnecting;
+  status_ = "Connecting to the server…";
+  emit(cmd::OpenServer{});
+  return Ok{};
+}
+
+void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles) {
+  if (files.empty() || files.size() != handles.size()) return;
+  const uint32_t id = next_transfer_id_++;
+  Outgoing& out = outgoing_[id];
+  out.files = std::move(files);
+  out.handles = std::move(handles);
+  uint64_t total = 0;
+  for (const auto& f : out.files) total += f.size;
+  log("Ready to send " + std::to_string(out.files.size()) + (out.files.size() == 1 ? " file" : " files") +
+      " (" + human_bytes(total) + ")");
+  if (channel_open_) start_outgoing(out, id);
+}
+
+void Session::pause(uint32_t id, bool outgoing) {
+  if (outgoing) {
+    auto it = outgoing_.find(id);
+    if (it != outgoing_.end() && it->second.sender) send_frames(it->second.sender->pause());
+  } else {
+    auto it = incoming_.find(id);
+    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.pause());
+  }
+  log("Paused");
+}
+
+void Session::resume(uint32_t id, bool outgoing) {
+  if (outgoing) {
+    auto it = outgoing_.find(id);
+    if (it != outgoing_.end() && it->second.sender) send_frames(it->second.sender->resume());
+  } else {
+    auto it = incoming_.find(id);
+    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.resume());
+  }
+  log("Resumed");
+}
+
+void Session::cancel(uint32_t id, bool outgoing) {
+  if (outgoing) {
+    auto it = outgoing_.find(id);
+    if (it == outgoing_.end()) return;
+    if (it->second.sender) {
+      send_frames(it->second.sender->cancel());
+    } else {
+      outgoing_.erase(it);
+    }
+  } else {
+    auto it = incoming_.find(id);
+    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.cancel());
+  }
+  log("Cancelled");
+}
+
+void Session::close() {
+  emit(cmd::ClosePeer{});
+  emit(cmd::CloseServer{});
+  channel_open_ = false;
+  server_open_ = false;
+}
+
+// --- server ---------------------------------------------------------------------------------
+
+void Session::tick(double now_ms) {
+  now_ms_ = now_ms;
+  for (auto& [id, out] : outgoing_) {
+    if (out.sender) update_speed(now_ms, out.sender->progress().bytes_done, out.last_bytes, out.speed, out.speed_since);
+  }
+  for (auto& [id, in] : incoming_) {
+    update_speed(now_ms, in.receiver.progress().bytes_done, in.last_bytes, in.speed, in.speed_since);
+  }
+}
+
+void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
+                           double& since) {
+  if (since < 0) {
+    since = now;
+    last_bytes = bytes;
+    return;
+  }
+  const double dt = now - since;
+  if (dt < 250) return;  // too short an interval to say anything
+  const double instant = static_cast<double>(bytes - std::min(bytes, last_bytes)) * 1000.0 / dt;
+  const double alpha = std::min(1.0, dt / kSpeedWindowMs);
+  speed = speed + alpha * (instant - speed);
+  since = now;
+  last_bytes = bytes;
+}
+
+void Session::on_server_open() {
+  server_open_ = true;
+  if (pending_join_) {
+    send_server(*pending_join_);
+    pending_join_.reset();
+  } else if (room_ && !resume_token_.empty()) {
+    send_server(protocol::Rejoin{room_->str(), resume_token_});
+  }
+}
+
+void Session::on_server_message(std::string_view text) {
+  auto msg = protocol::parse_server_message(text);
+  if (!msg) {
+    log("Ignored a malformed message from the server (" + msg.error().code + ")");
+    return;
+  }
+  std::visit(
+      [&](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, protocol::Created>) {
+          on_created(m);
+        } else if constexpr (std::is_same_v<T, protocol::Joined>) {
+          on_joined(m);
+        } else if constexpr (std::is_same_v<T, protocol::PeerJoined>) {
+          peer_present_ = true;
+          log("The other device joined");
+          if (phase_ == Phase::kPeerLeft || phase_ == Phase::kWaitingForPeer) {
+            phase_ = Phase::kSecuring;
+            status_ = "Securing the connection…";
+          }
+        } else if constexpr (std::is_same_v<T, protocol::PeerLeft>) {
+          peer_gone("The other device left");
+        } else if constexpr (std::is_same_v<T, protocol::Relayed>) {
+          on_relay(m.payload);
+        } else if constexpr (std::is_same_v<T, protocol::ErrorMessage>) {
+          on_server_error(m);
+        }
+      },
+      *msg);
+}
+
+void Session::on_server_closed(int code, std::string_view reason) {
+  server_open_ = false;
+  if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  if (phase_ == Phase::kConnected) {
+    // The transfer goes on peer to peer; signalling is only needed to reconnect.
+    log("Lost the connection to the server (" + std::to_string(code) + ")");
+    return;
+  }
+  if (phase_ == Phase::kConnecting) {
+    fail(make_error("server_unreachable",
+                    "Could not reach the Ferry server. Check your connection and try again."));
+    return;
+  }
+  fail(make_error("server_closed", "The server closed the session" +
+                                       (reason.empty() ? std::string(".") : ": " + std::string(reason))));
+}
+
+void Session::on_created(const protocol::Created& m) {
+  auto room = session::RoomId::parse(m.room);
+  auto token = session::JoinToken::parse(m.token);
+  auto nameplate = session::parse_nameplate(m.nameplate);
+  if (!room || !token || !nameplate || !secret_) {
+    fail(make_error("bad_server", "The server sent an invalid room. Try again later."));
+    return;
+  }
+  room_ = *room;
+  token_ = *token;
+  resume_token_ = m.resume;
+  ice_servers_json_ = ice_servers_to_json(m.ice_servers);
+  code_ = session::ShortCode::generate(*nameplate, options_.rng);
+  link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
+  phase_ = Phase::kWaitingForPeer;
+  status_ = "Share the link or the code. Waiting for the other device…";
+  log("Session created; code " + code_->format());
+}
+
+void Session::on_joined(const protocol::Joined& m) {
+  auto room = session::RoomId::parse(m.room);
+  if (!room) {
+    fail(make_error("bad_server", "The server sent an invalid room. Try again later."));
+    return;
+  }
+  if (room_ && !(*room_ == *room)) {
+    fail(make_error("bad_server", "The server put us in another room than the link names."));
+    return;
+  }
+  const bool rejoin = room_.has_value() && handshake_.has_value();
+  room_ = *room;
+  resume_token_ = m.resume;
+  ice_servers_json_ = ice_servers_to_json(m.ice_servers);
+  peer_present_ = m.peer;
+  if (rejoin) {
+    log("Reconnected to the server");
+    return;
+  }
+  log("Joined the session");
+  phase_ = Phase::kSecuring;
+  status_ = "Securing the connection…";
+  // B speaks first: which password it holds. A answers with the handshake's first share.
+  const uint8_t method = static_cast<uint8_t>(*method_);
+  send_relay(RelayKind::kHello, ByteView(&method, 1));
+  start_handshake(*method_);
+}
+
+void Session::on_server_error(const protocol::ErrorMessage& m) {
+  const std::string text = explain_server_error(m.code, m.message);
+  if (phase_ == Phase::kConnecting || (!creator_ && phase_ != Phase::kConnected)) {
+    fail(make_error(m.code, text));
+  } else {
+    log("Server: " + text);
+  }
+}
+
+void Session::peer_gone(const std::string& why) {
+  peer_present_ = false;
+  log(why);
+  if (phase_ == Phase::kFailed) return;
+  handshake_.reset();
+  if (channel_open_) on_channel_closed();
+  emit(cmd::ClosePeer{});
+  if (creator_) {
+    phase_ = Phase::kPeerLeft;
+    status_ = "The other device left. Waiting for it to come back…";
+  } else {
+    phase_ = Phase::kPeerLeft;
+    status_ = "The sender left the session.";
+  }
+}
+
+// --- relay: hello, handshake, sealed signalling ----------------------------------------------
+
+void Session::send_server(const protocol::ClientMessage& m) {
+  emit(cmd::SendServer{protocol::serialize(m)});
+}
+
+void Session::send_relay(RelayKind kind, ByteView body) {
+  Bytes payload;
+  payload.reserve(body.size() + 1);
+  payload.push_back(static_cast<uint8_t>(kind));
+  payload.insert(payload.end(), body.begin(), body.end());
+  send_server(protocol::Relay{to_base64url(payload)});
+}
+
+void Session::send_sealed(const std::string& text) {
+  if (!handshake_ || !handshake_->confirmed()) return;
+  auto sealed = handshake_->signal_sender().seal(as_bytes(text));
+  if (!sealed) {
+    log("Could not seal a signalling message: " + sealed.error().message);
+    return;
+  }
+  send_relay(RelayKind::kSealed, *sealed);
+}
+
+Bytes Session::password_for(JoinMethod method) const {
+  if (method == JoinMethod::kLink) return session::password_from_link_secret(*secret_);
+  return session::password_from_short_code(*code_);
+}
+
+void Session::start_handshake(JoinMethod method) {
+  if ((method == JoinMethod::kLink && !secret_) || (method == JoinMethod::kCode && !code_)) {
+    fail(make_error("bad_method", "The other device asked for a way of joining we did not offer."));
+    return;
+  }
+  const Bytes password = password_for(method);
+  auto hs = session::Handshake::start(creator_ ? crypto::Role::Initiator : crypto::Role::Responder,
+                                      *room_, password, options_.rng);
+  if (!hs) {
+    fail(hs.error());
+    return;
+  }
+  handshake_.emplace(std::move(hs).value());
+  flush_handshake();
+}
+
+void Session::flush_handshake() {
+  while (auto m = handshake_->take_outgoing()) send_relay(RelayKind::kHandshake, *m);
+}
+
+void Session::on_relay(std::string_view payload) {
+  auto bytes = from_base64url(payload);
+  if (!bytes || bytes->empty()) {
+    log("Ignored a malformed relay message");
+    return;
+  }
+  const auto kind = static_cast<RelayKind>((*bytes)[0]);
+  const ByteView body = ByteView(*bytes).subspan(1);
+  switch (kind) {
+    case RelayKind::kHello:
+      if (!creator_ || body.size() != 1 || (body[0] != 1 && body[0] != 2)) {
+        log("Ignored an unexpected hello");
+        return;
+      }
+      if (handshake_ && !handshake_->failed()) {
+        log("Ignored a second hello");
+        return;
+      }
+      phase_ = Phase::kSecuring;
+      status_ = "Securing the connection…";
+      start_handshake(static_cast<JoinMethod>(body[0]));
+      return;
+    case RelayKind::kHandshake:
+      on_handshake_message(body);
+      return;
+    case RelayKind::kSealed:
+      on_sealed(body);
+      return;
+  }
+  log("Ignored a relay message of unknown kind");
+}
+
+void Session::on_handshake_message(ByteView body) {
+  if (!handshake_ || handshake_->failed() || handshake_->confirmed()) {
+    log("Ignored an unexpected handshake message");
+    return;
+  }
+  const Status st = handshake_->receive(body);
+  flush_handshake();
+  if (!st) {
+    if (creator_) {
+      // One wrong guess: the server evicts the joiner and counts it; we wait for another.
+      send_server(protocol::PakeFailed{});
+      log(st.error().code == "wrong_password"
+              ? "Someone tried to join with a wrong code or link"
+              : "A joining device failed the secure handshake (" + st.error().code + ")");
+      handshake_.reset();
+      phase_ = Phase::kWaitingForPeer;
+      status_ = "Share the link or the code. Waiting for the other device…";
+      return;
+    }
+    if (st.error().code == "wrong_password") {
+      fail(make_error("wrong_password",
+                      method_ == JoinMethod::kCode
+                          ? "Wrong code. Check the code with the sender and try again."
+                          : "This link does not match the session. Ask the sender for the link again."));
+    } else {
+      fail(make_error(st.error().code, "The secure handshake failed: " + st.error().message));
+    }
+    return;
+  }
+  if (handshake_->confirmed()) {
+    sas_ = handshake_->sas_words();
+    phase_ = Phase::kConnectingPeer;
+    status_ = "Secured. Connecting to the other device…";
+    log("Secure channel established. Verification words: " + sas_);
+    emit(cmd::CreatePeer{ice_servers_json_, creator_});
+    if (creator_) emit(cmd::CreateOffer{false});
+  }
+}
+
+void Session::on_sealed(ByteView body) {
+  if (!handshake_ || !handshake_->confirmed()) {
+    log("Ignored a sealed message before the handshake finished");
+    return;
+  }
+  auto plain = handshake_->signal_receiver().open(body);
+  if (!plain) {
+    // A relayed message that fails authentication was altered on the way: the server (or
+    // someone on its path) is tampering. Nothing it says can be trusted any more.
+    fail(make_error("tampered", "A message from the other device was altered on the way (" +
+                                    plain.error().code +
+                                    "). The session was stopped to keep your files safe."));
+    emit(cmd::ClosePeer{});
+    emit(cmd::CloseServer{});
+    return;
+  }
+  if (plain->size() > kMaxSignalPlaintextBytes) return;
+  const json j = json::parse(as_string(*plain), nullptr, false);
+  if (!j.is_object() || !j.contains("t") || !j["t"].is_string()) {
+    log("Ignored a malformed signalling message");
+    return;
+  }
+  const std::string t = j["t"].get<std::string>();
+  if ((t == "offer" || t == "answer") && j.contains("sdp") && j["sdp"].is_string()) {
+    if ((t == "offer") == creator_) {
+      log("Ignored an " + t + " in the wrong direction");
+      return;
+    }
+    const json desc{{"type", t}, {"sdp", j["sdp"]}};
+    if (t == "offer" && !creator_) {
+      // A new offer (first one, or an ICE restart) on an existing connection is fine too.
+      emit(cmd::CreatePeer{ice_servers_json_, false});
+    }
+    emit(cmd::SetRemoteDescription{desc.dump()});
+  } else if (t == "ice" && j.contains("candidate") && (j["candidate"].is_object() || j["candidate"].is_null())) {
+    emit(cmd::AddIceCandidate{j["candidate"].is_null() ? std::string() : j["candidate"].dump()});
+  } else {
+    log("Ignored an unknown signalling message");
+  }
+}
+
+// --- WebRTC ---------------------------------------------------------------------------------
+
+void Session::on_local_description(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string() || !j.contains("sdp") ||
+      !j["sdp"].is_string()) {
+    return;
+  }
+  send_sealed(json{{"t", j["type"]}, {"sdp", j["sdp"]}}.dump());
+}
+
+void Session::on_local_candidate(std::string_view text) {
+  if (text.empty()) {
+    send_sealed(json{{"t", "ice"}, {"candidate", nullptr}}.dump());
+    return;
+  }
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return;
+  send_sealed(json{{"t", "ice"}, {"candidate", j}}.dump());
+}
+
+void Session::on_peer_state(std::string_view state) {
+  if (state == "connected") {
+    emit(cmd::QueryPath{});
+  } else if (state == "failed") {
+    log("The direct connection failed");
+    if (phase_ != Phase::kConnected && phase_ != Phase::kFailed) {
+      fail(make_error("connect_failed",
+                      "Could not connect the two devices. A firewall may be blocking it."));
+    }
+  } else if (state == "disconnected") {
+    log("The connection to the other device was interrupted");
+  }
+}
+
+void Session::on_peer_error(std::string_view message) { log("WebRTC: " + std::string(message)); }
+
+void Session::on_path(std::string_view path) {
+  path_ = path == "relay" ? "relayed by TURN" : "direct";
+  log("Connection path: " + path_);
+}
+
+void Session::on_channel_open(size_t remote_max_message_size) {
+  channel_open_ = true;
+  phase_ = Phase::kConnected;
+  status_ = "Connected. Files go straight to the other device, end-to-end encrypted.";
+  if (remote_max_message_size > kChunkFrameOverheadBytes &&
+      remote_max_message_size < options_.chunk_size + kChunkFrameOverheadBytes) {
+    chunk_size_ = static_cast<uint32_t>(remote_max_message_size - kChunkFrameOverheadBytes);
+  }
+  log("Connected to the other device");
+  for (auto& [id, out] : outgoing_) {
+    if (!out.sender) {
+      start_outgoing(out, id);
+    } else {
+      send_frames(out.sender->connect(handshake_->keys().send_data));
+    }
+  }
+}
+
+void Session::start_outgoing(Outgoing& out, uint32_t id) {
+  transfer::SenderOptions opts;
+  opts.chunk_size = chunk_size_;
+  auto s = transfer::Sender::create(handshake_->keys().send_data, id, out.files, opts, options_.rng);
+  if (!s) {
+    log("Cannot send these files: " + s.error().message);
+    return;
+  }
+  out.sender.emplace(std::move(s).value());
+  send_frames(out.sender->connect(handshake_->keys().send_data));
+}
+
+void Session::on_channel_closed() {
+  if (!channel_open_) return;
+  channel_open_ = false;
+  for (auto& [id, out] : outgoing_) {
+    if (out.sender) out.sender->disconnect();
+  }
+  if (phase_ == Phase::kConnected) {
+    phase_ = Phase::kConnectingPeer;
+    status_ = "Connection lost. Reconnecting…";
+  }
+  log("The data channel closed");
+}
+
+void Session::on_channel_message(ByteView bytes) {
+  auto frame = protocol::parse(bytes);
+  if (!frame) {
+    log("Dropped a malformed frame (" + frame.error().code + ")");
+    return;
+  }
+  if (auto* c = std::get_if<protocol::ControlFrame>(&*frame); c && c->origin == protocol::Origin::kReceiver) {
+    auto it = outgoing_.find(c->transfer_id);
+    if (it == outgoing_.end() || !it->second.sender) {
+      log("Dropped a frame for an unknown transfer");
+      return;
+    }
+    auto& sender = *it->second.sender;
+    const auto before = sender.state();
+    auto frames = sender.on_frame(*frame);
+    if (!frames) {
+      log("Rejected a frame: " + frames.error().message);
+      return;
+    }
+    send_frames(*frames);
+    if (before != sender.state()) {
+      if (sender.state() == transfer::Sender::State::kComplete) log("Sent: the other device has every file");
+      if (sender.state() == transfer::Sender::State::kCancelled) log("The other device cancelled a transfer");
+      if (sender.state() == transfer::Sender::State::kFailed) log("A transfer failed on the other device");
+    }
+    return;
+  }
+  const uint32_t id = std::visit([](const auto& f) { return f.transfer_id; }, *frame);
+  auto it = incoming_.find(id);
+  if (it == incoming_.end()) {
+    if (incoming_.size() >= kMaxIncomingTransfers) {
+      log("Dropped a transfer: too many at once");
+      return;
+    }
+    it = incoming_.emplace(id, Incoming{transfer::Receiver(handshake_->keys().recv_data, id, options_.rng)}).first;
+  }
+  run_receiver_commands(id, it->second.receiver.on_frame(*frame));
+}
+
+void Session::pump(uint64_t buffered_amount) {
+  if (!channel_open_) return;
+  for (auto& [id, out] : outgoing_) {
+    if (!out.sender) continue;
+    while (auto r = out.sender->next_read(buffered_amount)) {
+      emit(cmd::ReadFile{id, r->file_id, r->index, r->offset, r->length});
+    }
+  }
+}
+
+void Session::on_file_read(uint32_t id, uint32_t file_id, uint64_t index, ByteView bytes) {
+  auto it = outgoing_.find(id);
+  if (it == outgoing_.end() || !it->second.sender) return;
+  auto frames = it->second.sender->on_read(file_id, index, bytes);
+  if (!frames) {
+    log("Read error: " + frames.error().message);
+    send_frames(it->second.sender->cancel());
+    return;
+  }
+  send_frames(*frames);
+}
+
+void Session::on_file_read_error(uint32_t id, std::string_view message) {
+  auto it = outgoing_.find(id);
+  if (it == outgoing_.end() || !it->second.sender) return;
+  log("Could not read a file: " + std::string(message));
+  send_frames(it->second.sender->cancel());
+}
+
+void Session::on_sink_read(uint32_t id, uint32_t file_id, uint64_t index, ByteView bytes) {
+  auto it = incoming_.find(id);
+  if (it == incoming_.end()) return;
+  run_receiver_commands(id, it->second.receiver.on_read_back(file_id, index, bytes));
+}
+
+void Session::on_sink_error(uint32_t id, uint32_t file_id, std::string_view message) {
+  auto it = incoming_.find(id);
+  if (it == incoming_.end()) return;
+  (void)file_id;
+  const bool quota = message.find("quota") != std::string_view::npos;
+  log(quota ? "This browser has no more storage for received files. Free some space, or open Ferry "
+              "in a browser with more room, then try again."
+            : "Could not save a file: " + std::string(message));
+  run_receiver_commands(id, it->second.receiver.cancel());
+}
+
+void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
+  for (auto& c : cmds) {
+    std::visit(
+        [&](auto&& m) {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, transfer::cmd::ManifestReceived>) {
+            uint64_t total = 0;
+            for (const auto& f : m.manifest.files) {
+              total += f.size;
+              emit(cmd::OpenSink{id, f.id, f.name, f.size});
+            }
+            log("Receiving " + std::to_string(m.manifest.files.size()) +
+                (m.manifest.files.size() == 1 ? " file" : " files") + " (" + human_bytes(total) + ")");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::Write>) {
+            emit(cmd::WriteSink{id, m.file_id, m.offset, std::move(m.bytes)});
+          } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {
+            emit(cmd::ReadSink{id, m.file_id, m.index, m.offset, m.length});
+          } else if constexpr (std::is_same_v<T, transfer::cmd::Send>) {
+            emit(cmd::SendFrame{std::move(m.frame)});
+          } else if constexpr (std::is_same_v<T, transfer::cmd::FileComplete>) {
+            emit(cmd::FinishSink{id, m.file_id});
+            const auto& man = incoming_.at(id).receiver.manifest();
+            log("Received " + (man ? man->files.at(m.file_id).name : std::string("a file")) +
+                " (verified)");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::FileFailed>) {
+            emit(cmd::AbortSink{id, m.file_id});
+            log("A file failed verification and was discarded: " + m.error.message);
+          } else if constexpr (std::is_same_v<T, transfer::cmd::TransferComplete>) {
+            log("All files received");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::TransferCancelled>) {
+            const auto& r = incoming_.at(id).receiver;
+            if (r.manifest()) {
+              for (const auto& f : r.progress().files) {
+                if (f.state != transfer::FileState::kComplete) emit(cmd::AbortSink{id, f.file_id});
+              }
+            }
+            log(m.by_peer ? "The sender cancelled the transfer" : "Transfer cancelled");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::Failure>) {
+            log((m.fatal ? "Transfer failed: " : "Rejected a frame: ") + m.error.message);
+            if (m.fatal) {
+              const auto& r = incoming_.at(id).receiver;
+              for (const auto& f : r.progress().files) {
+                if (f.state != transfer::FileState::kComplete) emit(cmd::AbortSink{id, f.file_id});
+              }
+            }
+          }
+        },
+        c);
+  }
+}
+
+void Session::send_frames(const std::vector<Bytes>& frames) {
+  for (const auto& f : frames) emit(cmd::SendFrame{f});
+}
+
+// --- output ---------------------------------------------------------------------------------
+
+void Session::log(std::string text) {
+  log_.push_back(LogLine{now_ms_, std::move(text)});
+  while (log_.size() > kMaxLogLines) log_.pop_front();
+}
+
+void Session::fail(Error error) {
+  phase_ = Phase::kFailed;
+  status_ = error.message;
+  log(error.message);
+  error_ = std::move(error);
+  handshake_.reset();
+}
+
+std::vector<Command> Session::take_commands() {
+  std::vector<Command> out(std::make_move_iterator(commands_.begin()),
+                           std::make_move_iterator(commands_.end()));
+  commands_.clear();
+  return out;
+}
+
+int Session::file_handle(uint32_t id, uint32_t file_id) const {
+  auto it = outgoing_.find(id);
+  if (it == outgoing_.end() || file_id >= it->second.handles.size()) return 0;
+  return it->second.handles[file_id];
+}
+
+Snapshot Session::snapshot() const {
+  Snapshot s;
+  s.phase = phase_;
+  s.creator = creator_;
+  s.status = status_;
+  s.link = link_;
+  if (creator_ && code_) s.short_code = code_->format();
+  s.sas = sas_;
+  s.peer_present = peer_present_;
+  s.path = path_;
+  s.error = error_;
+  for (const auto& [id, out] : outgoing_) {
+    TransferView v;
+    v.id = id;
+    v.outgoing = true;
+    if (out.sender) {
+      v.state = transfer_state(*out.sender);
+      v.progress = out.sender->progress();
+      v.bytes_per_second = out.speed;
+    } else {
+      v.state = "waiting";
+      uint32_t fid = 0;
+      for (const auto& f : out.files) {
+        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending});
+        v.progress.bytes_total += f.size;
+      }
+    }
+    s.transfers.push_back(std::move(v));
+  }
+  for (const auto& [id, in] : incoming_) {
+    TransferView v;
+    v.id = id;
+    v.outgoing = false;
+    v.state = transfer_state(in.receiver);
+    v.progress = in.receiver.progress();
+    v.bytes_per_second = in.speed;
+    s.transfers.push_back(std::move(v));
+  }
+  return s;
+}
+
+}  // namespace ferry::app

@@ -1,0 +1,286 @@
+// The client's session: everything the browser client decides, as plain logic. The platform
+// (web/) turns browser events into calls here and carries out the commands this returns; the UI
+// draws snapshot() each frame. No I/O, no clock (time is handed in), no randomness of its own.
+//
+//   creator (A)                     ferry-server                          joiner (B)
+//   create()  -- create -->
+//             <-- created {room, token, nameplate}   link = origin/j/room?t=token#secret
+//                                                    code = nameplate-word-word
+//                                           <-- join {room, token} | join {nameplate}
+//             <-- peer_joined                joined {room} -->
+//             <========== relay: HELLO {method: link | code} ===========  (B's password choice)
+//             ===== relay: handshake share A / share B + tag / tag A ====  (session/handshake.h)
+//             ===== relay: sealed {offer} / {answer} / {ice}... =========  (signal keys)
+//   A opens the DataChannel; frames (protocol/frame.h) carry the transfers both ways.
+//
+// Relay payloads are base64url of: kind (u8) || body. Kinds: 1 HELLO (body: method u8),
+// 2 HANDSHAKE (body: a handshake message), 3 SEALED (body: crypto::SealedSender output whose
+// plaintext is a JSON object {"t": "offer"|"answer"|"ice", ...}). Nothing but HELLO and
+// HANDSHAKE is accepted before the handshake confirms; a SEALED message that fails to open
+// aborts the session (the server, or someone, tampered with it).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "protocol/signal.h"
+#include "session/handshake.h"
+#include "session/ids.h"
+#include "session/short_code.h"
+#include "transfer/receiver.h"
+#include "transfer/sender.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace ferry::app {
+
+// Relay payload kinds (first byte of a decoded relay payload).
+enum class RelayKind : uint8_t { kHello = 1, kHandshake = 2, kSealed = 3 };
+// How the joiner got in, which fixes the CPace password both sides must use.
+enum class JoinMethod : uint8_t { kLink = 1, kCode = 2 };
+
+// Most incoming transfers we keep at once: each holds a have-map and per-file state; a peer that
+// opens more is misbehaving.
+constexpr size_t kMaxIncomingTransfers = 64;
+// Log lines kept for the activity log; older ones scroll away.
+constexpr size_t kMaxLogLines = 500;
+// A sealed signalling message's plaintext (SDP with candidates) stays far below this.
+constexpr size_t kMaxSignalPlaintextBytes = 64 * 1024;
+// Frame overhead on a DataChannel message: the CHUNK header and the AEAD nonce and tag.
+constexpr uint32_t kChunkFrameOverheadBytes = 23 + 24 + 16;
+// Speed is averaged over this window, in milliseconds: long enough to be steady, short enough
+// to follow a change of network.
+constexpr double kSpeedWindowMs = 3000;
+
+enum class Phase {
+  kIdle,            // nothing started
+  kConnecting,      // opening the signalling connection
+  kWaitingForPeer,  // A: room created, link and code shown
+  kSecuring,        // the password-authenticated handshake is running
+  kConnectingPeer,  // keys agreed; WebRTC is connecting
+  kConnected,       // the DataChannel is open
+  kPeerLeft,        // the other side went away (A waits for it to come back)
+  kFailed,          // final: error says why
+};
+const char* to_string(Phase phase);
+
+struct LogLine {
+  double time_ms = 0;
+  std::string text;
+};
+
+struct TransferView {
+  uint32_t id = 0;
+  bool outgoing = false;
+  std::string state;  // "waiting", "sending", "receiving", "complete", "cancelled", "failed"
+  transfer::TransferProgress progress;
+  double bytes_per_second = 0;
+};
+
+struct Snapshot {
+  Phase phase = Phase::kIdle;
+  bool creator = false;
+  std::string status;  // one sentence for the UI and the ARIA live region
+  std::string link;
+  std::string short_code;
+  std::string sas;
+  bool peer_present = false;
+  std::string path;  // "direct", "relayed by TURN", or "" while unknown
+  std::vector<TransferView> transfers;
+  std::optional<Error> error;
+  std::vector<std::string> pending_files;  // chosen before the peer connected
+};
+
+namespace cmd {
+struct OpenServer {};  // open the WebSocket to <origin>/ws with protocol::kSignalSubprotocol
+struct SendServer {
+  std::string text;
+};
+struct CloseServer {};
+struct CreatePeer {
+  std::string ice_servers_json;
+  bool offerer = false;  // the offerer also creates the DataChannel
+};
+struct CreateOffer {
+  bool ice_restart = false;
+};
+struct SetRemoteDescription {
+  std::string json;
+};
+struct AddIceCandidate {
+  std::string json;
+};
+struct ClosePeer {};
+struct QueryPath {};
+struct SendFrame {
+  Bytes frame;
+};
+struct ReadFile {  // a slice of a chosen file; answer with on_file_read
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+struct OpenSink {  // where an incoming file will be written
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  std::string name;
+  uint64_t size = 0;
+};
+struct WriteSink {
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t offset = 0;
+  Bytes bytes;
+};
+struct ReadSink {  // answer with on_sink_read
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+struct FinishSink {  // the file verified: commit it and offer it to the user
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+};
+struct AbortSink {  // the file failed or was cancelled: drop what was written
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+};
+}  // namespace cmd
+
+using Command =
+    std::variant<cmd::OpenServer, cmd::SendServer, cmd::CloseServer, cmd::CreatePeer,
+                 cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
+                 cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
+                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink>;
+
+struct SessionOptions {
+  std::string origin;  // the page's origin, for links ("https://ferry.example")
+  RandomFn rng;
+  uint32_t chunk_size = transfer::kDefaultChunkBytes;
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options);
+
+  // --- user intents -------------------------------------------------------------------------
+  void create();                                 // A: a new room
+  Status join_link(std::string_view link);       // B: a pasted or opened link
+  Status join_code(std::string_view typed_code); // B: a typed short code
+  // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
+  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  void pause(uint32_t transfer_id, bool outgoing);
+  void resume(uint32_t transfer_id, bool outgoing);
+  void cancel(uint32_t transfer_id, bool outgoing);
+  void close();  // leave the session
+
+  // --- platform events ----------------------------------------------------------------------
+  void tick(double now_ms);  // time for speeds and the log
+  void on_server_open();
+  void on_server_message(std::string_view text);
+  void on_server_closed(int code, std::string_view reason);
+  void on_local_description(std::string_view json);
+  void on_local_candidate(std::string_view json);
+  void on_peer_state(std::string_view state);  // RTCPeerConnection.connectionState
+  void on_peer_error(std::string_view message);
+  void on_path(std::string_view path);
+  void on_channel_open(size_t remote_max_message_size);
+  void on_channel_message(ByteView bytes);
+  void on_channel_closed();
+  // The channel may take more (bufferedAmount fell): asks the senders for more reads.
+  void pump(uint64_t buffered_amount);
+  void on_file_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
+  void on_file_read_error(uint32_t transfer_id, std::string_view message);
+  void on_sink_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
+  void on_sink_error(uint32_t transfer_id, uint32_t file_id, std::string_view message);
+
+  std::vector<Command> take_commands();
+  Snapshot snapshot() const;
+  const std::deque<LogLine>& log() const { return log_; }
+  // The browser handle of file `file_id` of outgoing transfer `transfer_id` (for ReadFile).
+  int file_handle(uint32_t transfer_id, uint32_t file_id) const;
+
+ private:
+  struct Outgoing {
+    std::optional<transfer::Sender> sender;  // made when the channel opens (chunk size known)
+    std::vector<transfer::SourceFile> files;
+    std::vector<int> handles;
+    uint64_t last_bytes = 0;
+    double speed = 0;
+    double speed_since = -1;
+  };
+  struct Incoming {
+    transfer::Receiver receiver;
+    uint64_t last_bytes = 0;
+    double speed = 0;
+    double speed_since = -1;
+  };
+
+  void emit(Command c) { commands_.push_back(std::move(c)); }
+  void log(std::string text);
+  void fail(Error error);
+  void send_server(const protocol::ClientMessage& m);
+  void send_relay(RelayKind kind, ByteView body);
+  void send_sealed(const std::string& json);
+  void flush_handshake();
+  void start_handshake(JoinMethod method);
+  void on_relay(std::string_view payload);
+  void on_handshake_message(ByteView body);
+  void on_sealed(ByteView body);
+  void on_created(const protocol::Created& m);
+  void on_joined(const protocol::Joined& m);
+  void on_server_error(const protocol::ErrorMessage& m);
+  void peer_gone(const std::string& why);
+  void start_outgoing(Outgoing& out, uint32_t id);
+  void run_receiver_commands(uint32_t transfer_id, std::vector<transfer::Command> cmds);
+  void send_frames(const std::vector<Bytes>& frames);
+  Bytes password_for(JoinMethod method) const;
+  static void update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
+                           double& since);
+
+  SessionOptions options_;
+  Phase phase_ = Phase::kIdle;
+  bool creator_ = false;
+  double now_ms_ = 0;
+  std::deque<Command> commands_;
+  std::deque<LogLine> log_;
+  std::optional<Error> error_;
+  std::string status_;
+
+  // Room and credentials (secrets: the link secret and the short-code words never leave here
+  // except as the link and code shown to the user).
+  std::optional<session::RoomId> room_;
+  std::optional<session::JoinToken> token_;
+  std::optional<session::LinkSecret> secret_;
+  std::optional<session::ShortCode> code_;
+  std::optional<JoinMethod> method_;
+  std::string resume_token_;
+  std::string ice_servers_json_ = "[]";
+  std::string link_;
+  bool server_open_ = false;
+  std::optional<protocol::ClientMessage> pending_join_;
+  bool peer_present_ = false;
+
+  std::optional<session::Handshake> handshake_;
+  std::string sas_;
+  std::string path_;
+  bool channel_open_ = false;
+  uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
+
+  uint32_t next_transfer_id_ = 1;
+  std::map<uint32_t, Outgoing> outgoing_;
+  std::map<uint32_t, Incoming> incoming_;
+};
+
+}  // namespace ferry::app
