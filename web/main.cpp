@@ -12,6 +12,7 @@
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
+#include "client.h"
 #include "platform/canvas.h"
 #include "ui/app.h"
 
@@ -20,13 +21,15 @@ namespace {
 struct Runtime {
   GLFWwindow* window = nullptr;
   ferry::web::Canvas canvas;
-  ferry::ui::App app;
+  ferry::web::Client client;
+  ferry::ui::App app{client};
 };
 
 Runtime* g_runtime = nullptr;  // the frame callback has no user pointer in 3.1.6's GLFW path
 
 void frame() {
   Runtime& rt = *g_runtime;
+  rt.client.frame(emscripten_get_now());
   const ferry::web::CanvasSize size = rt.canvas.sync();
   if (size.dpr_changed) rt.app.on_scale_changed(size.dpr);
 
@@ -57,6 +60,7 @@ int main() {
 
   static Runtime rt;
   g_runtime = &rt;
+  rt.client.start_from_location();
   const ferry::web::CanvasSize size = rt.canvas.sync();
   rt.window = glfwCreateWindow(size.css_width, size.css_height, "Ferry", nullptr, nullptr);
   if (rt.window == nullptr) {

@@ -1,3 +1,5 @@
+// Ferry's JS glue (--pre-js). Emscripten 3.1.6's JS optimiser mangles destructuring in
+// for-of loops: use forEach.
 // Ferry's JS glue (--pre-js): the browser objects the C++ client uses, held by integer handle.
 //
 // C++ calls these through emscripten::val (Module.ferryGlue.*). Every browser event goes back
@@ -49,7 +51,6 @@ Module['ferryGlue'] = (function () {
   // --- files, gestures, quota helpers -----------------------------------------------------
   const overlays = new Map();           // widget id -> DOM element over it
   const gestureActions = new Map();     // widget id -> {action, arg}
-  const pendingSaveHandles = new Map(); // file name -> FileSystemFileHandle chosen by the user
 
   function registerFiles(list) {
     const out = [];
@@ -62,12 +63,27 @@ Module['ferryGlue'] = (function () {
       navigator.clipboard.writeText(a.arg)
         .then(() => Module['ferryEvent'](0, 'copied', id, new Uint8Array(0)))
         .catch((e) => Module['ferryEvent'](0, 'gesture_error', id + ' ' + errorText(e), new Uint8Array(0)));
-    } else if (a && a.action === 'save_picker') {
-      window.showSaveFilePicker({ suggestedName: a.arg })
-        .then((fh) => { pendingSaveHandles.set(a.arg, fh); Module['ferryEvent'](0, 'save_chosen', a.arg, new Uint8Array(0)); })
-        .catch((e) => Module['ferryEvent'](0, 'gesture_error', id + ' ' + errorText(e), new Uint8Array(0)));
+    } else if (a && a.action === 'download') {
+      Module['ferryGlue'].sinkDownload(a.arg);
+    } else if (a && a.action === 'save_as') {
+      // File System Access: the user picks where; the file streams disk to disk.
+      const s = objects.get(a.arg) && objects.get(a.arg).obj;
+      if (s) {
+        window.showSaveFilePicker({ suggestedName: s.name })
+          .then((fh) => fh.createWritable())
+          .then((w) => sinkBlob(s).then((blob) => blob.stream().pipeTo(w)))
+          .then(() => emit(a.arg, 'saved'))
+          .catch((e) => { if (!e || e.name !== 'AbortError') emit(a.arg, 'sink_error', quotaText(e)); });
+      }
     }
     Module['ferryEvent'](0, 'gesture', id, new Uint8Array(0));
+  }
+  function sinkBlob(s) {  // a finished sink as a Blob: disk-backed for OPFS
+    if (s.mode === 'memory') {
+      const parts = [...s.parts.entries()].sort((p, q) => p[0] - q[0]).map((e) => e[1]);
+      return Promise.resolve(new Blob(parts));
+    }
+    return s.file.getFile();
   }
   function quotaText(e) {
     if (e && (e.name === 'QuotaExceededError' || /quota/i.test(e.message || ''))) {
@@ -276,67 +292,77 @@ Module['ferryGlue'] = (function () {
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
 
     // --- saving ---------------------------------------------------------------------------
-    // Modes, best first: 'fsa' (File System Access: the user picks where), 'opfs' (the
-    // browser's private disk, then a download), 'memory' (a Blob in RAM: small files only).
-    saveModes() {
-      const modes = [];
-      if (window.isSecureContext && window.showSaveFilePicker) modes.push('fsa');
-      if (window.isSecureContext && navigator.storage && navigator.storage.getDirectory) modes.push('opfs');
-      modes.push('memory');
-      return modes.join(',');
+    // Where received files are written while they arrive: 'opfs' (the browser's private disk;
+    // memory stays flat for any size) or 'memory' (a Blob in RAM: small files only). Saving
+    // then uses File System Access ('save_as' gesture) where it exists, else a download.
+    storageMode() {
+      return window.isSecureContext && navigator.storage && navigator.storage.getDirectory ? 'opfs' : 'memory';
     },
-    // Opens a sink; events: sink_ready, written (text = request id), sink_read (id, bytes),
-    // sink_error (message; with "quota" when storage is full), saved (download offered).
+    canSaveAs() { return !!(window.isSecureContext && window.showSaveFilePicker); },
+    // Events on a sink: sink_read (id, bytes), finished, saved, sink_error (message; it
+    // starts with "quota:" when the browser's storage is full).
     sinkOpen(mode, name, size) {
-      const h = add({ mode, name, size, parts: [], writable: null, file: null }, 'sink');
-      const s = get(h);
-      const fail = (e) => emit(h, 'sink_error', quotaText(e));
+      const s = { mode, name, size, parts: new Map(), writable: null, file: null, chain: null, failed: false };
+      const h = add(s, 'sink');
+      const fail = (e) => { s.failed = true; emit(h, 'sink_error', quotaText(e)); };
+      s.fail = fail;
       if (mode === 'opfs') {
-        navigator.storage.getDirectory()
+        s.chain = navigator.storage.getDirectory()
           .then((dir) => dir.getDirectoryHandle('ferry-incoming', { create: true }))
-          .then((dir) => dir.getFileHandle(name, { create: true }))
-          .then((fh) => { s.file = fh; return fh.createWritable({ keepExistingData: true }); })
-          .then((w) => { s.writable = w; emit(h, 'sink_ready'); })
-          .catch(fail);
-      } else if (mode === 'fsa') {
-        const fh = pendingSaveHandles.get(name);
-        if (!fh) { setTimeout(() => emit(h, 'sink_error', 'no save location was chosen'), 0); return h; }
-        pendingSaveHandles.delete(name);
-        s.file = fh;
-        fh.createWritable({ keepExistingData: true })
-          .then((w) => { s.writable = w; emit(h, 'sink_ready'); })
+          .then((dir) => dir.getFileHandle(h + '-' + name.replace(/[\\/]/g, '_'), { create: true }))
+          .then((fh) => { s.file = fh; return fh.createWritable({ keepExistingData: false }); })
+          .then((w) => { s.writable = w; })
           .catch(fail);
       } else {
-        setTimeout(() => emit(h, 'sink_ready'), 0);
+        s.chain = Promise.resolve();
       }
       return h;
     },
-    sinkWrite(h, offset, bytes, requestId) {
+    // Every operation on a sink runs in order on its promise chain.
+    sinkWrite(h, offset, bytes) {
+      const s = get(h);
+      if (!s || s.failed) return;
+      const copy = bytes.slice();  // bytes is a view onto wasm memory: copy before going async
+      s.chain = s.chain.then(() => {
+        if (s.failed) return null;
+        if (s.mode === 'memory') { s.parts.set(offset, copy); return null; }
+        return s.writable.write({ type: 'write', position: offset, data: copy });
+      }).catch(s.fail);
+    },
+    // Reads back written bytes (the receiver re-hashes chunks that arrived out of order).
+    sinkRead(h, offset, length, requestId) {
       const s = get(h);
       if (!s) return;
-      const copy = bytes.slice();  // bytes is a view onto wasm memory: copy before going async
-      if (!s.writable) {
-        s.parts.push({ offset, data: copy });
-        setTimeout(() => emit(h, 'written', String(requestId)), 0);
-        return;
-      }
-      s.writable.write({ type: 'write', position: offset, data: copy })
-        .then(() => emit(h, 'written', String(requestId)))
-        .catch((e) => emit(h, 'sink_error', quotaText(e)));
+      s.chain = s.chain.then(() => {
+        if (s.mode === 'memory') {
+          const out = new Uint8Array(length);
+          s.parts.forEach((d, o) => {
+            if (o + d.length <= offset || o >= offset + length) return;
+            const from = Math.max(o, offset);
+            const to = Math.min(o + d.length, offset + length);
+            out.set(d.subarray(from - o, to - o), from - offset);
+          });
+          emit(h, 'sink_read', String(requestId), out);
+          return null;
+        }
+        // A writable's data is visible only after close(): commit, read, and open again.
+        return s.writable.close()
+          .then(() => s.file.getFile())
+          .then((f) => f.slice(offset, offset + length).arrayBuffer())
+          .then((buf) => emit(h, 'sink_read', String(requestId), new Uint8Array(buf)))
+          .then(() => s.file.createWritable({ keepExistingData: true }))
+          .then((w) => { s.writable = w; });
+      }).catch(s.fail);
     },
-    // Finishes the file: commits the writable; for opfs and memory offers a download.
+    // The file verified: commit it. Event: finished.
     sinkFinish(h) {
       const s = get(h);
       if (!s) return;
-      const done = () => emit(h, 'finished');
-      if (s.writable) {
-        s.writable.close().then(() => { s.writable = null; done(); })
-          .catch((e) => emit(h, 'sink_error', quotaText(e)));
-      } else {
-        done();
-      }
+      s.chain = s.chain.then(() => (s.writable ? s.writable.close() : null))
+        .then(() => { s.writable = null; emit(h, 'finished'); })
+        .catch(s.fail);
     },
-    // Offers the finished file as a download (inside a user gesture where possible).
+    // Offers a finished file to the user: a download (from disk for OPFS, no copy in memory).
     sinkDownload(h) {
       const s = get(h);
       if (!s) return;
@@ -350,19 +376,29 @@ Module['ferryGlue'] = (function () {
         setTimeout(() => URL.revokeObjectURL(a.href), 60000);
         emit(h, 'saved');
       };
-      if (s.mode === 'memory') {
-        s.parts.sort((p, q) => p.offset - q.offset);
-        start(new Blob(s.parts.map((p) => p.data)));
-      } else if (s.mode === 'opfs') {
-        s.file.getFile().then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
-      } else {
-        emit(h, 'saved');  // fsa: the file is already where the user chose
-      }
+      sinkBlob(s).then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
     },
     sinkAbort(h) {
       const s = get(h);
       objects.delete(h);
-      if (s && s.writable) s.writable.abort().catch(() => {});
+      if (!s) return;
+      s.failed = true;
+      s.chain.then(() => {
+        if (s.writable) return s.writable.abort();
+        return null;
+      }).then(() => (s.file ? navigator.storage.getDirectory()
+        .then((d) => d.getDirectoryHandle('ferry-incoming'))
+        .then((d) => d.removeEntry(s.file.name)) : null)).catch(() => {});
+    },
+
+    // Hides the overlays not placed this frame (their widgets are not on screen).
+    overlaysKeep(idsCsv) {
+      const keep = new Set(idsCsv ? idsCsv.split(',') : []);
+      overlays.forEach((el, id) => { if (!keep.has(id)) el.style.display = 'none'; });
+    },
+    // Rectangles of named widgets (CSS pixels), for tests that click where a user would.
+    publishWidgets(json) {
+      window.ferryWidgets = JSON.parse(json);
     },
 
     // --- page ---------------------------------------------------------------------------

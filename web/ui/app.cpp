@@ -1,21 +1,66 @@
 // The client's screens. See app.h.
 #include "ui/app.h"
 
-#include <emscripten.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <cstdio>
 
 #include "imgui_impl_opengl3.h"
+#include "qrcodegen.hpp"
 
 namespace ferry::ui {
 
 namespace {
 constexpr float kFontCssPx = 17.0f;   // body text size in CSS pixels, readable on phones
-constexpr float kTitleCssPx = 34.0f;  // the wordmark on the home screen
+constexpr float kTitleCssPx = 34.0f;  // the wordmark and the short code
+constexpr float kMaxColumnPx = 560;   // reading width on wide screens
 constexpr const char* kFontPath = "/fonts/ui.ttf";  // embedded at link time (web/CMakeLists.txt)
 ImFont* g_title_font = nullptr;
 
 bool prefers_dark() {
-  return emscripten_run_script_int(
-             "window.matchMedia && window.matchMedia('(prefers-color-scheme: light)').matches ? 0 : 1") != 0;
+  const emscripten::val window = emscripten::val::global("window");
+  if (window["matchMedia"].isUndefined()) return true;
+  return !window.call<emscripten::val>("matchMedia", std::string("(prefers-color-scheme: light)"))["matches"].as<bool>();
+}
+
+std::string human_bytes(double n) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (n >= 1000 && u < 4) {
+    n /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
+  return buf;
+}
+
+std::string eta(double remaining, double speed) {
+  if (speed < 1 || remaining <= 0) return "";
+  const int s = static_cast<int>(remaining / speed);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%dh %02dm left", s / 3600, (s / 60) % 60);
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof buf, "%dm %02ds left", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ds left", s);
+  }
+  return buf;
+}
+
+// Primary buttons: white text on the accent colour in both themes.
+bool primary_button(const char* label, float width) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+  const bool pressed = ImGui::Button(label, ImVec2(width, 0));
+  ImGui::PopStyleColor();
+  return pressed;
+}
+
+void heading(const char* text) {
+  ImGui::Dummy(ImVec2(0, 4));
+  ImGui::TextDisabled("%s", text);
 }
 }  // namespace
 
@@ -25,8 +70,13 @@ void App::on_scale_changed(float dpr) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
   // Rasterise at device pixels, draw at CSS pixels: crisp at any DPR.
-  io.Fonts->AddFontFromFileTTF(kFontPath, kFontCssPx * dpr);
-  g_title_font = io.Fonts->AddFontFromFileTTF(kFontPath, kTitleCssPx * dpr);
+  // Latin with extensions, Greek, Cyrillic, punctuation (… — “ ”), arrows and check marks:
+  // what file names and our own text use most. CJK and emoji would need a multi-megabyte
+  // font and atlas; such characters show as '?' on screen (the saved names are exact).
+  static const ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x2000, 0x206F,
+                                    0x20A0, 0x20CF, 0x2190, 0x21FF, 0x2713, 0x2717, 0};
+  io.Fonts->AddFontFromFileTTF(kFontPath, kFontCssPx * dpr, nullptr, kRanges);
+  g_title_font = io.Fonts->AddFontFromFileTTF(kFontPath, kTitleCssPx * dpr, nullptr, kRanges);
   io.FontGlobalScale = 1.0f / dpr;
   io.Fonts->Build();
   ImGui_ImplOpenGL3_DestroyFontsTexture();
@@ -46,14 +96,18 @@ void App::apply_theme() {
   style.WindowRounding = 0;
   style.WindowBorderSize = 0;
   style.FrameRounding = 8;
+  style.GrabRounding = 8;
   style.FramePadding = ImVec2(14, 10);
   style.ItemSpacing = ImVec2(12, 12);
-  style.WindowPadding = ImVec2(24, 24);
+  style.WindowPadding = ImVec2(20, 20);
+  style.ScrollbarSize = 12;
   const ImVec4 accent = dark_ ? ImVec4(0.30f, 0.62f, 1.0f, 1.0f) : ImVec4(0.10f, 0.42f, 0.90f, 1.0f);
   style.Colors[ImGuiCol_Button] = accent;
   style.Colors[ImGuiCol_ButtonHovered] = ImVec4(accent.x + 0.08f, accent.y + 0.08f, accent.z, 1.0f);
   style.Colors[ImGuiCol_ButtonActive] = ImVec4(accent.x - 0.08f, accent.y - 0.08f, accent.z, 1.0f);
+  style.Colors[ImGuiCol_PlotHistogram] = accent;
   style.Colors[ImGuiCol_WindowBg] = background();
+  style.Colors[ImGuiCol_ChildBg] = dark_ ? ImVec4(0.12f, 0.13f, 0.16f, 1) : ImVec4(1, 1, 1, 1);
   style.Colors[ImGuiCol_Text] = dark_ ? ImVec4(0.93f, 0.94f, 0.96f, 1) : ImVec4(0.08f, 0.09f, 0.11f, 1);
 }
 
@@ -62,51 +116,234 @@ ImVec4 App::background() const {
 }
 
 void App::draw(int css_width, int css_height) {
+  const app::Snapshot s = client_.snapshot();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(static_cast<float>(css_width), static_cast<float>(css_height)));
   ImGui::Begin("Ferry", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
-  switch (screen_) {
-    case Screen::Home:
-      draw_home();
-      break;
-  }
-  ImGui::End();
-}
-
-// Primary buttons: white text on the accent colour in both themes.
-static bool primary_button(const char* label, float width) {
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
-  const bool pressed = ImGui::Button(label, ImVec2(width, 0));
-  ImGui::PopStyleColor();
-  return pressed;
-}
-
-void App::draw_home() {
-  const float width = ImGui::GetContentRegionAvail().x;
-  const float column = width > 520 ? 480 : width;
-  ImGui::SetCursorPosX((width - column) * 0.5f + ImGui::GetStyle().WindowPadding.x);
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_AlwaysVerticalScrollbar * 0);
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const float column = avail > kMaxColumnPx ? kMaxColumnPx : avail;
+  ImGui::SetCursorPosX((avail - column) * 0.5f + ImGui::GetStyle().WindowPadding.x);
   ImGui::BeginGroup();
-  ImGui::Dummy(ImVec2(column, 24));
+  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + column);
+  if (s.phase == app::Phase::kIdle) {
+    draw_home(column);
+  } else {
+    draw_session(s, column);
+  }
+  ImGui::PopTextWrapPos();
+  ImGui::EndGroup();
+  ImGui::Dummy(ImVec2(0, 24));
+  ImGui::End();
+  widgets_.end_frame();
+  announce(s);
+}
+
+void App::draw_home(float column) {
+  ImGui::Dummy(ImVec2(column, 16));
   ImGui::PushFont(g_title_font);
   ImGui::TextUnformatted("Ferry");
   ImGui::PopFont();
-  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + column);
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
-  ImGui::Dummy(ImVec2(column, 12));
+  ImGui::Dummy(ImVec2(column, 8));
   primary_button("Send files", column);
+  widgets_.name_last("send-files", Gesture::kFiles);
   ImGui::TextDisabled("or drop files anywhere on this page");
-  ImGui::Dummy(ImVec2(column, 16));
+  ImGui::Dummy(ImVec2(column, 12));
   ImGui::TextUnformatted("Receive");
   ImGui::SetNextItemWidth(column);
-  ImGui::InputTextWithHint("##code", "Code, e.g. 7-orbit-velvet", code_, sizeof(code_));
-  primary_button("Receive files", column);
-  if (!status_.empty()) ImGui::TextWrapped("%s", status_.c_str());
-  ImGui::PopTextWrapPos();
-  ImGui::EndGroup();
+  const bool entered = ImGui::InputTextWithHint("##code", "Code, e.g. 7-orbit-velvet", code_, sizeof(code_),
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+  widgets_.name_last("code-input");
+  const bool clicked = primary_button("Receive files", column);
+  widgets_.name_last("receive");
+  if (entered || clicked) {
+    const Status st = client_.join_code(code_);
+    home_error_ = st ? "" : st.error().message;
+  }
+  const std::string& err = !home_error_.empty() ? home_error_ : client_.join_error();
+  if (!err.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("%s", err.c_str());
+    ImGui::PopStyleColor();
+  }
+  ImGui::Dummy(ImVec2(column, 8));
+  ImGui::TextDisabled("Received files are kept %s.",
+                      client_.storage_mode() == "opfs" ? "on this device's disk until you save them"
+                                                       : "in memory (small files only: open Ferry over https for large files)");
+}
+
+void App::draw_session(const app::Snapshot& s, float column) {
+  ImGui::PushFont(g_title_font);
+  ImGui::TextUnformatted("Ferry");
+  ImGui::PopFont();
+
+  // Status line, red when the session failed.
+  if (s.phase == app::Phase::kFailed) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("%s", s.status.c_str());
+    ImGui::PopStyleColor();
+    widgets_.name_last("status");
+    if (primary_button("Start over", column)) {
+      emscripten::val::global("location").set("href", std::string("/"));
+    }
+    widgets_.name_last("start-over");
+  } else {
+    ImGui::TextWrapped("%s", s.status.c_str());
+    widgets_.name_last("status");
+  }
+
+  if (s.creator && !s.link.empty() &&
+      (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft ||
+       s.phase == app::Phase::kSecuring)) {
+    draw_share(s, column);
+  }
+
+  if (!s.sas.empty()) {
+    heading("Verification words");
+    ImGui::TextWrapped("%s", s.sas.c_str());
+    widgets_.name_last("sas");
+    ImGui::TextDisabled("Both screens show the same words when nobody is in the middle.");
+  }
+  if (s.phase == app::Phase::kConnected || !s.path.empty()) {
+    heading("Connection");
+    ImGui::Text("%s%s", s.peer_present ? "Other device connected" : "Other device away",
+                s.path.empty() ? "" : (" · " + s.path).c_str());
+    widgets_.name_last("path");
+  }
+  if (s.phase == app::Phase::kConnected) {
+    primary_button("Send more files", column);
+    widgets_.name_last("send-files", Gesture::kFiles);
+  }
+  draw_transfers(s, column);
+  draw_received(column);
+  draw_log(column);
+}
+
+void App::draw_share(const app::Snapshot& s, float column) {
+  heading("Code to type on the other device");
+  ImGui::PushFont(g_title_font);
+  ImGui::TextUnformatted(s.short_code.c_str());
+  ImGui::PopFont();
+  widgets_.name_last("short-code");
+
+  heading("Or open this link");
+  ImGui::TextWrapped("%s", s.link.c_str());
+  widgets_.name_last("link");
+  primary_button("Copy link", column);
+  widgets_.name_last("copy-link", Gesture::kCopy, s.link);
+
+  const float qr = column < 260 ? column : 260;
+  ImGui::Dummy(ImVec2(0, 4));
+  draw_qr(s.link, qr);
+  widgets_.name_last("qr");
+}
+
+void App::draw_qr(const std::string& text, float size) {
+  const qrcodegen::QrCode qr = qrcodegen::QrCode::encodeText(text.c_str(), qrcodegen::QrCode::Ecc::MEDIUM);
+  const int n = qr.getSize();
+  const int quiet = 4;  // the standard's quiet zone, in modules: scanners need it
+  const float module = std::floor(size / static_cast<float>(n + 2 * quiet));
+  const float side = module * static_cast<float>(n + 2 * quiet);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p, ImVec2(p.x + side, p.y + side), IM_COL32(255, 255, 255, 255));
+  for (int y = 0; y < n; ++y) {
+    for (int x = 0; x < n; ++x) {
+      if (!qr.getModule(x, y)) continue;
+      const ImVec2 a(p.x + static_cast<float>(x + quiet) * module, p.y + static_cast<float>(y + quiet) * module);
+      dl->AddRectFilled(a, ImVec2(a.x + module, a.y + module), IM_COL32(0, 0, 0, 255));
+    }
+  }
+  ImGui::Dummy(ImVec2(side, side));
+}
+
+void App::draw_transfers(const app::Snapshot& s, float column) {
+  if (s.transfers.empty() && s.pending_files.empty()) return;
+  for (const auto& t : s.transfers) {
+    char title[64];
+    std::snprintf(title, sizeof title, "%s (%s)", t.outgoing ? "Sending" : "Receiving", t.state.c_str());
+    heading(title);
+    for (const auto& f : t.progress.files) {
+      const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
+                                     : static_cast<float>(static_cast<double>(f.bytes_done) / static_cast<double>(f.size));
+      ImGui::TextWrapped("%s", f.name.c_str());
+      char overlay[96];
+      std::snprintf(overlay, sizeof overlay, "%s / %s", human_bytes(static_cast<double>(f.bytes_done)).c_str(),
+                    human_bytes(static_cast<double>(f.size)).c_str());
+      ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
+      widgets_.name_last((t.outgoing ? "out-" : "in-") + std::to_string(t.id) + "-" + std::to_string(f.file_id));
+    }
+    const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
+    if (t.state == "sending" || t.state == "receiving") {
+      ImGui::TextDisabled("%s/s  %s", human_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
+    }
+    const std::string id = (t.outgoing ? "out-" : "in-") + std::to_string(t.id);
+    if (t.state == "sending" || t.state == "receiving" || t.state == "waiting") {
+      if (ImGui::Button(("Pause##" + id).c_str())) client_.session().pause(t.id, t.outgoing);
+      widgets_.name_last("pause-" + id);
+      ImGui::SameLine();
+      if (ImGui::Button(("Cancel##" + id).c_str())) client_.session().cancel(t.id, t.outgoing);
+      widgets_.name_last("cancel-" + id);
+    } else if (t.state == "paused") {
+      if (ImGui::Button(("Resume##" + id).c_str())) client_.session().resume(t.id, t.outgoing);
+      widgets_.name_last("resume-" + id);
+      ImGui::SameLine();
+      if (ImGui::Button(("Cancel##" + id).c_str())) client_.session().cancel(t.id, t.outgoing);
+      widgets_.name_last("cancel-" + id);
+    }
+  }
+}
+
+void App::draw_received(float column) {
+  bool any = false;
+  for (const auto& f : client_.received()) any = any || f.finished || f.failed;
+  if (!any) return;
+  heading("Received files");
+  for (const auto& f : client_.received()) {
+    if (!f.finished && !f.failed) continue;
+    const std::string id = "save-" + std::to_string(f.transfer_id) + "-" + std::to_string(f.file_id);
+    if (f.failed) {
+      ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
+      continue;
+    }
+    ImGui::TextWrapped("%s  (%s)%s", f.name.c_str(), human_bytes(static_cast<double>(f.size)).c_str(),
+                       f.saved ? "  saved" : "");
+    primary_button(("Save " + f.name + "##" + id).c_str(), column);
+    widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));
+  }
+}
+
+void App::draw_log(float column) {
+  const auto& log = client_.log();
+  if (log.empty()) return;
+  heading("Activity");
+  ImGui::BeginChild("log", ImVec2(column, 160), false);
+  for (const auto& l : log) {
+    const int secs = static_cast<int>(l.time_ms / 1000);
+    ImGui::TextDisabled("%02d:%02d", (secs / 60) % 60, secs % 60);
+    ImGui::SameLine();
+    ImGui::TextWrapped("%s", l.text.c_str());
+  }
+  if (ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) ImGui::SetScrollHereY(1.0f);
+  ImGui::EndChild();
+  widgets_.name_last("log");
+}
+
+void App::announce(const app::Snapshot& s) {
+  std::string text = s.status;
+  for (const auto& t : s.transfers) {
+    if (t.progress.bytes_total == 0) continue;
+    const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
+                                     static_cast<double>(t.progress.bytes_total));
+    text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + " " + std::to_string(pct / 10 * 10) + "%.";
+  }
+  if (text == last_announced_) return;
+  last_announced_ = text;
+  emscripten::val::module_property("ferryGlue").call<void>("announce", text);
 }
 
 }  // namespace ferry::ui

@@ -1,17 +1,19 @@
-// The client's UI: screens drawn with ImGui each frame from a snapshot of the session.
-// The UI never owns protocol state; it reads and emits commands.
+// The client's UI: screens drawn with ImGui each frame from the session's snapshot. The UI never
+// owns protocol state: it reads Client::snapshot() and calls the Client's intent methods.
 #pragma once
 
 #include <string>
 
+#include "client.h"
 #include "imgui.h"
+#include "ui/widgets.h"
 
 namespace ferry::ui {
 
-enum class Screen { Home };
-
 class App {
  public:
+  explicit App(web::Client& client) : client_(client) {}
+
   // Reloads the font at the new devicePixelRatio so text stays crisp.
   void on_scale_changed(float dpr);
   void draw(int css_width, int css_height);
@@ -19,13 +21,22 @@ class App {
 
  private:
   void apply_theme();
-  void draw_home();
+  void draw_home(float column);
+  void draw_session(const app::Snapshot& s, float column);
+  void draw_share(const app::Snapshot& s, float column);
+  void draw_transfers(const app::Snapshot& s, float column);
+  void draw_received(float column);
+  void draw_log(float column);
+  void draw_qr(const std::string& text, float size);
+  void announce(const app::Snapshot& s);
 
-  Screen screen_ = Screen::Home;
+  web::Client& client_;
+  Widgets widgets_;
   float dpr_ = 0;
   bool dark_ = true;
   char code_[64] = {};
-  std::string status_;
+  std::string home_error_;
+  std::string last_announced_;
 };
 
 }  // namespace ferry::ui

@@ -1,0 +1,122 @@
+// Helpers shared by the end-to-end scenarios: start the real ferry-server inside a namespace,
+// open the real client in a real browser, and act on it as a person would: click where the
+// widgets are (the UI publishes their rectangles in window.ferryWidgets), type, choose files
+// through the real file input, and check the files that were actually saved.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const kRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+export const kServer = process.env.FERRY_SERVER || path.join(kRoot, 'build/native/server/ferry-server');
+export const kWebRoot = process.env.FERRY_WEB_ROOT || path.join(kRoot, 'build/wasm/web');
+export const kOut = process.env.FERRY_E2E_OUT || path.join(kRoot, 'build/e2e');
+
+// Every wait in a test is bounded; a scenario never sleeps to wait for something.
+export const kStepTimeoutMs = 60_000;
+
+export function log(...args) {
+  console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
+}
+
+// Starts ferry-server in `ns` bound to `addr`; resolves once it listens.
+export function startServer(ns, addr, port, extraArgs = []) {
+  const args = ['netns', 'exec', ns, kServer, '--bind', addr, '--port', String(port), '--web-root', kWebRoot, ...extraArgs];
+  const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ferry-server did not start:\n' + out)), 15000);
+    const onData = (d) => {
+      out += d.toString();
+      if (/listening/i.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`ferry-server exited (${code}):\n${out}`)));
+  });
+  return { proc, ready, output: () => out, stop: () => { try { proc.kill('SIGTERM'); } catch { /* gone */ } } };
+}
+
+export function sha256(buf) {
+  return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+export function randomBytes(n) {
+  return crypto.randomBytes(n);
+}
+
+// A page of the client, with the actions a person takes.
+export class ClientPage {
+  constructor(page, name) {
+    this.page = page;
+    this.name = name;
+    this.console = [];
+    page.on('console', (m) => this.console.push(`[${name}] ${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => this.console.push(`[${name}] pageerror: ${e.message}`));
+  }
+
+  // Tests run where the File System Access save picker cannot be driven headless; without it
+  // the client offers a download (as in Firefox and Safari), which the test can check.
+  static async open(context, url, name) {
+    const page = await context.newPage();
+    const cp = new ClientPage(page, name);
+    await page.addInitScript(() => { delete window.showSaveFilePicker; });
+    await page.goto(url);
+    await page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: kStepTimeoutMs });
+    return cp;
+  }
+
+  async widget(id, timeout = kStepTimeoutMs) {
+    const handle = await this.page.waitForFunction((w) => window.ferryWidgets && window.ferryWidgets[w], id, { timeout });
+    return handle.jsonValue();
+  }
+
+  async click(id) {
+    const r = await this.widget(id);
+    // A DOM overlay sits over gesture widgets; clicking the point hits whatever is on top,
+    // exactly as a finger or mouse would.
+    await this.page.mouse.click(r.x + r.w / 2, r.y + r.h / 2);
+  }
+
+  async type(id, text) {
+    await this.click(id);
+    await this.page.keyboard.type(text, { delay: 20 });
+  }
+
+  // Chooses files through the file input that lies over the "Send files" button.
+  async chooseFiles(files, id = 'send-files') {
+    await this.widget(id);
+    const input = this.page.locator(`input[data-ferry-widget="${id}"]`);
+    await input.setInputFiles(files);
+  }
+
+  async status() {
+    return this.page.evaluate(() => document.getElementById('ferry-live').textContent);
+  }
+
+  async waitStatus(re, timeout = kStepTimeoutMs) {
+    await this.page.waitForFunction((src) => new RegExp(src).test(document.getElementById('ferry-live').textContent),
+      re.source, { timeout });
+  }
+
+  // Saves a received file through its Save button and returns the downloaded bytes.
+  async save(id, timeout = kStepTimeoutMs) {
+    await this.widget(id, timeout);
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download', { timeout }),
+      this.click(id),
+    ]);
+    const file = await download.path();
+    return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) };
+  }
+
+  async screenshot(label) {
+    fs.mkdirSync(kOut, { recursive: true });
+    const file = path.join(kOut, `${label}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}

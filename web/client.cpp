@@ -1,0 +1,239 @@
+// The browser client's platform layer. See client.h.
+#include "client.h"
+
+#include <emscripten/val.h>
+#include <nlohmann/json.hpp>
+
+#include <type_traits>
+
+#include "protocol/signal.h"
+
+namespace ferry::web {
+
+namespace {
+emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
+constexpr const char* kChannelLabel = "ferry";
+}  // namespace
+
+Client::Client() {
+  emscripten::val loc = glue().call<emscripten::val>("location");
+  origin_ = loc["origin"].as<std::string>();
+  storage_mode_ = glue().call<std::string>("storageMode");
+  can_save_as_ = glue().call<bool>("canSaveAs");
+  session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+}
+
+void Client::start_from_location() {
+  emscripten::val loc = glue().call<emscripten::val>("location");
+  const std::string path = loc["path"].as<std::string>();
+  if (path.rfind("/j/", 0) != 0) return;
+  const std::string href = origin_ + path + loc["search"].as<std::string>() + loc["hash"].as<std::string>();
+  const Status st = session_->join_link(href);
+  if (!st) {
+    // Keep the error visible on the home screen.
+    session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+    join_error_ = st.error().message;
+  }
+}
+
+void Client::create_session() { session_->create(); }
+
+Status Client::join_code(const std::string& code) { return session_->join_code(code); }
+
+void Client::close_session() {
+  session_->close();
+  for (auto& c : session_->take_commands()) run(c);
+}
+
+void Client::frame(double now_ms) {
+  auto& queue = event_queue();
+  // Bounded per frame so a flood of events cannot freeze the UI.
+  for (int n = 0; n < 4096 && !queue.empty(); ++n) {
+    BrowserEvent ev = std::move(queue.front());
+    queue.pop_front();
+    dispatch(ev);
+  }
+  session_->tick(now_ms);
+  if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+  for (int round = 0; round < 8; ++round) {
+    auto cmds = session_->take_commands();
+    if (cmds.empty()) break;
+    for (auto& c : cmds) run(c);
+    if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+  }
+  if (pc_.handle() != 0 && now_ms - last_path_query_ > 5000 && dc_.is_open()) {
+    last_path_query_ = now_ms;
+    pc_.query_path();
+  }
+}
+
+void Client::dispatch(BrowserEvent& ev) {
+  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev)) return;
+  if (ev.handle == 0) {
+    if (ev.kind == "files") on_files_chosen(ev.text);
+    return;
+  }
+  if (ev.kind == "read" || ev.kind == "read_error") {
+    const int id = std::atoi(ev.text.c_str());
+    auto it = reads_.find(id);
+    if (it == reads_.end()) return;
+    const PendingRead r = it->second;
+    reads_.erase(it);
+    if (ev.kind == "read") {
+      session_->on_file_read(r.transfer_id, r.file_id, r.index, ev.bytes);
+    } else {
+      const size_t space = ev.text.find(' ');
+      session_->on_file_read_error(r.transfer_id, space == std::string::npos ? ev.text : ev.text.substr(space + 1));
+    }
+    return;
+  }
+  if (ev.kind == "sink_read") {
+    const int id = std::atoi(ev.text.c_str());
+    auto it = sink_reads_.find(id);
+    if (it == sink_reads_.end()) return;
+    const PendingRead r = it->second;
+    sink_reads_.erase(it);
+    session_->on_sink_read(r.transfer_id, r.file_id, r.index, ev.bytes);
+    return;
+  }
+  if (ReceivedFile* f = find_received(ev.handle)) {
+    if (ev.kind == "finished") {
+      f->finished = true;
+    } else if (ev.kind == "saved") {
+      f->saved = true;
+    } else if (ev.kind == "sink_error") {
+      f->failed = true;
+      session_->on_sink_error(f->transfer_id, f->file_id, ev.text);
+    }
+  }
+}
+
+void Client::on_files_chosen(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return;
+  std::vector<transfer::SourceFile> files;
+  std::vector<int> handles;
+  for (const auto& f : j) {
+    if (!f.is_object() || !f.contains("h") || !f["h"].is_number_integer() || !f.contains("name") ||
+        !f["name"].is_string() || !f.contains("size") || !f["size"].is_number()) {
+      continue;
+    }
+    files.push_back({f["name"].get<std::string>(), f["size"].get<uint64_t>(),
+                     f.contains("type") && f["type"].is_string() ? f["type"].get<std::string>() : ""});
+    handles.push_back(f["h"].get<int>());
+  }
+  if (files.empty()) return;
+  session_->send_files(std::move(files), std::move(handles));
+  if (!has_session()) session_->create();
+}
+
+void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {
+  pc_.create(ice_servers_json);
+  pc_.on_local_description([this](const std::string& d) { session_->on_local_description(d); });
+  pc_.on_ice_candidate([this](const std::string& c) { session_->on_local_candidate(c); });
+  pc_.on_state([this](const std::string& s) { session_->on_peer_state(s); });
+  pc_.on_path([this](const std::string& p) { session_->on_path(p); });
+  pc_.on_error([this](const std::string& m) { session_->on_peer_error(m); });
+  pc_.on_data_channel([this](Handle h) {
+    dc_.adopt(h);
+    wire_channel();
+  });
+  if (offerer) {
+    dc_.adopt(pc_.create_data_channel(kChannelLabel));
+    wire_channel();
+  }
+}
+
+void Client::wire_channel() {
+  dc_.set_buffered_low_threshold(transfer::kLowWatermarkBytes);
+  dc_.on_open([this] {
+    session_->on_channel_open(pc_.max_message_size());
+    pc_.query_path();
+  });
+  dc_.on_message([this](Bytes&& b) { session_->on_channel_message(b); });
+  dc_.on_buffered_low([this] { session_->pump(dc_.buffered_amount()); });
+  dc_.on_closed([this](const std::string&) { session_->on_channel_closed(); });
+}
+
+ReceivedFile* Client::find_received(Handle sink) {
+  for (auto& f : received_) {
+    if (f.sink == sink) return &f;
+  }
+  return nullptr;
+}
+
+void Client::run(app::Command& c) {
+  std::visit(
+      [&](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, app::cmd::OpenServer>) {
+          const std::string ws_origin = (origin_.rfind("https:", 0) == 0 ? "wss:" : "ws:") + origin_.substr(origin_.find(':') + 1);
+          ws_.on_open([this] { session_->on_server_open(); });
+          ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
+          ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
+          ws_.open(ws_origin + "/ws", std::string(protocol::kSignalSubprotocol));
+        } else if constexpr (std::is_same_v<T, app::cmd::SendServer>) {
+          ws_.send(m.text);
+        } else if constexpr (std::is_same_v<T, app::cmd::CloseServer>) {
+          ws_.close(1000, "bye");
+        } else if constexpr (std::is_same_v<T, app::cmd::CreatePeer>) {
+          if (pc_.handle() == 0 || m.offerer) set_up_peer(m.offerer, m.ice_servers_json);
+        } else if constexpr (std::is_same_v<T, app::cmd::CreateOffer>) {
+          pc_.create_offer(m.ice_restart);
+        } else if constexpr (std::is_same_v<T, app::cmd::SetRemoteDescription>) {
+          pc_.set_remote_description(m.json);
+        } else if constexpr (std::is_same_v<T, app::cmd::AddIceCandidate>) {
+          pc_.add_ice_candidate(m.json);
+        } else if constexpr (std::is_same_v<T, app::cmd::ClosePeer>) {
+          dc_.close();
+          pc_.close();
+        } else if constexpr (std::is_same_v<T, app::cmd::QueryPath>) {
+          pc_.query_path();
+        } else if constexpr (std::is_same_v<T, app::cmd::SendFrame>) {
+          dc_.send(m.frame);
+        } else if constexpr (std::is_same_v<T, app::cmd::ReadFile>) {
+          const int id = next_request_++;
+          reads_[id] = {m.transfer_id, m.file_id, m.index};
+          glue().call<void>("fileRead", session_->file_handle(m.transfer_id, m.file_id),
+                            static_cast<double>(m.offset), static_cast<double>(m.length), id);
+        } else if constexpr (std::is_same_v<T, app::cmd::OpenSink>) {
+          ReceivedFile f{m.transfer_id, m.file_id, m.name, m.size, 0, false, false, false};
+          if (storage_mode_ == "memory" && m.size > kMaxInMemoryFileBytes) {
+            f.failed = true;
+            received_.push_back(f);
+            session_->on_sink_error(m.transfer_id, m.file_id,
+                                    "quota: this browser can only keep small files in memory here; "
+                                    "open Ferry over https (or with --self-signed) to receive large files");
+            return;
+          }
+          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.name, static_cast<double>(m.size));
+          received_index_[{m.transfer_id, m.file_id}] = received_.size();
+          received_.push_back(f);
+        } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {
+          auto it = received_index_.find({m.transfer_id, m.file_id});
+          if (it == received_index_.end()) return;
+          emscripten::val view(emscripten::typed_memory_view(m.bytes.size(), m.bytes.data()));
+          glue().call<void>("sinkWrite", received_[it->second].sink, static_cast<double>(m.offset), view);
+        } else if constexpr (std::is_same_v<T, app::cmd::ReadSink>) {
+          auto it = received_index_.find({m.transfer_id, m.file_id});
+          if (it == received_index_.end()) return;
+          const int id = next_request_++;
+          sink_reads_[id] = {m.transfer_id, m.file_id, m.index};
+          glue().call<void>("sinkRead", received_[it->second].sink, static_cast<double>(m.offset),
+                            static_cast<double>(m.length), id);
+        } else if constexpr (std::is_same_v<T, app::cmd::FinishSink>) {
+          auto it = received_index_.find({m.transfer_id, m.file_id});
+          if (it != received_index_.end()) glue().call<void>("sinkFinish", received_[it->second].sink);
+        } else if constexpr (std::is_same_v<T, app::cmd::AbortSink>) {
+          auto it = received_index_.find({m.transfer_id, m.file_id});
+          if (it == received_index_.end()) return;
+          ReceivedFile& f = received_[it->second];
+          f.failed = true;
+          f.finished = false;
+          glue().call<void>("sinkAbort", f.sink);
+        }
+      },
+      c);
+}
+
+}  // namespace ferry::web

@@ -1,0 +1,88 @@
+// The browser client's platform layer around app::Session: owns the WebSocket, the
+// RTCPeerConnection and its DataChannel, the chosen files and the save sinks. Each frame it
+// drains the browser event queue into the session, carries out the session's commands, and
+// keeps the DataChannel fed. The UI reads snapshot() and calls the intent methods.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/session.h"
+#include "platform/events.h"
+#include "platform/peer_connection.h"
+#include "platform/websocket.h"
+
+namespace ferry::web {
+
+// Files received into memory (no OPFS) above this size are refused: the tab would run out of
+// memory long before a multi-GB file arrived. OPFS has no such limit.
+constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
+
+struct ReceivedFile {
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  std::string name;
+  uint64_t size = 0;
+  Handle sink = 0;
+  bool finished = false;  // verified and committed: may be saved
+  bool failed = false;
+  bool saved = false;
+};
+
+class Client {
+ public:
+  Client();
+
+  // --- intents from the UI --------------------------------------------------------------------
+  void start_from_location();  // a /j/<room>?t=..#secret page joins by itself
+  void create_session();
+  Status join_code(const std::string& code);
+  void close_session();
+
+  // One frame's work: events in, commands out, keep the channel fed.
+  void frame(double now_ms);
+
+  app::Snapshot snapshot() const { return session_->snapshot(); }
+  const std::deque<app::LogLine>& log() const { return session_->log(); }
+  const std::vector<ReceivedFile>& received() const { return received_; }
+  app::Session& session() { return *session_; }
+  const std::string& storage_mode() const { return storage_mode_; }
+  bool can_save_as() const { return can_save_as_; }
+  bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
+  // Why a link in the address bar could not be used (shown on the home screen).
+  const std::string& join_error() const { return join_error_; }
+
+ private:
+  void dispatch(BrowserEvent& ev);
+  void on_files_chosen(const std::string& json);
+  void run(app::Command& c);
+  void set_up_peer(bool offerer, const std::string& ice_servers_json);
+  void wire_channel();
+  ReceivedFile* find_received(Handle sink);
+
+  std::string origin_;
+  std::unique_ptr<app::Session> session_;
+  WebSocket ws_;
+  PeerConnection pc_;
+  DataChannel dc_;
+  std::string storage_mode_;
+  bool can_save_as_ = false;
+
+  // File reads in flight: request id -> (transfer, file, index).
+  struct PendingRead {
+    uint32_t transfer_id, file_id;
+    uint64_t index;
+  };
+  std::map<int, PendingRead> reads_;
+  std::map<int, PendingRead> sink_reads_;
+  int next_request_ = 1;
+  std::vector<ReceivedFile> received_;
+  std::map<std::pair<uint32_t, uint32_t>, size_t> received_index_;
+  double last_path_query_ = 0;
+  std::string join_error_;
+};
+
+}  // namespace ferry::web

@@ -1,0 +1,38 @@
+// Named widgets: each frame, the UI records the rectangle of every widget a person (or a test)
+// may click, and places a transparent DOM element over the ones that need a user gesture
+// (file picker, clipboard, save), because Safari allows those only inside the event handler.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "imgui.h"
+
+namespace ferry::ui {
+
+enum class Gesture {
+  kNone,      // a plain ImGui widget; its rectangle is only published
+  kFiles,     // a file input sits over it: a tap opens the picker
+  kCopy,      // a tap copies `arg` to the clipboard
+  kDownload,  // a tap offers the sink whose handle is `arg` as a download
+  kSaveAs,    // a tap opens the save picker for the sink whose handle is `arg`
+};
+
+class Widgets {
+ public:
+  // Call right after the ImGui item it names.
+  void name_last(const std::string& id, Gesture gesture = Gesture::kNone, const std::string& arg = "");
+  // Call once per frame after drawing: publishes rectangles and hides stale overlays.
+  void end_frame();
+
+ private:
+  struct Named {
+    std::string id;
+    ImVec2 min, max;
+  };
+  std::vector<Named> named_;
+  std::vector<std::string> overlays_;
+  std::string last_published_;
+};
+
+}  // namespace ferry::ui
