@@ -70,7 +70,11 @@ void Client::frame(double now_ms) {
 void Client::dispatch(BrowserEvent& ev) {
   if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev)) return;
   if (ev.handle == 0) {
-    if (ev.kind == "files") on_files_chosen(ev.text);
+    if (ev.kind == "files") {
+      on_files_chosen(ev.text);
+    } else {
+      ui_events_.push_back(std::move(ev));
+    }
     return;
   }
   if (ev.kind == "read" || ev.kind == "read_error") {

@@ -52,6 +52,8 @@ class Client {
   const std::string& storage_mode() const { return storage_mode_; }
   bool can_save_as() const { return can_save_as_; }
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
+  // Page-level events for the UI (text typed into overlay fields, gestures, copies).
+  std::vector<BrowserEvent> take_ui_events() { return std::exchange(ui_events_, {}); }
   // Why a link in the address bar could not be used (shown on the home screen).
   const std::string& join_error() const { return join_error_; }
 
@@ -83,6 +85,7 @@ class Client {
   std::map<std::pair<uint32_t, uint32_t>, size_t> received_index_;
   double last_path_query_ = 0;
   std::string join_error_;
+  std::vector<BrowserEvent> ui_events_;
 };
 
 }  // namespace ferry::web

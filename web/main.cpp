@@ -37,7 +37,7 @@ void frame() {
   ImGui_ImplGlfw_NewFrame();
   rt.canvas.apply_to_imgui(ImGui::GetIO());
   ImGui::NewFrame();
-  rt.app.draw(size.css_width, size.css_height);
+  rt.app.draw(size.css_width, size.css_height, rt.canvas.take_scroll());
   ImGui::Render();
 
   glViewport(0, 0, size.pixel_width, size.pixel_height);

@@ -574,7 +574,9 @@ void Session::on_peer_state(std::string_view state) {
 void Session::on_peer_error(std::string_view message) { log("WebRTC: " + std::string(message)); }
 
 void Session::on_path(std::string_view path) {
-  path_ = path == "relay" ? "relayed by TURN" : "direct";
+  const std::string next = path == "relay" ? "relayed by TURN" : "direct";
+  if (next == path_) return;
+  path_ = next;
   log("Connection path: " + path_);
 }
 

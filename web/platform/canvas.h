@@ -3,7 +3,9 @@
 // Implements: devicePixelRatio (backing store = CSS size x DPR, ImGui works in CSS pixels with
 // DisplayFramebufferScale = DPR, so text is crisp), window resize (size is re-read each frame),
 // mouse position in CSS pixels.
-// Lacks (yet): touch taps, wheel sign, clipboard, on-screen keyboard.
+// Touch: taps are queued and replayed one state per frame (position, then press, then release),
+// so a tap shorter than a frame still clicks; a vertical drag scrolls (take_scroll()).
+// Clipboard and the on-screen keyboard are DOM overlays (ui/widgets.h).
 #pragma once
 
 #include "imgui.h"
@@ -24,10 +26,17 @@ class Canvas {
   // Reads the canvas's CSS size and the DPR, and resizes the backing store if they changed.
   CanvasSize sync();
   // Overrides what the GLFW backend computed with the real CSS size and DPR.
-  void apply_to_imgui(ImGuiIO& io) const;
+  // Also replays queued touch input.
+  void apply_to_imgui(ImGuiIO& io);
+  // Vertical scroll requested by touch drags since the last call, in CSS pixels.
+  float take_scroll();
 
  private:
   CanvasSize size_;
+  bool touch_active_ = false;
+  ImVec2 touch_pos_{-1, -1};
+  bool touch_down_ = false;
+  int release_frames_ = 0;
 };
 
 }  // namespace ferry::web

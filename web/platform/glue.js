@@ -91,6 +91,24 @@ Module['ferryGlue'] = (function () {
     }
     return errorText(e);
   }
+  // Touch: Emscripten 3.1.6's GLFW puts a tap at the old mouse position, so touch pointers
+  // go straight to C++ (platform/canvas.cpp), in CSS pixels relative to the canvas.
+  function touch(phase, ev) {
+    if (ev.pointerType !== 'touch' || !Module['ferryTouch']) return;
+    const r = ev.target.getBoundingClientRect();
+    Module['ferryTouch'](phase, ev.clientX - r.left, ev.clientY - r.top);
+  }
+  function attachTouch() {
+    const c = document.getElementById('canvas');
+    if (!c) return;
+    c.addEventListener('pointerdown', (ev) => touch('down', ev), { passive: true });
+    c.addEventListener('pointermove', (ev) => touch('move', ev), { passive: true });
+    c.addEventListener('pointerup', (ev) => touch('up', ev), { passive: true });
+    c.addEventListener('pointercancel', (ev) => touch('up', ev), { passive: true });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachTouch);
+  else attachTouch();
+
   document.addEventListener('dragover', (ev) => { ev.preventDefault(); });
   document.addEventListener('drop', (ev) => {
     ev.preventDefault();
@@ -272,11 +290,29 @@ Module['ferryGlue'] = (function () {
           el.type = 'file';
           el.multiple = true;
           el.addEventListener('change', () => { registerFiles(el.files); el.value = ''; });
+        } else if (kind === 'text') {
+          // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
+          // show their keyboard; its value is mirrored into C++ on every change.
+          el = document.createElement('input');
+          el.type = 'text';
+          el.autocomplete = 'off';
+          el.spellcheck = false;
+          el.setAttribute('autocapitalize', 'none');
+          el.setAttribute('enterkeyhint', 'go');
+          const send = (kind2) => Module['ferryEvent'](0, kind2, id + '\n' + el.value, new Uint8Array(0));
+          el.addEventListener('input', () => send('text'));
+          // GLFW listens on window and swallows Backspace/Tab: keep typing inside the field.
+          el.addEventListener('keydown', (ev) => {
+            ev.stopPropagation();
+            if (ev.key === 'Enter') send('text_enter');
+          });
+          el.addEventListener('keyup', (ev) => ev.stopPropagation());
+          el.addEventListener('keypress', (ev) => ev.stopPropagation());
         } else {
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = 'ferry-overlay';
+        el.className = kind === 'text' ? 'ferry-overlay ferry-text' : 'ferry-overlay';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
         document.body.appendChild(el);

@@ -115,13 +115,15 @@ ImVec4 App::background() const {
   return dark_ ? ImVec4(0.086f, 0.094f, 0.114f, 1.0f) : ImVec4(0.957f, 0.961f, 0.969f, 1.0f);
 }
 
-void App::draw(int css_width, int css_height) {
+void App::draw(int css_width, int css_height, float scroll_px) {
   const app::Snapshot s = client_.snapshot();
+  ui_events_ = client_.take_ui_events();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(static_cast<float>(css_width), static_cast<float>(css_height)));
   ImGui::Begin("Ferry", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_AlwaysVerticalScrollbar * 0);
+  if (scroll_px != 0) ImGui::SetScrollY(ImGui::GetScrollY() - scroll_px);
   const float avail = ImGui::GetContentRegionAvail().x;
   const float column = avail > kMaxColumnPx ? kMaxColumnPx : avail;
   ImGui::SetCursorPosX((avail - column) * 0.5f + ImGui::GetStyle().WindowPadding.x);
@@ -154,10 +156,25 @@ void App::draw_home(float column) {
   ImGui::TextDisabled("or drop files anywhere on this page");
   ImGui::Dummy(ImVec2(column, 12));
   ImGui::TextUnformatted("Receive");
-  ImGui::SetNextItemWidth(column);
-  const bool entered = ImGui::InputTextWithHint("##code", "Code, e.g. 7-orbit-velvet", code_, sizeof(code_),
-                                                ImGuiInputTextFlags_EnterReturnsTrue);
-  widgets_.name_last("code-input");
+  // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
+  // frame and the hint.
+  bool entered = false;
+  for (auto& ev : ui_events_) {
+    const size_t nl = ev.text.find('\n');
+    if (nl == std::string::npos || ev.text.compare(0, nl, "code-input") != 0) continue;
+    std::snprintf(code_, sizeof code_, "%s", ev.text.c_str() + nl + 1);
+    entered = entered || ev.kind == "text_enter";
+  }
+  const float field_h = ImGui::GetFrameHeight();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("##code", ImVec2(column, field_h));
+  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + field_h),
+                                            ImGui::GetColorU32(ImGuiCol_FrameBg), ImGui::GetStyle().FrameRounding);
+  if (code_[0] == '\0') {
+    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
+                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), "Code, e.g. 7-orbit-velvet");
+  }
+  widgets_.name_last("code-input", Gesture::kText);
   const bool clicked = primary_button("Receive files", column);
   widgets_.name_last("receive");
   if (entered || clicked) {
@@ -335,6 +352,10 @@ void App::draw_log(float column) {
 
 void App::announce(const app::Snapshot& s) {
   std::string text = s.status;
+  if (s.creator && !s.short_code.empty() &&
+      (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft)) {
+    text += " Code: " + s.short_code + ".";
+  }
   for (const auto& t : s.transfers) {
     if (t.progress.bytes_total == 0) continue;
     const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /

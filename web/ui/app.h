@@ -16,7 +16,8 @@ class App {
 
   // Reloads the font at the new devicePixelRatio so text stays crisp.
   void on_scale_changed(float dpr);
-  void draw(int css_width, int css_height);
+  // scroll_px: vertical scroll from touch drags since the last frame.
+  void draw(int css_width, int css_height, float scroll_px);
   ImVec4 background() const;
 
  private:
@@ -37,6 +38,7 @@ class App {
   char code_[64] = {};
   std::string home_error_;
   std::string last_announced_;
+  std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
 };
 
 }  // namespace ferry::ui

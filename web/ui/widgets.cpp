@@ -19,7 +19,7 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   const bool visible = max.y > clip_min.y && min.y < clip_max.y && ImGui::IsItemVisible();
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
-  const char* kind = gesture == Gesture::kFiles ? "files" : "button";
+  const char* kind = gesture == Gesture::kFiles ? "files" : gesture == Gesture::kText ? "text" : "button";
   glue().call<void>("overlay", id, std::string(kind), min.x, min.y, max.x - min.x, max.y - min.y, visible);
   if (gesture == Gesture::kCopy) glue().call<void>("setGestureAction", id, std::string("copy"), arg);
   if (gesture == Gesture::kDownload) {

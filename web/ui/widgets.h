@@ -16,6 +16,8 @@ enum class Gesture {
   kCopy,      // a tap copies `arg` to the clipboard
   kDownload,  // a tap offers the sink whose handle is `arg` as a download
   kSaveAs,    // a tap opens the save picker for the sink whose handle is `arg`
+  kText,      // a real DOM text input lies over it (mobile keyboards); its value comes back
+              // as "text" events
 };
 
 class Widgets {
