@@ -19,8 +19,9 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
   let failed = false;
   const env = {
     lan, server, origin, dir, pages,
-    async browser(host) {
-      const b = await launchChromium(lan, host, origin);
+    // extraOrigins: more http origins to treat as secure (e.g. a proxy's), comma-separated.
+    async browser(host, extraOrigins = '') {
+      const b = await launchChromium(lan, host, extraOrigins ? `${origin},${extraOrigins}` : origin);
       browsers.push(b);
       return b;
     },
