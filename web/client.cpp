@@ -45,9 +45,12 @@ void Client::close_session() {
   for (auto& c : session_->take_commands()) run(c);
 }
 
-void Client::frame(double now_ms) {
+void Client::process(double now_ms) {
+  if (processing_) return;  // a JS call made from here must not run us again
+  processing_ = true;
   auto& queue = event_queue();
-  // Bounded per frame so a flood of events cannot freeze the UI.
+  // Bounded per call so a flood of events cannot freeze the page.
+  if (!queue.empty()) ++version_;
   for (int n = 0; n < 4096 && !queue.empty(); ++n) {
     BrowserEvent ev = std::move(queue.front());
     queue.pop_front();
@@ -61,9 +64,25 @@ void Client::frame(double now_ms) {
     for (auto& c : cmds) run(c);
     if (dc_.is_open()) session_->pump(dc_.buffered_amount());
   }
-  if (pc_.handle() != 0 && now_ms - last_path_query_ > 5000 && dc_.is_open()) {
+  if (now_ms - last_housekeeping_ >= kHousekeepingMs) {
+    last_housekeeping_ = now_ms;
+    housekeeping(now_ms);
+  }
+  processing_ = false;
+}
+
+void Client::housekeeping(double now_ms) {
+  bool moving = false;
+  for (const auto& t : session_->snapshot().transfers) {
+    moving = moving || t.state == "sending" || t.state == "receiving";
+  }
+  if (moving != wake_lock_) {
+    wake_lock_ = moving;
+    glue().call<void>("wakeLock", moving);
+  }
+  if (pc_.handle() != 0 && dc_.is_open() && now_ms - last_path_query_ > kPathQueryMs) {
     last_path_query_ = now_ms;
-    pc_.query_path();
+    pc_.query_path();  // the path can change (ICE restart, network change)
   }
 }
 

@@ -20,6 +20,10 @@ namespace ferry::web {
 // Files received into memory (no OPFS) above this size are refused: the tab would run out of
 // memory long before a multi-GB file arrived. OPFS has no such limit.
 constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
+// Wake lock and path checks need not run on every event: twice a second is plenty.
+constexpr double kHousekeepingMs = 500;
+// The selected candidate pair is re-read this often, in ms, to show a changed path.
+constexpr double kPathQueryMs = 5000;
 
 struct ReceivedFile {
   uint32_t transfer_id = 0;
@@ -42,10 +46,13 @@ class Client {
   Status join_code(const std::string& code);
   void close_session();
 
-  // One frame's work: events in, commands out, keep the channel fed.
-  void frame(double now_ms);
+  // Events in, commands out, keep the channel fed. Runs from the glue's microtask drain after
+  // browser events, and once per rendered frame; never re-entered.
+  void process(double now_ms);
 
   app::Snapshot snapshot() const { return session_->snapshot(); }
+  // Changes whenever process() did anything: the frame loop repaints only then (and on input).
+  uint64_t version() const { return version_; }
   const std::deque<app::LogLine>& log() const { return session_->log(); }
   const std::vector<ReceivedFile>& received() const { return received_; }
   app::Session& session() { return *session_; }
@@ -59,6 +66,7 @@ class Client {
 
  private:
   void dispatch(BrowserEvent& ev);
+  void housekeeping(double now_ms);  // wake lock, connection path
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -85,6 +93,10 @@ class Client {
   std::map<std::pair<uint32_t, uint32_t>, size_t> received_index_;
   double last_path_query_ = 0;
   std::string join_error_;
+  bool wake_lock_ = false;
+  double last_housekeeping_ = 0;
+  bool processing_ = false;
+  uint64_t version_ = 0;
   std::vector<BrowserEvent> ui_events_;
 };
 

@@ -601,6 +601,7 @@ void Session::on_channel_open(size_t remote_max_message_size) {
 void Session::start_outgoing(Outgoing& out, uint32_t id) {
   transfer::SenderOptions opts;
   opts.chunk_size = chunk_size_;
+  opts.max_reads_in_flight = kReadsInFlight;
   auto s = transfer::Sender::create(handshake_->keys().send_data, id, out.files, opts, options_.rng);
   if (!s) {
     log("Cannot send these files: " + s.error().message);

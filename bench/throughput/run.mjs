@@ -1,0 +1,122 @@
+// bench/throughput: Ferry against a raw DataChannel between the same two Chromiums, in the same
+// run, alternating (this machine is noisy: only the ratio means something).
+//
+//   node bench/throughput/run.mjs [--mb 500] [--rounds 2]
+//
+// Raw: page-level RTCPeerConnections (no encryption, no server), 64 KiB messages, an 8 MiB
+// high-water mark, bufferedamountlow to refill: the ceiling. Ferry: the real client through the
+// real server, a file of the same size chosen in the UI; timed from the first chunk received to
+// the file verified. Also reports the receiver's peak renderer RSS and its wasm heap.
+import fs from 'node:fs';
+
+import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
+import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const kMB = arg('mb', 500);
+const kRounds = arg('rounds', 2);
+const kBytes = kMB * 1000 * 1000;
+const kMsg = 64 * 1024;
+
+// Peak RSS of the renderers running inside one test host (network namespace).
+function rendererRssMB(ns) {
+  const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
+  let max = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.statSync(`/proc/${d}/ns/net`).ino !== nsIno) continue;
+      if (!fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const m = fs.readFileSync(`/proc/${d}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+      if (m) max = Math.max(max, Number(m[1]) / 1024);
+    } catch { /* gone */ }
+  }
+  return max;
+}
+
+async function rawRound(pa, pb, bytes) {
+  // Signalling through the test process; host candidates only (two namespaces on one LAN).
+  await pa.evaluate(() => { window.rawPc = new RTCPeerConnection(); window.rawDc = window.rawPc.createDataChannel('raw'); window.rawDc.binaryType = 'arraybuffer'; window.rawIce = []; window.rawPc.onicecandidate = (e) => e.candidate && window.rawIce.push(e.candidate.toJSON()); });
+  await pb.evaluate(() => { window.rawPc = new RTCPeerConnection(); window.rawIce = []; window.rawPc.onicecandidate = (e) => e.candidate && window.rawIce.push(e.candidate.toJSON()); window.rawGot = 0; window.rawDone = new Promise((res) => { window.rawPc.ondatachannel = (e) => { e.channel.binaryType = 'arraybuffer'; e.channel.onmessage = (m) => { if (window.rawGot === 0) window.rawT0 = performance.now(); window.rawGot += m.data.byteLength; if (window.rawGot >= window.rawTarget) res(performance.now() - window.rawT0); }; }; }); });
+  await pb.evaluate((n) => { window.rawTarget = n; }, bytes);
+  const offer = await pa.evaluate(async () => { const o = await window.rawPc.createOffer(); await window.rawPc.setLocalDescription(o); return o; });
+  const answer = await pb.evaluate(async (o) => { await window.rawPc.setRemoteDescription(o); const a = await window.rawPc.createAnswer(); await window.rawPc.setLocalDescription(a); return a; }, offer);
+  await pa.evaluate(async (a) => { await window.rawPc.setRemoteDescription(a); }, answer);
+  await pa.waitForTimeout(500);
+  const ia = await pa.evaluate(() => window.rawIce);
+  const ib = await pb.evaluate(() => window.rawIce);
+  await pb.evaluate(async (c) => { for (const x of c) await window.rawPc.addIceCandidate(x); }, ia);
+  await pa.evaluate(async (c) => { for (const x of c) await window.rawPc.addIceCandidate(x); }, ib);
+  await pa.evaluate(({ n, size }) => new Promise((res) => {
+    const dc = window.rawDc;
+    const buf = new Uint8Array(size);
+    crypto.getRandomValues(buf.subarray(0, 65536));
+    let sent = 0;
+    dc.bufferedAmountLowThreshold = 2 * 1024 * 1024;
+    const pump = () => {
+      while (sent < n && dc.bufferedAmount < 8 * 1024 * 1024) {
+        const len = Math.min(size, n - sent);
+        dc.send(len === size ? buf : buf.subarray(0, len));
+        sent += len;
+      }
+      if (sent >= n) res(); else dc.onbufferedamountlow = pump;
+    };
+    if (dc.readyState === 'open') pump(); else dc.onopen = pump;
+  }), { n: bytes, size: kMsg });
+  const ms = await pb.evaluate(() => window.rawDone);
+  await pa.evaluate(() => window.rawPc.close());
+  await pb.evaluate(() => window.rawPc.close());
+  return bytes / 1e6 / (ms / 1000);
+}
+
+async function ferryRound(env, ba, bb, file, bytes) {
+  const ctxA = await ba.newContext({ viewport: { width: 1000, height: 900 } });
+  await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
+  const a = await ClientPage.open(ctxA, env.origin + '/', 'A');
+  await a.chooseFiles([file]);
+  await a.click('copy-link');
+  const link = await a.page.evaluate(() => navigator.clipboard.readText());
+  const ctxB = await bb.newContext({ viewport: { width: 1000, height: 900 } });
+  const b = await ClientPage.open(ctxB, link, 'B');
+  await b.page.waitForFunction(() => Module.ferryStats.received > 1, null, { timeout: kStepTimeoutMs });
+  const t0 = Date.now();
+  let peak = 0;
+  const sampler = setInterval(() => { peak = Math.max(peak, rendererRssMB(env.lan.ns.b)); }, 250);
+  await b.widget('save-1-0', 20 * kStepTimeoutMs);
+  clearInterval(sampler);
+  const ms = Date.now() - t0;
+  const heapMB = await b.page.evaluate(() => Module.HEAPU8.length / 1048576);
+  await ctxA.close();
+  await ctxB.close();
+  return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB };
+}
+
+await runScenario('bench_throughput', async (env) => {
+  const file = env.file('bench.bin', randomBytes(kBytes));
+  const ba = await env.browser('a');
+  const bb = await env.browser('b');
+  const pa = await (await ba.newContext()).newPage();
+  const pb = await (await bb.newContext()).newPage();
+  await pa.goto(env.origin + '/boot.js');
+  await pb.goto(env.origin + '/boot.js');
+  const raw = [];
+  const ferry = [];
+  const idleRss = rendererRssMB(env.lan.ns.b);
+  for (let r = 0; r < kRounds; ++r) {
+    raw.push(await rawRound(pa, pb, kBytes));
+    log(`round ${r + 1}: raw DataChannel ${raw.at(-1).toFixed(1)} MB/s`);
+    ferry.push(await ferryRound(env, ba, bb, file, kBytes));
+    log(`round ${r + 1}: Ferry ${ferry.at(-1).mbps.toFixed(1)} MB/s, receiver renderer peak RSS ${ferry.at(-1).peakRssMB.toFixed(0)} MB, wasm heap ${ferry.at(-1).heapMB.toFixed(0)} MB`);
+  }
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const rawM = median(raw);
+  const ferryM = median(ferry.map((f) => f.mbps));
+  console.log(JSON.stringify({
+    file_mb: kMB, rounds: kRounds, raw_mbps: rawM, ferry_mbps: ferryM, ratio: ferryM / rawM,
+    receiver_peak_rss_mb: Math.max(...ferry.map((f) => f.peakRssMB)), receiver_idle_rss_mb: idleRss,
+    wasm_heap_mb: Math.max(...ferry.map((f) => f.heapMB)),
+  }, null, 1));
+});
