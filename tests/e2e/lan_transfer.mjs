@@ -1,6 +1,7 @@
 // e2e.lan_transfer: two Chromiums on two hosts of a LAN, the real ferry-server on a third.
 // A chooses three files (50 MB random, empty, unicode name), copies the link; B opens it, saves
 // every file, and the SHA-256 of each matches. Then B sends a file back to A in the same session.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,10 +44,17 @@ try {
   await a.chooseFiles([files.big, files.empty, files.unicode].map((f) => path.join(dir, f.name)));
   await a.widget('copy-link');
   await a.screenshot('session-desktop');
+  // The QR code on screen must scan to the link itself: decode a screenshot of it.
+  const qrRect = await a.widget('qr');
+  const qrPng = path.join(dir, 'qr.png');
+  await a.page.screenshot({ path: qrPng, clip: { x: qrRect.x, y: qrRect.y, width: qrRect.w, height: qrRect.h } });
+  const scanned = execFileSync('zbarimg', ['-q', '--raw', qrPng]).toString().trim();
   await a.click('copy-link');
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
   log('link copied:', link.replace(/#.*/, '#<secret>'));
   if (!link.startsWith(origin + '/j/') || !link.includes('#')) throw new Error('bad link on the clipboard: ' + link);
+  if (scanned !== link) throw new Error(`the QR code scans to ${scanned}, not to the link`);
+  log('QR code scans to the link');
 
   b = await ClientPage.open(ctxB, link, 'B');
   log('B opened the link');

@@ -126,17 +126,18 @@ struct World {
             } else if constexpr (std::is_same_v<T, cmd::ReadFile>) {
               const Bytes& file = p.files.at(p.session.file_handle(m.transfer_id, m.file_id));
               p.session.on_file_read(m.transfer_id, m.file_id, m.index,
-                                     ByteView(file).subspan(m.offset, m.length));
+                                     ByteView(file).subspan(static_cast<size_t>(m.offset), m.length));
             } else if constexpr (std::is_same_v<T, cmd::OpenSink>) {
               p.sinks[{m.transfer_id, m.file_id}] = Bytes();
             } else if constexpr (std::is_same_v<T, cmd::WriteSink>) {
               Bytes& s = p.sinks[{m.transfer_id, m.file_id}];
-              if (s.size() < m.offset + m.bytes.size()) s.resize(m.offset + m.bytes.size());
+              const size_t end = static_cast<size_t>(m.offset) + m.bytes.size();
+              if (s.size() < end) s.resize(end);
               std::copy(m.bytes.begin(), m.bytes.end(), s.begin() + static_cast<ptrdiff_t>(m.offset));
             } else if constexpr (std::is_same_v<T, cmd::ReadSink>) {
               const Bytes& s = p.sinks.at({m.transfer_id, m.file_id});
               p.session.on_sink_read(m.transfer_id, m.file_id, m.index,
-                                     ByteView(s).subspan(m.offset, m.length));
+                                     ByteView(s).subspan(static_cast<size_t>(m.offset), m.length));
             } else if constexpr (std::is_same_v<T, cmd::FinishSink>) {
               p.finished[{m.transfer_id, m.file_id}] = true;
             } else if constexpr (std::is_same_v<T, cmd::AbortSink>) {

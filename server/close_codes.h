@@ -1,0 +1,41 @@
+// Named WebSocket close codes of ferry-server (RFC 6455 leaves 4000-4999 to applications).
+// The browser shows the name, so each refusal has exactly one code.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace ferry::server {
+
+enum class CloseCode : uint16_t {
+  kShutdown = 4000,           // the server is stopping (SIGTERM/SIGINT)
+  kMessageTooBig = 4001,      // one message above --max-message bytes
+  kMessageRate = 4002,        // the connection's message token bucket ran dry
+  kConnectionsPerIp = 4003,   // too many concurrent connections from one address
+  kJoinsPerIp = 4004,         // the address's create/join token bucket ran dry
+  kServerFull = 4005,         // --max-connections reached
+  kRoomExpired = 4006,        // the room hit its unjoined expiry or hard cap
+  kProtocol = 4007,           // a binary frame, or too many malformed envelopes in a row
+  kReplaced = 4008,           // this peer rejoined on another connection
+  kPakeFailed = 4009,         // the creator reported that this joiner failed the PAKE
+};
+
+std::string_view close_reason(CloseCode code);
+
+inline std::string_view close_reason(CloseCode code) {
+  switch (code) {
+    case CloseCode::kShutdown: return "shutdown";
+    case CloseCode::kMessageTooBig: return "message_too_big";
+    case CloseCode::kMessageRate: return "message_rate";
+    case CloseCode::kConnectionsPerIp: return "connections_per_ip";
+    case CloseCode::kJoinsPerIp: return "joins_per_ip";
+    case CloseCode::kServerFull: return "server_full";
+    case CloseCode::kRoomExpired: return "room_expired";
+    case CloseCode::kProtocol: return "protocol_error";
+    case CloseCode::kReplaced: return "replaced";
+    case CloseCode::kPakeFailed: return "pake_failed";
+  }
+  return "unknown";
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,185 @@
+// Flag and environment parsing for ferry-server (see config.h).
+#include "config.h"
+
+#include <charconv>
+#include <filesystem>
+#include <sstream>
+
+namespace ferry::server {
+namespace {
+
+struct Flag {
+  const char* name;  // without the leading "--"
+  const char* help;
+  std::function<bool(Config&, const std::string&)> set;  // false: bad value
+  bool is_switch = false;
+};
+
+template <class T>
+bool to_number(const std::string& s, T& out) {
+  if (s.empty()) return false;
+  if constexpr (std::is_floating_point_v<T>) {
+    try {
+      size_t used = 0;
+      double d = std::stod(s, &used);
+      if (used != s.size() || !(d >= 0)) return false;
+      out = static_cast<T>(d);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  } else {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
+  }
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool seconds_to_ms(const std::string& s, int64_t& out) {
+  double d = 0;
+  if (!to_number(s, d) || d <= 0) return false;
+  out = static_cast<int64_t>(d * 1000);
+  return true;
+}
+
+const std::vector<Flag>& flags() {
+  static const std::vector<Flag> kFlags = {
+      {"port", "TCP port (default 8080)", [](Config& c, const std::string& v) { return to_number(v, c.port); }},
+      {"bind", "address to listen on (default 0.0.0.0, all interfaces)",
+       [](Config& c, const std::string& v) { c.bind = v; return !v.empty(); }},
+      {"web-root", "directory of the built web client (default: build/wasm/web in the source tree)",
+       [](Config& c, const std::string& v) { c.web_root = v; return true; }},
+      {"threads", "I/O threads (default 1)",
+       [](Config& c, const std::string& v) { return to_number(v, c.threads) && c.threads >= 1 && c.threads <= 64; }},
+      {"cert", "TLS certificate chain (PEM); with --key serves HTTPS/WSS on the same port",
+       [](Config& c, const std::string& v) { c.cert = v; return true; }},
+      {"key", "TLS private key (PEM)", [](Config& c, const std::string& v) { c.key = v; return true; }},
+      {"self-signed", "generate a self-signed TLS certificate at start (LAN use)",
+       [](Config& c, const std::string&) { c.self_signed = true; return true; }, true},
+      {"no-hsts", "do not send Strict-Transport-Security under TLS",
+       [](Config& c, const std::string&) { c.hsts = false; return true; }, true},
+      {"stun", "comma-separated STUN URLs handed to peers (default none)",
+       [](Config& c, const std::string& v) { c.ice.stun_urls = split_list(v); return true; }},
+      {"turn", "comma-separated TURN URLs handed to peers (needs --turn-secret)",
+       [](Config& c, const std::string& v) { c.ice.turn_urls = split_list(v); return true; }},
+      {"turn-secret", "TURN REST shared secret (coturn static-auth-secret)",
+       [](Config& c, const std::string& v) { c.ice.turn_secret = v; return true; }},
+      {"turn-ttl", "lifetime of TURN credentials in seconds (default 3600)",
+       [](Config& c, const std::string& v) { return to_number(v, c.ice.turn_ttl_s) && c.ice.turn_ttl_s > 0; }},
+      {"unjoined-ttl", "seconds before a room nobody joined expires (default 600)",
+       [](Config& c, const std::string& v) { return seconds_to_ms(v, c.rooms.unjoined_ttl_ms); }},
+      {"room-ttl", "hard cap on a room's life in seconds (default 86400)",
+       [](Config& c, const std::string& v) { return seconds_to_ms(v, c.rooms.hard_cap_ms); }},
+      {"grace", "seconds a dropped peer may rejoin (default 60)",
+       [](Config& c, const std::string& v) { return seconds_to_ms(v, c.rooms.grace_ms); }},
+      {"max-pake-failures", "failed short-code attempts before the nameplate burns (default 3)",
+       [](Config& c, const std::string& v) {
+         return to_number(v, c.rooms.max_pake_failures) && c.rooms.max_pake_failures >= 1;
+       }},
+      {"max-message", "largest WebSocket message in bytes (default 66560)",
+       [](Config& c, const std::string& v) { return to_number(v, c.max_message) && c.max_message >= 256; }},
+      {"msg-rate", "messages per second per connection (default 20)",
+       [](Config& c, const std::string& v) { return to_number(v, c.msg_rate) && c.msg_rate > 0; }},
+      {"msg-burst", "message burst per connection (default 200)",
+       [](Config& c, const std::string& v) { return to_number(v, c.msg_burst) && c.msg_burst >= 1; }},
+      {"join-rate", "creates/joins per second per IP (default 1)",
+       [](Config& c, const std::string& v) { return to_number(v, c.join_rate) && c.join_rate > 0; }},
+      {"join-burst", "create/join burst per IP (default 20)",
+       [](Config& c, const std::string& v) { return to_number(v, c.join_burst) && c.join_burst >= 1; }},
+      {"max-conns-per-ip", "concurrent WebSocket connections per IP (default 64)",
+       [](Config& c, const std::string& v) { return to_number(v, c.max_conns_per_ip) && c.max_conns_per_ip >= 1; }},
+      {"max-connections", "concurrent WebSocket connections in total (default 20000)",
+       [](Config& c, const std::string& v) { return to_number(v, c.max_connections) && c.max_connections >= 1; }},
+      {"idle-timeout", "seconds without traffic or pong before a connection closes (default 60)",
+       [](Config& c, const std::string& v) { return to_number(v, c.idle_timeout_s) && c.idle_timeout_s >= 1; }},
+      {"max-bad-messages", "malformed messages tolerated per connection (default 20)",
+       [](Config& c, const std::string& v) { return to_number(v, c.max_bad_messages) && c.max_bad_messages >= 1; }},
+  };
+  return kFlags;
+}
+
+std::string env_name(const char* flag) {
+  std::string s = "FERRY_";
+  for (const char* p = flag; *p; ++p) s += *p == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+  return s;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::ostringstream out;
+  out << "ferry-server: serves the Ferry web client and relays its signalling.\n\n"
+         "usage: ferry-server [--flag value | --flag=value]...\n\n";
+  for (const auto& f : flags()) {
+    std::string name = std::string("--") + f.name + (f.is_switch ? "" : " VALUE");
+    out << "  " << name;
+    for (size_t i = name.size(); i < 26; ++i) out << ' ';
+    out << f.help << "   [" << env_name(f.name) << "]\n";
+  }
+  out << "  --help                    this text\n";
+  return out.str();
+}
+
+std::string default_web_root() {
+#ifdef FERRY_SOURCE_DIR
+  return std::string(FERRY_SOURCE_DIR) + "/build/wasm/web";
+#else
+  return "build/wasm/web";
+#endif
+}
+
+Result<Config> parse_config(const std::vector<std::string>& args, const std::function<const char*(const char*)>& getenv_fn,
+                            bool* help) {
+  Config c;
+  c.web_root = default_web_root();
+  *help = false;
+  // The environment first, so flags override it.
+  for (const auto& f : flags()) {
+    const char* v = getenv_fn(env_name(f.name).c_str());
+    if (!v) continue;
+    std::string value = v;
+    if (f.is_switch && (value == "0" || value == "false" || value.empty())) continue;
+    if (!f.set(c, value)) return make_error("bad_config", env_name(f.name) + " has a bad value: " + value);
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return c;
+    }
+    if (!arg.starts_with("--")) return make_error("bad_config", "unexpected argument: " + arg);
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const Flag* flag = nullptr;
+    for (const auto& f : flags()) {
+      if (name == f.name) flag = &f;
+    }
+    if (!flag) return make_error("bad_config", "unknown flag --" + name + " (see --help)");
+    if (!flag->is_switch && !has_value) {
+      if (i + 1 >= args.size()) return make_error("bad_config", "--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (!flag->set(c, value)) return make_error("bad_config", "--" + name + " has a bad value: " + value);
+  }
+  if (c.cert.empty() != c.key.empty()) return make_error("bad_config", "--cert and --key go together");
+  if (!c.ice.turn_urls.empty() && c.ice.turn_secret.empty()) {
+    return make_error("bad_config", "--turn needs --turn-secret");
+  }
+  return c;
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,49 @@
+// ferry-server configuration: command-line flags, each also readable from a FERRY_* environment
+// variable (flag --max-message <-> FERRY_MAX_MESSAGE). Flags win over the environment.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "room_registry.h"
+#include "turn.h"
+#include "util/result.h"
+
+namespace ferry::server {
+
+struct Config {
+  std::string bind = "0.0.0.0";  // all interfaces, so phones on the LAN can reach it
+  uint16_t port = 8080;
+  std::string web_root;  // empty: the built-in placeholder page
+  int threads = 1;
+  std::string cert, key;  // TLS on the same port when both are set
+  bool self_signed = false;
+  bool hsts = true;  // sent only under TLS
+  IceConfig ice;
+  RoomLimits rooms;
+  size_t max_message = 64 * 1024 + 1024;  // bytes per WebSocket message: the largest payload plus envelope
+  double msg_rate = 20;                   // messages per second per connection, sustained
+  double msg_burst = 200;                 // ICE candidates arrive in bursts
+  double join_rate = 1;                   // creates and joins per second per IP, sustained
+  double join_burst = 20;
+  size_t max_conns_per_ip = 64;  // a household behind one NAT opens a few tabs, not hundreds
+  size_t max_connections = 20000;
+  int idle_timeout_s = 60;  // no traffic and no pong for this long closes the connection
+  int max_bad_messages = 20;  // malformed envelopes tolerated per connection before closing
+};
+
+// Parses argv (without argv[0]) and the environment (looked up through getenv_fn).
+// Returns the config, or an error naming the bad flag. help is set when --help was given.
+Result<Config> parse_config(const std::vector<std::string>& args, const std::function<const char*(const char*)>& getenv_fn,
+                            bool* help);
+
+// The --help text.
+std::string usage();
+
+// The default web root: the wasm build output next to the sources, when it exists.
+std::string default_web_root();
+
+}  // namespace ferry::server

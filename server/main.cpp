@@ -1,0 +1,123 @@
+// ferry-server: serves the Ferry web client and relays its signalling. See --help.
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "beast.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "shared_state.h"
+#include "tls.h"
+
+namespace fs = ferry::server;
+namespace net = boost::asio;
+
+namespace {
+
+// How often rooms are checked for expiry: well under the shortest timeout tests configure (1 s).
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+// Time given to peers to receive their close frame at shutdown before the process exits.
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+// How often shutdown checks whether every peer has gone.
+constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
+
+void schedule_sweep(net::steady_timer& timer, const std::shared_ptr<fs::SharedState>& state) {
+  timer.expires_after(kSweepInterval);
+  timer.async_wait([&timer, state](fs::beast::error_code ec) {
+    if (ec) return;
+    state->sweep();
+    schedule_sweep(timer, state);
+  });
+}
+
+// Stops the process once every WebSocket peer has closed, or at the deadline.
+void wait_for_peers(net::steady_timer& timer, const std::shared_ptr<fs::SharedState>& state, net::io_context& ioc,
+                    std::chrono::steady_clock::time_point deadline) {
+  if (state->connection_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    ioc.stop();
+    return;
+  }
+  timer.expires_after(kShutdownPoll);
+  timer.async_wait([&timer, state, &ioc, deadline](fs::beast::error_code ec) {
+    if (!ec) wait_for_peers(timer, state, ioc, deadline);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool help = false;
+  auto config = fs::parse_config(args, [](const char* name) { return std::getenv(name); }, &help);
+  if (help) {
+    std::cout << fs::usage();
+    return 0;
+  }
+  if (!config) {
+    std::cerr << "ferry-server: " << config.error().message << "\n";
+    return 2;
+  }
+
+  net::io_context ioc{config->threads};
+  std::unique_ptr<fs::ssl::context> tls;
+  if (!config->cert.empty() || config->self_signed) {
+    tls = std::make_unique<fs::ssl::context>(fs::ssl::context::tls_server);
+    if (!config->cert.empty()) {
+      if (auto s = fs::load_certificate(*tls, config->cert, config->key); !s) {
+        std::cerr << "ferry-server: " << s.error().message << "\n";
+        return 2;
+      }
+    } else {
+      std::string fingerprint;
+      if (auto s = fs::make_self_signed(*tls, config->bind, &fingerprint); !s) {
+        std::cerr << "ferry-server: " << s.error().message << "\n";
+        return 2;
+      }
+      fs::log_event("self_signed_certificate", {{"sha256", fingerprint}});
+    }
+  }
+
+  auto state = std::make_shared<fs::SharedState>(*config, fs::system_clocks(), ferry::default_random());
+  fs::beast::error_code ec;
+  auto address = net::ip::make_address(config->bind, ec);
+  if (ec) {
+    std::cerr << "ferry-server: bad --bind address " << config->bind << "\n";
+    return 2;
+  }
+  auto listener = std::make_shared<fs::Listener>(ioc, tls.get(), fs::tcp::endpoint{address, config->port}, state, ec);
+  if (ec) {
+    std::cerr << "ferry-server: cannot listen on " << config->bind << ":" << config->port << ": " << ec.message()
+              << "\n";
+    return 1;
+  }
+  listener->run();
+  auto ep = listener->local_endpoint();
+  fs::log_event("listening", {{"address", ep.address().to_string()},
+                              {"port", std::to_string(ep.port())},
+                              {"tls", tls ? "1" : "0"},
+                              {"web_root", config->web_root},
+                              {"stun", std::to_string(config->ice.stun_urls.size())},
+                              {"turn", std::to_string(config->ice.turn_urls.size())}});
+
+  net::steady_timer sweep_timer(ioc);
+  schedule_sweep(sweep_timer, state);
+
+  net::steady_timer stop_timer(ioc);
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](fs::beast::error_code, int sig) {
+    fs::log_event("shutdown", {{"signal", std::to_string(sig)}});
+    listener->stop();
+    state->shutdown();
+    sweep_timer.cancel();
+    wait_for_peers(stop_timer, state, ioc, std::chrono::steady_clock::now() + kShutdownGrace);
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config->threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  fs::log_event("stopped");
+  return 0;
+}

@@ -1,0 +1,30 @@
+// Counters for Prometheus /metrics. Thread-safe: atomics, and a mutex only for the
+// refusal-by-reason map, which changes rarely.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace ferry::server {
+
+class Metrics {
+ public:
+  std::atomic<uint64_t> messages_relayed{0};
+  std::atomic<uint64_t> bytes_relayed{0};
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<uint64_t> http_requests{0};
+
+  void refuse(const std::string& reason);
+  uint64_t refusals(const std::string& reason) const;
+  // rooms, peers and connections are gauges read from the registry at render time.
+  std::string render(size_t rooms, size_t peers, size_t connections) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, uint64_t> refusals_;
+};
+
+}  // namespace ferry::server

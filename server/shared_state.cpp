@@ -1,0 +1,244 @@
+// Signalling logic over the room registry (see shared_state.h).
+#include "shared_state.h"
+
+#include <chrono>
+
+#include "log.h"
+#include "session/ids.h"
+#include "turn.h"
+
+namespace ferry::server {
+
+namespace proto = ferry::protocol;
+
+Clocks system_clocks() {
+  return Clocks{
+      [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      },
+      [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      }};
+}
+
+SharedState::SharedState(Config config, Clocks clocks, RandomFn rng)
+    : config_(std::move(config)),
+      clocks_(std::move(clocks)),
+      rng_(rng),
+      rooms_(config_.rooms, rng),
+      joins_(config_.join_burst, config_.join_rate) {}
+
+int64_t SharedState::to_unix_s(int64_t mono_ms) const {
+  return (clocks_.unix_ms() + (mono_ms - clocks_.now_ms())) / 1000;
+}
+
+Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal) {
+  std::lock_guard lock(mutex_);
+  auto refuse = [&](CloseCode code) -> Result<PeerId> {
+    *refusal = code;
+    metrics_.refuse(std::string(close_reason(code)));
+    log_event("refused", {{"reason", std::string(close_reason(code))}, {"ip", ip}});
+    return make_error(std::string(close_reason(code)), "connection refused");
+  };
+  if (stopping_) return refuse(CloseCode::kShutdown);
+  if (conns_.size() >= config_.max_connections) return refuse(CloseCode::kServerFull);
+  if (conns_per_ip_[ip] >= config_.max_conns_per_ip) return refuse(CloseCode::kConnectionsPerIp);
+  ++conns_per_ip_[ip];
+  PeerId id = next_id_++;
+  conns_.emplace(id, Conn{std::move(peer), ip, TokenBucket(config_.msg_burst, config_.msg_rate, clocks_.now_ms()), 0});
+  metrics_.connections_total++;
+  return id;
+}
+
+void SharedState::detach(PeerId id) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    if (--conns_per_ip_[it->second.ip] == 0) conns_per_ip_.erase(it->second.ip);
+    conns_.erase(it);
+    if (auto other = rooms_.disconnect(id, clocks_.now_ms())) send(out, *other, proto::PeerLeft{});
+  }
+  flush(out);
+}
+
+void SharedState::send(Outbox& out, PeerId to, const proto::ServerMessage& m) {
+  auto it = conns_.find(to);
+  if (it == conns_.end()) return;
+  out.sends.emplace_back(it->second.peer, std::make_shared<const std::string>(proto::serialize(m)));
+}
+
+void SharedState::error(Outbox& out, PeerId to, const Error& e) {
+  metrics_.refuse(e.code);
+  send(out, to, proto::ErrorMessage{e.code, e.message});
+}
+
+void SharedState::close(Outbox& out, PeerId to, CloseCode code) {
+  auto it = conns_.find(to);
+  if (it == conns_.end()) return;
+  out.closes.emplace_back(it->second.peer, code);
+}
+
+void SharedState::flush(Outbox& out) {
+  for (auto& [weak, text] : out.sends) {
+    if (auto p = weak.lock()) p->send(text);
+  }
+  for (auto& [weak, code] : out.closes) {
+    if (auto p = weak.lock()) p->close(code);
+  }
+}
+
+void SharedState::on_binary(PeerId id) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    error(out, id, make_error("binary_frame", "ferry.v1 carries text frames only"));
+    metrics_.refuse(std::string(close_reason(CloseCode::kProtocol)));
+    close(out, id, CloseCode::kProtocol);
+  }
+  flush(out);
+}
+
+void SharedState::on_text(PeerId id, std::string_view text) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    Conn& conn = it->second;
+    int64_t now = clocks_.now_ms();
+    if (text.size() > config_.max_message) {
+      metrics_.refuse(std::string(close_reason(CloseCode::kMessageTooBig)));
+      close(out, id, CloseCode::kMessageTooBig);
+    } else if (!conn.messages.take(now)) {
+      metrics_.refuse(std::string(close_reason(CloseCode::kMessageRate)));
+      log_event("refused", {{"reason", "message_rate"}, {"ip", conn.ip}});
+      close(out, id, CloseCode::kMessageRate);
+    } else if (auto m = proto::parse_client_message(text); !m) {
+      error(out, id, m.error());
+      if (++conn.bad >= config_.max_bad_messages) {
+        metrics_.refuse(std::string(close_reason(CloseCode::kProtocol)));
+        close(out, id, CloseCode::kProtocol);
+      }
+    } else {
+      dispatch(out, id, conn, *m);
+    }
+  }
+  flush(out);
+}
+
+void SharedState::joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how) {
+  if (r.replaced) {
+    close(out, *r.replaced, CloseCode::kReplaced);
+  }
+  proto::Joined j;
+  j.room = r.room;
+  j.resume = r.resume;
+  j.expires = to_unix_s(r.expires_ms);
+  j.creator = r.creator;
+  j.peer = r.other.has_value();
+  j.ice_servers = ice_servers_for(config_.ice, clocks_.unix_ms() / 1000, room_tag(r.room) + std::to_string(id));
+  send(out, id, j);
+  if (r.other) send(out, *r.other, proto::PeerJoined{});
+  log_event(how, {{"room", room_tag(r.room)}, {"peer", std::to_string(id)}});
+}
+
+void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::ClientMessage& m) {
+  int64_t now = clocks_.now_ms();
+  bool is_entry = std::holds_alternative<proto::Create>(m) || std::holds_alternative<proto::JoinByToken>(m) ||
+                  std::holds_alternative<proto::JoinByNameplate>(m) || std::holds_alternative<proto::Rejoin>(m);
+  if (is_entry && !rooms_.in_room(id) && !joins_.take(conn.ip, now)) {
+    metrics_.refuse(std::string(close_reason(CloseCode::kJoinsPerIp)));
+    log_event("refused", {{"reason", "joins_per_ip"}, {"ip", conn.ip}});
+    close(out, id, CloseCode::kJoinsPerIp);
+    return;
+  }
+  if (std::holds_alternative<proto::Create>(m)) {
+    auto r = rooms_.create(id, now);
+    if (!r) return error(out, id, r.error());
+    proto::Created c;
+    c.room = r->room;
+    c.token = r->token;
+    c.nameplate = r->nameplate;
+    c.expires = to_unix_s(r->expires_ms);
+    c.resume = r->resume;
+    c.ice_servers = ice_servers_for(config_.ice, clocks_.unix_ms() / 1000, room_tag(r->room) + std::to_string(id));
+    send(out, id, c);
+    log_event("room_created", {{"room", room_tag(r->room)}, {"peer", std::to_string(id)}, {"ip", conn.ip}});
+  } else if (const auto* jt = std::get_if<proto::JoinByToken>(&m)) {
+    auto r = rooms_.join_by_token(id, jt->room, jt->token, now);
+    if (!r) return error(out, id, r.error());
+    joined(out, id, *r, "room_joined");
+  } else if (const auto* jn = std::get_if<proto::JoinByNameplate>(&m)) {
+    auto r = rooms_.join_by_nameplate(id, jn->nameplate, now);
+    if (!r) return error(out, id, r.error());
+    joined(out, id, *r, "room_joined_nameplate");
+  } else if (const auto* rj = std::get_if<proto::Rejoin>(&m)) {
+    auto r = rooms_.rejoin(id, rj->room, rj->resume, now);
+    if (!r) return error(out, id, r.error());
+    joined(out, id, *r, "room_rejoined");
+  } else if (const auto* relay = std::get_if<proto::Relay>(&m)) {
+    auto to = rooms_.relay_target(id);
+    if (!to) return error(out, id, to.error());
+    send(out, *to, proto::Relayed{relay->payload});
+    metrics_.messages_relayed++;
+    metrics_.bytes_relayed += relay->payload.size();
+  } else if (std::holds_alternative<proto::PakeFailed>(m)) {
+    auto r = rooms_.pake_failed(id, now);
+    if (!r) return error(out, id, r.error());
+    metrics_.refuse("pake_failed");
+    if (r->evicted) {
+      close(out, *r->evicted, CloseCode::kPakeFailed);
+      send(out, id, proto::PeerLeft{});
+    }
+    if (r->burned) {
+      send(out, id, proto::ErrorMessage{"nameplate_burned", "too many failed attempts: the short code no longer works"});
+    }
+    log_event("pake_failed", {{"peer", std::to_string(id)}, {"burned", r->burned ? "1" : "0"}});
+  }
+}
+
+void SharedState::sweep() {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    int64_t now = clocks_.now_ms();
+    for (const auto& e : rooms_.sweep(now)) {
+      metrics_.refuse(std::string(close_reason(e.code)));
+      close(out, e.peer, e.code);
+    }
+    joins_.prune(now);
+  }
+  flush(out);
+}
+
+void SharedState::shutdown() {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (const auto& [id, conn] : conns_) out.closes.emplace_back(conn.peer, CloseCode::kShutdown);
+  }
+  flush(out);
+}
+
+std::string SharedState::metrics_text() {
+  size_t rooms, peers, conns;
+  {
+    std::lock_guard lock(mutex_);
+    rooms = rooms_.room_count();
+    peers = rooms_.peer_count();
+    conns = conns_.size();
+  }
+  return metrics_.render(rooms, peers, conns);
+}
+
+size_t SharedState::connection_count() {
+  std::lock_guard lock(mutex_);
+  return conns_.size();
+}
+
+}  // namespace ferry::server

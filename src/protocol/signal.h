@@ -1,0 +1,140 @@
+// Signalling envelopes of the `ferry.v1` WebSocket subprotocol: the JSON messages between a
+// browser and ferry-server. Both sides use this file: the server parses ClientMessage and sends
+// ServerMessage, the browser does the reverse. Parsers are strict and never throw: every field is
+// checked for type, length and alphabet, unknown types and unknown fields are rejected, and each
+// failure is an Error whose code names the problem.
+//
+//   A (creator)                 ferry-server                  B (joiner)
+//   create           ------->
+//                    <-------   created {room, token, nameplate, expires, resume, ice}
+//                                          <-------   join {room, token} | join {nameplate}
+//                               joined {room, resume, expires, ice, peer:true} ------->
+//                    <-------   peer_joined
+//   relay {payload}  ------->   relay {payload}                                ------->
+//   (drop)                      peer_left                                      ------->
+//   rejoin {room, resume} --->  joined {...}; the other peer gets peer_joined
+//   pake_failed      ------->   B is evicted; after N failures the nameplate is burned
+//
+// Every envelope is a JSON object {"v":1,"type":"...", ...fields}. Payloads are opaque
+// base64url strings (the sealed signalling of crypto/), never looked into by the server.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "util/result.h"
+
+namespace ferry::protocol {
+
+// The envelope version carried in "v"; the subprotocol name carries it too.
+constexpr int kSignalVersion = 1;
+constexpr std::string_view kSignalSubprotocol = "ferry.v1";
+// Upper bound on a relayed payload, in base64url characters: an SDP with many candidates,
+// sealed, stays far below 64 KiB. The server may configure a lower limit.
+constexpr size_t kMaxPayloadChars = 64 * 1024;
+// Upper bound on a whole envelope, in bytes: the largest payload plus room for the other fields.
+constexpr size_t kMaxEnvelopeBytes = kMaxPayloadChars + 4096;
+// Error codes and messages are short words and one sentence; longer text is hostile.
+constexpr size_t kMaxErrorCodeChars = 64;
+constexpr size_t kMaxErrorMessageChars = 512;
+// ICE server lists: browsers accept a handful; more is a misconfiguration or an attack.
+constexpr size_t kMaxIceServers = 8;
+constexpr size_t kMaxIceUrls = 8;
+constexpr size_t kMaxIceFieldChars = 512;
+
+struct IceServer {
+  std::vector<std::string> urls;  // stun:, stuns:, turn: or turns: URLs
+  std::string username;           // empty for STUN
+  std::string credential;         // empty for STUN
+  bool operator==(const IceServer&) const = default;
+};
+
+// --- browser -> server ---------------------------------------------------------------------
+struct Create {
+  bool operator==(const Create&) const = default;
+};
+struct JoinByToken {
+  std::string room;   // session::RoomId text
+  std::string token;  // session::JoinToken text
+  bool operator==(const JoinByToken&) const = default;
+};
+struct JoinByNameplate {
+  std::string nameplate;  // "1".."999999"
+  bool operator==(const JoinByNameplate&) const = default;
+};
+struct Rejoin {
+  std::string room;
+  std::string resume;  // session::ResumeToken text
+  bool operator==(const Rejoin&) const = default;
+};
+struct Relay {
+  std::string payload;  // base64url, 1..kMaxPayloadChars
+  bool operator==(const Relay&) const = default;
+};
+// The creator's report that the joiner failed the PAKE (a wrong short code).
+struct PakeFailed {
+  bool operator==(const PakeFailed&) const = default;
+};
+using ClientMessage = std::variant<Create, JoinByToken, JoinByNameplate, Rejoin, Relay, PakeFailed>;
+
+// --- server -> browser ---------------------------------------------------------------------
+struct Created {
+  std::string room;
+  std::string token;
+  std::string nameplate;
+  int64_t expires = 0;  // unix seconds: the room's hard expiry if nobody joins
+  std::string resume;
+  std::vector<IceServer> ice_servers;
+  bool operator==(const Created&) const = default;
+};
+struct Joined {  // answer to a join and to a rejoin
+  std::string room;
+  std::string resume;
+  int64_t expires = 0;  // unix seconds: the room's hard cap
+  bool creator = false;  // true when the creator rejoined
+  bool peer = false;     // whether the other peer is connected now
+  std::vector<IceServer> ice_servers;
+  bool operator==(const Joined&) const = default;
+};
+struct PeerJoined {
+  bool operator==(const PeerJoined&) const = default;
+};
+struct PeerLeft {
+  bool operator==(const PeerLeft&) const = default;
+};
+struct Relayed {  // sent with type "relay"
+  std::string payload;
+  bool operator==(const Relayed&) const = default;
+};
+struct ErrorMessage {  // sent with type "error"
+  std::string code;
+  std::string message;
+  bool operator==(const ErrorMessage&) const = default;
+};
+using ServerMessage = std::variant<Created, Joined, PeerJoined, PeerLeft, Relayed, ErrorMessage>;
+
+// Parse one envelope. Errors: "bad_json", "bad_version", "unknown_type", "missing_field",
+// "bad_field" (wrong type, length or alphabet), "unknown_field", "too_large".
+Result<ClientMessage> parse_client_message(std::string_view text);
+Result<ServerMessage> parse_server_message(std::string_view text);
+
+// Serialize one envelope. Fields are not validated here; the parsers are the gate.
+std::string serialize(const ClientMessage& m);
+std::string serialize(const ServerMessage& m);
+
+// The envelope's "type" string, for logs and metrics.
+std::string_view type_name(const ClientMessage& m);
+std::string_view type_name(const ServerMessage& m);
+
+// Field checks shared with the server (which checks ids again before lookups).
+bool is_base64url(std::string_view s);
+bool is_valid_room(std::string_view s);
+bool is_valid_token(std::string_view s);  // join and resume tokens
+bool is_valid_nameplate(std::string_view s);
+bool is_valid_payload(std::string_view s);
+
+}  // namespace ferry::protocol

@@ -1,0 +1,162 @@
+// File-name sanitiser: see file_name.h for the rules and their reasons.
+#include "transfer/file_name.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace ferry::transfer {
+namespace {
+
+constexpr char32_t kReplacementChar = 0xFFFD;
+
+// Decodes UTF-8 strictly (no overlongs, no surrogates, nothing above U+10FFFF); each invalid
+// sequence becomes one U+FFFD so the user still sees that something was there.
+std::vector<char32_t> decode_utf8(std::string_view s) {
+  std::vector<char32_t> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<uint8_t>(s[i]);
+    size_t len = 0;
+    char32_t cp = 0;
+    char32_t min = 0;
+    if (b0 < 0x80) {
+      out.push_back(b0);
+      ++i;
+      continue;
+    } else if ((b0 & 0xE0) == 0xC0) {
+      len = 2, cp = b0 & 0x1F, min = 0x80;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      len = 3, cp = b0 & 0x0F, min = 0x800;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      len = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+      out.push_back(kReplacementChar);
+      ++i;
+      continue;
+    }
+    size_t k = 1;
+    for (; k < len && i + k < s.size(); ++k) {
+      const auto b = static_cast<uint8_t>(s[i + k]);
+      if ((b & 0xC0) != 0x80) break;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (k < len || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      out.push_back(kReplacementChar);
+      i += k;  // skip the lead byte and the continuation bytes that belonged to it
+      continue;
+    }
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
+bool is_unsafe(char32_t c) {
+  if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return true;  // C0, DEL, C1 (ESC starts ANSI codes)
+  switch (c) {
+    case '/': case '\\': case '<': case '>': case ':': case '"': case '|': case '?': case '*':
+    case 0x061C:  // arabic letter mark
+    case 0x200E: case 0x200F:  // LRM, RLM
+    case 0x2028: case 0x2029:  // line and paragraph separators
+    case 0xFEFF:  // zero width no-break space / BOM
+      return true;
+    default:
+      break;
+  }
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);  // bidi embeddings/isolates
+}
+
+char32_t ascii_upper(char32_t c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
+
+// CON, PRN, AUX, NUL, COM1-9, LPT1-9: Windows opens the device whatever the extension.
+bool is_windows_reserved(const std::vector<char32_t>& name) {
+  size_t stem = 0;
+  while (stem < name.size() && name[stem] != '.') ++stem;
+  std::u32string s;
+  for (size_t i = 0; i < stem; ++i) s.push_back(ascii_upper(name[i]));
+  // Windows also ignores trailing spaces in the stem ("CON .txt").
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  static const std::array<std::u32string_view, 4> kDevices = {U"CON", U"PRN", U"AUX", U"NUL"};
+  for (auto d : kDevices) {
+    if (s == d) return true;
+  }
+  if (s.size() == 4 && (s.starts_with(U"COM") || s.starts_with(U"LPT")) && s[3] >= '1' &&
+      s[3] <= '9') {
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string sanitize_file_name(std::string_view raw) {
+  std::vector<char32_t> cps = decode_utf8(raw);
+  for (auto& c : cps) {
+    if (is_unsafe(c)) c = '_';
+  }
+  // Leading spaces hide the name's start; trailing dots and spaces are dropped by Windows.
+  size_t begin = 0;
+  while (begin < cps.size() && cps[begin] == ' ') ++begin;
+  size_t end = cps.size();
+  while (end > begin && (cps[end - 1] == '.' || cps[end - 1] == ' ')) --end;
+  std::vector<char32_t> name(cps.begin() + static_cast<std::ptrdiff_t>(begin),
+                             cps.begin() + static_cast<std::ptrdiff_t>(end));
+  // Only dots (".", "..") were removed entirely above, so traversal cannot survive.
+  if (name.empty()) return std::string(kFallbackFileName);
+  if (is_windows_reserved(name)) name.insert(name.begin(), '_');
+
+  // Split off a short extension to keep when cutting.
+  size_t ext_start = name.size();
+  for (size_t i = name.size(); i > 1; --i) {
+    if (name[i - 1] == '.') {
+      ext_start = i - 1;
+      break;
+    }
+  }
+  size_t ext_bytes = 0;
+  for (size_t i = ext_start; i < name.size(); ++i) ext_bytes += utf8_length(name[i]);
+  if (ext_bytes > kMaxKeptExtensionBytes + 1) {
+    ext_start = name.size();
+    ext_bytes = 0;
+  }
+  std::string stem;
+  const size_t stem_budget = kMaxFileNameBytes - ext_bytes;
+  bool cut = false;
+  for (size_t i = 0; i < ext_start; ++i) {
+    if (stem.size() + utf8_length(name[i]) > stem_budget) {
+      cut = true;
+      break;
+    }
+    append_utf8(stem, name[i]);
+  }
+  // A cut may leave trailing spaces or dots; Windows would drop them (and with no extension,
+  // they would end the name).
+  while (cut && !stem.empty() && (stem.back() == ' ' || stem.back() == '.')) stem.pop_back();
+  if (stem.empty()) stem = std::string(kFallbackFileName);
+  std::string out = stem;
+  for (size_t i = ext_start; i < name.size(); ++i) append_utf8(out, name[i]);
+  return out;
+}
+
+}  // namespace ferry::transfer

@@ -1,0 +1,33 @@
+// Progress snapshots that the UI reads each frame; it never owns transfer state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry::transfer {
+
+enum class FileState : uint8_t {
+  kPending,    // nothing of it moved yet in this connection
+  kActive,     // some chunks moved
+  kVerifying,  // receiver: every chunk is here, the whole-file hash is not yet checked
+  kComplete,   // receiver: hash matched; sender: receiver confirmed
+  kFailed,     // hash mismatch or the transfer failed
+};
+
+struct FileProgress {
+  uint32_t file_id = 0;
+  std::string name;
+  uint64_t size = 0;
+  uint64_t bytes_done = 0;  // sender: sent or known received; receiver: verified and written
+  FileState state = FileState::kPending;
+};
+
+struct TransferProgress {
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+  bool paused = false;  // by either side
+  std::vector<FileProgress> files;
+};
+
+}  // namespace ferry::transfer

@@ -1,0 +1,374 @@
+// Receiver state machine; see receiver.h for the states, the hashing and the resume rules.
+#include "transfer/receiver.h"
+
+#include <sodium.h>
+
+#include <cassert>
+#include <string>
+#include <utility>
+
+#include "transfer/byte_reader.h"
+
+namespace ferry::transfer {
+
+const char* to_string(Receiver::State state) {
+  switch (state) {
+    case Receiver::State::kAwaitingManifest: return "awaiting_manifest";
+    case Receiver::State::kReceiving: return "receiving";
+    case Receiver::State::kComplete: return "complete";
+    case Receiver::State::kCancelled: return "cancelled";
+    case Receiver::State::kFailed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+// First byte of persist(): bumped when its layout changes, so an old blob is refused cleanly.
+constexpr uint8_t kPersistVersion = 1;
+
+void reject(std::vector<Command>& out, std::string code, std::string message) {
+  out.push_back(cmd::Failure{make_error(std::move(code), std::move(message)), false});
+}
+
+}  // namespace
+
+Receiver::Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng)
+    : key_(receive_key),
+      transfer_id_(transfer_id),
+      rng_(std::move(rng)),
+      sealer_(receive_key, transfer_id, protocol::Origin::kReceiver),
+      opener_(receive_key, transfer_id, protocol::Origin::kSender) {}
+
+Bytes Receiver::persist() const {
+  Bytes out;
+  out.push_back(kPersistVersion);
+  put_u32(out, transfer_id_);
+  if (!manifest_) {
+    put_u32(out, 0);
+    return out;
+  }
+  const Bytes m = encode_manifest(*manifest_);
+  put_u32(out, static_cast<uint32_t>(m.size()));
+  out.insert(out.end(), m.begin(), m.end());
+  for (const auto& f : files_) {
+    const Bytes h = f.have.serialize();
+    put_u32(out, static_cast<uint32_t>(h.size()));
+    out.insert(out.end(), h.begin(), h.end());
+  }
+  return out;
+}
+
+Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteView persisted,
+                                   RandomFn rng) {
+  ByteReader r(persisted);
+  const uint8_t version = r.u8();
+  const uint32_t transfer_id = r.u32();
+  const uint32_t manifest_len = r.u32();
+  if (!r.ok()) return make_error("bad_resume_state", "saved transfer state is truncated");
+  if (version != kPersistVersion) {
+    return make_error("bad_resume_state", "saved transfer state has an unknown version");
+  }
+  Receiver rx(receive_key, transfer_id, std::move(rng));
+  if (manifest_len == 0) {
+    if (!r.at_end()) return make_error("bad_resume_state", "saved transfer state is malformed");
+    return rx;
+  }
+  if (manifest_len > r.remaining()) {
+    return make_error("bad_resume_state", "saved transfer state is truncated");
+  }
+  auto m = parse_manifest(r.view(manifest_len));
+  if (!m) return make_error("bad_resume_state", "saved manifest: " + m.error().message);
+  for (const auto& e : m->files) {
+    const uint32_t len = r.u32();
+    if (!r.ok() || len > r.remaining()) {
+      return make_error("bad_resume_state", "saved transfer state is truncated");
+    }
+    auto have = HaveMap::parse(r.view(len));
+    if (!have || have->chunk_count() != chunk_count(e.size, m->chunk_size)) {
+      return make_error("bad_resume_state", "saved have-map does not match its file");
+    }
+    FileRecv f;
+    f.have = std::move(have).value();
+    f.key = crypto::derive_file_key(receive_key, transfer_id, e.id);
+    rx.files_.push_back(std::move(f));
+  }
+  if (!r.at_end()) return make_error("bad_resume_state", "saved transfer state is malformed");
+  rx.manifest_ = std::move(m).value();
+  return rx;
+}
+
+size_t Receiver::file_index(uint32_t file_id) const {
+  if (!manifest_) return SIZE_MAX;
+  for (size_t i = 0; i < manifest_->files.size(); ++i) {
+    if (manifest_->files[i].id == file_id) return i;
+  }
+  return SIZE_MAX;
+}
+
+const HaveMap* Receiver::have_map(uint32_t file_id) const {
+  const size_t i = file_index(file_id);
+  return i == SIZE_MAX ? nullptr : &files_[i].have;
+}
+
+void Receiver::send(ControlBody body, std::vector<Command>& out) {
+  assert(epoch_);
+  out.push_back(cmd::Send{sealer_.seal(ControlMessage{*epoch_, std::move(body)}, rng_)});
+}
+
+void Receiver::fail(Error error, std::vector<Command>& out) {
+  if (epoch_ && error.code != "peer_error") send(ErrorMsg{error.code, error.message}, out);
+  state_ = State::kFailed;
+  out.push_back(cmd::Failure{std::move(error), true});
+}
+
+std::vector<Command> Receiver::on_frame(const protocol::Frame& frame) {
+  std::vector<Command> out;
+  if (state_ == State::kCancelled || state_ == State::kFailed) return out;
+  if (const auto* chunk = std::get_if<protocol::ChunkFrame>(&frame)) {
+    on_chunk(*chunk, out);
+  } else {
+    const auto& control = std::get<protocol::ControlFrame>(frame);
+    if (control.origin != protocol::Origin::kSender) {
+      reject(out, "unexpected_frame", "the receiver got a frame meant for a sender");
+    } else {
+      on_control(control, out);
+    }
+  }
+  return out;
+}
+
+void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>& out) {
+  if (state_ == State::kComplete) return;  // late duplicates after the end
+  if (state_ != State::kReceiving) {
+    return reject(out, "unexpected_chunk", "a chunk arrived before the file list");
+  }
+  if (frame.transfer_id != transfer_id_) {
+    return reject(out, "wrong_transfer", "a chunk of another transfer was dropped");
+  }
+  const size_t fi = file_index(frame.file_id);
+  if (fi == SIZE_MAX) return reject(out, "unknown_file", "a chunk of an unknown file was dropped");
+  auto& f = files_[fi];
+  const auto& entry = manifest_->files[fi];
+  const uint64_t n = f.have.chunk_count();
+  if (frame.index >= n || frame.last != (frame.index + 1 == n)) {
+    return reject(out, "bad_chunk_index", "a chunk outside its file was dropped");
+  }
+  const uint32_t len = chunk_length(entry.size, manifest_->chunk_size, frame.index);
+  if (frame.payload.size() != crypto::sealed_chunk_size(len)) {
+    return reject(out, "bad_chunk_length", "a chunk of the wrong length was dropped");
+  }
+  if (f.have.has(frame.index) || f.state == FileState::kFailed) return;  // duplicate
+  Bytes plain;
+  auto opened = crypto::open_chunk(
+      plain, f.key, crypto::ChunkId{transfer_id_, frame.file_id, frame.index, frame.last},
+      frame.payload);
+  if (!opened) {
+    return reject(out, "bad_mac",
+                  "a chunk of \"" + entry.name + "\" failed authentication and was not written");
+  }
+  f.have.set(frame.index);
+  if (f.state == FileState::kPending) f.state = FileState::kActive;
+  const bool hash_now = frame.index == f.hash_cursor && !f.read_back_pending;
+  if (hash_now) {
+    f.hasher.update(plain);
+    ++f.hash_cursor;
+  }
+  out.push_back(cmd::Write{frame.file_id, frame.index * manifest_->chunk_size, std::move(plain)});
+  if (hash_now) advance_hash(fi, out);
+  check_file(fi, out);
+}
+
+void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
+  auto& f = files_[fi];
+  if (f.read_back_pending || f.actual) return;
+  if (f.hash_cursor == f.have.chunk_count()) {
+    f.actual = f.hasher.final();
+    return;
+  }
+  if (f.have.has(f.hash_cursor)) {
+    const auto& e = manifest_->files[fi];
+    out.push_back(cmd::ReadBack{e.id, f.hash_cursor, f.hash_cursor * manifest_->chunk_size,
+                                chunk_length(e.size, manifest_->chunk_size, f.hash_cursor)});
+    f.read_back_pending = true;
+  }
+}
+
+std::vector<Command> Receiver::on_read_back(uint32_t file_id, uint64_t index, ByteView bytes) {
+  std::vector<Command> out;
+  if (state_ != State::kReceiving) return out;
+  const size_t fi = file_index(file_id);
+  if (fi == SIZE_MAX || !files_[fi].read_back_pending || files_[fi].hash_cursor != index) {
+    reject(out, "unexpected_read_back", "a read-back nobody asked for was ignored");
+    return out;
+  }
+  auto& f = files_[fi];
+  const auto& e = manifest_->files[fi];
+  f.read_back_pending = false;
+  if (bytes.size() != chunk_length(e.size, manifest_->chunk_size, index)) {
+    f.state = FileState::kFailed;
+    out.push_back(cmd::FileFailed{
+        e.id, make_error("read_back_failed", "\"" + e.name + "\" could not be read back to check it")});
+    check_done(out);
+    return out;
+  }
+  f.hasher.update(bytes);
+  ++f.hash_cursor;
+  advance_hash(fi, out);
+  check_file(fi, out);
+  return out;
+}
+
+void Receiver::check_file(size_t fi, std::vector<Command>& out) {
+  auto& f = files_[fi];
+  if (f.state == FileState::kComplete || f.state == FileState::kFailed) return;
+  if (f.have.complete()) f.state = FileState::kVerifying;
+  if (!f.actual || !f.expected) return;
+  const auto& e = manifest_->files[fi];
+  if (sodium_memcmp(f.actual->data(), f.expected->data(), f.actual->size()) == 0) {
+    f.state = FileState::kComplete;
+    out.push_back(cmd::FileComplete{e.id, *f.actual});
+  } else {
+    f.state = FileState::kFailed;
+    out.push_back(cmd::FileFailed{
+        e.id, make_error("hash_mismatch", "\"" + e.name +
+                                              "\" does not match the sender's hash; it is "
+                                              "damaged and was not completed")});
+  }
+  check_done(out);
+}
+
+void Receiver::check_done(std::vector<Command>& out) {
+  CompleteMsg done;
+  bool all_ok = true;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const auto s = files_[i].state;
+    if (s != FileState::kComplete && s != FileState::kFailed) return;
+    done.files.push_back({manifest_->files[i].id, s == FileState::kComplete});
+    all_ok = all_ok && s == FileState::kComplete;
+  }
+  send(std::move(done), out);
+  if (all_ok) {
+    state_ = State::kComplete;
+    out.push_back(cmd::TransferComplete{});
+  } else {
+    state_ = State::kFailed;
+    out.push_back(cmd::Failure{make_error("files_failed", "some files arrived damaged"), true});
+  }
+}
+
+void Receiver::on_control(const protocol::ControlFrame& frame, std::vector<Command>& out) {
+  auto msg = opener_.open(frame, epoch_ ? &*epoch_ : nullptr);
+  if (!msg) return out.push_back(cmd::Failure{msg.error(), false});
+  if (auto* m = std::get_if<Manifest>(&msg->body)) {
+    return on_manifest(msg->epoch, std::move(*m), out);
+  }
+  if (!epoch_) return reject(out, "unexpected_control", "a control message came before the file list");
+  if (state_ == State::kComplete) return;
+  if (auto* end = std::get_if<FileEndMsg>(&msg->body)) {
+    const size_t fi = file_index(end->file_id);
+    if (fi == SIZE_MAX) return reject(out, "unknown_file", "a hash for an unknown file");
+    auto& f = files_[fi];
+    if (f.expected && *f.expected != end->hash) {
+      return fail(make_error("hash_changed", "the sender changed a file's hash"), out);
+    }
+    f.expected = end->hash;
+    check_file(fi, out);
+  } else if (std::holds_alternative<PauseMsg>(msg->body)) {
+    paused_remote_ = true;
+  } else if (std::holds_alternative<ResumeMsg>(msg->body)) {
+    paused_remote_ = false;
+  } else if (std::holds_alternative<CancelMsg>(msg->body)) {
+    state_ = State::kCancelled;
+    out.push_back(cmd::TransferCancelled{true});
+  } else if (auto* err = std::get_if<ErrorMsg>(&msg->body)) {
+    fail(make_error("peer_error", "the sender stopped: " + err->message), out);
+  } else {
+    reject(out, "unexpected_control", "the sender sent a receiver-only message");
+  }
+}
+
+void Receiver::on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Command>& out) {
+  if (manifest_ && *manifest_ != manifest) {
+    epoch_ = epoch;
+    return fail(make_error("manifest_changed", "the sender changed the file list of a transfer"),
+                out);
+  }
+  epoch_ = epoch;
+  paused_remote_ = false;
+  if (!manifest_) {
+    for (const auto& e : manifest.files) {
+      FileRecv f;
+      f.have = HaveMap(chunk_count(e.size, manifest.chunk_size));
+      f.key = crypto::derive_file_key(key_, transfer_id_, e.id);
+      files_.push_back(std::move(f));
+    }
+    manifest_ = std::move(manifest);
+    out.push_back(cmd::ManifestReceived{*manifest_});
+  }
+  HaveMsg have;
+  size_t runs_left = kMaxHaveRuns;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    auto runs = files_[i].have.runs(runs_left);
+    runs_left -= runs.size();
+    have.files.push_back({manifest_->files[i].id, std::move(runs)});
+  }
+  send(std::move(have), out);
+  if (paused_local_) send(PauseMsg{}, out);
+  if (state_ == State::kComplete) {
+    // The sender missed our COMPLETE (the channel dropped): say it again.
+    CompleteMsg done;
+    for (const auto& e : manifest_->files) done.files.push_back({e.id, true});
+    return send(std::move(done), out);
+  }
+  state_ = State::kReceiving;
+  // A restored receiver re-hashes what it already has, from its sink.
+  for (size_t i = 0; i < files_.size(); ++i) {
+    advance_hash(i, out);
+    check_file(i, out);
+  }
+}
+
+std::vector<Command> Receiver::pause() {
+  std::vector<Command> out;
+  if (paused_local_ || state_ == State::kCancelled || state_ == State::kFailed) return out;
+  paused_local_ = true;
+  if (epoch_) send(PauseMsg{}, out);
+  return out;
+}
+
+std::vector<Command> Receiver::resume() {
+  std::vector<Command> out;
+  if (!paused_local_ || state_ == State::kCancelled || state_ == State::kFailed) return out;
+  paused_local_ = false;
+  if (epoch_) send(ResumeMsg{}, out);
+  return out;
+}
+
+std::vector<Command> Receiver::cancel() {
+  std::vector<Command> out;
+  if (state_ == State::kComplete || state_ == State::kCancelled || state_ == State::kFailed) {
+    return out;
+  }
+  state_ = State::kCancelled;
+  if (epoch_) send(CancelMsg{}, out);
+  out.push_back(cmd::TransferCancelled{false});
+  return out;
+}
+
+TransferProgress Receiver::progress() const {
+  TransferProgress p;
+  p.paused = paused();
+  if (!manifest_) return p;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const auto& f = files_[i];
+    const auto& e = manifest_->files[i];
+    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state};
+    p.bytes_done += fp.bytes_done;
+    p.bytes_total += e.size;
+    p.files.push_back(std::move(fp));
+  }
+  return p;
+}
+
+}  // namespace ferry::transfer

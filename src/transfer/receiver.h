@@ -1,0 +1,142 @@
+// The receiving side of one transfer: pure logic, no I/O. The platform feeds it frames and
+// carries out the commands it returns, IN ORDER (a ReadBack reads bytes of an earlier Write).
+//
+//   kAwaitingManifest --MANIFEST--> kReceiving --every file verified--> kComplete
+//                                       |  (some file's hash mismatched) -> kFailed
+//   cancel() or CANCEL from the peer -> kCancelled;  ERROR from the peer -> kFailed
+//
+// Every chunk is authenticated before it is written; a chunk that fails is never written.
+// Whole-file hash: the receiver hashes plaintext in chunk order. A chunk arriving ahead of the
+// hash cursor is written at once; when the cursor reaches it, a ReadBack asks the platform for
+// those bytes from its sink (on_read_back). A file completes only when every chunk is verified
+// AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
+//
+// Resume: persist() after carrying out the Writes; restore() from it after a drop or reload.
+// The restored receiver re-hashes what it has via ReadBacks, and answers the sender's next
+// MANIFEST with its have-map so that only missing chunks are sent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "crypto/blake2b.h"
+#include "crypto/chunk_aead.h"
+#include "protocol/frame.h"
+#include "transfer/control.h"
+#include "transfer/have_map.h"
+#include "transfer/manifest.h"
+#include "transfer/progress.h"
+
+namespace ferry::transfer {
+
+namespace cmd {
+// A new manifest arrived: the UI shows the files, the platform opens one sink per file.
+struct ManifestReceived {
+  Manifest manifest;
+};
+struct Write {
+  uint32_t file_id = 0;
+  uint64_t offset = 0;
+  Bytes bytes;
+};
+struct ReadBack {
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+struct Send {
+  Bytes frame;
+};
+struct FileComplete {
+  uint32_t file_id = 0;
+  crypto::Blake2bDigest hash{};
+};
+struct FileFailed {
+  uint32_t file_id = 0;
+  Error error;
+};
+struct TransferComplete {};
+struct TransferCancelled {
+  bool by_peer = false;
+};
+// `fatal`: the transfer is over (kFailed). Otherwise one frame was rejected and dropped (a bad
+// MAC, a replay) and the transfer goes on; the platform may still choose to close.
+struct Failure {
+  Error error;
+  bool fatal = false;
+};
+}  // namespace cmd
+
+using Command = std::variant<cmd::ManifestReceived, cmd::Write, cmd::ReadBack, cmd::Send,
+                             cmd::FileComplete, cmd::FileFailed, cmd::TransferComplete,
+                             cmd::TransferCancelled, cmd::Failure>;
+
+class Receiver {
+ public:
+  enum class State : uint8_t { kAwaitingManifest, kReceiving, kComplete, kCancelled, kFailed };
+
+  Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng);
+  // Rebuilds a receiver from persist(): the manifest and the have-maps of verified chunks.
+  static Result<Receiver> restore(const crypto::SecretKey& receive_key, ByteView persisted,
+                                  RandomFn rng);
+  // Only what is durable: written-and-verified chunks, never in-flight state.
+  Bytes persist() const;
+
+  // A frame of this transfer from its sender (CHUNK, or CONTROL with origin kSender).
+  std::vector<Command> on_frame(const protocol::Frame& frame);
+  // The bytes a ReadBack asked for.
+  std::vector<Command> on_read_back(uint32_t file_id, uint64_t index, ByteView bytes);
+
+  std::vector<Command> pause();
+  std::vector<Command> resume();
+  std::vector<Command> cancel();
+
+  State state() const { return state_; }
+  bool paused() const { return paused_local_ || paused_remote_; }
+  uint32_t transfer_id() const { return transfer_id_; }
+  const std::optional<Manifest>& manifest() const { return manifest_; }
+  const HaveMap* have_map(uint32_t file_id) const;
+  TransferProgress progress() const;
+
+ private:
+  struct FileRecv {
+    HaveMap have;
+    crypto::SecretKey key;
+    uint64_t hash_cursor = 0;
+    crypto::Blake2b hasher;
+    bool read_back_pending = false;
+    std::optional<crypto::Blake2bDigest> actual;
+    std::optional<crypto::Blake2bDigest> expected;
+    FileState state = FileState::kPending;
+  };
+
+  void send(ControlBody body, std::vector<Command>& out);
+  void fail(Error error, std::vector<Command>& out);
+  void on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>& out);
+  void on_control(const protocol::ControlFrame& frame, std::vector<Command>& out);
+  void on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Command>& out);
+  void hash_plain(size_t file, ByteView bytes, std::vector<Command>& out);
+  void advance_hash(size_t file, std::vector<Command>& out);
+  void check_file(size_t file, std::vector<Command>& out);
+  void check_done(std::vector<Command>& out);
+  size_t file_index(uint32_t file_id) const;  // SIZE_MAX if unknown
+
+  crypto::SecretKey key_;
+  uint32_t transfer_id_;
+  RandomFn rng_;
+  State state_ = State::kAwaitingManifest;
+  ControlSealer sealer_;
+  ControlOpener opener_;
+  std::optional<Epoch> epoch_;
+  std::optional<Manifest> manifest_;
+  std::vector<FileRecv> files_;
+  bool paused_local_ = false;
+  bool paused_remote_ = false;
+};
+
+const char* to_string(Receiver::State state);
+
+}  // namespace ferry::transfer

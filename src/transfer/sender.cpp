@@ -1,0 +1,306 @@
+// Sender state machine; see sender.h for the states and the pull loop.
+#include "transfer/sender.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "transfer/file_name.h"
+
+namespace ferry::transfer {
+
+const char* to_string(Sender::State state) {
+  switch (state) {
+    case Sender::State::kDisconnected: return "disconnected";
+    case Sender::State::kAwaitingHave: return "awaiting_have";
+    case Sender::State::kSending: return "sending";
+    case Sender::State::kAwaitingComplete: return "awaiting_complete";
+    case Sender::State::kComplete: return "complete";
+    case Sender::State::kCancelled: return "cancelled";
+    case Sender::State::kFailed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+bool is_terminal(Sender::State s) {
+  return s == Sender::State::kComplete || s == Sender::State::kCancelled ||
+         s == Sender::State::kFailed;
+}
+
+}  // namespace
+
+Result<Sender> Sender::create(const crypto::SecretKey& send_key, uint32_t transfer_id,
+                              const std::vector<SourceFile>& files, SenderOptions options,
+                              RandomFn rng) {
+  Manifest m;
+  m.chunk_size = options.chunk_size;
+  for (size_t i = 0; i < files.size(); ++i) {
+    m.files.push_back(FileEntry{static_cast<uint32_t>(i), sanitize_file_name(files[i].name),
+                                files[i].size, files[i].mime});
+  }
+  auto valid = validate_manifest(m);
+  if (!valid) return valid.error();
+  if (protocol::kControlHeaderBytes +
+          crypto::sealed_chunk_size(encode_manifest(m).size() + kEpochBytes + 1) >
+      kMaxControlFrameBytes) {
+    return make_error("bad_manifest", "the file list is too large for one manifest");
+  }
+  if (options.max_reads_in_flight == 0 || options.low_watermark >= options.high_watermark) {
+    return make_error("bad_options", "sender options are inconsistent");
+  }
+  return Sender(send_key, transfer_id, std::move(m), options, std::move(rng));
+}
+
+Sender::Sender(const crypto::SecretKey& send_key, uint32_t transfer_id, Manifest manifest,
+               SenderOptions options, RandomFn rng)
+    : transfer_id_(transfer_id),
+      manifest_(std::move(manifest)),
+      options_(options),
+      rng_(std::move(rng)),
+      flow_(options.high_watermark, options.low_watermark),
+      key_(send_key) {
+  for (const auto& f : manifest_.files) {
+    FileSend s;
+    s.covered = HaveMap(chunk_count(f.size, manifest_.chunk_size));
+    files_.push_back(std::move(s));
+  }
+}
+
+Bytes Sender::seal(ControlBody body) {
+  assert(sealer_);
+  return sealer_->seal(ControlMessage{epoch_, std::move(body)}, rng_);
+}
+
+std::vector<Bytes> Sender::connect(const crypto::SecretKey& send_key) {
+  if (is_terminal(state_)) return {};
+  key_ = send_key;
+  const uint64_t last_seq = sealer_ ? sealer_->last_seq() : 0;
+  sealer_.emplace(key_, transfer_id_, protocol::Origin::kSender, last_seq);
+  opener_.emplace(key_, transfer_id_, protocol::Origin::kReceiver);
+  rng_(epoch_.data(), epoch_.size());
+  for (size_t i = 0; i < files_.size(); ++i) {
+    files_[i].key = crypto::derive_file_key(key_, transfer_id_, manifest_.files[i].id);
+  }
+  flow_ = FlowControl(options_.high_watermark, options_.low_watermark);
+  in_flight_.clear();
+  paused_remote_ = false;
+  state_ = State::kAwaitingHave;
+  std::vector<Bytes> out;
+  out.push_back(seal(manifest_));
+  if (paused_local_) out.push_back(seal(PauseMsg{}));
+  return out;
+}
+
+void Sender::disconnect() {
+  if (is_terminal(state_)) return;
+  state_ = State::kDisconnected;
+  in_flight_.clear();
+  for (auto& f : files_) f.hash_pending.clear();
+  paused_remote_ = false;
+}
+
+bool Sender::wanted(const FileSend& f, uint64_t index) const {
+  return !f.covered.has(index) || (!f.hash && index >= f.hash_cursor);
+}
+
+std::optional<ReadRequest> Sender::next_read(uint64_t buffered_amount) {
+  if (state_ != State::kSending || paused()) return std::nullopt;
+  if (in_flight_.size() >= options_.max_reads_in_flight) return std::nullopt;
+  const uint64_t frame_bytes =
+      protocol::kChunkHeaderBytes + crypto::sealed_chunk_size(manifest_.chunk_size);
+  if (!flow_.can_send(buffered_amount, in_flight_.size() * frame_bytes, frame_bytes)) {
+    return std::nullopt;
+  }
+  for (; file_cursor_ < files_.size(); ++file_cursor_) {
+    auto& f = files_[file_cursor_];
+    const auto& entry = manifest_.files[file_cursor_];
+    const uint64_t n = f.covered.chunk_count();
+    while (f.scan < n) {
+      const uint64_t i = f.scan++;
+      if (!wanted(f, i)) continue;
+      ReadRequest r{entry.id, i, i * manifest_.chunk_size,
+                    chunk_length(entry.size, manifest_.chunk_size, i)};
+      in_flight_.push_back(r);
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+void Sender::hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteView bytes,
+                           std::vector<Bytes>& out) {
+  if (f.hash || index < f.hash_cursor) return;
+  if (index > f.hash_cursor) {
+    f.hash_pending.emplace(index, Bytes(bytes.begin(), bytes.end()));
+    return;
+  }
+  f.hasher.update(bytes);
+  ++f.hash_cursor;
+  for (auto it = f.hash_pending.find(f.hash_cursor); it != f.hash_pending.end();
+       it = f.hash_pending.find(f.hash_cursor)) {
+    f.hasher.update(it->second);
+    f.hash_pending.erase(it);
+    ++f.hash_cursor;
+  }
+  if (f.hash_cursor == f.covered.chunk_count()) {
+    f.hash = f.hasher.final();
+    if (state_ == State::kSending) out.push_back(seal(FileEndMsg{file_id, *f.hash}));
+  }
+}
+
+void Sender::maybe_all_sent() {
+  if (state_ != State::kSending || !in_flight_.empty()) return;
+  for (const auto& f : files_) {
+    if (!f.hash || !f.covered.complete()) return;
+  }
+  state_ = State::kAwaitingComplete;
+}
+
+Result<std::vector<Bytes>> Sender::on_read(uint32_t file_id, uint64_t index, ByteView bytes) {
+  std::vector<Bytes> out;
+  const FileEntry* entry = manifest_.find(file_id);
+  if (entry == nullptr) return make_error("bad_read", "read of an unknown file");
+  auto& f = files_[file_id];  // ids are positions (see create)
+  const uint32_t expected = chunk_length(entry->size, manifest_.chunk_size, index);
+  if (index >= f.covered.chunk_count() || bytes.size() != expected) {
+    state_ = State::kFailed;
+    return make_error("bad_read", "reading \"" + entry->name +
+                                      "\" returned the wrong number of bytes: was it changed?");
+  }
+  auto it = std::find(in_flight_.begin(), in_flight_.end(),
+                      ReadRequest{file_id, index, index * manifest_.chunk_size, expected});
+  if (it == in_flight_.end()) {
+    // Requested before a drop: still useful to the hash, never sent.
+    hash_in_order(f, file_id, index, bytes, out);
+    return out;
+  }
+  in_flight_.erase(it);
+  if (state_ != State::kSending) return out;
+  if (!f.covered.has(index)) {
+    protocol::ChunkFrame frame;
+    frame.transfer_id = transfer_id_;
+    frame.file_id = file_id;
+    frame.index = index;
+    frame.last = index + 1 == f.covered.chunk_count();
+    crypto::seal_chunk(frame.payload, f.key,
+                       crypto::ChunkId{transfer_id_, file_id, index, frame.last}, bytes, rng_);
+    out.push_back(protocol::encode(frame));
+    f.covered.set(index);
+    chunk_bytes_sent_ += bytes.size();
+  }
+  hash_in_order(f, file_id, index, bytes, out);
+  maybe_all_sent();
+  return out;
+}
+
+Result<std::vector<Bytes>> Sender::on_frame(const protocol::Frame& frame) {
+  const auto* control = std::get_if<protocol::ControlFrame>(&frame);
+  if (control == nullptr || control->origin != protocol::Origin::kReceiver) {
+    return make_error("unexpected_frame", "the sender got a frame meant for a receiver");
+  }
+  if (is_terminal(state_)) return std::vector<Bytes>{};
+  if (!opener_ || state_ == State::kDisconnected) {
+    return make_error("unexpected_frame", "control message while disconnected");
+  }
+  auto msg = opener_->open(*control, &epoch_);
+  if (!msg) return msg.error();
+  return on_control(std::move(msg).value());
+}
+
+Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
+  std::vector<Bytes> out;
+  if (auto* have = std::get_if<HaveMsg>(&msg.body)) {
+    std::vector<HaveMap> maps;
+    for (const auto& f : files_) maps.emplace_back(f.covered.chunk_count());
+    for (const auto& fh : have->files) {
+      if (manifest_.find(fh.file_id) == nullptr) {
+        return make_error("bad_have", "have-map names an unknown file");
+      }
+      auto map = HaveMap::from_runs(maps[fh.file_id].chunk_count(), fh.runs);
+      if (!map) return map.error();
+      maps[fh.file_id] = std::move(map).value();
+    }
+    if (state_ == State::kAwaitingHave) {
+      // The receiver's word is the truth for this connection: what it lacks is sent again.
+      for (size_t i = 0; i < files_.size(); ++i) {
+        files_[i].covered = std::move(maps[i]);
+        files_[i].scan = 0;
+      }
+      file_cursor_ = 0;
+      state_ = State::kSending;
+      for (const auto& f : manifest_.files) {
+        if (files_[f.id].hash) out.push_back(seal(FileEndMsg{f.id, *files_[f.id].hash}));
+      }
+    }
+    maybe_all_sent();
+  } else if (std::holds_alternative<PauseMsg>(msg.body)) {
+    paused_remote_ = true;
+  } else if (std::holds_alternative<ResumeMsg>(msg.body)) {
+    paused_remote_ = false;
+  } else if (std::holds_alternative<CancelMsg>(msg.body)) {
+    state_ = State::kCancelled;
+  } else if (auto* done = std::get_if<CompleteMsg>(&msg.body)) {
+    bool all_ok = done->files.size() == files_.size();
+    for (const auto& r : done->files) {
+      if (manifest_.find(r.file_id) == nullptr) continue;
+      files_[r.file_id].confirmed = r.ok;
+      files_[r.file_id].failed = !r.ok;
+      all_ok = all_ok && r.ok;
+    }
+    state_ = all_ok ? State::kComplete : State::kFailed;
+  } else if (auto* err = std::get_if<ErrorMsg>(&msg.body)) {
+    state_ = State::kFailed;
+    return make_error("peer_error", "the receiver stopped: " + err->message);
+  } else {
+    return make_error("unexpected_control", "the receiver sent a sender-only message");
+  }
+  return out;
+}
+
+std::vector<Bytes> Sender::pause() {
+  if (paused_local_ || is_terminal(state_)) return {};
+  paused_local_ = true;
+  if (state_ == State::kDisconnected) return {};
+  return {seal(PauseMsg{})};
+}
+
+std::vector<Bytes> Sender::resume() {
+  if (!paused_local_ || is_terminal(state_)) return {};
+  paused_local_ = false;
+  if (state_ == State::kDisconnected) return {};
+  return {seal(ResumeMsg{})};
+}
+
+std::vector<Bytes> Sender::cancel() {
+  if (is_terminal(state_)) return {};
+  const bool connected = state_ != State::kDisconnected;
+  state_ = State::kCancelled;
+  if (!connected) return {};
+  return {seal(CancelMsg{})};
+}
+
+TransferProgress Sender::progress() const {
+  TransferProgress p;
+  p.paused = paused();
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const auto& f = files_[i];
+    const auto& e = manifest_.files[i];
+    FileProgress fp;
+    fp.file_id = e.id;
+    fp.name = e.name;
+    fp.size = e.size;
+    fp.bytes_done = f.covered.bytes(e.size, manifest_.chunk_size);
+    fp.state = f.confirmed            ? FileState::kComplete
+               : f.failed             ? FileState::kFailed
+               : f.covered.count() > 0 ? FileState::kActive
+                                       : FileState::kPending;
+    p.bytes_done += fp.bytes_done;
+    p.bytes_total += e.size;
+    p.files.push_back(std::move(fp));
+  }
+  return p;
+}
+
+}  // namespace ferry::transfer

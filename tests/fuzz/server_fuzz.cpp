@@ -1,0 +1,88 @@
+// libFuzzer harness for the server's message handling (server/shared_state.h), without sockets.
+// The input is a script: each line is "<peer digit><text>", sent by one of four fake
+// connections; a few control lines drop a peer, advance the clock or sweep. Properties: no crash,
+// every message the server sends is a valid ferry.v1 server envelope.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/signal.h"
+#include "shared_state.h"
+
+namespace {
+
+using namespace ferry::server;
+
+class FuzzPeer : public Peer {
+ public:
+  void send(std::shared_ptr<const std::string> text) override {
+    if (!ferry::protocol::parse_server_message(*text)) std::abort();
+  }
+  void close(CloseCode) override { closed = true; }
+  bool closed = false;
+};
+
+ferry::RandomFn fixed_random() {
+  auto state = std::make_shared<uint64_t>(1);
+  return [state](uint8_t* out, size_t len) {
+    for (size_t i = 0; i < len; ++i) {
+      *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+      out[i] = static_cast<uint8_t>(*state >> 56);
+    }
+  };
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static bool quiet = [] {
+    // Logs go to stdout; the fuzzer's output stays readable without them.
+    return std::freopen("/dev/null", "w", stdout) != nullptr;
+  }();
+  (void)quiet;
+  int64_t now = 0;
+  Config config;
+  config.max_bad_messages = 1000;
+  config.rooms.grace_ms = 1000;
+  config.rooms.unjoined_ttl_ms = 5000;
+  SharedState state(config, Clocks{[&now] { return now; }, [&now] { return 1'700'000'000'000 + now; }}, fixed_random());
+  constexpr int kPeers = 4;
+  std::shared_ptr<FuzzPeer> peers[kPeers];
+  PeerId ids[kPeers] = {};
+  auto connect = [&](int i) {
+    peers[i] = std::make_shared<FuzzPeer>();
+    CloseCode refusal{};
+    auto id = state.attach(peers[i], "10.0.0." + std::to_string(i), &refusal);
+    ids[i] = id ? *id : 0;
+  };
+  for (int i = 0; i < kPeers; ++i) connect(i);
+
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  while (!input.empty()) {
+    size_t nl = input.find('\n');
+    std::string_view line = input.substr(0, nl);
+    input = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
+    if (line.empty()) continue;
+    int who = (static_cast<unsigned char>(line[0]) - '0') % kPeers;
+    if (who < 0) who += kPeers;
+    std::string_view text = line.substr(1);
+    if (text == "!drop") {
+      if (ids[who]) state.detach(ids[who]);
+      connect(who);
+    } else if (text == "!tick") {
+      now += 700;
+      state.sweep();
+    } else if (text == "!bin") {
+      if (ids[who]) state.on_binary(ids[who]);
+    } else if (ids[who]) {
+      state.on_text(ids[who], text);
+    }
+  }
+  for (int i = 0; i < kPeers; ++i) {
+    if (ids[i]) state.detach(ids[i]);
+  }
+  return 0;
+}

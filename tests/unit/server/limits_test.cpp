@@ -1,0 +1,169 @@
+// Tests of token buckets, TURN REST credentials, config parsing and static-file rules.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "config.h"
+#include "static_files.h"
+#include "token_bucket.h"
+#include "turn.h"
+
+using namespace ferry::server;
+
+TEST_CASE("a token bucket allows the burst then the sustained rate") {
+  TokenBucket b(3, 2, 0);  // burst 3, 2 per second
+  CHECK(b.take(0));
+  CHECK(b.take(0));
+  CHECK(b.take(0));
+  CHECK_FALSE(b.take(0));
+  CHECK_FALSE(b.take(499));
+  CHECK(b.take(500));
+  CHECK_FALSE(b.take(500));
+  CHECK(b.take(10'000));
+}
+
+TEST_CASE("keyed buckets limit each key on its own and forget full ones") {
+  KeyedBuckets k(2, 1);
+  CHECK(k.take("10.0.0.1", 0));
+  CHECK(k.take("10.0.0.1", 0));
+  CHECK_FALSE(k.take("10.0.0.1", 0));
+  CHECK(k.take("10.0.0.2", 0));
+  CHECK(k.size() == 2);
+  k.prune(100);
+  CHECK(k.size() == 2);
+  k.prune(5000);
+  CHECK(k.size() == 0);
+}
+
+TEST_CASE("TURN REST credentials match coturn's construction") {
+  // base64(HMAC-SHA1("north-sea-secret", "1700000000:alice")), computed independently with Python's hmac.
+  auto c = turn_credentials("north-sea-secret", 1700000000, "alice");
+  CHECK(c.username == "1700000000:alice");
+  CHECK(c.password == "Or2+y4pClBAA8mU3e93KEtAPsJs=");
+}
+
+TEST_CASE("no ICE servers are handed out by default") {
+  CHECK(ice_servers_for(IceConfig{}, 1000, "x").empty());
+}
+
+TEST_CASE("configured STUN and TURN give two ICE servers with expiring credentials") {
+  IceConfig ice;
+  ice.stun_urls = {"stun:stun.example.org:3478"};
+  ice.turn_urls = {"turn:turn.example.org:3478"};
+  ice.turn_secret = std::string("shared-secret");
+  ice.turn_ttl_s = 600;
+  auto list = ice_servers_for(ice, 1000, "peer1");
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].urls == ice.stun_urls);
+  CHECK(list[0].username.empty());
+  CHECK(list[1].username == "1600:peer1");
+  CHECK(list[1].credential == turn_credentials("shared-secret", 1600, "peer1").password);
+}
+
+namespace {
+ferry::Result<Config> parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  bool help = false;
+  return parse_config(args, [env](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  }, &help);
+}
+}  // namespace
+
+TEST_CASE("config defaults serve on port 8080 on all interfaces") {
+  auto c = parse({});
+  REQUIRE(c.ok());
+  CHECK(c->port == 8080);
+  CHECK(c->bind == "0.0.0.0");
+  CHECK(c->rooms.unjoined_ttl_ms == 600'000);
+  CHECK(c->rooms.grace_ms == 60'000);
+  CHECK(c->rooms.hard_cap_ms == 86'400'000);
+  CHECK(c->ice.stun_urls.empty());
+  CHECK(c->web_root.ends_with("build/wasm/web"));
+}
+
+TEST_CASE("config reads flags and FERRY_ variables, flags winning") {
+  auto c = parse({"--port", "9000", "--grace=1.5", "--stun", "stun:a:1,stun:b:2"},
+                 {{"FERRY_PORT", "7000"}, {"FERRY_BIND", "127.0.0.1"}, {"FERRY_SELF_SIGNED", "1"}});
+  REQUIRE(c.ok());
+  CHECK(c->port == 9000);
+  CHECK(c->bind == "127.0.0.1");
+  CHECK(c->self_signed);
+  CHECK(c->rooms.grace_ms == 1500);
+  CHECK(c->ice.stun_urls == std::vector<std::string>{"stun:a:1", "stun:b:2"});
+}
+
+TEST_CASE("bad config values are errors naming the flag") {
+  CHECK(parse({"--port", "http"}).error().message.find("--port") != std::string::npos);
+  CHECK(parse({"--port", "70000"}).error().code == "bad_config");
+  CHECK(parse({"--nope"}).error().message.find("--nope") != std::string::npos);
+  CHECK_FALSE(parse({"--grace", "-1"}).ok());
+  CHECK_FALSE(parse({"--cert", "a.pem"}).ok());
+  CHECK_FALSE(parse({"--turn", "turn:x"}).ok());
+  CHECK_FALSE(parse({"--port"}).ok());
+  CHECK_FALSE(parse({}, {{"FERRY_MSG_RATE", "fast"}}).ok());
+}
+
+TEST_CASE("help lists every flag with its environment variable") {
+  auto text = usage();
+  CHECK(text.find("--web-root") != std::string::npos);
+  CHECK(text.find("FERRY_TURN_SECRET") != std::string::npos);
+}
+
+TEST_CASE("request paths map into the web root and escapes are refused") {
+  CHECK(resolve_target("/").value() == "index.html");
+  CHECK(resolve_target("/j/AAAAAAAAAAAAAAAAAAAA?t=x").value() == "index.html");
+  CHECK(resolve_target("/app.wasm?v=3").value() == "app.wasm");
+  CHECK(resolve_target("/assets/a%20b.png").value() == "assets/a b.png");
+  for (const char* bad : {"/../etc/passwd", "/a/../../b", "/%2e%2e/x", "/a/%2E%2E", "..", "x", "/a\\..\\b",
+                          "/a%00b", "/a%zz", "/a%2", "/a//b", "/dir/"}) {
+    CHECK_FALSE(resolve_target(bad).ok());
+  }
+}
+
+TEST_CASE("MIME types include application/wasm") {
+  CHECK(mime_type("ferry.wasm") == "application/wasm");
+  CHECK(mime_type("ferry.js") == "text/javascript; charset=utf-8");
+  CHECK(mime_type("index.HTML") == "text/html; charset=utf-8");
+  CHECK(mime_type("a/b.css") == "text/css; charset=utf-8");
+  CHECK(mime_type("manifest.webmanifest") == "application/manifest+json");
+  CHECK(mime_type("x.v1/noext") == "application/octet-stream");
+}
+
+TEST_CASE("HTML is revalidated and assets cached") {
+  CHECK(cache_control("index.html") == "no-cache");
+  CHECK(cache_control("sw.js") == "no-cache");
+  CHECK(cache_control("ferry.wasm") == "public, max-age=3600");
+}
+
+TEST_CASE("gzip is used only when accepted") {
+  CHECK(accepts_gzip("gzip, deflate, br"));
+  CHECK(accepts_gzip("br;q=1.0, gzip;q=0.8"));
+  CHECK(accepts_gzip("*"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(accepts_gzip("br, deflate"));
+  CHECK_FALSE(accepts_gzip(""));
+}
+
+TEST_CASE("ETags differ for the gzip body and match If-None-Match lists") {
+  auto plain = make_etag(10, 20, false);
+  auto gz = make_etag(10, 20, true);
+  CHECK(plain != gz);
+  CHECK(etag_matches(plain, plain));
+  std::string list = "\"x\", ";
+  list += gz;
+  CHECK(etag_matches(list, gz));
+  std::string weak = "W/";
+  weak += plain;
+  CHECK(etag_matches(weak, plain));
+  CHECK(etag_matches("*", plain));
+  CHECK_FALSE(etag_matches(plain, gz));
+}
+
+TEST_CASE("the CSP allows wasm compilation and keeps hostile Host text out") {
+  auto csp = content_security_policy("example.org:8080");
+  CHECK(csp.find("'wasm-unsafe-eval'") != std::string::npos);
+  CHECK(csp.find("wss://example.org:8080") != std::string::npos);
+  CHECK(csp.find("'unsafe-eval'") == std::string::npos);
+  auto hostile = content_security_policy("x; script-src *");
+  CHECK(hostile.find("script-src *") == std::string::npos);
+}

@@ -1,0 +1,229 @@
+// Tests of the signalling logic over fake connections: replies, relays, limits and close codes.
+#include <catch2/catch.hpp>
+#include <memory>
+
+#include "protocol/signal.h"
+#include "shared_state.h"
+#include "test_support.h"
+
+using namespace ferry::server;
+namespace proto = ferry::protocol;
+
+namespace {
+
+class FakePeer : public Peer {
+ public:
+  void send(std::shared_ptr<const std::string> text) override { sent.push_back(*text); }
+  void close(CloseCode code) override { closed = code; }
+
+  // The last message, parsed.
+  proto::ServerMessage last() const {
+    REQUIRE_FALSE(sent.empty());
+    auto m = proto::parse_server_message(sent.back());
+    REQUIRE(m.ok());
+    return *m;
+  }
+  std::string last_error() const {
+    auto m = last();
+    auto* e = std::get_if<proto::ErrorMessage>(&m);
+    return e ? e->code : "";
+  }
+
+  std::vector<std::string> sent;
+  std::optional<CloseCode> closed;
+};
+
+struct Harness {
+  explicit Harness(Config c = Config{}) {
+    c.web_root = "";
+    state = std::make_unique<SharedState>(c, Clocks{[this] { return now; }, [this] { return 1'700'000'000'000 + now; }},
+                                          testing::counting_random());
+  }
+  std::pair<std::shared_ptr<FakePeer>, PeerId> connect(const std::string& ip = "10.0.0.1") {
+    auto p = std::make_shared<FakePeer>();
+    CloseCode refusal{};
+    auto id = state->attach(p, ip, &refusal);
+    if (!id) {
+      p->closed = refusal;
+      return {p, 0};
+    }
+    peers.push_back(p);
+    return {p, *id};
+  }
+  int64_t now = 0;
+  std::unique_ptr<SharedState> state;
+  std::vector<std::shared_ptr<FakePeer>> peers;
+};
+
+std::string create() { return proto::serialize(proto::ClientMessage{proto::Create{}}); }
+
+}  // namespace
+
+TEST_CASE("create then join relays payloads both ways") {
+  Harness h;
+  auto [a, ida] = h.connect();
+  auto [b, idb] = h.connect();
+  h.state->on_text(ida, create());
+  auto created = std::get<proto::Created>(a->last());
+  CHECK(created.expires == 1'700'000'000 + 600);
+  h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::JoinByToken{created.room, created.token}}));
+  auto joined = std::get<proto::Joined>(b->last());
+  CHECK(joined.peer);
+  CHECK(std::holds_alternative<proto::PeerJoined>(a->last()));
+  h.state->on_text(ida, proto::serialize(proto::ClientMessage{proto::Relay{"c2VhbGVk"}}));
+  CHECK(std::get<proto::Relayed>(b->last()).payload == "c2VhbGVk");
+  h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::Relay{"YW5zd2Vy"}}));
+  CHECK(std::get<proto::Relayed>(a->last()).payload == "YW5zd2Vy");
+  CHECK(h.state->metrics_text().find("ferry_messages_relayed_total 2") != std::string::npos);
+  h.state->detach(idb);
+  CHECK(std::holds_alternative<proto::PeerLeft>(a->last()));
+}
+
+TEST_CASE("malformed envelopes get an error and the connection stays usable") {
+  Harness h;
+  auto [a, id] = h.connect();
+  h.state->on_text(id, "{not json");
+  CHECK(a->last_error() == "bad_json");
+  h.state->on_text(id, R"({"v":1,"type":"teleport"})");
+  CHECK(a->last_error() == "unknown_type");
+  CHECK_FALSE(a->closed);
+  h.state->on_text(id, create());
+  CHECK(std::holds_alternative<proto::Created>(a->last()));
+}
+
+TEST_CASE("too many malformed envelopes close the connection") {
+  Config c;
+  c.max_bad_messages = 3;
+  Harness h(c);
+  auto [a, id] = h.connect();
+  for (int i = 0; i < 3; ++i) h.state->on_text(id, "[]");
+  CHECK(a->closed == CloseCode::kProtocol);
+}
+
+TEST_CASE("a binary frame is refused with the protocol close code") {
+  Harness h;
+  auto [a, id] = h.connect();
+  h.state->on_binary(id);
+  CHECK(a->last_error() == "binary_frame");
+  CHECK(a->closed == CloseCode::kProtocol);
+}
+
+TEST_CASE("an oversized message closes with message_too_big") {
+  Config c;
+  c.max_message = 1000;
+  Harness h(c);
+  auto [a, id] = h.connect();
+  h.state->on_text(id, std::string(1001, 'x'));
+  CHECK(a->closed == CloseCode::kMessageTooBig);
+}
+
+TEST_CASE("a message flood closes with message_rate while the other room keeps working") {
+  Config c;
+  c.msg_burst = 5;
+  c.msg_rate = 1;
+  Harness h(c);
+  auto [flooder, idf] = h.connect();
+  auto [calm, idc] = h.connect();
+  for (int i = 0; i < 6; ++i) h.state->on_text(idf, "{}");
+  CHECK(flooder->closed == CloseCode::kMessageRate);
+  h.state->on_text(idc, create());
+  CHECK(std::holds_alternative<proto::Created>(calm->last()));
+  CHECK_FALSE(calm->closed);
+}
+
+TEST_CASE("joins per IP are limited by a token bucket per address") {
+  Config c;
+  c.join_burst = 2;
+  c.join_rate = 0.001;
+  Harness h(c);
+  auto [a, ida] = h.connect("10.0.0.1");
+  auto [b, idb] = h.connect("10.0.0.1");
+  auto [x, idx] = h.connect("10.0.0.1");
+  auto [other, ido] = h.connect("10.0.0.2");
+  h.state->on_text(ida, create());
+  h.state->on_text(idb, create());
+  h.state->on_text(idx, create());
+  CHECK(x->closed == CloseCode::kJoinsPerIp);
+  h.state->on_text(ido, create());
+  CHECK(std::holds_alternative<proto::Created>(other->last()));
+}
+
+TEST_CASE("connections per IP and in total are capped") {
+  Config c;
+  c.max_conns_per_ip = 2;
+  c.max_connections = 3;
+  Harness h(c);
+  h.connect("10.0.0.1");
+  auto [p2, id2] = h.connect("10.0.0.1");
+  auto [p3, id3] = h.connect("10.0.0.1");
+  CHECK(p3->closed == CloseCode::kConnectionsPerIp);
+  h.connect("10.0.0.2");
+  auto [p5, id5] = h.connect("10.0.0.3");
+  CHECK(p5->closed == CloseCode::kServerFull);
+  h.state->detach(id2);
+  auto [p6, id6] = h.connect("10.0.0.1");
+  CHECK_FALSE(p6->closed);
+  CHECK(h.state->metrics_text().find("ferry_refusals_total{reason=\"server_full\"} 1") != std::string::npos);
+}
+
+TEST_CASE("an unjoined room expires on sweep with room_expired") {
+  Harness h;
+  auto [a, id] = h.connect();
+  h.state->on_text(id, create());
+  h.now = 599'999;
+  h.state->sweep();
+  CHECK_FALSE(a->closed);
+  h.now = 600'000;
+  h.state->sweep();
+  CHECK(a->closed == CloseCode::kRoomExpired);
+}
+
+TEST_CASE("a failed PAKE report evicts the joiner with pake_failed") {
+  Config c;
+  c.rooms.max_pake_failures = 1;
+  Harness h(c);
+  auto [a, ida] = h.connect();
+  auto [b, idb] = h.connect();
+  h.state->on_text(ida, create());
+  auto created = std::get<proto::Created>(a->last());
+  h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::JoinByNameplate{created.nameplate}}));
+  REQUIRE(std::holds_alternative<proto::Joined>(b->last()));
+  h.state->on_text(ida, proto::serialize(proto::ClientMessage{proto::PakeFailed{}}));
+  CHECK(b->closed == CloseCode::kPakeFailed);
+  CHECK(a->last_error() == "nameplate_burned");
+}
+
+TEST_CASE("shutdown closes every connection and refuses new ones") {
+  Harness h;
+  auto [a, ida] = h.connect();
+  auto [b, idb] = h.connect();
+  h.state->shutdown();
+  CHECK(a->closed == CloseCode::kShutdown);
+  CHECK(b->closed == CloseCode::kShutdown);
+  auto [c, idc] = h.connect();
+  CHECK(c->closed == CloseCode::kShutdown);
+}
+
+TEST_CASE("a rejoin closes the stale connection with replaced") {
+  Harness h;
+  auto [a, ida] = h.connect();
+  auto [a2, ida2] = h.connect();
+  h.state->on_text(ida, create());
+  auto created = std::get<proto::Created>(a->last());
+  h.state->on_text(ida2, proto::serialize(proto::ClientMessage{proto::Rejoin{created.room, created.resume}}));
+  CHECK(std::get<proto::Joined>(a2->last()).creator);
+  CHECK(a->closed == CloseCode::kReplaced);
+}
+
+TEST_CASE("ICE servers with TURN credentials are handed to peers when configured") {
+  Config c;
+  c.ice.turn_urls = {"turn:127.0.0.1:3478"};
+  c.ice.turn_secret = "secret";
+  Harness h(c);
+  auto [a, id] = h.connect();
+  h.state->on_text(id, create());
+  auto created = std::get<proto::Created>(a->last());
+  REQUIRE(created.ice_servers.size() == 1);
+  CHECK(created.ice_servers[0].username.starts_with(std::to_string(1'700'000'000 + 3600) + ":"));
+  CHECK_FALSE(created.ice_servers[0].credential.empty());
+}

@@ -1,0 +1,136 @@
+// Shared helpers for the transfer tests: fixed keys, deterministic randomness, and a direct
+// in-process link between one Sender and one Receiver (no reordering; see simulation_test.cpp
+// for the adversarial channel).
+#pragma once
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "crypto/blake2b.h"
+#include "crypto/chunk_aead.h"
+#include "protocol/frame.h"
+#include "transfer/receiver.h"
+#include "transfer/sender.h"
+
+namespace ferry::transfer::test {
+
+inline crypto::SecretKey key_from(uint8_t seed) {
+  uint8_t k[crypto::kKeyBytes];
+  for (size_t i = 0; i < sizeof k; ++i) k[i] = static_cast<uint8_t>(seed * 31 + i);
+  return crypto::SecretKey(k);
+}
+
+// Deterministic randomness so that every run of a test is the same run.
+inline RandomFn seeded_random(uint64_t seed) {
+  auto engine = std::make_shared<std::mt19937_64>(seed);
+  return [engine](uint8_t* out, size_t len) {
+    for (size_t i = 0; i < len; ++i) out[i] = static_cast<uint8_t>((*engine)() >> 56);
+  };
+}
+
+// Pseudo-random file contents, fast enough for megabytes under node.
+inline Bytes pseudo_random_bytes(size_t n, uint8_t seed) {
+  Bytes out(n);
+  unsigned char s[randombytes_SEEDBYTES] = {seed};
+  if (n > 0) randombytes_buf_deterministic(out.data(), n, s);
+  return out;
+}
+
+inline protocol::Frame parse_ok(const Bytes& wire) {
+  auto f = protocol::parse(wire);
+  if (!f.ok()) throw std::runtime_error("test produced an unparsable frame: " + f.error().code);
+  return std::move(f).value();
+}
+
+template <class T>
+std::vector<T> commands_of(const std::vector<Command>& cmds) {
+  std::vector<T> out;
+  for (const auto& c : cmds) {
+    if (const auto* t = std::get_if<T>(&c)) out.push_back(*t);
+  }
+  return out;
+}
+
+// One sender, one receiver and their files, linked directly: frames are delivered in order at
+// once, reads and read-backs are served from memory. Tests poke at it between steps.
+struct Link {
+  std::vector<Bytes> source;                 // sender's files
+  std::map<uint32_t, Bytes> sink;            // receiver's files
+  Sender sender;
+  Receiver receiver;
+  std::vector<Command> log;                  // every receiver command, in order
+  std::vector<Bytes> to_sender;              // frames the receiver sent
+  std::vector<Error> sender_errors;
+  bool to_sender_open = true;                // false: frames to the sender are lost
+
+  static Link make(std::vector<std::pair<std::string, Bytes>> files, uint32_t chunk_size,
+                   uint8_t key_seed = 1) {
+    std::vector<SourceFile> list;
+    std::vector<Bytes> data;
+    for (auto& [name, bytes] : files) {
+      list.push_back({name, bytes.size(), ""});
+      data.push_back(bytes);
+    }
+    SenderOptions opt;
+    opt.chunk_size = chunk_size;
+    auto s = Sender::create(key_from(key_seed), 7, list, opt, seeded_random(1));
+    if (!s.ok()) throw std::runtime_error(s.error().message);
+    return Link{data, {}, std::move(s).value(), Receiver(key_from(key_seed), 7, seeded_random(2)),
+                {}, {}, {}, true};
+  }
+
+  // Carries out receiver commands; frames back to the sender are delivered at once.
+  void run(std::vector<Command> cmds) {
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      Command c = cmds[i];
+      log.push_back(c);
+      if (auto* w = std::get_if<cmd::Write>(&c)) {
+        auto& file = sink[w->file_id];
+        const auto end = static_cast<size_t>(w->offset) + w->bytes.size();
+        if (file.size() < end) file.resize(end);
+        std::copy(w->bytes.begin(), w->bytes.end(), file.begin() + static_cast<std::ptrdiff_t>(w->offset));
+      } else if (auto* rb = std::get_if<cmd::ReadBack>(&c)) {
+        const Bytes& file = sink[rb->file_id];
+        ByteView v(file.data() + rb->offset, rb->length);
+        auto more = receiver.on_read_back(rb->file_id, rb->index, v);
+        cmds.insert(cmds.end(), more.begin(), more.end());
+      } else if (auto* s = std::get_if<cmd::Send>(&c)) {
+        to_sender.push_back(s->frame);
+        if (to_sender_open) deliver_to_sender(s->frame);
+      }
+    }
+  }
+
+  void deliver_to_receiver(const Bytes& frame) { run(receiver.on_frame(parse_ok(frame))); }
+  void deliver_to_receiver(const std::vector<Bytes>& frames) {
+    for (const auto& f : frames) deliver_to_receiver(f);
+  }
+  void deliver_to_sender(const Bytes& frame) {
+    auto r = sender.on_frame(parse_ok(frame));
+    if (!r) {
+      sender_errors.push_back(r.error());
+      return;
+    }
+    deliver_to_receiver(*r);
+  }
+
+  // Reads and delivers until the sender has nothing more to read.
+  void pump(size_t max_reads = SIZE_MAX) {
+    for (size_t n = 0; n < max_reads; ++n) {
+      auto r = sender.next_read(0);
+      if (!r) return;
+      const Bytes& file = source[r->file_id];
+      auto frames = sender.on_read(r->file_id, r->index,
+                                   ByteView(file.data() + r->offset, r->length));
+      if (!frames) throw std::runtime_error(frames.error().message);
+      deliver_to_receiver(*frames);
+    }
+  }
+};
+
+}  // namespace ferry::transfer::test
