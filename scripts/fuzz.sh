@@ -5,6 +5,7 @@
 #                                    corpus kept in build/fuzz/corpus/NAME
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true  # ccache hits across checkouts
 [ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"${FERRY_JOBS:-$(nproc)}"
 

@@ -9,6 +9,7 @@
 
 #include "protocol/frame.h"
 #include "session/link.h"
+#include "util/format.h"
 
 namespace ferry::app {
 
@@ -74,19 +75,6 @@ std::string transfer_state(const transfer::Receiver& r) {
       return "failed";
   }
   return "failed";
-}
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(n);
-  size_t u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
 }
 
 }  // namespace
@@ -168,46 +156,33 @@ void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<in
   uint64_t total = 0;
   for (const auto& f : out.files) total += f.size;
   log("Ready to send " + std::to_string(out.files.size()) + (out.files.size() == 1 ? " file" : " files") +
-      " (" + human_bytes(total) + ")");
+      " (" + format_bytes(static_cast<double>(total)) + ")");
   if (channel_open_) start_outgoing(out, id);
 }
 
-void Session::pause(uint32_t id, bool outgoing) {
-  if (outgoing) {
-    auto it = outgoing_.find(id);
-    if (it != outgoing_.end() && it->second.sender) send_frames(it->second.sender->pause());
-  } else {
-    auto it = incoming_.find(id);
-    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.pause());
-  }
-  log("Paused");
-}
+void Session::pause(uint32_t id, bool outgoing) { control(id, outgoing, Control::kPause); }
+void Session::resume(uint32_t id, bool outgoing) { control(id, outgoing, Control::kResume); }
+void Session::cancel(uint32_t id, bool outgoing) { control(id, outgoing, Control::kCancel); }
 
-void Session::resume(uint32_t id, bool outgoing) {
-  if (outgoing) {
-    auto it = outgoing_.find(id);
-    if (it != outgoing_.end() && it->second.sender) send_frames(it->second.sender->resume());
-  } else {
-    auto it = incoming_.find(id);
-    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.resume());
-  }
-  log("Resumed");
-}
-
-void Session::cancel(uint32_t id, bool outgoing) {
+void Session::control(uint32_t id, bool outgoing, Control what) {
+  static constexpr const char* kDone[] = {"Paused", "Resumed", "Cancelled"};
   if (outgoing) {
     auto it = outgoing_.find(id);
     if (it == outgoing_.end()) return;
-    if (it->second.sender) {
-      send_frames(it->second.sender->cancel());
+    if (!it->second.sender) {
+      // Not started yet (no peer): cancelling simply forgets the files.
+      if (what == Control::kCancel) outgoing_.erase(it);
     } else {
-      outgoing_.erase(it);
+      auto& s = *it->second.sender;
+      send_frames(what == Control::kPause ? s.pause() : what == Control::kResume ? s.resume() : s.cancel());
     }
   } else {
     auto it = incoming_.find(id);
-    if (it != incoming_.end()) run_receiver_commands(id, it->second.receiver.cancel());
+    if (it == incoming_.end()) return;
+    auto& r = it->second.receiver;
+    run_receiver_commands(id, what == Control::kPause ? r.pause() : what == Control::kResume ? r.resume() : r.cancel());
   }
-  log("Cancelled");
+  log(kDone[static_cast<int>(what)]);
 }
 
 void Session::close() {
@@ -239,7 +214,9 @@ void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, dou
   const double dt = now - since;
   if (dt < 250) return;  // too short an interval to say anything
   const double instant = static_cast<double>(bytes - std::min(bytes, last_bytes)) * 1000.0 / dt;
-  const double alpha = std::min(1.0, dt / kSpeedWindowMs);
+  // The first interval sets the speed outright: easing in from zero would show a tiny speed and
+  // an absurd ETA for the first seconds of every transfer.
+  const double alpha = speed == 0 ? 1.0 : std::min(1.0, dt / kSpeedWindowMs);
   speed = speed + alpha * (instant - speed);
   since = now;
   last_bytes = bytes;
@@ -721,7 +698,7 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
               emit(cmd::OpenSink{id, f.id, f.name, f.size});
             }
             log("Receiving " + std::to_string(m.manifest.files.size()) +
-                (m.manifest.files.size() == 1 ? " file" : " files") + " (" + human_bytes(total) + ")");
+                (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
           } else if constexpr (std::is_same_v<T, transfer::cmd::Write>) {
             emit(cmd::WriteSink{id, m.file_id, m.offset, std::move(m.bytes)});
           } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {

@@ -231,6 +231,8 @@ class Session {
     double speed_since = -1;
   };
 
+  enum class Control { kPause, kResume, kCancel };
+  void control(uint32_t id, bool outgoing, Control what);
   void emit(Command c) { commands_.push_back(std::move(c)); }
   void log(std::string text);
   void fail(Error error);

@@ -8,6 +8,7 @@
 
 #include "imgui_impl_opengl3.h"
 #include "qrcodegen.hpp"
+#include "util/format.h"
 
 namespace ferry::ui {
 
@@ -24,18 +25,6 @@ bool prefers_dark() {
   return !window.call<emscripten::val>("matchMedia", std::string("(prefers-color-scheme: light)"))["matches"].as<bool>();
 }
 
-std::string human_bytes(double n) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  while (n >= 1000 && u < 4) {
-    n /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
-  return buf;
-}
-
 std::string eta(double remaining, double speed) {
   if (speed < 1 || remaining <= 0) return "";
   const int s = static_cast<int>(remaining / speed);
@@ -50,7 +39,7 @@ std::string eta(double remaining, double speed) {
   return buf;
 }
 
-// Primary buttons: white text on the accent colour in both themes.
+// Buttons: white text on the accent colour in both themes. width 0 = fit the label.
 bool primary_button(const char* label, float width) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
   const bool pressed = ImGui::Button(label, ImVec2(width, 0));
@@ -289,27 +278,27 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
                                      : static_cast<float>(static_cast<double>(f.bytes_done) / static_cast<double>(f.size));
       ImGui::TextWrapped("%s", f.name.c_str());
       char overlay[96];
-      std::snprintf(overlay, sizeof overlay, "%s / %s", human_bytes(static_cast<double>(f.bytes_done)).c_str(),
-                    human_bytes(static_cast<double>(f.size)).c_str());
+      std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(static_cast<double>(f.bytes_done)).c_str(),
+                    format_bytes(static_cast<double>(f.size)).c_str());
       ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
       widgets_.name_last((t.outgoing ? "out-" : "in-") + std::to_string(t.id) + "-" + std::to_string(f.file_id));
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (t.state == "sending" || t.state == "receiving") {
-      ImGui::TextDisabled("%s/s  %s", human_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
+      ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
     const std::string id = (t.outgoing ? "out-" : "in-") + std::to_string(t.id);
     if (t.state == "sending" || t.state == "receiving" || t.state == "waiting") {
-      if (ImGui::Button(("Pause##" + id).c_str())) client_.session().pause(t.id, t.outgoing);
+      if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
       ImGui::SameLine();
-      if (ImGui::Button(("Cancel##" + id).c_str())) client_.session().cancel(t.id, t.outgoing);
+      if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
       widgets_.name_last("cancel-" + id);
     } else if (t.state == "paused") {
-      if (ImGui::Button(("Resume##" + id).c_str())) client_.session().resume(t.id, t.outgoing);
+      if (primary_button(("Resume##" + id).c_str(), 0)) client_.session().resume(t.id, t.outgoing);
       widgets_.name_last("resume-" + id);
       ImGui::SameLine();
-      if (ImGui::Button(("Cancel##" + id).c_str())) client_.session().cancel(t.id, t.outgoing);
+      if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
       widgets_.name_last("cancel-" + id);
     }
   }
@@ -327,7 +316,7 @@ void App::draw_received(float column) {
       ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
       continue;
     }
-    ImGui::TextWrapped("%s  (%s)%s", f.name.c_str(), human_bytes(static_cast<double>(f.size)).c_str(),
+    ImGui::TextWrapped("%s  (%s)%s", f.name.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
                        f.saved ? "  saved" : "");
     primary_button(("Save " + f.name + "##" + id).c_str(), column);
     widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));

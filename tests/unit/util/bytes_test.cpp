@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "util/bytes.h"
+#include "util/format.h"
 
 using namespace ferry;
 
@@ -46,4 +47,12 @@ TEST_CASE("little-endian integers round-trip") {
   CHECK(get_u16(out.data()) == 0x1234);
   CHECK(get_u32(out.data() + 2) == 0xdeadbeef);
   CHECK(get_u64(out.data() + 6) == 0x0102030405060708ull);
+}
+
+TEST_CASE("byte counts are shown in decimal units with one decimal") {
+  CHECK(format_bytes(0) == "0 B");
+  CHECK(format_bytes(999) == "999 B");
+  CHECK(format_bytes(1500) == "1.5 KB");
+  CHECK(format_bytes(50e6) == "50.0 MB");
+  CHECK(format_bytes(4.3e9) == "4.3 GB");
 }
