@@ -3,7 +3,8 @@
 //
 //   node bench/throughput/run.mjs [--mb 500] [--rounds 2]
 //
-// Raw: page-level RTCPeerConnections (no encryption, no server), 64 KiB messages, an 8 MiB
+// Raw: page-level RTCPeerConnections (no encryption, no server), messages as large as Ferry's
+// (--msg, default 64 KiB + 63), an 8 MiB
 // high-water mark, bufferedamountlow to refill: the ceiling. Ferry: the real client through the
 // real server, a file of the same size chosen in the UI; timed from the first chunk received to
 // the file verified. Also reports the receiver's peak renderer RSS and its wasm heap.
@@ -19,7 +20,9 @@ const arg = (name, dflt) => {
 const kMB = arg('mb', 500);
 const kRounds = arg('rounds', 2);
 const kBytes = kMB * 1000 * 1000;
-const kMsg = 64 * 1024;
+// The raw channel uses Ferry's message size: a 64 KiB chunk plus its frame overhead
+// (src/app/session.h kPreferredChunkBytes).
+const kMsg = arg('msg', 64 * 1024 + 63);
 
 // Peak RSS of the renderers running inside one test host (network namespace).
 function rendererRssMB(ns) {
@@ -35,6 +38,33 @@ function rendererRssMB(ns) {
     } catch { /* gone */ }
   }
   return max;
+}
+
+// CPU seconds used so far by each kind of Chromium process in one test host, so a round can be
+// attributed: renderer (page + wasm), browser (file reads, OPFS writes), network (SCTP/DTLS), gpu.
+function cpuByType(ns) {
+  const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
+  const hz = 100;
+  const out = { renderer: 0, browser: 0, network: 0, gpu: 0, other: 0 };
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.statSync(`/proc/${d}/ns/net`).ino !== nsIno) continue;
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (!cmd.includes('chromium')) continue;
+      const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      const secs = (Number(f[11]) + Number(f[12])) / hz;
+      const kind = cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('NetworkService') ? 'network'
+        : cmd.includes('--type=gpu') ? 'gpu' : cmd.includes('--type=') ? 'other' : 'browser';
+      out[kind] += secs;
+    } catch { /* gone */ }
+  }
+  return out;
+}
+function cpuDelta(before, after, mb) {
+  const o = {};
+  for (const k of Object.keys(after)) o[k] = Number(((after[k] - before[k]) / (mb / 100)).toFixed(2));
+  return o;  // CPU seconds per 100 MB
 }
 
 async function rawRound(pa, pb, bytes) {
@@ -53,7 +83,7 @@ async function rawRound(pa, pb, bytes) {
   await pa.evaluate(({ n, size }) => new Promise((res) => {
     const dc = window.rawDc;
     const buf = new Uint8Array(size);
-    crypto.getRandomValues(buf.subarray(0, 65536));
+    for (let i = 0; i < size; i += 65536) crypto.getRandomValues(buf.subarray(i, Math.min(size, i + 65536)));
     let sent = 0;
     dc.bufferedAmountLowThreshold = 2 * 1024 * 1024;
     const pump = () => {
@@ -72,7 +102,7 @@ async function rawRound(pa, pb, bytes) {
   return bytes / 1e6 / (ms / 1000);
 }
 
-async function ferryRound(env, ba, bb, file, bytes) {
+async function ferryRound(env, ba, bb, file, bytes, beforeClose) {
   const ctxA = await ba.newContext({ viewport: { width: 1000, height: 900 } });
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   const a = await ClientPage.open(ctxA, env.origin + '/', 'A');
@@ -89,6 +119,7 @@ async function ferryRound(env, ba, bb, file, bytes) {
   clearInterval(sampler);
   const ms = Date.now() - t0;
   const heapMB = await b.page.evaluate(() => Module.HEAPU8.length / 1048576);
+  beforeClose();  // the renderers exit with their contexts: sample their CPU first
   await ctxA.close();
   await ctxB.close();
   return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB };
@@ -106,9 +137,16 @@ await runScenario('bench_throughput', async (env) => {
   const ferry = [];
   const idleRss = rendererRssMB(env.lan.ns.b);
   for (let r = 0; r < kRounds; ++r) {
+    let ca = cpuByType(env.lan.ns.a);
+    let cb = cpuByType(env.lan.ns.b);
     raw.push(await rawRound(pa, pb, kBytes));
+    log(`  raw CPU s/100MB sender ${JSON.stringify(cpuDelta(ca, cpuByType(env.lan.ns.a), kMB))} receiver ${JSON.stringify(cpuDelta(cb, cpuByType(env.lan.ns.b), kMB))}`);
+    ca = cpuByType(env.lan.ns.a);
+    cb = cpuByType(env.lan.ns.b);
     log(`round ${r + 1}: raw DataChannel ${raw.at(-1).toFixed(1)} MB/s`);
-    ferry.push(await ferryRound(env, ba, bb, file, kBytes));
+    ferry.push(await ferryRound(env, ba, bb, file, kBytes, () => {
+      log(`  Ferry CPU s/100MB sender ${JSON.stringify(cpuDelta(ca, cpuByType(env.lan.ns.a), kMB))} receiver ${JSON.stringify(cpuDelta(cb, cpuByType(env.lan.ns.b), kMB))}`);
+    }));
     log(`round ${r + 1}: Ferry ${ferry.at(-1).mbps.toFixed(1)} MB/s, receiver renderer peak RSS ${ferry.at(-1).peakRssMB.toFixed(0)} MB, wasm heap ${ferry.at(-1).heapMB.toFixed(0)} MB`);
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];

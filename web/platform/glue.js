@@ -17,6 +17,12 @@ Module['ferryGlue'] = (function () {
   // Counters for benchmarks and diagnosis (bench/throughput reads them).
   const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, inFlight: 0, maxInFlight: 0, readMs: 0, drainMs: 0 };
   Module['ferryStats'] = stats;
+  // Current bufferedAmount of every open data channel (benchmarks, diagnosis).
+  stats.liveBuffered = () => {
+    let n = 0;
+    objects.forEach((e) => { if (e.kind === 'dc' && e.obj) n += e.obj.bufferedAmount; });
+    return n;
+  };
   let drainScheduled = false;
   function scheduleDrain() {
     if (drainScheduled || !Module['ferryDrain']) return;
@@ -72,9 +78,9 @@ Module['ferryGlue'] = (function () {
   }
 
   // --- files, gestures, quota helpers -----------------------------------------------------
-  const kReadBlock = 1024 * 1024;  // bytes per File read
-  const kReadBlocksKept = 4;       // per file: 4 MiB at most
-  const readCache = new Map();     // file handle -> Map(blockStart -> Promise<Uint8Array>)
+  const kReadBlock = 4 * 1024 * 1024;  // bytes per File read
+  const kReadBlocksKept = 2;           // per file: 8 MiB at most
+  const readCache = new Map();         // file handle -> [{start, end, bytes}]
   let wantWake = false;
   let wakeSentinel = null;
   const overlays = new Map();           // widget id -> DOM element over it
@@ -276,6 +282,7 @@ Module['ferryGlue'] = (function () {
       if (!dc || dc.readyState !== 'open') return false;
       stats.sent++;
       stats.sentBytes += bytes.length;
+      stats.buffered = dc.bufferedAmount;
       try { dc.send(bytes); } catch (e) {
         // Called from C++: report asynchronously, never re-enter C++ from inside a C++ call.
         queueMicrotask(() => emit(h, 'error', 'send: ' + errorText(e)));
@@ -303,32 +310,36 @@ Module['ferryGlue'] = (function () {
     // --- files to send ----------------------------------------------------------------------
     // Chosen files become handles. Event on handle 0: files (JSON [{h,name,size,type}]).
     // fileRead answers with read (text = request id, bytes) or read_error ("id message").
-    // Reads go through a block cache: one File.slice().arrayBuffer() per 1 MiB block (each
-    // costs milliseconds of IPC), and the 64 KiB chunk reads are served from it. Sequential
-    // reads (the sender's first pass) hit the cache 15 times out of 16.
+    // Reads go through a block cache: one File.slice().arrayBuffer() per 4 MiB block (each
+    // costs milliseconds of IPC), and the chunk reads are served from it. A block starts where
+    // a request that no cached block covers starts, so chunks never straddle two blocks.
     fileRead(h, offset, length, requestId) {
       stats.reads++;
       const f = get(h);
       if (!f) { setTimeout(() => emit(h, 'read_error', requestId + ' the file is no longer available'), 0); return; }
-      const blockStart = Math.floor(offset / kReadBlock) * kReadBlock;
-      const cache = readCache.get(h) || new Map();  // blockStart -> Promise<Uint8Array>
-      readCache.set(h, cache);
-      let block = cache.get(blockStart);
+      const blocks = readCache.get(h) || [];  // [{start, end, bytes: Promise<Uint8Array>}]
+      readCache.set(h, blocks);
+      let block = blocks.find((b) => b.start <= offset && offset + length <= b.end);
       if (!block) {
+        const end = Math.min(f.size, offset + Math.max(kReadBlock, length));
         stats.inFlight++;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         const t = performance.now();
-        block = f.slice(blockStart, Math.min(f.size, blockStart + kReadBlock)).arrayBuffer()
-          .then((buf) => { stats.inFlight--; stats.readMs += performance.now() - t; return new Uint8Array(buf); });
-        cache.set(blockStart, block);
-        // Keep the newest few blocks: enough for reads in flight, bounded memory.
-        while (cache.size > kReadBlocksKept) cache.delete(cache.keys().next().value);
+        block = { start: offset, end, bytes: f.slice(offset, end).arrayBuffer()
+          .then((buf) => { stats.inFlight--; stats.readMs += performance.now() - t; return new Uint8Array(buf); }) };
+        blocks.push(block);
+        // Keep the newest few blocks: enough for the reads in flight, bounded memory.
+        while (blocks.length > kReadBlocksKept) blocks.shift();
       }
-      block.then((bytes) => {
-        const from = offset - blockStart;
+      block.bytes.then((bytes) => {
+        const from = offset - block.start;
         if (from + length > bytes.length) throw new Error('the file changed while it was being sent');
         emit(h, 'read', String(requestId), bytes.subarray(from, from + length));
-      }).catch((e) => { cache.delete(blockStart); emit(h, 'read_error', requestId + ' ' + errorText(e)); });
+      }).catch((e) => {
+        const i = blocks.indexOf(block);
+        if (i >= 0) blocks.splice(i, 1);
+        emit(h, 'read_error', requestId + ' ' + errorText(e));
+      });
     },
     fileRelease(h) { objects.delete(h); readCache.delete(h); },
 
