@@ -28,17 +28,40 @@ std::string ice_servers_to_json(const std::vector<protocol::IceServer>& servers)
   return list.dump();
 }
 
-// Server error codes, in words a person can act on.
+// Server error codes (server/room_registry.cpp, shared_state.cpp), in words a person can act on.
 std::string explain_server_error(const std::string& code, const std::string& message) {
-  if (code == "unknown_room" || code == "unknown_nameplate" || code == "room_expired" ||
-      code == "bad_token") {
-    return "This link or code is not valid any more. Ask the sender for a new one.";
+  if (code == "join_refused") return "This link is not valid any more. Ask the sender for a new one.";
+  if (code == "no_such_nameplate") {
+    return "No session has this code. Check the number, or ask the sender for a new code.";
+  }
+  if (code == "nameplate_burned") {
+    return "Too many wrong tries: this code no longer works. Ask the sender for a new one.";
   }
   if (code == "room_full") return "Someone else has already joined this session.";
-  if (code.rfind("rate", 0) == 0 || code.find("limit") != std::string::npos) {
-    return "Too many attempts. Wait a minute and try again.";
+  if (code == "resume_refused") return "Could not reconnect: the session has ended.";
+  return message.empty() ? "The server refused the request (" + code + ")." : "The server refused: " + message;
+}
+
+// ferry-server's close codes (server/close_codes.h), in words a person can act on; "" when the
+// code needs no words of its own.
+std::string explain_close_code(int code) {
+  switch (code) {
+    case 4000:
+      return "The server is restarting. Try again in a moment.";
+    case 4003:
+    case 4004:
+      return "Too many attempts from your network. Wait a minute and try again.";
+    case 4005:
+      return "The server is full right now. Try again later.";
+    case 4006:
+      return "This session has expired. Ask the sender for a new link or code.";
+    case 4001:
+    case 4002:
+    case 4007:
+      return "The server closed the connection because of a protocol error (" + std::to_string(code) + ").";
+    default:
+      return "";
   }
-  return message.empty() ? "The server refused the request (" + code + ")." : message;
 }
 
 std::string transfer_state(const transfer::Sender& s) {
@@ -266,18 +289,21 @@ void Session::on_server_message(std::string_view text) {
 void Session::on_server_closed(int code, std::string_view reason) {
   server_open_ = false;
   if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  const std::string why = explain_close_code(code);
   if (phase_ == Phase::kConnected) {
     // The transfer goes on peer to peer; signalling is only needed to reconnect.
-    log("Lost the connection to the server (" + std::to_string(code) + ")");
+    log("Lost the connection to the server (" + std::to_string(code) + ")" + (why.empty() ? "" : ": " + why));
     return;
   }
-  if (phase_ == Phase::kConnecting) {
+  if (!why.empty()) {
+    fail(make_error("server_closed", why));
+  } else if (phase_ == Phase::kConnecting) {
     fail(make_error("server_unreachable",
                     "Could not reach the Ferry server. Check your connection and try again."));
-    return;
+  } else {
+    fail(make_error("server_closed", "The server closed the session" +
+                                         (reason.empty() ? std::string(".") : ": " + std::string(reason))));
   }
-  fail(make_error("server_closed", "The server closed the session" +
-                                       (reason.empty() ? std::string(".") : ": " + std::string(reason))));
 }
 
 void Session::on_created(const protocol::Created& m) {
@@ -329,7 +355,10 @@ void Session::on_joined(const protocol::Joined& m) {
 
 void Session::on_server_error(const protocol::ErrorMessage& m) {
   const std::string text = explain_server_error(m.code, m.message);
-  if (phase_ == Phase::kConnecting || (!creator_ && phase_ != Phase::kConnected)) {
+  // Refused joins end a joiner's attempt; anything else is noted and the session goes on.
+  const bool fatal = m.code == "join_refused" || m.code == "no_such_nameplate" ||
+                     m.code == "nameplate_burned" || m.code == "room_full" || m.code == "resume_refused";
+  if (fatal && (!creator_ || phase_ == Phase::kConnecting)) {
     fail(make_error(m.code, text));
   } else {
     log("Server: " + text);

@@ -73,6 +73,9 @@ struct World {
     if (std::holds_alternative<protocol::Create>(*m)) {
       protocol::Created c{room, token, "7", 0, resume, {}};
       from.session.on_server_message(protocol::serialize(protocol::ServerMessage{c}));
+    } else if (auto* jn = std::get_if<protocol::JoinByNameplate>(&*m); jn && jn->nameplate != "7") {
+      protocol::ErrorMessage e{"no_such_nameplate", "no room with this code"};
+      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{e}));
     } else if (std::holds_alternative<protocol::JoinByToken>(*m) ||
                std::holds_alternative<protocol::JoinByNameplate>(*m)) {
       ++joins;
@@ -309,4 +312,26 @@ TEST_CASE("a tampered chunk on the channel is never written, and the file does n
   for (size_t i = 0; i < got.size(); ++i) wrong += (got[i] != 0 && got[i] != file[i]) ? 1 : 0;
   CHECK(wrong == 0);
   CHECK(has_log(w.b.session, "Rejected a frame"));
+}
+
+TEST_CASE("a code whose number matches no session fails with words a person can act on") {
+  World w;
+  REQUIRE(w.b.session.join_code("8-orbit-velvet").ok());
+  w.run();
+  const Snapshot sb = w.b.session.snapshot();
+  CHECK(sb.phase == Phase::kFailed);
+  REQUIRE(sb.error);
+  CHECK(sb.error->code == "no_such_nameplate");
+  CHECK(sb.error->message.find("No session has this code") != std::string::npos);
+}
+
+TEST_CASE("a rate-limit close from the server is explained, not shown as a number") {
+  World w;
+  w.a.session.create();
+  w.a.session.take_commands();  // the socket never opens
+  w.a.session.on_server_closed(4004, "");
+  const Snapshot sa = w.a.session.snapshot();
+  CHECK(sa.phase == Phase::kFailed);
+  REQUIRE(sa.error);
+  CHECK(sa.error->message.find("Too many attempts") != std::string::npos);
 }
