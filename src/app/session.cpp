@@ -219,6 +219,8 @@ void Session::close() {
 
 void Session::tick(double now_ms) {
   now_ms_ = now_ms;
+  if (now_ms - last_speed_sample_ < kSpeedSampleMs) return;
+  last_speed_sample_ = now_ms;
   for (auto& [id, out] : outgoing_) {
     if (out.sender) update_speed(now_ms, out.sender->progress().bytes_done, out.last_bytes, out.speed, out.speed_since);
   }
@@ -235,7 +237,7 @@ void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, dou
     return;
   }
   const double dt = now - since;
-  if (dt < 250) return;  // too short an interval to say anything
+  if (dt <= 0) return;
   const double instant = static_cast<double>(bytes - std::min(bytes, last_bytes)) * 1000.0 / dt;
   // The first interval sets the speed outright: easing in from zero would show a tiny speed and
   // an absurd ETA for the first seconds of every transfer.

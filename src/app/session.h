@@ -67,6 +67,9 @@ constexpr size_t kReadsInFlight = 8;
 // Speed is averaged over this window, in milliseconds: long enough to be steady, short enough
 // to follow a change of network.
 constexpr double kSpeedWindowMs = 3000;
+// Speeds are sampled this often, in milliseconds; tick() does nothing in between (it runs on
+// every drained browser event, i.e. per chunk).
+constexpr double kSpeedSampleMs = 250;
 
 enum class Phase {
   kIdle,            // nothing started
@@ -104,7 +107,6 @@ struct Snapshot {
   std::string path;  // "direct", "relayed by TURN", or "" while unknown
   std::vector<TransferView> transfers;
   std::optional<Error> error;
-  std::vector<std::string> pending_files;  // chosen before the peer connected
 };
 
 namespace cmd {
@@ -264,6 +266,7 @@ class Session {
   Phase phase_ = Phase::kIdle;
   bool creator_ = false;
   double now_ms_ = 0;
+  double last_speed_sample_ = -1e18;
   std::deque<Command> commands_;
   std::deque<LogLine> log_;
   std::optional<Error> error_;

@@ -15,14 +15,8 @@ Module['ferryGlue'] = (function () {
   // Transfer I/O must not wait for a rendered frame (slow on software GL, none at all in a
   // hidden tab): every event schedules one microtask that lets C++ drain the queue.
   // Counters for benchmarks and diagnosis (bench/throughput reads them).
-  const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, inFlight: 0, maxInFlight: 0, readMs: 0, drainMs: 0 };
+  const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0 };
   Module['ferryStats'] = stats;
-  // Current bufferedAmount of every open data channel (benchmarks, diagnosis).
-  stats.liveBuffered = () => {
-    let n = 0;
-    objects.forEach((e) => { if (e.kind === 'dc' && e.obj) n += e.obj.bufferedAmount; });
-    return n;
-  };
   let drainScheduled = false;
   function scheduleDrain() {
     if (drainScheduled || !Module['ferryDrain']) return;
@@ -30,9 +24,7 @@ Module['ferryGlue'] = (function () {
     queueMicrotask(() => {
       drainScheduled = false;
       stats.drains++;
-      const t = performance.now();
       Module['ferryDrain']();
-      stats.drainMs += performance.now() - t;
     });
   }
   function emit(handle, kind, text, bytes) {
@@ -79,8 +71,8 @@ Module['ferryGlue'] = (function () {
 
   // --- files, gestures, quota helpers -----------------------------------------------------
   const kReadBlock = 4 * 1024 * 1024;  // bytes per File read
-  const kReadBlocksKept = 2;           // per file: 8 MiB at most
-  const readCache = new Map();         // file handle -> [{start, end, bytes}]
+  const kReadBlocksKept = 2;           // 8 MiB at most, all files together
+  const readCache = [];                // [{h, start, end, bytes: Promise<Uint8Array>}]
   let wantWake = false;
   let wakeSentinel = null;
   const overlays = new Map();           // widget id -> DOM element over it
@@ -282,7 +274,6 @@ Module['ferryGlue'] = (function () {
       if (!dc || dc.readyState !== 'open') return false;
       stats.sent++;
       stats.sentBytes += bytes.length;
-      stats.buffered = dc.bufferedAmount;
       try { dc.send(bytes); } catch (e) {
         // Called from C++: report asynchronously, never re-enter C++ from inside a C++ call.
         queueMicrotask(() => emit(h, 'error', 'send: ' + errorText(e)));
@@ -312,36 +303,29 @@ Module['ferryGlue'] = (function () {
     // fileRead answers with read (text = request id, bytes) or read_error ("id message").
     // Reads go through a block cache: one File.slice().arrayBuffer() per 4 MiB block (each
     // costs milliseconds of IPC), and the chunk reads are served from it. A block starts where
-    // a request that no cached block covers starts, so chunks never straddle two blocks.
+    // a request that no cached block covers starts, so chunks never straddle two blocks. The
+    // cache is shared by all files (the sender reads one file at a time): 8 MiB at most.
     fileRead(h, offset, length, requestId) {
       stats.reads++;
       const f = get(h);
       if (!f) { setTimeout(() => emit(h, 'read_error', requestId + ' the file is no longer available'), 0); return; }
-      const blocks = readCache.get(h) || [];  // [{start, end, bytes: Promise<Uint8Array>}]
-      readCache.set(h, blocks);
-      let block = blocks.find((b) => b.start <= offset && offset + length <= b.end);
+      let block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end);
       if (!block) {
         const end = Math.min(f.size, offset + Math.max(kReadBlock, length));
-        stats.inFlight++;
-        stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-        const t = performance.now();
-        block = { start: offset, end, bytes: f.slice(offset, end).arrayBuffer()
-          .then((buf) => { stats.inFlight--; stats.readMs += performance.now() - t; return new Uint8Array(buf); }) };
-        blocks.push(block);
-        // Keep the newest few blocks: enough for the reads in flight, bounded memory.
-        while (blocks.length > kReadBlocksKept) blocks.shift();
+        block = { h, start: offset, end, bytes: f.slice(offset, end).arrayBuffer().then((buf) => new Uint8Array(buf)) };
+        readCache.push(block);
+        while (readCache.length > kReadBlocksKept) readCache.shift();
       }
       block.bytes.then((bytes) => {
         const from = offset - block.start;
         if (from + length > bytes.length) throw new Error('the file changed while it was being sent');
         emit(h, 'read', String(requestId), bytes.subarray(from, from + length));
       }).catch((e) => {
-        const i = blocks.indexOf(block);
-        if (i >= 0) blocks.splice(i, 1);
+        const i = readCache.indexOf(block);
+        if (i >= 0) readCache.splice(i, 1);
         emit(h, 'read_error', requestId + ' ' + errorText(e));
       });
     },
-    fileRelease(h) { objects.delete(h); readCache.delete(h); },
 
     // --- user-gesture overlays -----------------------------------------------------------
     // Safari allows pickers and clipboard only inside the event handler, so the ImGui buttons
@@ -523,15 +507,9 @@ Module['ferryGlue'] = (function () {
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };
     },
-    // The fragment holds the link secret: remove it from the address bar and history once read.
-    clearFragment() {
-      history.replaceState(null, '', location.pathname + location.search);
-    },
     announce(text) {  // the ARIA live region mirrors state and progress for screen readers
       const el = document.getElementById('ferry-live');
       if (el && el.textContent !== text) el.textContent = text;
     },
-    now() { return performance.now(); },
-    releaseAll() { objects.clear(); },
   };
 })();

@@ -268,7 +268,7 @@ void App::draw_qr(const std::string& text, float size) {
 }
 
 void App::draw_transfers(const app::Snapshot& s, float column) {
-  if (s.transfers.empty() && s.pending_files.empty()) return;
+  if (s.transfers.empty()) return;
   for (const auto& t : s.transfers) {
     char title[64];
     std::snprintf(title, sizeof title, "%s (%s)", t.outgoing ? "Sending" : "Receiving", t.state.c_str());
