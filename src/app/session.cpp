@@ -582,7 +582,11 @@ void Session::on_peer_state(std::string_view state) {
 void Session::on_peer_error(std::string_view message) { log("WebRTC: " + std::string(message)); }
 
 void Session::on_path(std::string_view path) {
-  const std::string next = path == "relay" ? "relayed by TURN" : "direct";
+  // The glue reports the selected candidate pair: "relay" if either end is a TURN relay,
+  // "srflx" if either end was seen through a NAT (STUN), else "host".
+  const std::string next = path == "relay"   ? "relayed by TURN"
+                           : path == "srflx" ? "direct through NAT"
+                                             : "direct";
   if (next == path_) return;
   path_ = next;
   log("Connection path: " + path_);

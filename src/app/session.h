@@ -104,7 +104,7 @@ struct Snapshot {
   std::string short_code;
   std::string sas;
   bool peer_present = false;
-  std::string path;  // "direct", "relayed by TURN", or "" while unknown
+  std::string path;  // "direct", "direct through NAT", "relayed by TURN", "relayed by server", or ""
   std::vector<TransferView> transfers;
   std::optional<Error> error;
 };

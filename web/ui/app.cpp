@@ -345,6 +345,7 @@ void App::announce(const app::Snapshot& s) {
       (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft)) {
     text += " Code: " + s.short_code + ".";
   }
+  if (!s.path.empty()) text += " Connection: " + s.path + ".";
   for (const auto& t : s.transfers) {
     if (t.progress.bytes_total == 0) continue;
     const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
