@@ -27,8 +27,17 @@ void Client::start_from_location() {
   emscripten::val loc = glue().call<emscripten::val>("location");
   const std::string path = loc["path"].as<std::string>();
   if (path.rfind("/j/", 0) != 0) return;
-  const std::string href = origin_ + path + loc["search"].as<std::string>() + loc["hash"].as<std::string>();
-  const Status st = session_->join_link(href);
+  // The fragment is the link secret, and after a join also ".<resume token>" (see process()):
+  // a reloaded tab takes its seat back with it.
+  std::string hash = loc["hash"].as<std::string>();
+  std::string resume;
+  if (const size_t dot = hash.find('.'); dot != std::string::npos) {
+    resume = hash.substr(dot + 1);
+    hash.resize(dot);
+  }
+  link_secret_ = hash.empty() ? "" : hash.substr(1);
+  const std::string href = origin_ + path + loc["search"].as<std::string>() + hash;
+  const Status st = session_->join_link(href, resume);
   if (!st) {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
@@ -57,18 +66,37 @@ void Client::process(double now_ms) {
     dispatch(ev);
   }
   session_->tick(now_ms);
-  if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+  pump();
   for (int round = 0; round < 8; ++round) {
     auto cmds = session_->take_commands();
     if (cmds.empty()) break;
     for (auto& c : cmds) run(c);
-    if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+    pump();
+  }
+  // A joiner keeps its current resume token in the fragment, beside the link secret.
+  if (!link_secret_.empty() && !session_->resume_token().empty() && session_->resume_token() != fragment_resume_) {
+    fragment_resume_ = session_->resume_token();
+    glue().call<void>("setFragment", link_secret_ + "." + fragment_resume_);
   }
   if (now_ms - last_housekeeping_ >= kHousekeepingMs) {
     last_housekeeping_ = now_ms;
     housekeeping(now_ms);
   }
   processing_ = false;
+}
+
+// Lets the session queue more reads when the path it sends on has room.
+void Client::pump() {
+  switch (session_->transport()) {
+    case app::Transport::kDirect:
+      if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+      break;
+    case app::Transport::kServer:
+      if (ws_.is_open()) session_->pump(ws_.buffered_amount());
+      break;
+    case app::Transport::kNone:
+      break;
+  }
 }
 
 void Client::housekeeping(double now_ms) {
@@ -193,6 +221,7 @@ void Client::run(app::Command& c) {
           const std::string ws_origin = (origin_.rfind("https:", 0) == 0 ? "wss:" : "ws:") + origin_.substr(origin_.find(':') + 1);
           ws_.on_open([this] { session_->on_server_open(); });
           ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
+          ws_.on_binary([this](const Bytes& b) { session_->on_server_binary(b); });
           ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
           ws_.open(ws_origin + "/ws", std::string(protocol::kSignalSubprotocol));
         } else if constexpr (std::is_same_v<T, app::cmd::SendServer>) {
@@ -213,7 +242,11 @@ void Client::run(app::Command& c) {
         } else if constexpr (std::is_same_v<T, app::cmd::QueryPath>) {
           pc_.query_path();
         } else if constexpr (std::is_same_v<T, app::cmd::SendFrame>) {
-          dc_.send(m.frame);
+          if (m.via_server) {
+            ws_.send_binary(m.frame);
+          } else {
+            dc_.send(m.frame);
+          }
         } else if constexpr (std::is_same_v<T, app::cmd::ReadFile>) {
           const int id = next_request_++;
           reads_[id] = {m.transfer_id, m.file_id, m.index};

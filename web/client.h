@@ -67,6 +67,7 @@ class Client {
  private:
   void dispatch(BrowserEvent& ev);
   void housekeeping(double now_ms);  // wake lock, connection path
+  void pump();
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -93,6 +94,8 @@ class Client {
   std::map<std::pair<uint32_t, uint32_t>, size_t> received_index_;
   double last_path_query_ = 0;
   std::string join_error_;
+  std::string link_secret_;      // a joiner's link secret (the fragment), to keep it there
+  std::string fragment_resume_;  // the resume token last written to the fragment
   bool wake_lock_ = false;
   double last_housekeeping_ = 0;
   bool processing_ = false;

@@ -141,7 +141,7 @@ void Session::create() {
   emit(cmd::OpenServer{});
 }
 
-Status Session::join_link(std::string_view text) {
+Status Session::join_link(std::string_view text, std::string_view resume) {
   if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
   auto link = session::parse_link(text);
   if (!link) return link.error();
@@ -149,7 +149,13 @@ Status Session::join_link(std::string_view text) {
   method_ = JoinMethod::kLink;
   room_ = link->room;
   secret_ = link->secret;
-  pending_join_ = protocol::JoinByToken{link->room.str(), link->token.str()};
+  if (!resume.empty() && protocol::is_valid_token(resume)) {
+    // A reloaded tab: take our seat back instead of joining anew (the join token is used up).
+    resume_token_ = std::string(resume);
+    pending_join_ = protocol::Rejoin{link->room.str(), resume_token_};
+  } else {
+    pending_join_ = protocol::JoinByToken{link->room.str(), link->token.str()};
+  }
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
   emit(cmd::OpenServer{});
@@ -211,8 +217,21 @@ void Session::control(uint32_t id, bool outgoing, Control what) {
 void Session::close() {
   emit(cmd::ClosePeer{});
   emit(cmd::CloseServer{});
-  channel_open_ = false;
+  close_data_path();
   server_open_ = false;
+  server_retry_at_ms_ = -1;
+  phase_ = Phase::kIdle;
+}
+
+void Session::restore_incoming(uint32_t transfer_id, Bytes state) {
+  if (persisted_.size() >= kMaxIncomingTransfers || incoming_.count(transfer_id)) return;
+  persisted_[transfer_id] = std::move(state);
+}
+
+std::string Session::storage_prefix() const { return room_ ? room_->str() + "-" : std::string(); }
+
+std::string Session::state_key(uint32_t transfer_id) const {
+  return storage_prefix() + std::to_string(transfer_id);
 }
 
 // --- server ---------------------------------------------------------------------------------
@@ -227,6 +246,81 @@ void Session::tick(double now_ms) {
   for (auto& [id, in] : incoming_) {
     update_speed(now_ms, in.receiver.progress().bytes_done, in.last_bytes, in.speed, in.speed_since);
   }
+  maintain_connection();
+}
+
+// Timers of the reconnection rules (session.h): signalling first, then the data path, which A
+// alone drives.
+void Session::maintain_connection() {
+  if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  if (!server_open_ && !server_opening_ && server_retry_at_ms_ >= 0 && now_ms_ >= server_retry_at_ms_) {
+    if (now_ms_ - server_lost_since_ms_ > kServerGiveUpMs && !channel_open_) {
+      fail(make_error("server_lost", "Lost the connection to the Ferry server. Check your network and start again."));
+      emit(cmd::ClosePeer{});
+      return;
+    }
+    server_retry_at_ms_ = -1;
+    server_opening_ = true;
+    emit(cmd::OpenServer{});
+  }
+  if (!creator_ || !handshake_ || !handshake_->confirmed() || !can_signal()) return;
+  if (channel_open_) {
+    if (transport_ != Transport::kDirect || ice_bad_since_ms_ < 0) return;
+    const double bad_for = now_ms_ - ice_bad_since_ms_;
+    if (bad_for > kFreshPeerAfterMs) {
+      log("The connection did not recover: connecting again");
+      start_attempt();
+    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs) {
+      last_ice_restart_ms_ = now_ms_;
+      offer_is_restart_ = true;
+      log("Restarting ICE to find a new path");
+      emit(cmd::CreateOffer{true});
+    }
+    return;
+  }
+  if (attempt_started_ms_ < 0) {
+    if (now_ms_ >= next_attempt_ms_) start_attempt();
+    return;
+  }
+  const bool timed_out = now_ms_ - attempt_started_ms_ > kDirectTimeoutMs;
+  if (!peer_failed_ && !timed_out) return;
+  if (relay_rate_ > 0 && transport_ != Transport::kServer) {
+    start_relay();
+  } else if (!ever_connected_ && peer_failed_) {
+    fail(make_error("connect_failed", "Could not connect the two devices. A firewall may be blocking it."));
+    emit(cmd::ClosePeer{});
+  } else if (timed_out) {
+    start_attempt();  // keep trying: the network may come back
+  }
+}
+
+// A: a new RTCPeerConnection and a fresh offer (or the server relay, once direct failed).
+void Session::start_attempt() {
+  attempt_started_ms_ = now_ms_;
+  next_attempt_ms_ = now_ms_ + kMinAttemptGapMs;
+  if (use_relay_ && relay_rate_ > 0) {
+    start_relay();
+    return;
+  }
+  close_data_path();
+  peer_failed_ = false;
+  ice_state_.clear();
+  ice_bad_since_ms_ = -1;
+  offer_is_restart_ = false;
+  emit(cmd::ClosePeer{});
+  emit(cmd::CreatePeer{ice_servers_json_, true});
+  emit(cmd::CreateOffer{false});
+}
+
+// A: frames go through the server from now on; B follows on the sealed "relay" message.
+void Session::start_relay() {
+  attempt_started_ms_ = now_ms_;
+  next_attempt_ms_ = now_ms_ + kMinAttemptGapMs;
+  if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
+  use_relay_ = true;
+  emit(cmd::ClosePeer{});
+  send_sealed(json{{"t", "relay"}}.dump());
+  open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
 }
 
 void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
@@ -249,12 +343,22 @@ void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, dou
 
 void Session::on_server_open() {
   server_open_ = true;
+  server_opening_ = false;
+  server_failures_ = 0;
+  server_lost_since_ms_ = -1;
   if (pending_join_) {
     send_server(*pending_join_);
     pending_join_.reset();
   } else if (room_ && !resume_token_.empty()) {
     send_server(protocol::Rejoin{room_->str(), resume_token_});
   }
+}
+
+void Session::on_server_binary(ByteView bytes) {
+  // Only while the data goes through the server: the relay keeps order, so A's "relay" message
+  // always comes before its first frame.
+  if (transport_ != Transport::kServer || !channel_open_) return;
+  on_channel_message(bytes);
 }
 
 void Session::on_server_message(std::string_view text) {
@@ -272,10 +376,23 @@ void Session::on_server_message(std::string_view text) {
           on_joined(m);
         } else if constexpr (std::is_same_v<T, protocol::PeerJoined>) {
           peer_present_ = true;
-          log("The other device joined");
-          if (phase_ == Phase::kPeerLeft || phase_ == Phase::kWaitingForPeer) {
-            phase_ = Phase::kSecuring;
-            status_ = "Securing the connection…";
+          const bool keys = handshake_ && handshake_->confirmed();
+          log(joined_peer_once_ ? "The other device is back" : "The other device joined");
+          joined_peer_once_ = true;
+          if (!keys) {
+            // B (re)starts the handshake; A waits for its HELLO.
+            if (!creator_) {
+              say_hello();
+            } else {
+              phase_ = Phase::kSecuring;
+              status_ = "Securing the connection…";
+            }
+          } else if (channel_open_) {
+            phase_ = Phase::kConnected;
+            status_ = connected_status();
+          } else {
+            phase_ = Phase::kConnectingPeer;
+            status_ = "Reconnecting to the other device…";
           }
         } else if constexpr (std::is_same_v<T, protocol::PeerLeft>) {
           peer_gone("The other device left");
@@ -290,22 +407,40 @@ void Session::on_server_message(std::string_view text) {
 
 void Session::on_server_closed(int code, std::string_view reason) {
   server_open_ = false;
+  server_opening_ = false;
   if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  if (transport_ == Transport::kServer) {
+    close_data_path();
+    attempt_started_ms_ = -1;
+  }
   const std::string why = explain_close_code(code);
-  if (phase_ == Phase::kConnected) {
-    // The transfer goes on peer to peer; signalling is only needed to reconnect.
-    log("Lost the connection to the server (" + std::to_string(code) + ")" + (why.empty() ? "" : ": " + why));
+  const bool direct = channel_open_ && transport_ == Transport::kDirect;
+  if (!why.empty() || server_given_up_) {
+    if (direct) {
+      // The transfer goes on peer to peer; signalling is only needed to reconnect.
+      log("Lost the connection to the server (" + std::to_string(code) + ")" + (why.empty() ? "" : ": " + why));
+    } else {
+      fail(make_error("server_closed", why.empty() ? "The server closed the session." : why));
+      emit(cmd::ClosePeer{});
+    }
     return;
   }
-  if (!why.empty()) {
-    fail(make_error("server_closed", why));
-  } else if (phase_ == Phase::kConnecting) {
-    fail(make_error("server_unreachable",
-                    "Could not reach the Ferry server. Check your connection and try again."));
-  } else {
-    fail(make_error("server_closed", "The server closed the session" +
-                                         (reason.empty() ? std::string(".") : ": " + std::string(reason))));
+  if (!room_ || resume_token_.empty()) {
+    if (phase_ == Phase::kConnecting) {
+      fail(make_error("server_unreachable", "Could not reach the Ferry server. Check your connection and try again."));
+    } else {
+      fail(make_error("server_closed", "The server closed the session" +
+                                           (reason.empty() ? std::string(".") : ": " + std::string(reason))));
+    }
+    return;
   }
+  // A network drop: rejoin with the resume token, backing off.
+  if (server_lost_since_ms_ < 0) server_lost_since_ms_ = now_ms_;
+  const double delay = std::min(kServerRetryMaxMs, 1000.0 * static_cast<double>(1 << std::min(server_failures_, 4)));
+  ++server_failures_;
+  server_retry_at_ms_ = now_ms_ + delay;
+  log("Lost the connection to the server (" + std::to_string(code) + "); reconnecting…");
+  if (!channel_open_) status_ = "Lost the connection to the server. Reconnecting…";
 }
 
 void Session::on_created(const protocol::Created& m) {
@@ -319,6 +454,8 @@ void Session::on_created(const protocol::Created& m) {
   room_ = *room;
   token_ = *token;
   resume_token_ = m.resume;
+  relay_rate_ = m.relay_rate;
+  joined_once_ = true;
   ice_servers_json_ = ice_servers_to_json(m.ice_servers);
   code_ = session::ShortCode::generate(*nameplate, options_.rng);
   link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
@@ -337,19 +474,37 @@ void Session::on_joined(const protocol::Joined& m) {
     fail(make_error("bad_server", "The server put us in another room than the link names."));
     return;
   }
-  const bool rejoin = room_.has_value() && handshake_.has_value();
   room_ = *room;
   resume_token_ = m.resume;
+  relay_rate_ = m.relay_rate;
   ice_servers_json_ = ice_servers_to_json(m.ice_servers);
   peer_present_ = m.peer;
-  if (rejoin) {
-    log("Reconnected to the server");
+  log(joined_once_ ? "Reconnected to the server" : "Joined the session");
+  joined_once_ = true;
+  if (creator_) {
+    if (!peer_present_ && !channel_open_) {
+      phase_ = Phase::kPeerLeft;
+      status_ = "The other device is away. Waiting for it to come back…";
+    }
     return;
   }
-  log("Joined the session");
+  if (handshake_ && handshake_->confirmed()) {
+    // Our keys still hold: A reconnects the data path when it sees us.
+    if (!channel_open_) status_ = "Reconnecting to the other device…";
+    return;
+  }
+  if (peer_present_) {
+    say_hello();
+  } else {
+    phase_ = Phase::kPeerLeft;
+    status_ = "The sender is away. Waiting for it to come back…";
+  }
+}
+
+// B speaks first: which password it holds. A answers with the handshake's first share.
+void Session::say_hello() {
   phase_ = Phase::kSecuring;
   status_ = "Securing the connection…";
-  // B speaks first: which password it holds. A answers with the handshake's first share.
   const uint8_t method = static_cast<uint8_t>(*method_);
   send_relay(RelayKind::kHello, ByteView(&method, 1));
   start_handshake(*method_);
@@ -357,9 +512,21 @@ void Session::on_joined(const protocol::Joined& m) {
 
 void Session::on_server_error(const protocol::ErrorMessage& m) {
   const std::string text = explain_server_error(m.code, m.message);
+  if (m.code == "resume_refused") {
+    // The server no longer knows our seat (its grace period ran out, or it restarted).
+    server_given_up_ = true;
+    server_retry_at_ms_ = -1;
+    if (channel_open_ && transport_ == Transport::kDirect) {
+      log("The server ended the session; the transfer goes on directly");
+      return;
+    }
+    fail(make_error(m.code, text));
+    emit(cmd::ClosePeer{});
+    return;
+  }
   // Refused joins end a joiner's attempt; anything else is noted and the session goes on.
   const bool fatal = m.code == "join_refused" || m.code == "no_such_nameplate" ||
-                     m.code == "nameplate_burned" || m.code == "room_full" || m.code == "resume_refused";
+                     m.code == "nameplate_burned" || m.code == "room_full";
   if (fatal && (!creator_ || phase_ == Phase::kConnecting)) {
     fail(make_error(m.code, text));
   } else {
@@ -367,20 +534,21 @@ void Session::on_server_error(const protocol::ErrorMessage& m) {
   }
 }
 
+// The other device left the server (a drop, a reload, a closed tab). Its keys may survive (a
+// drop) or not (a reload, which it says with a new HELLO); a direct channel may even still work,
+// so it is kept until it closes by itself.
 void Session::peer_gone(const std::string& why) {
   peer_present_ = false;
   log(why);
   if (phase_ == Phase::kFailed) return;
-  handshake_.reset();
-  if (channel_open_) on_channel_closed();
-  emit(cmd::ClosePeer{});
-  if (creator_) {
-    phase_ = Phase::kPeerLeft;
-    status_ = "The other device left. Waiting for it to come back…";
-  } else {
-    phase_ = Phase::kPeerLeft;
-    status_ = "The sender left the session.";
+  if (transport_ == Transport::kServer) {
+    close_data_path();
+    attempt_started_ms_ = -1;
   }
+  if (handshake_ && !handshake_->confirmed()) handshake_.reset();  // a half-done handshake is dead
+  phase_ = Phase::kPeerLeft;
+  status_ = creator_ ? "The other device went away. Waiting for it to come back…"
+                     : "The sender went away. Waiting for it to come back…";
 }
 
 // --- relay: hello, handshake, sealed signalling ----------------------------------------------
@@ -446,9 +614,14 @@ void Session::on_relay(std::string_view payload) {
         log("Ignored an unexpected hello");
         return;
       }
-      if (handshake_ && !handshake_->failed()) {
-        log("Ignored a second hello");
-        return;
+      if (handshake_) {
+        // A HELLO means the joiner starts afresh (it reloaded, or lost our last messages):
+        // whatever we had with it is gone; transfers go on under the new keys.
+        log("The other device is securing the connection again");
+        handshake_.reset();
+        close_data_path();
+        emit(cmd::ClosePeer{});
+        attempt_started_ms_ = -1;
       }
       phase_ = Phase::kSecuring;
       status_ = "Securing the connection…";
@@ -493,14 +666,17 @@ void Session::on_handshake_message(ByteView body) {
     }
     return;
   }
-  if (handshake_->confirmed()) {
-    sas_ = handshake_->sas_words();
-    phase_ = Phase::kConnectingPeer;
-    status_ = "Secured. Connecting to the other device…";
-    log("Secure channel established. Verification words: " + sas_);
-    emit(cmd::CreatePeer{ice_servers_json_, creator_});
-    if (creator_) emit(cmd::CreateOffer{false});
-  }
+  if (handshake_->confirmed()) on_handshake_confirmed();
+}
+
+void Session::on_handshake_confirmed() {
+  sas_ = handshake_->sas_words();
+  phase_ = Phase::kConnectingPeer;
+  status_ = "Secured. Connecting to the other device…";
+  log("Secure channel established. Verification words: " + sas_);
+  // Transfers from an earlier connection go on under the new keys (senders on connect()).
+  for (auto& [id, in] : incoming_) in.receiver.rekey(handshake_->keys().recv_data);
+  if (creator_) start_attempt();
 }
 
 void Session::on_sealed(ByteView body) {
@@ -532,11 +708,26 @@ void Session::on_sealed(ByteView body) {
       return;
     }
     const json desc{{"type", t}, {"sdp", j["sdp"]}};
-    if (t == "offer" && !creator_) {
-      // A new offer (first one, or an ICE restart) on an existing connection is fine too.
+    if (t == "offer") {
+      // A "fresh" offer comes from a new RTCPeerConnection: answer it from a new one too. Any
+      // other offer is an ICE restart on the connection we have.
+      const bool fresh = j.contains("fresh") && j["fresh"].is_boolean() && j["fresh"].get<bool>();
+      if (fresh) {
+        close_data_path();
+        emit(cmd::ClosePeer{});
+      }
       emit(cmd::CreatePeer{ice_servers_json_, false});
     }
     emit(cmd::SetRemoteDescription{desc.dump()});
+  } else if (t == "relay") {
+    if (creator_ || relay_rate_ <= 0) {
+      log("Ignored a relay request");
+      return;
+    }
+    if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
+    use_relay_ = true;
+    emit(cmd::ClosePeer{});
+    open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
   } else if (t == "ice" && j.contains("candidate") && (j["candidate"].is_object() || j["candidate"].is_null())) {
     emit(cmd::AddIceCandidate{j["candidate"].is_null() ? std::string() : j["candidate"].dump()});
   } else {
@@ -552,7 +743,9 @@ void Session::on_local_description(std::string_view text) {
       !j["sdp"].is_string()) {
     return;
   }
-  send_sealed(json{{"t", j["type"]}, {"sdp", j["sdp"]}}.dump());
+  json out{{"t", j["type"]}, {"sdp", j["sdp"]}};
+  if (j["type"] == "offer") out["fresh"] = !offer_is_restart_;
+  send_sealed(out.dump());
 }
 
 void Session::on_local_candidate(std::string_view text) {
@@ -566,14 +759,18 @@ void Session::on_local_candidate(std::string_view text) {
 }
 
 void Session::on_peer_state(std::string_view state) {
+  ice_state_ = std::string(state);
+  const bool bad = state == "disconnected" || state == "failed";
+  if (!bad) {
+    ice_bad_since_ms_ = -1;
+  } else if (ice_bad_since_ms_ < 0) {
+    ice_bad_since_ms_ = now_ms_;
+  }
   if (state == "connected") {
     emit(cmd::QueryPath{});
   } else if (state == "failed") {
     log("The direct connection failed");
-    if (phase_ != Phase::kConnected && phase_ != Phase::kFailed) {
-      fail(make_error("connect_failed",
-                      "Could not connect the two devices. A firewall may be blocking it."));
-    }
+    if (!channel_open_) peer_failed_ = true;  // A falls back or retries (maintain_connection)
   } else if (state == "disconnected") {
     log("The connection to the other device was interrupted");
   }
@@ -582,6 +779,7 @@ void Session::on_peer_state(std::string_view state) {
 void Session::on_peer_error(std::string_view message) { log("WebRTC: " + std::string(message)); }
 
 void Session::on_path(std::string_view path) {
+  if (transport_ != Transport::kDirect) return;
   // The glue reports the selected candidate pair: "relay" if either end is a TURN relay,
   // "srflx" if either end was seen through a NAT (STUN), else "host".
   const std::string next = path == "relay"   ? "relayed by TURN"
@@ -593,14 +791,30 @@ void Session::on_path(std::string_view path) {
 }
 
 void Session::on_channel_open(size_t remote_max_message_size) {
+  open_data_path(Transport::kDirect, remote_max_message_size);
+}
+
+std::string Session::connected_status() const {
+  return transport_ == Transport::kServer
+             ? "Connected through the server's relay (no direct path). Files stay end-to-end encrypted."
+             : "Connected. Files go straight to the other device, end-to-end encrypted.";
+}
+
+void Session::open_data_path(Transport t, size_t max_message_size) {
+  close_data_path();
+  transport_ = t;
   channel_open_ = true;
-  phase_ = Phase::kConnected;
-  status_ = "Connected. Files go straight to the other device, end-to-end encrypted.";
-  if (remote_max_message_size > kChunkFrameOverheadBytes &&
-      remote_max_message_size < options_.chunk_size + kChunkFrameOverheadBytes) {
-    chunk_size_ = static_cast<uint32_t>(remote_max_message_size - kChunkFrameOverheadBytes);
+  ever_connected_ = true;
+  ice_bad_since_ms_ = -1;
+  if (t == Transport::kServer) path_ = "relayed by server";
+  phase_ = peer_present_ ? Phase::kConnected : Phase::kPeerLeft;
+  status_ = connected_status();
+  chunk_size_ = options_.chunk_size;
+  if (max_message_size > kChunkFrameOverheadBytes &&
+      max_message_size < options_.chunk_size + kChunkFrameOverheadBytes) {
+    chunk_size_ = static_cast<uint32_t>(max_message_size - kChunkFrameOverheadBytes);
   }
-  log("Connected to the other device");
+  log(t == Transport::kServer ? "Connected to the other device through the server" : "Connected to the other device");
   for (auto& [id, out] : outgoing_) {
     if (!out.sender) {
       start_outgoing(out, id);
@@ -624,8 +838,17 @@ void Session::start_outgoing(Outgoing& out, uint32_t id) {
 }
 
 void Session::on_channel_closed() {
+  if (transport_ != Transport::kDirect) return;
+  close_data_path();
+  attempt_started_ms_ = -1;  // A connects again at once
+}
+
+// The data path is gone (or about to be replaced): outgoing transfers wait for the next one,
+// which resumes them from the receiver's have-map.
+void Session::close_data_path() {
   if (!channel_open_) return;
   channel_open_ = false;
+  transport_ = Transport::kNone;
   for (auto& [id, out] : outgoing_) {
     if (out.sender) out.sender->disconnect();
   }
@@ -636,7 +859,30 @@ void Session::on_channel_closed() {
   log("The data channel closed");
 }
 
+// A receiver for a transfer the sender offers: from the state this browser saved of it (a
+// reloaded tab resumes into the bytes it kept), or a new one.
+transfer::Receiver Session::new_receiver(uint32_t id) {
+  const auto& key = handshake_->keys().recv_data;
+  auto saved = persisted_.find(id);
+  if (saved == persisted_.end()) return transfer::Receiver(key, id, options_.rng);
+  auto r = transfer::Receiver::restore(key, saved->second, options_.rng);
+  persisted_.erase(saved);
+  if (!r || r->transfer_id() != id || !r->manifest()) {
+    log("Could not use the saved state of an earlier transfer; receiving it again");
+    return transfer::Receiver(key, id, options_.rng);
+  }
+  uint64_t kept = 0;
+  for (const auto& f : r->manifest()->files) {
+    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true});
+    const auto* have = r->have_map(f.id);
+    if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r->manifest()->chunk_size});
+  }
+  log("Resuming a transfer from what this browser kept (" + format_bytes(static_cast<double>(kept)) + ")");
+  return std::move(r).value();
+}
+
 void Session::on_channel_message(ByteView bytes) {
+  if (!channel_open_ || !handshake_ || !handshake_->confirmed()) return;
   auto frame = protocol::parse(bytes);
   if (!frame) {
     log("Dropped a malformed frame (" + frame.error().code + ")");
@@ -670,7 +916,7 @@ void Session::on_channel_message(ByteView bytes) {
       log("Dropped a transfer: too many at once");
       return;
     }
-    it = incoming_.emplace(id, Incoming{transfer::Receiver(handshake_->keys().recv_data, id, options_.rng)}).first;
+    it = incoming_.emplace(id, Incoming{new_receiver(id)}).first;
   }
   run_receiver_commands(id, it->second.receiver.on_frame(*frame));
 }
@@ -722,6 +968,16 @@ void Session::on_sink_error(uint32_t id, uint32_t file_id, std::string_view mess
 }
 
 void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
+  bool save = false;  // a new manifest or a finished file: save the receiver's state now
+  bool over = false;  // the transfer ended: its saved state is of no use any more
+  for (auto& c : cmds) {
+    std::visit([&](const auto& m) {
+      using T = std::decay_t<decltype(m)>;
+      save = save || std::is_same_v<T, transfer::cmd::ManifestReceived> || std::is_same_v<T, transfer::cmd::FileComplete>;
+      if constexpr (std::is_same_v<T, transfer::cmd::Failure>) over = over || m.fatal;
+      over = over || std::is_same_v<T, transfer::cmd::TransferComplete> || std::is_same_v<T, transfer::cmd::TransferCancelled>;
+    }, c);
+  }
   for (auto& c : cmds) {
     std::visit(
         [&](auto&& m) {
@@ -730,16 +986,17 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
             uint64_t total = 0;
             for (const auto& f : m.manifest.files) {
               total += f.size;
-              emit(cmd::OpenSink{id, f.id, f.name, f.size});
+              emit(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false});
             }
             log("Receiving " + std::to_string(m.manifest.files.size()) +
                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
           } else if constexpr (std::is_same_v<T, transfer::cmd::Write>) {
+            incoming_.at(id).unsaved_bytes += m.bytes.size();
             emit(cmd::WriteSink{id, m.file_id, m.offset, std::move(m.bytes)});
           } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {
             emit(cmd::ReadSink{id, m.file_id, m.index, m.offset, m.length});
           } else if constexpr (std::is_same_v<T, transfer::cmd::Send>) {
-            emit(cmd::SendFrame{std::move(m.frame)});
+            if (channel_open_) emit(cmd::SendFrame{std::move(m.frame), transport_ == Transport::kServer});
           } else if constexpr (std::is_same_v<T, transfer::cmd::FileComplete>) {
             emit(cmd::FinishSink{id, m.file_id});
             const auto& man = incoming_.at(id).receiver.manifest();
@@ -770,10 +1027,22 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
         },
         c);
   }
+  // Saved after the writes above, in command order: the state never claims bytes the platform
+  // has not been asked to write first.
+  Incoming& in = incoming_.at(id);
+  if (over) {
+    in.unsaved_bytes = 0;
+    emit(cmd::DropState{state_key(id)});
+  } else if (save || in.unsaved_bytes >= kPersistEveryBytes) {
+    in.unsaved_bytes = 0;
+    emit(cmd::SaveState{state_key(id), in.receiver.persist()});
+  }
 }
 
 void Session::send_frames(const std::vector<Bytes>& frames) {
-  for (const auto& f : frames) emit(cmd::SendFrame{f});
+  if (!channel_open_) return;
+  const bool via_server = transport_ == Transport::kServer;
+  for (const auto& f : frames) emit(cmd::SendFrame{f, via_server});
 }
 
 // --- output ---------------------------------------------------------------------------------

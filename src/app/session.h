@@ -13,6 +13,19 @@
 //             ===== relay: sealed {offer} / {answer} / {ice}... =========  (signal keys)
 //   A opens the DataChannel; frames (protocol/frame.h) carry the transfers both ways.
 //
+// Staying connected. A (the creator) drives every reconnection; B follows:
+// - signalling drops: each side reopens its WebSocket with backoff and rejoins with its resume
+//   token; a working DataChannel carries on meanwhile.
+// - ICE goes "disconnected"/"failed" on a live channel: A restarts ICE (a sealed offer with an
+//   ICE restart); after kFreshPeerAfterMs without recovery, or when the channel closes, A builds
+//   a new RTCPeerConnection (a sealed offer marked "fresh", which B answers from a new one).
+// - no DataChannel within kDirectTimeoutMs (or ICE failed) and the server offers its relay
+//   (relay_rate > 0): A sends sealed {"t":"relay"} and both sides send their frames as binary
+//   WebSocket messages through the server, which sees only sealed frames.
+// - B lost its keys (a reload): B says HELLO again and A runs a new handshake with it; transfers
+//   go on under the new keys (Sender::connect, Receiver::rekey, or Receiver::restore from the
+//   state B kept on disk, so only missing chunks are sent again).
+//
 // Relay payloads are base64url of: kind (u8) || body. Kinds: 1 HELLO (body: method u8),
 // 2 HANDSHAKE (body: a handshake message), 3 SEALED (body: crypto::SealedSender output whose
 // plaintext is a JSON object {"t": "offer"|"answer"|"ice", ...}). Nothing but HELLO and
@@ -70,6 +83,30 @@ constexpr double kSpeedWindowMs = 3000;
 // Speeds are sampled this often, in milliseconds; tick() does nothing in between (it runs on
 // every drained browser event, i.e. per chunk).
 constexpr double kSpeedSampleMs = 250;
+
+// The initial direct attempt gets this long, in ms, to open a DataChannel before the data goes
+// through the server's relay (when the server offers one). ICE over a host or STUN candidate
+// takes well under a second; a TURN allocation a few seconds.
+constexpr double kDirectTimeoutMs = 15000;
+// ICE "disconnected" or "failed" this long on a live channel: A restarts ICE, at most this
+// often.
+constexpr double kIceRestartAfterMs = 3000;
+constexpr double kIceRestartEveryMs = 8000;
+// No recovery this long after ICE went bad: a new RTCPeerConnection.
+constexpr double kFreshPeerAfterMs = 20000;
+// A channel that keeps closing is not reconnected more often than this.
+constexpr double kMinAttemptGapMs = 2000;
+// Signalling reconnects back off from 1 s to this, in ms; after kServerGiveUpMs without the
+// server (its grace period for a resume token is 60 s), the session ends unless data still
+// flows directly.
+constexpr double kServerRetryMaxMs = 8000;
+constexpr double kServerGiveUpMs = 90000;
+// A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
+// reloaded tab resumes from there.
+constexpr uint64_t kPersistEveryBytes = 8ull * 1024 * 1024;
+
+// How the frames currently travel.
+enum class Transport : uint8_t { kNone, kDirect, kServer };
 
 enum class Phase {
   kIdle,            // nothing started
@@ -132,6 +169,7 @@ struct ClosePeer {};
 struct QueryPath {};
 struct SendFrame {
   Bytes frame;
+  bool via_server = false;  // a binary WebSocket message through the server's relay
 };
 struct ReadFile {  // a slice of a chosen file; answer with on_file_read
   uint32_t transfer_id = 0;
@@ -145,6 +183,15 @@ struct OpenSink {  // where an incoming file will be written
   uint32_t file_id = 0;
   std::string name;
   uint64_t size = 0;
+  std::string key;    // stable storage name: <room>-<transfer>-<file>
+  bool keep = false;  // resume: keep the bytes already stored under key
+};
+struct SaveState {  // durable receiver state; store it after every write emitted before it
+  std::string key;  // <room>-<transfer>
+  Bytes state;
+};
+struct DropState {
+  std::string key;
 };
 struct WriteSink {
   uint32_t transfer_id = 0;
@@ -173,7 +220,7 @@ using Command =
     std::variant<cmd::OpenServer, cmd::SendServer, cmd::CloseServer, cmd::CreatePeer,
                  cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
                  cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
-                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink>;
+                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink, cmd::SaveState, cmd::DropState>;
 
 struct SessionOptions {
   std::string origin;  // the page's origin, for links ("https://ferry.example")
@@ -187,7 +234,8 @@ class Session {
 
   // --- user intents -------------------------------------------------------------------------
   void create();                                 // A: a new room
-  Status join_link(std::string_view link);       // B: a pasted or opened link
+  // B: a pasted or opened link. With `resume` (a reloaded tab), rejoins with that resume token.
+  Status join_link(std::string_view link, std::string_view resume = {});
   Status join_code(std::string_view typed_code); // B: a typed short code
   // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
   void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
@@ -195,12 +243,16 @@ class Session {
   void resume(uint32_t transfer_id, bool outgoing);
   void cancel(uint32_t transfer_id, bool outgoing);
   void close();  // leave the session
+  // A receiver's saved state (cmd::SaveState) found in storage after a reload; used when the
+  // sender offers that transfer again.
+  void restore_incoming(uint32_t transfer_id, Bytes state);
 
   // --- platform events ----------------------------------------------------------------------
   void tick(double now_ms);  // time for speeds and the log
   void on_server_open();
   void on_server_message(std::string_view text);
   void on_server_closed(int code, std::string_view reason);
+  void on_server_binary(ByteView bytes);  // a frame through the server's relay
   void on_local_description(std::string_view json);
   void on_local_candidate(std::string_view json);
   void on_peer_state(std::string_view state);  // RTCPeerConnection.connectionState
@@ -219,6 +271,11 @@ class Session {
   std::vector<Command> take_commands();
   Snapshot snapshot() const;
   const std::deque<LogLine>& log() const { return log_; }
+  Transport transport() const { return channel_open_ ? transport_ : Transport::kNone; }
+  // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
+  const std::string& resume_token() const { return resume_token_; }
+  // Prefix of every storage key of this session ("<room>-"), "" before the room is known.
+  std::string storage_prefix() const;
   // The browser handle of file `file_id` of outgoing transfer `transfer_id` (for ReadFile).
   int file_handle(uint32_t transfer_id, uint32_t file_id) const;
 
@@ -233,6 +290,7 @@ class Session {
   };
   struct Incoming {
     transfer::Receiver receiver;
+    uint64_t unsaved_bytes = 0;  // written since the last SaveState
     uint64_t last_bytes = 0;
     double speed = 0;
     double speed_since = -1;
@@ -255,6 +313,17 @@ class Session {
   void on_joined(const protocol::Joined& m);
   void on_server_error(const protocol::ErrorMessage& m);
   void peer_gone(const std::string& why);
+  void say_hello();
+  std::string connected_status() const;
+  void maintain_connection();
+  void start_attempt();
+  void start_relay();
+  void open_data_path(Transport t, size_t max_message_size);
+  void close_data_path();
+  bool can_signal() const { return server_open_ && peer_present_; }
+  void on_handshake_confirmed();
+  std::string state_key(uint32_t transfer_id) const;
+  transfer::Receiver new_receiver(uint32_t transfer_id);
   void start_outgoing(Outgoing& out, uint32_t id);
   void run_receiver_commands(uint32_t transfer_id, std::vector<transfer::Command> cmds);
   void send_frames(const std::vector<Bytes>& frames);
@@ -290,7 +359,28 @@ class Session {
   std::string sas_;
   std::string path_;
   bool channel_open_ = false;
+  Transport transport_ = Transport::kNone;
   uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
+  int64_t relay_rate_ = 0;        // the server's data relay, bytes per second (0: none)
+  bool use_relay_ = false;        // the direct path failed once: reconnect through the relay
+  bool ever_connected_ = false;
+  bool joined_once_ = false;
+  bool joined_peer_once_ = false;
+  // A's connection attempts.
+  double attempt_started_ms_ = -1;  // < 0: no attempt running
+  double next_attempt_ms_ = -1;     // attempts are at least kMinAttemptGapMs apart
+  bool peer_failed_ = false;        // ICE failed in the current attempt
+  bool offer_is_restart_ = false;   // the next local offer is an ICE restart (not "fresh")
+  std::string ice_state_;
+  double ice_bad_since_ms_ = -1;
+  double last_ice_restart_ms_ = -1e18;
+  // Signalling reconnects.
+  bool server_opening_ = false;
+  double server_retry_at_ms_ = -1;
+  double server_lost_since_ms_ = -1;
+  int server_failures_ = 0;
+  bool server_given_up_ = false;
+  std::map<uint32_t, Bytes> persisted_;  // restore_incoming(), until the sender offers it
 
   uint32_t next_transfer_id_ = 1;
   std::map<uint32_t, Outgoing> outgoing_;

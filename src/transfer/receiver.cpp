@@ -59,6 +59,18 @@ Bytes Receiver::persist() const {
   return out;
 }
 
+void Receiver::rekey(const crypto::SecretKey& receive_key) {
+  key_ = receive_key;
+  // The numbering continues, so the sender's opener never sees a seq it accepted before.
+  sealer_ = ControlSealer(receive_key, transfer_id_, protocol::Origin::kReceiver, sealer_.last_seq());
+  opener_ = ControlOpener(receive_key, transfer_id_, protocol::Origin::kSender);
+  epoch_.reset();
+  if (!manifest_) return;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    files_[i].key = crypto::derive_file_key(receive_key, transfer_id_, manifest_->files[i].id);
+  }
+}
+
 Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteView persisted,
                                    RandomFn rng) {
   ByteReader r(persisted);

@@ -84,6 +84,10 @@ class Receiver {
                                   RandomFn rng);
   // Only what is durable: written-and-verified chunks, never in-flight state.
   Bytes persist() const;
+  // The same transfer on a new connection under new keys (a fresh handshake after a drop):
+  // everything received, verified and hashed so far is kept, frames under the old key no
+  // longer open, and the next MANIFEST opens a new epoch.
+  void rekey(const crypto::SecretKey& receive_key);
 
   // A frame of this transfer from its sender (CHUNK, or CONTROL with origin kSender).
   std::vector<Command> on_frame(const protocol::Frame& frame);

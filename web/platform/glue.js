@@ -173,6 +173,16 @@ Module['ferryGlue'] = (function () {
       ws.send(text);
       return true;
     },
+    wsSendBinary(h, bytes) {  // bytes: a view onto wasm memory; send() copies it synchronously
+      const ws = get(h);
+      if (!ws || ws.readyState !== 1) return false;
+      ws.send(bytes);
+      return true;
+    },
+    wsBuffered(h) {
+      const ws = get(h);
+      return ws ? ws.bufferedAmount : 0;
+    },
     wsClose(h, code, reason) {
       const ws = get(h);
       objects.delete(h);
@@ -504,6 +514,11 @@ Module['ferryGlue'] = (function () {
     },
 
     // --- page ---------------------------------------------------------------------------
+    // Replaces the address bar's fragment without a navigation or a history entry (a joiner
+    // keeps its resume token there, so a reload can take its seat back).
+    setFragment(fragment) {
+      try { history.replaceState(history.state, '', location.pathname + location.search + '#' + fragment); } catch (e) { /* sandboxed */ }
+    },
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };
     },

@@ -23,6 +23,17 @@ bool WebSocket::send(const std::string& text) {
   return glue().call<bool>("wsSend", handle_, text);
 }
 
+bool WebSocket::send_binary(ByteView bytes) {
+  if (!open_) return false;
+  emscripten::val view(emscripten::typed_memory_view(bytes.size(), bytes.data()));
+  return glue().call<bool>("wsSendBinary", handle_, view);
+}
+
+uint64_t WebSocket::buffered_amount() const {
+  if (handle_ == 0) return 0;
+  return static_cast<uint64_t>(glue().call<double>("wsBuffered", handle_));
+}
+
 void WebSocket::close(int code, const std::string& reason) {
   if (handle_ == 0) return;
   glue().call<void>("wsClose", handle_, code, reason);  // removes listeners: no late events
@@ -37,6 +48,8 @@ bool WebSocket::dispatch(const BrowserEvent& ev) {
     if (on_open_) on_open_();
   } else if (ev.kind == "text") {
     if (on_text_) on_text_(ev.text);
+  } else if (ev.kind == "binary") {
+    if (on_binary_) on_binary_(ev.bytes);
   } else if (ev.kind == "error") {
     last_error_ = ev.text;
   } else if (ev.kind == "closed") {

@@ -1,14 +1,15 @@
 // WebSocket through the browser's own implementation (platform/glue.js), libdatachannel-style:
 // callbacks are set with on_x(), events arrive from the frame loop's queue via dispatch().
 //
-// Implements: text messages, open/close/error with the close code. Lacks: binary sends (the
-// signalling protocol is JSON text).
+// Implements: text and binary messages, bufferedAmount, open/close/error with the close code.
+// Binary messages carry sealed transfer frames when the data goes through the server's relay.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "platform/events.h"
+#include "util/bytes.h"
 
 namespace ferry::web {
 
@@ -21,12 +22,15 @@ class WebSocket {
 
   void open(const std::string& url, const std::string& subprotocol);
   bool send(const std::string& text);  // false when not open
+  bool send_binary(ByteView bytes);    // false when not open
+  uint64_t buffered_amount() const;    // bytes queued in the browser, not yet on the wire
   void close(int code = 1000, const std::string& reason = "");
   bool is_open() const { return open_; }
   Handle handle() const { return handle_; }
 
   void on_open(std::function<void()> f) { on_open_ = std::move(f); }
   void on_text(std::function<void(const std::string&)> f) { on_text_ = std::move(f); }
+  void on_binary(std::function<void(const Bytes&)> f) { on_binary_ = std::move(f); }
   // code is the WebSocket close code (1006 when the connection failed), reason its text.
   void on_closed(std::function<void(int code, const std::string& reason)> f) {
     on_closed_ = std::move(f);
@@ -41,6 +45,7 @@ class WebSocket {
   std::string last_error_;
   std::function<void()> on_open_;
   std::function<void(const std::string&)> on_text_;
+  std::function<void(const Bytes&)> on_binary_;
   std::function<void(int, const std::string&)> on_closed_;
 };
 

@@ -47,6 +47,10 @@ struct Peer {
   bool server_open = false;
   bool channel_open = false;
   bool peer_created = false;
+  std::map<std::string, Bytes> saved;  // SaveState by key
+  int ice_restarts = 0;
+  int fresh_peers = 0;
+  uint64_t frame_bytes_sent = 0;
 
   explicit Peer(uint8_t seed) : session(SessionOptions{"https://ferry.test", counter_rng(seed)}) {}
 };
@@ -60,6 +64,11 @@ struct World {
   std::string resume = session::ResumeToken::generate(counter_rng(11)).str();
   int joins = 0;
   int pake_failures = 0;
+  int64_t relay_rate = 0;   // the server's data relay (0: off)
+  bool direct_ok = true;    // false: no DataChannel ever opens (UDP blocked)
+  bool server_up = true;    // false: OpenServer fails
+  double now = 0;
+  Bytes relayed;            // every binary frame the server relayed
   // Test hooks: alter a relayed payload, or a frame on the channel.
   std::function<void(std::string& payload)> tamper_relay;
   std::function<void(Bytes& frame)> tamper_frame;
@@ -71,7 +80,7 @@ struct World {
     REQUIRE(m.ok());
     Peer& to = other(from);
     if (std::holds_alternative<protocol::Create>(*m)) {
-      protocol::Created c{room, token, "7", 0, resume, {}};
+      protocol::Created c{room, token, "7", 0, resume, {}, relay_rate};
       from.session.on_server_message(protocol::serialize(protocol::ServerMessage{c}));
     } else if (auto* jn = std::get_if<protocol::JoinByNameplate>(&*m); jn && jn->nameplate != "7") {
       protocol::ErrorMessage e{"no_such_nameplate", "no room with this code"};
@@ -79,7 +88,7 @@ struct World {
     } else if (std::holds_alternative<protocol::JoinByToken>(*m) ||
                std::holds_alternative<protocol::JoinByNameplate>(*m)) {
       ++joins;
-      protocol::Joined j{room, resume, 0, false, true, {}};
+      protocol::Joined j{room, resume, 0, false, true, {}, relay_rate};
       from.session.on_server_message(protocol::serialize(protocol::ServerMessage{j}));
       to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{}}));
     } else if (auto* r = std::get_if<protocol::Relay>(&*m)) {
@@ -87,6 +96,11 @@ struct World {
       if (tamper_relay) tamper_relay(payload);
       to.session.on_server_message(
           protocol::serialize(protocol::ServerMessage{protocol::Relayed{payload}}));
+    } else if (auto* rj = std::get_if<protocol::Rejoin>(&*m)) {
+      REQUIRE(rj->resume == resume);
+      protocol::Joined j{room, resume, 0, &from == &a, to.server_open, {}, relay_rate};
+      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{j}));
+      if (to.server_open) to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{}}));
     } else if (std::holds_alternative<protocol::PakeFailed>(*m)) {
       ++pake_failures;
       to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
@@ -95,6 +109,7 @@ struct World {
 
   // Carries out one peer's commands; returns whether anything happened.
   bool step(Peer& p) {
+    if (p.session.transport() != Transport::kNone) p.session.pump(0);
     auto cmds = p.session.take_commands();
     Peer& q = other(p);
     for (auto& c : cmds) {
@@ -102,26 +117,41 @@ struct World {
           [&](auto&& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, cmd::OpenServer>) {
+              if (!server_up) {
+                p.session.on_server_closed(1006, "");
+                return;
+              }
               p.server_open = true;
               p.session.on_server_open();
             } else if constexpr (std::is_same_v<T, cmd::SendServer>) {
               server_receive(p, m.text);
             } else if constexpr (std::is_same_v<T, cmd::CreatePeer>) {
+              if (!p.peer_created) ++p.fresh_peers;
               p.peer_created = true;
+            } else if constexpr (std::is_same_v<T, cmd::ClosePeer>) {
+              p.peer_created = false;
+              p.channel_open = false;
             } else if constexpr (std::is_same_v<T, cmd::CreateOffer>) {
+              if (m.ice_restart) ++p.ice_restarts;
               p.session.on_local_description(R"({"type":"offer","sdp":"v=0 offer"})");
               p.session.on_local_candidate(R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"})");
             } else if constexpr (std::is_same_v<T, cmd::SetRemoteDescription>) {
               if (m.json.find("\"offer\"") != std::string::npos) {
                 p.session.on_local_description(R"({"type":"answer","sdp":"v=0 answer"})");
-              } else {
+              } else if (direct_ok && !p.channel_open) {
                 // The answer arrived at the offerer: the channel opens on both sides.
                 p.channel_open = q.channel_open = true;
                 p.session.on_channel_open(256 * 1024);
                 q.session.on_channel_open(256 * 1024);
               }
             } else if constexpr (std::is_same_v<T, cmd::SendFrame>) {
-              if (p.channel_open) {
+              p.frame_bytes_sent += m.frame.size();
+              if (m.via_server) {
+                if (p.server_open && q.server_open) {
+                  relayed.insert(relayed.end(), m.frame.begin(), m.frame.end());
+                  q.session.on_server_binary(m.frame);
+                }
+              } else if (p.channel_open) {
                 Bytes f = m.frame;
                 if (tamper_frame) tamper_frame(f);
                 q.session.on_channel_message(f);
@@ -131,7 +161,7 @@ struct World {
               p.session.on_file_read(m.transfer_id, m.file_id, m.index,
                                      ByteView(file).subspan(static_cast<size_t>(m.offset), m.length));
             } else if constexpr (std::is_same_v<T, cmd::OpenSink>) {
-              p.sinks[{m.transfer_id, m.file_id}] = Bytes();
+              if (!m.keep || !p.sinks.count({m.transfer_id, m.file_id})) p.sinks[{m.transfer_id, m.file_id}] = Bytes();
             } else if constexpr (std::is_same_v<T, cmd::WriteSink>) {
               Bytes& s = p.sinks[{m.transfer_id, m.file_id}];
               const size_t end = static_cast<size_t>(m.offset) + m.bytes.size();
@@ -145,12 +175,43 @@ struct World {
               p.finished[{m.transfer_id, m.file_id}] = true;
             } else if constexpr (std::is_same_v<T, cmd::AbortSink>) {
               p.aborted[{m.transfer_id, m.file_id}] = true;
+            } else if constexpr (std::is_same_v<T, cmd::SaveState>) {
+              p.saved[m.key] = m.state;
+            } else if constexpr (std::is_same_v<T, cmd::DropState>) {
+              p.saved.erase(m.key);
             }
           },
           c);
     }
-    if (p.channel_open) p.session.pump(0);
+    if (p.session.transport() != Transport::kNone) p.session.pump(0);
     return !cmds.empty();
+  }
+
+  // Time passes in 250 ms steps; both sessions' timers run.
+  void advance(double ms) {
+    for (double t = 0; t < ms; t += 250) {
+      now += 250;
+      a.session.tick(now);
+      b.session.tick(now);
+      run();
+    }
+  }
+
+  // The server loses one peer's WebSocket (a network drop); the other hears it left.
+  void drop_server(Peer& p) {
+    p.server_open = false;
+    p.session.on_server_closed(1006, "");
+    Peer& q = other(p);
+    if (q.server_open) q.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
+    run();
+  }
+
+  // Both ends see the DataChannel close (the network dropped long enough for SCTP to give up).
+  void close_channel() {
+    a.channel_open = b.channel_open = false;
+    a.session.on_channel_closed();
+    b.session.on_channel_closed();
+    run();
   }
 
   void run(int max_rounds = 100000) {
@@ -335,4 +396,163 @@ TEST_CASE("a rate-limit close from the server is explained, not shown as a numbe
   CHECK(sa.phase == Phase::kFailed);
   REQUIRE(sa.error);
   CHECK(sa.error->message.find("Too many attempts") != std::string::npos);
+}
+
+namespace {
+
+// A runs until B has at least `bytes` of transfer 1, file 0 (or the world settles).
+void run_until_received(World& w, size_t bytes) {
+  for (int i = 0; i < 100000; ++i) {
+    const bool any_a = w.step(w.a);
+    const bool any_b = w.step(w.b);
+    const bool any = any_a || any_b;
+    auto it = w.b.sinks.find({1, 0});
+    if (it != w.b.sinks.end() && it->second.size() >= bytes) return;
+    if (!any) return;
+  }
+}
+
+bool contains(const Bytes& hay, ByteView needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+}  // namespace
+
+TEST_CASE("without a direct path the sealed frames go through the server's relay") {
+  World w;
+  w.relay_rate = 4 << 20;
+  w.direct_ok = false;
+  w.create_and_join_by_link();
+  CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
+  w.advance(kDirectTimeoutMs + 1000);
+  CHECK(w.a.session.snapshot().phase == Phase::kConnected);
+  CHECK(w.b.session.snapshot().phase == Phase::kConnected);
+  CHECK(w.a.session.snapshot().path == "relayed by server");
+  CHECK(w.b.session.snapshot().path == "relayed by server");
+  const Bytes file = pseudo_random_file(300 * 1000, 31);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"r.bin", file.size(), ""}}, {1});
+  w.run();
+  for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
+  CHECK(w.b.finished[{1, 0}]);
+  CHECK((w.b.sinks[{1, 0}] == file));
+  // The server carried the whole file, and never a readable piece of it.
+  CHECK(w.relayed.size() > file.size());
+  for (size_t at = 0; at + 32 <= file.size(); at += 4999) {
+    REQUIRE_FALSE(contains(w.relayed, ByteView(file).subspan(at, 32)));
+  }
+}
+
+TEST_CASE("without a direct path and without a relay, the session fails once ICE fails") {
+  World w;
+  w.direct_ok = false;
+  w.create_and_join_by_link();
+  w.a.session.on_peer_state("failed");
+  w.advance(1000);
+  const Snapshot s = w.a.session.snapshot();
+  CHECK(s.phase == Phase::kFailed);
+  REQUIRE(s.error);
+  CHECK(s.error->code == "connect_failed");
+}
+
+TEST_CASE("ICE going bad on a live channel makes A restart ICE, on the same connection") {
+  World w;
+  w.create_and_join_by_link();
+  REQUIRE(w.a.session.snapshot().phase == Phase::kConnected);
+  const int fresh_b = w.b.fresh_peers;
+  w.a.session.on_peer_state("disconnected");
+  w.advance(kIceRestartAfterMs + 1000);
+  CHECK(w.a.ice_restarts == 1);
+  CHECK(w.b.fresh_peers == fresh_b);  // B answered on its existing connection
+  CHECK(w.b.peer_created);
+  CHECK(has_log(w.a.session, "Restarting ICE"));
+  w.a.session.on_peer_state("connected");
+  w.advance(kIceRestartEveryMs * 2);
+  CHECK(w.a.ice_restarts == 1);  // recovered: no more restarts
+}
+
+TEST_CASE("a channel that closes mid-transfer reconnects and resumes from the have-map") {
+  World w;
+  w.create_and_join_by_link();
+  const Bytes file = pseudo_random_file(2 * 1000 * 1000, 32);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"cut.bin", file.size(), ""}}, {1});
+  run_until_received(w, file.size() / 2);
+  REQUIRE_FALSE(w.b.finished[{1, 0}]);
+  w.close_channel();
+  CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
+  w.advance(kMinAttemptGapMs + 500);  // A builds a new connection
+  w.run();
+  CHECK(w.a.fresh_peers == 2);
+  CHECK(w.b.finished[{1, 0}]);
+  CHECK((w.b.sinks[{1, 0}] == file));
+  // Resent: at most what was in flight when the channel closed (reads in flight, 64 KiB each).
+  CHECK(w.a.frame_bytes_sent < file.size() + (kReadsInFlight + 2) * (64 * 1024 + 200));
+}
+
+TEST_CASE("a signalling drop rejoins with the resume token; the live channel carries on") {
+  World w;
+  w.create_and_join_by_link();
+  const std::string sas = w.a.session.snapshot().sas;
+  w.drop_server(w.b);
+  CHECK(w.a.session.snapshot().phase == Phase::kPeerLeft);
+  w.advance(2000);  // B reconnects after its first back-off
+  CHECK(w.b.server_open);
+  CHECK(w.a.session.snapshot().phase == Phase::kConnected);
+  CHECK(w.b.session.snapshot().phase == Phase::kConnected);
+  CHECK(w.a.session.snapshot().sas == sas);  // no new handshake was needed
+  const Bytes file = pseudo_random_file(100 * 1000, 33);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"after.bin", file.size(), ""}}, {1});
+  w.run();
+  CHECK((w.b.sinks[{1, 0}] == file));
+}
+
+TEST_CASE("the server staying away ends the session with a clear error") {
+  World w;
+  w.direct_ok = false;  // no channel that could carry on without the server
+  w.create_and_join_by_link();
+  w.server_up = false;
+  w.drop_server(w.b);
+  w.advance(kServerGiveUpMs + 10000);
+  const Snapshot s = w.b.session.snapshot();
+  CHECK(s.phase == Phase::kFailed);
+  REQUIRE(s.error);
+  CHECK(s.error->code == "server_lost");
+}
+
+TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state it saved") {
+  World w;
+  const std::string link = w.create_and_join_by_link();
+  const Bytes file = pseudo_random_file(12 * 1000 * 1000, 34);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"reload.bin", file.size(), ""}}, {1});
+  run_until_received(w, 10 * 1000 * 1000);  // past the first save (kPersistEveryBytes)
+  const std::string key = w.room + "-1";
+  REQUIRE(w.b.saved.count(key));
+  const Bytes state = w.b.saved[key];
+  const std::string resume = w.b.session.resume_token();
+  const std::string sas_before = w.a.session.snapshot().sas;
+  // The tab reloads: the page and its session are gone; the disk (sinks, saved state) stays.
+  w.b.channel_open = w.a.channel_open = false;
+  w.b.server_open = false;
+  w.a.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
+  w.a.session.on_channel_closed();
+  w.run();
+  w.b.session = Session(SessionOptions{"https://ferry.test", counter_rng(77)});
+  w.b.peer_created = false;
+  w.b.session.restore_incoming(1, state);
+  REQUIRE(w.b.session.join_link(link, resume).ok());
+  const uint64_t sent_before = w.a.frame_bytes_sent;
+  w.run();
+  w.advance(1000);
+  w.run();
+  CHECK(w.b.session.snapshot().phase == Phase::kConnected);
+  CHECK(w.a.session.snapshot().sas != sas_before);  // a new handshake, new keys
+  CHECK(has_log(w.b.session, "Resuming a transfer"));
+  CHECK(w.b.finished[{1, 0}]);
+  CHECK((w.b.sinks[{1, 0}] == file));
+  // Only what the saved state did not cover is sent again: the file less the 8 MiB saved.
+  const uint64_t sent_after = w.a.frame_bytes_sent - sent_before;
+  CHECK(sent_after < file.size() - kPersistEveryBytes + 4 * 64 * 1024);
 }

@@ -291,6 +291,36 @@ TEST_CASE("resume sends only missing chunks") {
   CHECK(commands_of<cmd::ReadBack>(link.log).size() == 4);  // re-hashed from the sink
 }
 
+TEST_CASE("rekey keeps what arrived and the transfer goes on under the new key") {
+  const Bytes a = pseudo_random_bytes(10 * kChunk, 21);
+  Link link = started({{"a", a}});
+  link.pump(4);
+  // A drop, then a fresh handshake: both sides continue under new keys.
+  link.sender.disconnect();
+  link.receiver.rekey(key_from(7));
+  link.deliver_to_receiver(link.sender.connect(key_from(7)));
+  link.pump();
+  CHECK(link.receiver.state() == Receiver::State::kComplete);
+  CHECK(link.sender.state() == Sender::State::kComplete);
+  CHECK((link.sink[0] == a));
+  CHECK(link.sender.chunk_bytes_sent() == a.size());       // nothing sent twice
+  CHECK(commands_of<cmd::ReadBack>(link.log).empty());      // the hash went on, no re-reading
+}
+
+TEST_CASE("after rekey, frames under the old key are rejected") {
+  const Bytes a = pseudo_random_bytes(4 * kChunk, 22);
+  Link link = started({{"a", a}});
+  link.pump(1);
+  auto r = link.sender.next_read(0);
+  REQUIRE(r);
+  auto stale = link.sender.on_read(r->file_id, r->index, ByteView(a.data() + r->offset, r->length));
+  REQUIRE(stale.ok());
+  link.receiver.rekey(key_from(8));
+  auto cmds = link.receiver.on_frame(parse_ok(stale->at(0)));
+  CHECK_FALSE(wrote_anything(cmds));
+  CHECK(commands_of<cmd::Failure>(cmds).at(0).error.code == "bad_mac");
+}
+
 TEST_CASE("a completed receiver confirms again when the sender missed it") {
   const Bytes a = pseudo_random_bytes(6 * kChunk, 14);
   Link link = started({{"a", a}});
