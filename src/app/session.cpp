@@ -270,9 +270,12 @@ void Session::maintain_connection() {
     if (bad_for > kFreshPeerAfterMs) {
       log("The connection did not recover: connecting again");
       start_attempt();
-    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs) {
+    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs &&
+               !restart_pending_) {
+      // One restart at a time: a second offer before the first answer would cross it.
       last_ice_restart_ms_ = now_ms_;
       offer_is_restart_ = true;
+      restart_pending_ = true;
       log("Restarting ICE to find a new path");
       emit(cmd::CreateOffer{true});
     }
@@ -307,6 +310,8 @@ void Session::start_attempt() {
   ice_state_.clear();
   ice_bad_since_ms_ = -1;
   offer_is_restart_ = false;
+  restart_pending_ = false;
+  ++peer_gen_;
   emit(cmd::ClosePeer{});
   emit(cmd::CreatePeer{ice_servers_json_, true});
   emit(cmd::CreateOffer{false});
@@ -702,6 +707,10 @@ void Session::on_sealed(ByteView body) {
     return;
   }
   const std::string t = j["t"].get<std::string>();
+  // Every offer, answer and candidate names the connection attempt it belongs to ("gen", one per
+  // RTCPeerConnection A builds): after a drop, late messages of an earlier attempt must not be
+  // applied to the new connection.
+  const uint64_t gen = j.contains("gen") && j["gen"].is_number_unsigned() ? j["gen"].get<uint64_t>() : 0;
   if ((t == "offer" || t == "answer") && j.contains("sdp") && j["sdp"].is_string()) {
     if ((t == "offer") == creator_) {
       log("Ignored an " + t + " in the wrong direction");
@@ -713,10 +722,17 @@ void Session::on_sealed(ByteView body) {
       // other offer is an ICE restart on the connection we have.
       const bool fresh = j.contains("fresh") && j["fresh"].is_boolean() && j["fresh"].get<bool>();
       if (fresh) {
+        if (gen <= peer_gen_ && peer_gen_ != 0) return;  // an older attempt's offer
+        peer_gen_ = gen;
         close_data_path();
         emit(cmd::ClosePeer{});
+      } else if (gen != peer_gen_) {
+        return;  // an ICE restart of a connection we no longer have
       }
       emit(cmd::CreatePeer{ice_servers_json_, false});
+    } else {
+      if (gen != peer_gen_) return;  // the answer to an earlier attempt's offer
+      restart_pending_ = false;
     }
     emit(cmd::SetRemoteDescription{desc.dump()});
   } else if (t == "relay") {
@@ -729,6 +745,7 @@ void Session::on_sealed(ByteView body) {
     emit(cmd::ClosePeer{});
     open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
   } else if (t == "ice" && j.contains("candidate") && (j["candidate"].is_object() || j["candidate"].is_null())) {
+    if (gen != peer_gen_) return;
     emit(cmd::AddIceCandidate{j["candidate"].is_null() ? std::string() : j["candidate"].dump()});
   } else {
     log("Ignored an unknown signalling message");
@@ -743,19 +760,19 @@ void Session::on_local_description(std::string_view text) {
       !j["sdp"].is_string()) {
     return;
   }
-  json out{{"t", j["type"]}, {"sdp", j["sdp"]}};
+  json out{{"t", j["type"]}, {"sdp", j["sdp"]}, {"gen", peer_gen_}};
   if (j["type"] == "offer") out["fresh"] = !offer_is_restart_;
   send_sealed(out.dump());
 }
 
 void Session::on_local_candidate(std::string_view text) {
   if (text.empty()) {
-    send_sealed(json{{"t", "ice"}, {"candidate", nullptr}}.dump());
+    send_sealed(json{{"t", "ice"}, {"candidate", nullptr}, {"gen", peer_gen_}}.dump());
     return;
   }
   const json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return;
-  send_sealed(json{{"t", "ice"}, {"candidate", j}}.dump());
+  send_sealed(json{{"t", "ice"}, {"candidate", j}, {"gen", peer_gen_}}.dump());
 }
 
 void Session::on_peer_state(std::string_view state) {

@@ -371,6 +371,8 @@ class Session {
   double next_attempt_ms_ = -1;     // attempts are at least kMinAttemptGapMs apart
   bool peer_failed_ = false;        // ICE failed in the current attempt
   bool offer_is_restart_ = false;   // the next local offer is an ICE restart (not "fresh")
+  bool restart_pending_ = false;    // an ICE restart offer awaits its answer
+  uint64_t peer_gen_ = 0;           // the current connection attempt (A counts, B follows)
   std::string ice_state_;
   double ice_bad_since_ms_ = -1;
   double last_ice_restart_ms_ = -1e18;

@@ -350,7 +350,9 @@ void App::announce(const app::Snapshot& s) {
     if (t.progress.bytes_total == 0) continue;
     const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
                                      static_cast<double>(t.progress.bytes_total));
-    text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + " " + std::to_string(pct / 10 * 10) + "%.";
+    const bool moving = t.state == "sending" || t.state == "receiving";
+    text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : " " + t.state) + " " +
+            std::to_string(pct / 10 * 10) + "%.";
   }
   if (text == last_announced_) return;
   last_announced_ = text;
