@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-function ip(...args) {
+export function ip(...args) {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
-function nsExec(ns, ...args) {
+export function nsExec(ns, ...args) {
   ip('netns', 'exec', ns, ...args);
 }
 
