@@ -6,8 +6,9 @@
 //   [host b 172.16.N.2]  --eth0/lan-- [router rb  lan 172.16.N.1   wan 10.232.N.3] --+   ferry-server :8080
 //                                                                                         coturn :3478 (UDP+TCP)
 //
-// Each router forwards (net.ipv4.ip_forward=1 in its namespace) and masquerades what leaves its
-// wan side (iptables -t nat -A POSTROUTING -o wan -j MASQUERADE). Neither the routers nor the
+// Each router forwards (net.ipv4.ip_forward=1 in its namespace), masquerades what leaves its
+// wan side (iptables -t nat -A POSTROUTING -o wan -j MASQUERADE) and, like a home router's
+// firewall, drops unsolicited packets to itself on wan (see up()). Neither the routers nor the
 // public namespace has a default route, so a private address of one side never routes to the
 // other: the only ways between a and b are through the routers' public addresses (STUN
 // reflexive candidates) or through coturn (relay candidates).
@@ -19,7 +20,8 @@
 //   'turn-only'  the routers' FORWARD chain also drops every UDP packet that does not go to or
 //                come from coturn's address: host and srflx pairs fail, only TURN relay works.
 // Option symmetric: MASQUERADE --random, a new random port per destination (a symmetric NAT:
-// the reflexive address learnt from coturn is useless to the peer).
+// the reflexive address learnt from coturn is useless to the peer; with udp 'open' two such
+// routers end up "relayed by TURN", through a prflx candidate to the peer's relay).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
