@@ -48,6 +48,22 @@ export function randomBytes(n) {
   return crypto.randomBytes(n);
 }
 
+// Keeps every RTCPeerConnection the pages of `context` make in window.ferryTestPcs, so a test
+// can ask the browser itself (getStats) which candidate pair carries the data. Call it before
+// opening pages; the client does not notice (the class is the browser's, extended).
+export async function trackPeerConnections(context) {
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.ferryTestPcs = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.ferryTestPcs.push(this);
+      }
+    };
+  });
+}
+
 // A page of the client, with the actions a person takes.
 export class ClientPage {
   constructor(page, name) {
@@ -111,6 +127,31 @@ export class ClientPage {
     ]);
     const file = await download.path();
     return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) };
+  }
+
+  // The selected candidate pair of the page's connected RTCPeerConnection, as getStats reports
+  // it: { local, remote: { type, address, port, protocol, relayProtocol }, iceServers }, or
+  // null. Needs trackPeerConnections on the page's context.
+  async selectedPair() {
+    return this.page.evaluate(async () => {
+      for (const pc of (window.ferryTestPcs || []).slice().reverse()) {
+        if (pc.connectionState !== 'connected') continue;
+        const stats = await pc.getStats();
+        let pair = null;
+        stats.forEach((r) => {
+          if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+        });
+        if (!pair) continue;
+        const candidate = (id) => {
+          const c = stats.get(id);
+          return c && { type: c.candidateType, address: c.address, port: c.port, protocol: c.protocol,
+            relayProtocol: c.relayProtocol };
+        };
+        return { local: candidate(pair.localCandidateId), remote: candidate(pair.remoteCandidateId),
+          iceServers: pc.getConfiguration().iceServers };
+      }
+      return null;
+    });
   }
 
   async screenshot(label) {

@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-function ip(...args) {
+export function ip(...args) {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
-function nsExec(ns, ...args) {
+export function nsExec(ns, ...args) {
   ip('netns', 'exec', ns, ...args);
 }
 
@@ -30,6 +30,7 @@ export class Lan {
     this.ns = { server: `${tag}-s`, a: `${tag}-a`, b: `${tag}-b` };
     this.addr = { server: `10.231.${subnet}.1`, a: `10.231.${subnet}.2`, b: `10.231.${subnet}.3` };
     this.made = [];
+    this.wrapperDirs = [];
   }
 
   up() {
@@ -60,11 +61,14 @@ export class Lan {
       try { ip('netns', 'del', n); } catch { /* already gone */ }
     }
     this.made = [];
+    for (const d of this.wrapperDirs) fs.rmSync(d, { recursive: true, force: true });
+    this.wrapperDirs = [];
   }
 
   // An executable that runs a program inside a namespace (Playwright's executablePath).
   wrapper(ns, program) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
+    this.wrapperDirs.push(dir);
     const file = path.join(dir, `in-${ns}`);
     fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${program} "$@"\n`, { mode: 0o755 });
     return file;

@@ -1,16 +1,46 @@
 // The frame of a scenario: a LAN with the server, browsers, a temp folder, failure reports
 // (screenshots, page consoles, server log) and clean-up. A scenario body gets the parts and
 // throws on failure; the runner prints "e2e.<name>: 1 passed, 0 failed" or the reason.
+// With { topology: 'nat', nat: { udp, symmetric } } the hosts sit behind two NAT routers
+// instead (lib/nat.mjs), with a coturn beside the server (env.turn); the server hands out both
+// as STUN and TURN (REST credentials from a shared secret).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { launchChromium } from './browser.mjs';
-import { startServer } from './ferry.mjs';
+import { kOut, startServer } from './ferry.mjs';
+import { kPrivatePeerRanges, Nat, startCoturn } from './nat.mjs';
 import { Lan } from './net.mjs';
 
-export async function runScenario(name, body, { serverArgs = [] } = {}) {
-  const lan = new Lan().up();
+// The TURN REST secret shared by ferry-server and the test's coturn.
+const kTurnSecret = 'ferry-e2e-turn-secret';
+
+export async function runScenario(name, body, { serverArgs = [], topology = 'lan', nat = {} } = {}) {
+  if (topology !== 'lan' && topology !== 'nat') throw new Error(`unknown topology ${topology}`);
+  const lan = topology === 'nat' ? new Nat(nat) : new Lan();
+  let turn = null;
+  try {
+    lan.up();
+    if (topology === 'nat') {
+      // As a TURN server on the internet should be: no relaying into private ranges, except
+      // the test's "public" subnet, where the peers' reflexive and relay addresses live. It is
+      // more than hardening here: coturn 4.6.1 closes a whole allocation when one send from its
+      // relay socket fails, and the public namespace has no route to the peers' private host
+      // candidates (ENETUNREACH: "udp send: Network is unreachable", then "closed ... reason:
+      // general"), which killed the relay a second after it connected.
+      const pub = lan.addr.server.replace(/\.\d+$/, '');
+      turn = startCoturn(lan.ns.server, lan.addr.turn, kTurnSecret,
+        { deniedPeers: kPrivatePeerRanges, allowedPeers: [`${pub}.0-${pub}.255`] });
+      await turn.ready;
+      serverArgs = ['--stun', turn.stunUrl, '--turn', turn.url, '--turn-secret', kTurnSecret, ...serverArgs];
+    }
+  } catch (e) {
+    console.error(`e2e.${name} FAILED: ${e.stack || e.message}`);
+    if (turn) await turn.stop();
+    lan.down();
+    process.exit(1);
+  }
   const server = startServer(lan.ns.server, lan.addr.server, 8080, serverArgs);
   const origin = `http://${lan.addr.server}:8080`;
   const browsers = [];
@@ -18,7 +48,7 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-files-'));
   let failed = false;
   const env = {
-    lan, server, origin, dir, pages,
+    lan, server, origin, dir, pages, turn,
     // extraOrigins: more http origins to treat as secure (e.g. a proxy's), comma-separated.
     async browser(host, extraOrigins = '') {
       const b = await launchChromium(lan, host, extraOrigins ? `${origin},${extraOrigins}` : origin);
@@ -43,9 +73,16 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
       console.error(`--- page ${p.name}: ${await p.status().catch(() => '')}\n${p.console.slice(-30).join('\n')}`);
     }
     console.error('--- server\n' + server.output().slice(-3000));
+    if (turn) console.error('--- coturn\n' + turn.log().slice(-4000));
   } finally {
     for (const b of browsers) await b.close().catch(() => {});
     server.stop();
+    if (turn) {
+      // Kept after every run: it is the evidence of what the relay did (allocations, peers).
+      fs.mkdirSync(kOut, { recursive: true });
+      fs.writeFileSync(path.join(kOut, `coturn-${name}.log`), turn.log());
+      await turn.stop();
+    }
     lan.down();
     fs.rmSync(dir, { recursive: true, force: true });
   }
