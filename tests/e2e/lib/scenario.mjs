@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { launchChromium } from './browser.mjs';
 import { startServer } from './ferry.mjs';
+import { FirefoxBrowser } from './firefox.mjs';
 import { Lan } from './net.mjs';
 
 export async function runScenario(name, body, { serverArgs = [] } = {}) {
@@ -22,6 +23,12 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
     // extraOrigins: more http origins to treat as secure (e.g. a proxy's), comma-separated.
     async browser(host, extraOrigins = '') {
       const b = await launchChromium(lan, host, extraOrigins ? `${origin},${extraOrigins}` : origin);
+      browsers.push(b);
+      return b;
+    },
+    // Firefox ESR on `host` (lib/firefox.mjs): newContext({viewport}) and openClient() as for Chromium.
+    async firefox(host, extraOrigins = []) {
+      const b = await FirefoxBrowser.launch(lan.ns[host], [origin, ...extraOrigins], `firefox-${host}`);
       browsers.push(b);
       return b;
     },
@@ -41,6 +48,9 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
     for (const p of pages) {
       try { await p.screenshot(`failure-${name}-${p.name}`); } catch { /* page gone */ }
       console.error(`--- page ${p.name}: ${await p.status().catch(() => '')}\n${p.console.slice(-30).join('\n')}`);
+    }
+    for (const b of browsers) {
+      if (b.log) console.error(`--- ${b.name} (Firefox output)\n${b.log.slice(-60).join('\n')}`);
     }
     console.error('--- server\n' + server.output().slice(-3000));
   } finally {
