@@ -22,6 +22,7 @@ export class FirefoxBrowser {
     this.pending = new Map();  // request id -> {resolve, reject}
     this.pageConsoles = new Map();  // page id -> array of lines
     this.log = [];
+    this.downloadDirs = [];  // removed on close()
     this.nextId = 1;
     this.exited = false;
     readline.createInterface({ input: proc.stdout }).on('line', (line) => this.onLine(line));
@@ -37,13 +38,13 @@ export class FirefoxBrowser {
   }
 
   // Starts the driver in namespace `ns` and Firefox with it. secureOrigins: http origins to
-  // treat as secure contexts.
-  static async launch(ns, secureOrigins, name = ns) {
+  // treat as secure contexts; extraPrefs: Firefox preferences to add or override.
+  static async launch(ns, secureOrigins, name = ns, extraPrefs = {}) {
     const cmd = ns ? ['ip', ['netns', 'exec', ns, process.execPath, kDriver]] : [process.execPath, [kDriver]];
     const proc = spawn(cmd[0], cmd[1], { stdio: ['pipe', 'pipe', 'pipe'] });
     const b = new FirefoxBrowser(proc, name);
     const secureHosts = [...new Set(secureOrigins.map((o) => new URL(o).hostname))];
-    b.version = await b.rpc('launch', { secureHosts }, kLaunchTimeoutMs);
+    b.version = await b.rpc('launch', { secureHosts, extraPrefs }, kLaunchTimeoutMs);
     return b;
   }
 
@@ -82,17 +83,20 @@ export class FirefoxBrowser {
   // Same shape as Playwright's browser.newContext({viewport}); downloads go to a temp folder.
   async newContext({ viewport } = {}) {
     const downloadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-ff-dl-'));
+    this.downloadDirs.push(downloadDir);
     const id = await this.rpc('newContext', { downloadDir });
     return new FirefoxContext(this, id, viewport, downloadDir);
   }
 
   async close() {
-    if (this.exited) return;
-    const gone = new Promise((resolve) => this.proc.once('exit', resolve));
-    await this.rpc('close', {}, 20_000).catch(() => {});
-    const timer = setTimeout(() => { try { this.proc.kill('SIGKILL'); } catch { /* gone */ } }, 15_000);
-    await gone;
-    clearTimeout(timer);
+    if (!this.exited) {
+      const gone = new Promise((resolve) => this.proc.once('exit', resolve));
+      await this.rpc('close', {}, 20_000).catch(() => {});
+      const timer = setTimeout(() => { try { this.proc.kill('SIGKILL'); } catch { /* gone */ } }, 15_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    for (const d of this.downloadDirs) fs.rmSync(d, { recursive: true, force: true });
   }
 }
 

@@ -92,14 +92,15 @@ function onDownloadEnd(e) {
 }
 
 const ops = {
-  async launch({ secureHosts = [], headless = true }) {
+  // extraPrefs: more Firefox preferences, or overrides (e.g. to see the client without WebGL).
+  async launch({ secureHosts = [], headless = true, extraPrefs = {} }) {
     browser = await puppeteer.launch({
       browser: 'firefox',
       executablePath: kExecutable,
       headless,
       dumpio: true,
       protocolTimeout: kProtocolTimeoutMs,
-      extraPrefsFirefox: prefs(secureHosts),
+      extraPrefsFirefox: { ...prefs(secureHosts), ...extraPrefs },
       env: { ...process.env, MOZ_WEBGL_FORCE_EGL: '1' },
     });
     browser.connection.on('browsingContext.downloadWillBegin', onDownloadWillBegin);

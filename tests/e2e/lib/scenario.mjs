@@ -27,8 +27,8 @@ export async function runScenario(name, body, { serverArgs = [] } = {}) {
       return b;
     },
     // Firefox ESR on `host` (lib/firefox.mjs): newContext({viewport}) and openClient() as for Chromium.
-    async firefox(host, extraOrigins = []) {
-      const b = await FirefoxBrowser.launch(lan.ns[host], [origin, ...extraOrigins], `firefox-${host}`);
+    async firefox(host, extraOrigins = [], extraPrefs = {}) {
+      const b = await FirefoxBrowser.launch(lan.ns[host], [origin, ...extraOrigins], `firefox-${host}`, extraPrefs);
       browsers.push(b);
       return b;
     },
