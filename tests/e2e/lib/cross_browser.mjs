@@ -127,7 +127,8 @@ export async function runCrossBrowser(name, kindA, kindB) {
     log(`B (${kindB}) opened the link`);
     await a.waitStatus(/Connected/);
     await b.waitStatus(/Connected/);
-    log('connected:', await b.status());
+    // Both ends name the path; on this LAN it is direct (host candidates on both sides).
+    log(`A (${kindA}) path: ${(await a.status()).match(/Connection: ([^.]*)/)?.[1]}; B (${kindB}) path: ${(await b.status()).match(/Connection: ([^.]*)/)?.[1]}`);
 
     // Transfer time, measured in the receiving page: from the first DataChannel message that
     // arrives after the watch starts to the frame that shows the last file's Save button.
