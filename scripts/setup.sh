@@ -23,7 +23,7 @@ apt_packages=(
   libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
-  chromium iproute2 iptables zbar-tools
+  chromium firefox-esr iproute2 iptables zbar-tools
   nodejs
   coturn
 )

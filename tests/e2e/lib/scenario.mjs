@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { launchChromium } from './browser.mjs';
 import { kOut, startServer } from './ferry.mjs';
+import { FirefoxBrowser } from './firefox.mjs';
 import { kPrivatePeerRanges, Nat, startCoturn } from './nat.mjs';
 import { Lan } from './net.mjs';
 
@@ -55,6 +56,12 @@ export async function runScenario(name, body, { serverArgs = [], topology = 'lan
       browsers.push(b);
       return b;
     },
+    // Firefox ESR on `host` (lib/firefox.mjs): newContext({viewport}) and openClient() as for Chromium.
+    async firefox(host, extraOrigins = [], extraPrefs = {}) {
+      const b = await FirefoxBrowser.launch(lan.ns[host], [origin, ...extraOrigins], `firefox-${host}`, extraPrefs);
+      browsers.push(b);
+      return b;
+    },
     file(name, bytes) {
       const p = path.join(dir, name);
       fs.writeFileSync(p, bytes);
@@ -71,6 +78,9 @@ export async function runScenario(name, body, { serverArgs = [], topology = 'lan
     for (const p of pages) {
       try { await p.screenshot(`failure-${name}-${p.name}`); } catch { /* page gone */ }
       console.error(`--- page ${p.name}: ${await p.status().catch(() => '')}\n${p.console.slice(-30).join('\n')}`);
+    }
+    for (const b of browsers) {
+      if (b.log) console.error(`--- ${b.name} (Firefox output)\n${b.log.slice(-60).join('\n')}`);
     }
     console.error('--- server\n' + server.output().slice(-3000));
     if (turn) console.error('--- coturn\n' + turn.log().slice(-4000));
