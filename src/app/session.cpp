@@ -805,6 +805,7 @@ void Session::on_path(std::string_view path) {
   if (next == path_) return;
   path_ = next;
   log("Connection path: " + path_);
+  if (phase_ == Phase::kConnected) status_ = connected_status();
 }
 
 void Session::on_channel_open(size_t remote_max_message_size) {
@@ -812,9 +813,13 @@ void Session::on_channel_open(size_t remote_max_message_size) {
 }
 
 std::string Session::connected_status() const {
-  return transport_ == Transport::kServer
-             ? "Connected through the server's relay (no direct path). Files stay end-to-end encrypted."
-             : "Connected. Files go straight to the other device, end-to-end encrypted.";
+  if (transport_ == Transport::kServer) {
+    return "Connected through the Ferry server's relay (no direct path). Files stay end-to-end encrypted.";
+  }
+  if (path_ == "relayed by TURN") {
+    return "Connected through a relay server. Files stay end-to-end encrypted; the relay sees only scrambled data.";
+  }
+  return "Connected. Files go straight to the other device, end-to-end encrypted.";
 }
 
 void Session::open_data_path(Transport t, size_t max_message_size) {
@@ -1066,6 +1071,7 @@ void Session::send_frames(const std::vector<Bytes>& frames) {
 
 void Session::log(std::string text) {
   log_.push_back(LogLine{now_ms_, std::move(text)});
+  ++log_total_;
   while (log_.size() > kMaxLogLines) log_.pop_front();
 }
 

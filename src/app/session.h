@@ -271,6 +271,7 @@ class Session {
   std::vector<Command> take_commands();
   Snapshot snapshot() const;
   const std::deque<LogLine>& log() const { return log_; }
+  uint64_t log_total() const { return log_total_; }  // lines logged so far, dropped ones included
   Transport transport() const { return channel_open_ ? transport_ : Transport::kNone; }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
   const std::string& resume_token() const { return resume_token_; }
@@ -338,6 +339,7 @@ class Session {
   double last_speed_sample_ = -1e18;
   std::deque<Command> commands_;
   std::deque<LogLine> log_;
+  uint64_t log_total_ = 0;
   std::optional<Error> error_;
   std::string status_;
 

@@ -522,6 +522,14 @@ Module['ferryGlue'] = (function () {
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };
     },
+    logLine(text) {  // one activity line for the role=log list; the newest 200 are kept
+      const el = document.getElementById('ferry-log');
+      if (!el) return;
+      const li = document.createElement('li');
+      li.textContent = text;
+      el.appendChild(li);
+      while (el.childElementCount > 200) el.removeChild(el.firstChild);
+    },
     announce(text) {  // the ARIA live region mirrors state and progress for screen readers
       const el = document.getElementById('ferry-live');
       if (el && el.textContent !== text) el.textContent = text;

@@ -354,6 +354,14 @@ void App::announce(const app::Snapshot& s) {
     text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : " " + t.state) + " " +
             std::to_string(pct / 10 * 10) + "%.";
   }
+  // The activity log, as text for screen readers (role=log): the lines not copied yet.
+  const auto& lines = client_.log();
+  const uint64_t total = client_.session().log_total();
+  const size_t fresh = static_cast<size_t>(std::min<uint64_t>(total - logged_, lines.size()));
+  for (size_t i = lines.size() - fresh; i < lines.size(); ++i) {
+    emscripten::val::module_property("ferryGlue").call<void>("logLine", lines[i].text);
+  }
+  logged_ = total;
   if (text == last_announced_) return;
   last_announced_ = text;
   emscripten::val::module_property("ferryGlue").call<void>("announce", text);

@@ -38,6 +38,7 @@ class App {
   char code_[64] = {};
   std::string home_error_;
   std::string last_announced_;
+  uint64_t logged_ = 0;  // activity lines copied to the DOM log so far
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
 };
 
