@@ -32,6 +32,20 @@ std::string Metrics::render(size_t rooms, size_t peers, size_t connections) cons
   o << "# HELP ferry_bytes_relayed_total Payload bytes relayed between peers.\n"
        "# TYPE ferry_bytes_relayed_total counter\nferry_bytes_relayed_total "
     << bytes_relayed.load() << "\n";
+  o << "# HELP ferry_relay_frames_total Binary frames relayed between peers (the data relay).\n"
+       "# TYPE ferry_relay_frames_total counter\nferry_relay_frames_total "
+    << relay_frames.load() << "\n";
+  o << "# HELP ferry_relay_bytes_total Binary frame bytes relayed between peers.\n"
+       "# TYPE ferry_relay_bytes_total counter\nferry_relay_bytes_total "
+    << relay_bytes.load() << "\n";
+  o << "# HELP ferry_relay_dropped_total Binary frames dropped because the other peer was away.\n"
+       "# TYPE ferry_relay_dropped_total counter\nferry_relay_dropped_total "
+    << relay_dropped.load() << "\n";
+  o << "# HELP ferry_relay_pauses_total Times a relay sender's reading was paused, by cause.\n"
+       "# TYPE ferry_relay_pauses_total counter\n"
+       "ferry_relay_pauses_total{reason=\"rate\"} "
+    << relay_pauses_rate.load() << "\nferry_relay_pauses_total{reason=\"receiver\"} " << relay_pauses_receiver.load()
+    << "\n";
   o << "# HELP ferry_http_requests_total HTTP requests served.\n# TYPE ferry_http_requests_total counter\n"
        "ferry_http_requests_total "
     << http_requests.load() << "\n";

@@ -49,10 +49,13 @@ class Fields {
     return true;
   }
 
-  bool integer(const char* name, int64_t& out) {
+  // A non-negative integer. An optional field that is missing leaves out unchanged.
+  bool integer(const char* name, int64_t& out, bool optional = false) {
     used_.push_back(name);
     auto it = obj_.find(name);
-    if (it == obj_.end()) return fail("missing_field", std::string("field \"") + name + "\" is missing");
+    if (it == obj_.end()) {
+      return optional || fail("missing_field", std::string("field \"") + name + "\" is missing");
+    }
     if (!it->is_number_integer()) return fail("bad_field", std::string("field \"") + name + "\" must be an integer");
     // Unsigned values above int64 range are refused rather than wrapped.
     if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
@@ -268,6 +271,7 @@ Result<ServerMessage> parse_server_message(std::string_view text) {
     const auto* resume = f.string("resume", is_valid_token);
     f.integer("expires", m.expires);
     f.ice_servers("ice_servers", m.ice_servers);
+    f.integer("relay_rate", m.relay_rate, /*optional=*/true);  // absent from older servers: relay off
     if (!f.ok()) return f.error();
     m.room = *room;
     m.token = *token;
@@ -283,6 +287,7 @@ Result<ServerMessage> parse_server_message(std::string_view text) {
     f.boolean("creator", m.creator);
     f.boolean("peer", m.peer);
     f.ice_servers("ice_servers", m.ice_servers);
+    f.integer("relay_rate", m.relay_rate, /*optional=*/true);
     if (!f.ok()) return f.error();
     m.room = *room;
     m.resume = *resume;
@@ -361,6 +366,7 @@ std::string serialize(const ServerMessage& m) {
     j["expires"] = a->expires;
     j["resume"] = a->resume;
     j["ice_servers"] = ice_json(a->ice_servers);
+    j["relay_rate"] = a->relay_rate;
   } else if (const auto* b = std::get_if<Joined>(&m)) {
     j["room"] = b->room;
     j["resume"] = b->resume;
@@ -368,6 +374,7 @@ std::string serialize(const ServerMessage& m) {
     j["creator"] = b->creator;
     j["peer"] = b->peer;
     j["ice_servers"] = ice_json(b->ice_servers);
+    j["relay_rate"] = b->relay_rate;
   } else if (const auto* c = std::get_if<Relayed>(&m)) {
     j["payload"] = c->payload;
   } else if (const auto* d = std::get_if<ErrorMessage>(&m)) {

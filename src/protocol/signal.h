@@ -6,17 +6,27 @@
 //
 //   A (creator)                 ferry-server                  B (joiner)
 //   create           ------->
-//                    <-------   created {room, token, nameplate, expires, resume, ice}
+//                    <-------   created {room, token, nameplate, expires, resume, ice, relay_rate}
 //                                          <-------   join {room, token} | join {nameplate}
-//                               joined {room, resume, expires, ice, peer:true} ------->
+//                               joined {room, resume, expires, ice, peer:true, relay_rate} ------->
 //                    <-------   peer_joined
 //   relay {payload}  ------->   relay {payload}                                ------->
+//   [binary frame]   ------->   [the same binary frame, unchanged]             ------->
 //   (drop)                      peer_left                                      ------->
 //   rejoin {room, resume} --->  joined {...}; the other peer gets peer_joined
 //   pake_failed      ------->   B is evicted; after N failures the nameplate is burned
 //
 // Every envelope is a JSON object {"v":1,"type":"...", ...fields}. Payloads are opaque
 // base64url strings (the sealed signalling of crypto/), never looked into by the server.
+//
+// The data relay (the fallback when WebRTC cannot connect): when relay_rate > 0, a peer in a
+// room may send binary WebSocket messages of at most kMaxRelayFrameBytes (the already-sealed
+// frames of protocol/frame.h); the server forwards each unchanged, in order with the text
+// relays, to the other peer, and drops it silently while the other peer is away. relay_rate is
+// the room's budget in bytes per second (both directions together, about one second of burst);
+// over budget the server reads the sender's socket more slowly instead of dropping, so
+// WebSocket.bufferedAmount grows in the sender's tab. With relay_rate 0 a binary message closes
+// the connection (4007); a binary message above kMaxRelayFrameBytes closes it with 4001.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +51,10 @@ constexpr size_t kMaxEnvelopeBytes = kMaxPayloadChars + 4096;
 // Error codes and messages are short words and one sentence; longer text is hostile.
 constexpr size_t kMaxErrorCodeChars = 64;
 constexpr size_t kMaxErrorMessageChars = 512;
+// Largest binary message a client may send through the data relay: a CHUNK frame of the
+// 64 KiB chunks in use with its header and AEAD tag fits four times over, so larger chunks can be
+// measured without a protocol change.
+constexpr size_t kMaxRelayFrameBytes = 256 * 1024;
 // ICE server lists: browsers accept a handful; more is a misconfiguration or an attack.
 constexpr size_t kMaxIceServers = 8;
 constexpr size_t kMaxIceUrls = 8;
@@ -89,6 +103,7 @@ struct Created {
   int64_t expires = 0;  // unix seconds: the room's hard expiry if nobody joins
   std::string resume;
   std::vector<IceServer> ice_servers;
+  int64_t relay_rate = 0;  // bytes per second the server relays for this room; 0: the data relay is off
   bool operator==(const Created&) const = default;
 };
 struct Joined {  // answer to a join and to a rejoin
@@ -98,6 +113,7 @@ struct Joined {  // answer to a join and to a rejoin
   bool creator = false;  // true when the creator rejoined
   bool peer = false;     // whether the other peer is connected now
   std::vector<IceServer> ice_servers;
+  int64_t relay_rate = 0;  // as in Created
   bool operator==(const Joined&) const = default;
 };
 struct PeerJoined {
