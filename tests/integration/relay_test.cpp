@@ -2,6 +2,7 @@
 // refusals and close codes, the per-room bandwidth cap, and backpressure from a receiver that
 // does not read (the server's memory must stay bounded and nothing may be lost).
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -71,6 +72,33 @@ void check_relayed(WsClient& from, WsClient& to, const std::vector<std::pair<boo
     }
   }
 }
+
+// The server's largest resident set seen while it lives: VmRSS sampled every 5 ms, and VmHWM
+// (which the kernel updates lazily, so it alone can miss a short peak).
+class PeakRss {
+ public:
+  explicit PeakRss(const Server& s) : server_(s), thread_([this] {
+    while (!stop_) {
+      long now = std::max(server_.memory_kib("VmRSS"), server_.memory_kib("VmHWM"));
+      long old = peak_.load();
+      while (now > old && !peak_.compare_exchange_weak(old, now)) {
+      }
+      struct timespec ts {0, 5'000'000};
+      nanosleep(&ts, nullptr);
+    }
+  }) {}
+  ~PeakRss() {
+    stop_ = true;
+    thread_.join();
+  }
+  long kib() const { return peak_.load(); }
+
+ private:
+  const Server& server_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> peak_{0};
+  std::thread thread_;
+};
 
 double labelled_metric(uint16_t port, const std::string& line_start) {
   auto body = http_request(port, "/metrics").body;
@@ -238,6 +266,7 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
   Room r(s.port());
   long rss_start = s.memory_kib("VmRSS");
   REQUIRE(rss_start > 0);
+  PeakRss peak_rss(s);
   constexpr size_t kFrameBytes = 64 * 1024;
   constexpr int kFrames = 50 * 1000 * 1000 / kFrameBytes;  // 50 MB
   std::atomic<int> written{0};
@@ -265,7 +294,7 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
       },
       20'000ms);
   long rss_blocked = s.memory_kib("VmRSS");
-  long peak = s.memory_kib("VmHWM");
+  long peak = peak_rss.kib();
   std::printf("[relay] non-reading receiver: sender blocked after %.1f MB of 50 MB; "
               "server RSS %ld -> %ld KiB, peak %ld KiB\n",
               written.load() * kFrameBytes / 1e6, rss_start, rss_blocked, peak);
@@ -274,6 +303,7 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
   CHECK(labelled_metric(s.port(), "ferry_relay_pauses_total{reason=\"receiver\"}") > 0);
   CHECK(peak - rss_start < 100 * 1024);
   // The receiver reads again: everything arrives, in order, and the sender finishes.
+  auto drain_start = std::chrono::steady_clock::now();
   int received = 0;
   bool in_order = true;
   while (received < kFrames) {
@@ -286,9 +316,51 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
   CHECK_FALSE(failed);
   CHECK(received == kFrames);
   CHECK(in_order);
-  long peak_end = s.memory_kib("VmHWM");
-  std::printf("[relay] after draining 50 MB: server peak RSS %ld KiB (%ld KiB above the start)\n", peak_end,
-              peak_end - rss_start);
+  double drain_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_start).count();
+  long peak_end = peak_rss.kib();
+  std::printf("[relay] drained 50 MB in %.2f s; server peak RSS %ld KiB (%ld KiB above the start)\n", drain_s,
+              peak_end, peak_end - rss_start);
   CHECK(peak_end - rss_start < 100 * 1024);
   CHECK(metric(s.port(), "ferry_relay_dropped_total") == 0);
+}
+
+TEST_CASE("a sender waiting for its budget longer than the idle timeout is not closed") {
+  // The first frame puts the room 3 s in debt (256 KiB at 64 KiB/s, minus one second of burst);
+  // the server reads nothing from the sender meanwhile, pongs included, and must not time it out.
+  Server s({"--relay-rate", "65536", "--idle-timeout", "2"});
+  REQUIRE(s.started());
+  Room r(s.port());
+  REQUIRE(r.a.send_binary(numbered_frame(0, proto::kMaxRelayFrameBytes)));
+  REQUIRE(r.a.send_binary(numbered_frame(1, 100)));
+  auto start = std::chrono::steady_clock::now();
+  auto first = r.b.read();
+  REQUIRE(first.kind == WsClient::Event::Kind::kMessage);
+  CHECK(frame_index(first.text) == 0);
+  auto second = r.b.read(10'000ms);
+  REQUIRE(second.kind == WsClient::Event::Kind::kMessage);
+  CHECK(frame_index(second.text) == 1);
+  CHECK(std::chrono::steady_clock::now() - start >= 2500ms);
+  // The sender is still there and answers: a text relay goes through.
+  check_relayed(r.a, r.b, {{false, "c3RpbGwtaGVyZQ"}});
+  CHECK(metric(s.port(), "ferry_connections") == 2);
+}
+
+TEST_CASE("a receiver that never reads is closed in time and its sender carries on") {
+  // Not reading, the receiver answers no pings either: the idle timeout closes it, which must
+  // release the sender paused on it (its later frames are dropped until a rejoin).
+  Server s({"--relay-rate", "1000000000", "--idle-timeout", "2"});
+  REQUIRE(s.started());
+  Room r(s.port());
+  std::atomic<int> written{0};
+  std::thread sender([&] {
+    for (int i = 0; i < 1000; ++i) {  // 64 MB: more than loopback buffers and the server hold
+      if (!r.a.send_binary(numbered_frame(i, 64 * 1024), 20'000ms)) return;
+      ++written;
+    }
+  });
+  CHECK(eventually([&] { return metric(s.port(), "ferry_relay_dropped_total") > 0; }, 15'000ms));
+  sender.join();
+  CHECK(written == 1000);
+  CHECK(labelled_metric(s.port(), "ferry_relay_pauses_total{reason=\"receiver\"}") > 0);
+  CHECK(r.a.expect("peer_left", 5000ms).kind == WsClient::Event::Kind::kMessage);
 }

@@ -134,21 +134,21 @@ TEST_CASE("a binary frame is refused with the protocol close code when the relay
   c.relay_rate = 0;
   Harness h(c);
   Pair p(h);
-  CHECK(p.created.relay_rate == 0);
-  CHECK(std::get<proto::Joined>(p.b->last()).relay_rate == 0);
   h.state->on_binary(p.ida, "frame");
   CHECK(p.a->last_error() == "binary_frame");
   CHECK(p.a->closed == CloseCode::kProtocol);
   CHECK(p.b->binary.empty());
 }
 
-TEST_CASE("created and joined carry the configured relay rate") {
-  Config c;
-  c.relay_rate = 123456;
-  Harness h(c);
-  Pair p(h);
-  CHECK(p.created.relay_rate == 123456);
-  CHECK(std::get<proto::Joined>(p.b->last()).relay_rate == 123456);
+TEST_CASE("created and joined carry the configured relay rate, 0 when the relay is off") {
+  for (int64_t rate : {int64_t{0}, int64_t{123456}}) {
+    Config c;
+    c.relay_rate = rate;
+    Harness h(c);
+    Pair p(h);
+    CHECK(p.created.relay_rate == rate);
+    CHECK(std::get<proto::Joined>(p.b->last()).relay_rate == rate);
+  }
 }
 
 TEST_CASE("binary frames are relayed unchanged to the other peer, in order with text relays") {
