@@ -85,8 +85,12 @@ const std::vector<Flag>& flags() {
        [](Config& c, const std::string& v) {
          return to_number(v, c.rooms.max_pake_failures) && c.rooms.max_pake_failures >= 1;
        }},
-      {"max-message", "largest WebSocket message in bytes (default 66560)",
+      {"max-message", "largest text (signalling) message in bytes (default 66560)",
        [](Config& c, const std::string& v) { return to_number(v, c.max_message) && c.max_message >= 256; }},
+      {"relay-rate", "data relay budget per room in bytes/s, for peers without WebRTC (default 4194304; 0: off)",
+       [](Config& c, const std::string& v) { return to_number(v, c.relay_rate) && c.relay_rate >= 0; }},
+      {"relay-total-rate", "data relay budget of the whole server in bytes/s (default 0: no cap)",
+       [](Config& c, const std::string& v) { return to_number(v, c.relay_total_rate) && c.relay_total_rate >= 0; }},
       {"msg-rate", "messages per second per connection (default 20)",
        [](Config& c, const std::string& v) { return to_number(v, c.msg_rate) && c.msg_rate > 0; }},
       {"msg-burst", "message burst per connection (default 200)",

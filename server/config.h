@@ -24,7 +24,11 @@ struct Config {
   bool hsts = true;  // sent only under TLS
   IceConfig ice;
   RoomLimits rooms;
-  size_t max_message = 64 * 1024 + 1024;  // bytes per WebSocket message: the largest payload plus envelope
+  size_t max_message = 64 * 1024 + 1024;  // bytes per text message: the largest payload plus envelope
+  // The data relay: bytes per second per room (0: off). 4 MiB/s keeps a fallback transfer usable
+  // (a 1 GB file in about 4 minutes) while a few hundred relaying rooms fit in a 10 Gbit/s link.
+  int64_t relay_rate = 4 * 1024 * 1024;
+  int64_t relay_total_rate = 0;  // bytes per second over all rooms together (0: no cap)
   double msg_rate = 20;                   // messages per second per connection, sustained
   double msg_burst = 200;                 // ICE candidates arrive in bursts
   double join_rate = 1;                   // creates and joins per second per IP, sustained

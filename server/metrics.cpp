@@ -1,7 +1,9 @@
 // Prometheus text exposition of the server's counters (see metrics.h).
 #include "metrics.h"
 
+#include <initializer_list>
 #include <sstream>
+#include <utility>
 
 namespace ferry::server {
 
@@ -16,25 +18,37 @@ uint64_t Metrics::refusals(const std::string& reason) const {
   return it == refusals_.end() ? 0 : it->second;
 }
 
+namespace {
+
+// One metric family: its HELP and TYPE lines, then one sample per label set ("" for none).
+void family(std::ostringstream& o, const char* name, const char* type, const char* help,
+            std::initializer_list<std::pair<const char*, uint64_t>> samples) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  for (const auto& [labels, value] : samples) o << name << labels << " " << value << "\n";
+}
+
+}  // namespace
+
 std::string Metrics::render(size_t rooms, size_t peers, size_t connections) const {
   std::ostringstream o;
-  o << "# HELP ferry_rooms Rooms in memory.\n# TYPE ferry_rooms gauge\nferry_rooms " << rooms << "\n";
-  o << "# HELP ferry_peers Peers connected to a room.\n# TYPE ferry_peers gauge\nferry_peers " << peers << "\n";
-  o << "# HELP ferry_connections Open WebSocket connections.\n# TYPE ferry_connections gauge\n"
-       "ferry_connections "
-    << connections << "\n";
-  o << "# HELP ferry_connections_total WebSocket connections accepted.\n# TYPE ferry_connections_total counter\n"
-       "ferry_connections_total "
-    << connections_total.load() << "\n";
-  o << "# HELP ferry_messages_relayed_total Payloads relayed between peers.\n"
-       "# TYPE ferry_messages_relayed_total counter\nferry_messages_relayed_total "
-    << messages_relayed.load() << "\n";
-  o << "# HELP ferry_bytes_relayed_total Payload bytes relayed between peers.\n"
-       "# TYPE ferry_bytes_relayed_total counter\nferry_bytes_relayed_total "
-    << bytes_relayed.load() << "\n";
-  o << "# HELP ferry_http_requests_total HTTP requests served.\n# TYPE ferry_http_requests_total counter\n"
-       "ferry_http_requests_total "
-    << http_requests.load() << "\n";
+  family(o, "ferry_rooms", "gauge", "Rooms in memory.", {{"", rooms}});
+  family(o, "ferry_peers", "gauge", "Peers connected to a room.", {{"", peers}});
+  family(o, "ferry_connections", "gauge", "Open WebSocket connections.", {{"", connections}});
+  family(o, "ferry_connections_total", "counter", "WebSocket connections accepted.",
+         {{"", connections_total.load()}});
+  family(o, "ferry_messages_relayed_total", "counter", "Payloads relayed between peers.",
+         {{"", messages_relayed.load()}});
+  family(o, "ferry_bytes_relayed_total", "counter", "Payload bytes relayed between peers.",
+         {{"", bytes_relayed.load()}});
+  family(o, "ferry_relay_frames_total", "counter", "Binary frames relayed between peers (the data relay).",
+         {{"", relay_frames.load()}});
+  family(o, "ferry_relay_bytes_total", "counter", "Binary frame bytes relayed between peers.",
+         {{"", relay_bytes.load()}});
+  family(o, "ferry_relay_dropped_total", "counter", "Binary frames dropped because the other peer was away.",
+         {{"", relay_dropped.load()}});
+  family(o, "ferry_relay_pauses_total", "counter", "Times a relay sender's reading was paused, by cause.",
+         {{"{reason=\"rate\"}", relay_pauses_rate.load()}, {"{reason=\"receiver\"}", relay_pauses_receiver.load()}});
+  family(o, "ferry_http_requests_total", "counter", "HTTP requests served.", {{"", http_requests.load()}});
   o << "# HELP ferry_refusals_total Refused messages and connections, by reason.\n"
        "# TYPE ferry_refusals_total counter\n";
   std::lock_guard lock(mutex_);

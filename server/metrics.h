@@ -16,6 +16,12 @@ class Metrics {
   std::atomic<uint64_t> bytes_relayed{0};
   std::atomic<uint64_t> connections_total{0};
   std::atomic<uint64_t> http_requests{0};
+  // The data relay (binary frames).
+  std::atomic<uint64_t> relay_frames{0};
+  std::atomic<uint64_t> relay_bytes{0};
+  std::atomic<uint64_t> relay_dropped{0};          // the other peer was away
+  std::atomic<uint64_t> relay_pauses_rate{0};      // a sender waited for its room's (or the server's) budget
+  std::atomic<uint64_t> relay_pauses_receiver{0};  // a sender waited for a slow receiver
 
   void refuse(const std::string& reason);
   uint64_t refusals(const std::string& reason) const;

@@ -138,12 +138,17 @@ Result<JoinResult> RoomRegistry::rejoin(PeerId peer, const std::string& room_id,
 }
 
 Result<PeerId> RoomRegistry::relay_target(PeerId peer) const {
+  auto route = relay_route(peer);
+  if (!route) return route.error();
+  if (!route->to) return make_error("no_peer", "the other peer is not connected");
+  return *route->to;
+}
+
+Result<RoomRegistry::RelayRoute> RoomRegistry::relay_route(PeerId peer) const {
   auto p = peers_.find(peer);
   if (p == peers_.end()) return make_error("not_in_room", "create or join a room first");
   const Room& room = rooms_.at(p->second.first);
-  const auto& other = room.slots[1 - p->second.second].peer;
-  if (!other) return make_error("no_peer", "the other peer is not connected");
-  return *other;
+  return RelayRoute{&room.id, room.slots[1 - p->second.second].peer};
 }
 
 Result<PakeResult> RoomRegistry::pake_failed(PeerId peer, int64_t now_ms) {

@@ -70,6 +70,13 @@ class RoomRegistry {
   Result<JoinResult> rejoin(PeerId peer, const std::string& room, const std::string& resume, int64_t now_ms);
   // The other peer of the sender's room.
   Result<PeerId> relay_target(PeerId peer) const;
+  // The sender's room and its other peer, who may be away (in grace). For the data relay,
+  // which drops frames to an absent peer instead of answering with an error.
+  struct RelayRoute {
+    const std::string* room;  // valid until the registry changes
+    std::optional<PeerId> to;
+  };
+  Result<RelayRoute> relay_route(PeerId peer) const;
   Result<PakeResult> pake_failed(PeerId peer, int64_t now_ms);
   // The connection closed. Returns the other peer, to get peer_left.
   std::optional<PeerId> disconnect(PeerId peer, int64_t now_ms);

@@ -1,6 +1,7 @@
 // Signalling logic over the room registry (see shared_state.h).
 #include "shared_state.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "log.h"
@@ -28,7 +29,14 @@ SharedState::SharedState(Config config, Clocks clocks, RandomFn rng)
       clocks_(std::move(clocks)),
       rng_(rng),
       rooms_(config_.rooms, rng),
-      joins_(config_.join_burst, config_.join_rate) {}
+      joins_(config_.join_burst, config_.join_rate),
+      // About one second of burst: a fresh room starts at full speed, a sustained one at the rate.
+      relay_rooms_(static_cast<double>(config_.relay_rate), static_cast<double>(config_.relay_rate)) {
+  if (config_.relay_total_rate > 0) {
+    auto rate = static_cast<double>(config_.relay_total_rate);
+    relay_total_.emplace(rate, rate, clocks_.now_ms());
+  }
+}
 
 int64_t SharedState::to_unix_s(int64_t mono_ms) const {
   return (clocks_.unix_ms() + (mono_ms - clocks_.now_ms())) / 1000;
@@ -68,7 +76,7 @@ void SharedState::detach(PeerId id) {
 void SharedState::send(Outbox& out, PeerId to, const proto::ServerMessage& m) {
   auto it = conns_.find(to);
   if (it == conns_.end()) return;
-  out.sends.emplace_back(it->second.peer, std::make_shared<const std::string>(proto::serialize(m)));
+  out.sends.emplace_back(it->second.peer, Outgoing{std::make_shared<const std::string>(proto::serialize(m)), false});
 }
 
 void SharedState::error(Outbox& out, PeerId to, const Error& e) {
@@ -83,23 +91,60 @@ void SharedState::close(Outbox& out, PeerId to, CloseCode code) {
 }
 
 void SharedState::flush(Outbox& out) {
-  for (auto& [weak, text] : out.sends) {
-    if (auto p = weak.lock()) p->send(text);
+  for (auto& [weak, message] : out.sends) {
+    if (auto p = weak.lock()) p->send(std::move(message));
   }
   for (auto& [weak, code] : out.closes) {
     if (auto p = weak.lock()) p->close(code);
   }
 }
 
-void SharedState::on_binary(PeerId id) {
+ReadPause SharedState::on_binary(PeerId id, std::string_view frame) {
   Outbox out;
+  ReadPause pause;
+  std::weak_ptr<Peer> receiver;
   {
     std::lock_guard lock(mutex_);
-    error(out, id, make_error("binary_frame", "ferry.v1 carries text frames only"));
-    metrics_.refuse(std::string(close_reason(CloseCode::kProtocol)));
-    close(out, id, CloseCode::kProtocol);
+    if (!conns_.count(id)) return pause;
+    auto refuse = [&](const Error& e, CloseCode code) {
+      if (!e.code.empty()) error(out, id, e);
+      metrics_.refuse(std::string(close_reason(code)));
+      close(out, id, code);
+    };
+    if (config_.relay_rate == 0) {
+      refuse(make_error("binary_frame", "this server does not relay binary messages (relay_rate 0)"),
+             CloseCode::kProtocol);
+    } else if (frame.size() > proto::kMaxRelayFrameBytes) {
+      refuse(Error{}, CloseCode::kMessageTooBig);
+    } else if (auto route = rooms_.relay_route(id); !route) {
+      refuse(route.error(), CloseCode::kProtocol);
+    } else {
+      // Every frame read is charged, dropped ones too: they cost the server the same to read.
+      int64_t now = clocks_.now_ms();
+      double charge = static_cast<double>(std::max(frame.size(), kMinRelayCharge));
+      pause.wait_ms = relay_rooms_.borrow(*route->room, charge, now);
+      if (relay_total_) pause.wait_ms = std::max(pause.wait_ms, relay_total_->borrow(charge, now));
+      if (pause.wait_ms > 0) metrics_.relay_pauses_rate++;
+      auto to = route->to ? conns_.find(*route->to) : conns_.end();
+      if (to == conns_.end()) {
+        metrics_.relay_dropped++;  // the other peer is away; the clients resume on their own
+      } else {
+        receiver = to->second.peer;
+        metrics_.relay_frames++;
+        metrics_.relay_bytes += frame.size();
+      }
+    }
   }
   flush(out);
+  if (auto r = receiver.lock()) {
+    // Copied outside the mutex: a frame is up to 256 KiB.
+    r->send(Outgoing{std::make_shared<const std::string>(frame), true});
+    if (r->queued_bytes() > kRelayQueueHighBytes) {
+      metrics_.relay_pauses_receiver++;
+      pause.receiver = receiver;
+    }
+  }
+  return pause;
 }
 
 void SharedState::on_text(PeerId id, std::string_view text) {
@@ -141,6 +186,7 @@ void SharedState::joined(Outbox& out, PeerId id, const JoinResult& r, std::strin
   j.creator = r.creator;
   j.peer = r.other.has_value();
   j.ice_servers = ice_servers_for(config_.ice, clocks_.unix_ms() / 1000, room_tag(r.room) + std::to_string(id));
+  j.relay_rate = config_.relay_rate;
   send(out, id, j);
   if (r.other) send(out, *r.other, proto::PeerJoined{});
   log_event(how, {{"room", room_tag(r.room)}, {"peer", std::to_string(id)}});
@@ -166,6 +212,7 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
     c.expires = to_unix_s(r->expires_ms);
     c.resume = r->resume;
     c.ice_servers = ice_servers_for(config_.ice, clocks_.unix_ms() / 1000, room_tag(r->room) + std::to_string(id));
+    c.relay_rate = config_.relay_rate;
     send(out, id, c);
     log_event("room_created", {{"room", room_tag(r->room)}, {"peer", std::to_string(id)}, {"ip", conn.ip}});
   } else if (const auto* jt = std::get_if<proto::JoinByToken>(&m)) {
@@ -211,6 +258,7 @@ void SharedState::sweep() {
       close(out, e.peer, e.code);
     }
     joins_.prune(now);
+    relay_rooms_.prune(now);  // a full budget is the same as a fresh one
   }
   flush(out);
 }

@@ -1,8 +1,11 @@
-// The state every connection shares: the room registry, per-IP limits, open connections and
-// metrics, behind one mutex. It is plain C++ (no Beast): a connection is a Peer that can be sent
-// a text message or closed, so the whole signalling logic is unit-tested and fuzzed without
-// sockets. Decisions are collected under the mutex and carried out after it is released, so a
-// slow peer never holds the lock.
+// The state every connection shares: the room registry, per-IP limits, relay budgets, open
+// connections and metrics, behind one mutex. It is plain C++ (no Beast): a connection is a Peer
+// that can be sent a message or closed, so the whole signalling logic is unit-tested and fuzzed
+// without sockets. Decisions are collected under the mutex and carried out after it is released,
+// so a slow peer never holds the lock.
+//
+// The data relay never drops for lack of budget: on_binary forwards the frame and tells the
+// connection how long to stop reading (ReadPause), so TCP backpressure reaches the sender.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +27,42 @@
 
 namespace ferry::server {
 
+// One WebSocket message on its way out: a JSON envelope, or a relayed binary frame.
+struct Outgoing {
+  std::shared_ptr<const std::string> data;
+  bool binary = false;
+};
+
+// A receiver whose unsent bytes pass this mark stops the relay from reading its sender: at the
+// default 4 MiB/s that is one second of data, enough to keep the receiver's link busy.
+constexpr size_t kRelayQueueHighBytes = 4 * 1024 * 1024;
+// The sender reads again once the receiver is down to this; the gap keeps the pause from
+// flapping on every frame.
+constexpr size_t kRelayQueueLowBytes = 2 * 1024 * 1024;
+// Each queued message costs its bytes plus this much (allocation, control block, queue slot),
+// so a flood of tiny frames is bounded by the same marks as a few large ones.
+constexpr size_t kQueuedMessageOverhead = 128;
+// A relayed frame costs at least this much of the byte budget: chunk frames (64 KiB) pay their
+// size, and a flood of tiny frames is held to about 1000 frames per second at the default rate.
+constexpr size_t kMinRelayCharge = 4 * 1024;
+
 // One WebSocket connection, as the shared state sees it.
 class Peer {
  public:
   virtual ~Peer() = default;
-  virtual void send(std::shared_ptr<const std::string> text) = 0;
+  virtual void send(Outgoing message) = 0;
   virtual void close(CloseCode code) = 0;
+  // Bytes handed to send() and not yet written (each message plus kQueuedMessageOverhead).
+  virtual size_t queued_bytes() const = 0;
+  // Calls done once queued_bytes() is at most kRelayQueueLowBytes, or the connection is gone;
+  // at once when it already is. done may run on any thread.
+  virtual void when_drained(std::function<void()> done) = 0;
+};
+
+// What a connection does after a binary message, before it reads the next one.
+struct ReadPause {
+  int64_t wait_ms = 0;            // the relay budget is in debt: read again after this long
+  std::weak_ptr<Peer> receiver;   // set when the receiver holds too much: read again once it drained
 };
 
 struct Clocks {
@@ -52,7 +85,7 @@ class SharedState {
 
   // One message from a connection.
   void on_text(PeerId id, std::string_view text);
-  void on_binary(PeerId id);
+  ReadPause on_binary(PeerId id, std::string_view frame);
 
   // Expires rooms; call a few times a second.
   void sweep();
@@ -71,7 +104,7 @@ class SharedState {
   };
   // Work collected under the mutex, done after it.
   struct Outbox {
-    std::vector<std::pair<std::weak_ptr<Peer>, std::shared_ptr<const std::string>>> sends;
+    std::vector<std::pair<std::weak_ptr<Peer>, Outgoing>> sends;
     std::vector<std::pair<std::weak_ptr<Peer>, CloseCode>> closes;
   };
 
@@ -90,6 +123,8 @@ class SharedState {
   std::mutex mutex_;
   RoomRegistry rooms_;
   KeyedBuckets joins_;
+  KeyedBuckets relay_rooms_;              // byte budget per room id, while it is not full
+  std::optional<TokenBucket> relay_total_;  // the whole server's byte budget, when capped
   std::unordered_map<std::string, size_t> conns_per_ip_;
   std::unordered_map<PeerId, Conn> conns_;
   PeerId next_id_ = 1;

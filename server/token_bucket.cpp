@@ -2,6 +2,7 @@
 #include "token_bucket.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ferry::server {
 
@@ -19,6 +20,13 @@ bool TokenBucket::take(int64_t now_ms) {
   return true;
 }
 
+int64_t TokenBucket::borrow(double n, int64_t now_ms) {
+  refill(now_ms);
+  tokens_ -= n;
+  if (tokens_ >= 0) return 0;
+  return static_cast<int64_t>(std::ceil(-tokens_ / per_ms_));
+}
+
 bool TokenBucket::full(int64_t now_ms) const {
   double elapsed = now_ms > last_ms_ ? static_cast<double>(now_ms - last_ms_) : 0.0;
   return tokens_ + elapsed * per_ms_ >= capacity_;
@@ -27,6 +35,11 @@ bool TokenBucket::full(int64_t now_ms) const {
 bool KeyedBuckets::take(const std::string& key, int64_t now_ms) {
   auto it = buckets_.try_emplace(key, capacity_, per_second_, now_ms).first;
   return it->second.take(now_ms);
+}
+
+int64_t KeyedBuckets::borrow(const std::string& key, double n, int64_t now_ms) {
+  auto it = buckets_.try_emplace(key, capacity_, per_second_, now_ms).first;
+  return it->second.borrow(n, now_ms);
 }
 
 void KeyedBuckets::prune(int64_t now_ms) {

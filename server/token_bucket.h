@@ -1,6 +1,6 @@
-// Token buckets for rate limits: one per connection (messages) and one per IP address
-// (creates and joins). Time is handed in, in milliseconds of a monotonic clock, so tests
-// drive it without sleeping.
+// Token buckets for rate limits: one per connection (messages), one per IP address (creates and
+// joins), and byte budgets for the data relay (one per room, one for the whole server). Time is
+// handed in, in milliseconds of a monotonic clock, so tests drive it without sleeping.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +18,10 @@ class TokenBucket {
 
   // Takes one token if there is one.
   bool take(int64_t now_ms);
+  // Takes n tokens even when fewer are left, so the bucket may go into debt, and returns the
+  // milliseconds until it is out of debt (0 when it is not in debt). For byte budgets: a message
+  // already read is passed on, and its sender is slowed down instead of refused.
+  int64_t borrow(double n, int64_t now_ms);
   bool full(int64_t now_ms) const;
 
  private:
@@ -34,6 +38,7 @@ class KeyedBuckets {
  public:
   KeyedBuckets(double capacity, double per_second) : capacity_(capacity), per_second_(per_second) {}
   bool take(const std::string& key, int64_t now_ms);
+  int64_t borrow(const std::string& key, double n, int64_t now_ms);
   void prune(int64_t now_ms);
   size_t size() const { return buckets_.size(); }
 

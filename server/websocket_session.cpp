@@ -4,43 +4,55 @@
 #include <algorithm>
 
 #include "log.h"
+#include "protocol/signal.h"
 
 namespace ferry::server {
 namespace {
 
-// Frames above this are refused by Beast itself with close code 1009; below it, frames above
-// --max-message are refused by SharedState with 4001 (so the name is ours).
-constexpr std::size_t kHardFrameFactor = 4;
-// Messages waiting for a slow reader. A peer that does not read is dropped rather than allowed
-// to grow the server's memory: 256 x 64 KiB = 16 MiB at worst.
-constexpr std::size_t kMaxQueuedMessages = 256;
+// Messages above these are refused by Beast itself with close code 1009; below them, text above
+// --max-message and binary above kMaxRelayFrameBytes are refused by SharedState with 4001 (so
+// the name is ours). Binary gets a smaller factor: its limit is already 256 KiB.
+constexpr std::size_t kHardTextFactor = 4;
+constexpr std::size_t kHardBinaryFactor = 2;
+// Bytes waiting for a slow reader (see kQueuedMessageOverhead). A peer that does not read is
+// dropped rather than allowed to grow the server's memory: relayed binary frames stop at
+// kRelayQueueHighBytes (the sender is paused), text relays are bounded by the sender's message
+// rate, and this is what the two may add up to, with room to spare.
+constexpr std::size_t kMaxQueuedBytes = 24 * 1024 * 1024;
 // Time for the WebSocket handshake and for the closing handshake.
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+
+std::size_t queue_cost(const Outgoing& m) { return m.data->size() + kQueuedMessageOverhead; }
 
 }  // namespace
 
 template <class Stream>
 WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip)
-    : ws_(std::move(stream)), state_(std::move(state)), ip_(std::move(ip)) {}
+    : ws_(std::move(stream)), pause_timer_(ws_.get_executor()), state_(std::move(state)), ip_(std::move(ip)) {}
 
 template <class Stream>
 WebSocketSession<Stream>::~WebSocketSession() {
+  release_waiters();  // nobody else holds this session now
   if (id_) state_->detach(id_);
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::run(http::request<http::string_body> req) {
+  const Config& config = state_->config();
   beast::get_lowest_layer(ws_).expires_never();  // the websocket timeout takes over
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = kHandshakeTimeout;
-  t.idle_timeout = std::chrono::seconds(state_->config().idle_timeout_s);
-  t.keep_alive_pings = true;  // a ping at half the idle time; no pong by the end closes
-  ws_.set_option(t);
+  timeouts_.handshake_timeout = kHandshakeTimeout;
+  timeouts_.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
+  timeouts_.keep_alive_pings = true;  // a ping at half the idle time; no pong by the end closes
+  ws_.set_option(timeouts_);
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "ferry-server");
     res.set(http::field::sec_websocket_protocol, "ferry.v1");
   }));
-  ws_.read_message_max(state_->config().max_message * kHardFrameFactor);
+  std::size_t hard_limit = config.max_message * kHardTextFactor;
+  if (config.relay_rate > 0) hard_limit = std::max(hard_limit, protocol::kMaxRelayFrameBytes * kHardBinaryFactor);
+  ws_.read_message_max(hard_limit);
+  // Messages are bounded (256 KiB at most): one frame each, instead of Beast's 4 KiB fragments.
+  ws_.auto_fragment(false);
   ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
 }
 
@@ -56,6 +68,10 @@ void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
 
 template <class Stream>
 void WebSocketSession<Stream>::do_read() {
+  if (reading_ != Reading::kActive) {
+    ws_.set_option(timeouts_);  // the read re-arms the idle timer
+    reading_ = Reading::kActive;
+  }
   ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
 }
 
@@ -66,46 +82,134 @@ void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return fail(ec, "ws_read");
   }
   if (closing_) return;
+  auto data = buffer_.cdata();
+  std::string_view message(static_cast<const char*>(data.data()), data.size());
   if (ws_.got_text()) {
-    auto data = buffer_.cdata();
-    state_->on_text(id_, std::string_view(static_cast<const char*>(data.data()), data.size()));
-  } else {
-    state_->on_binary(id_);
+    state_->on_text(id_, message);
+    buffer_.consume(buffer_.size());
+    return do_read();
   }
+  auto pause = state_->on_binary(id_, message);
   buffer_.consume(buffer_.size());
-  do_read();
+  do_pause(std::move(pause));
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::send(std::shared_ptr<const std::string> text) {
-  net::post(ws_.get_executor(),
-            beast::bind_front_handler(&WebSocketSession::on_send, this->shared_from_this(), std::move(text)));
-}
-
-template <class Stream>
-void WebSocketSession<Stream>::on_send(std::shared_ptr<const std::string> text) {
+void WebSocketSession<Stream>::do_pause(ReadPause pause) {
   if (closing_) return;
-  if (queue_.size() >= kMaxQueuedMessages) {
+  auto receiver = pause.receiver.lock();
+  if (pause.wait_ms <= 0 && !receiver) return do_read();
+  if (reading_ == Reading::kActive) {
+    // Not reading means pongs are not read either: the idle timeout would close a sender that
+    // is only waiting. It comes back with the next read; the receiver wait has its own deadline.
+    auto t = timeouts_;
+    t.idle_timeout = websocket::stream_base::none();
+    ws_.set_option(t);
+  }
+  auto self = this->shared_from_this();
+  uint64_t id = ++pause_;
+  if (pause.wait_ms > 0) {
+    reading_ = Reading::kBudget;
+    pause_timer_.expires_after(std::chrono::milliseconds(pause.wait_ms));
+    pause_timer_.async_wait(
+        beast::bind_front_handler(&WebSocketSession::on_budget, self, id, std::move(pause.receiver)));
+    return;
+  }
+  reading_ = Reading::kReceiver;
+  receiver->when_drained([self, id] {
+    net::post(self->ws_.get_executor(), beast::bind_front_handler(&WebSocketSession::on_drained, self, id));
+  });
+  pause_timer_.expires_after(timeouts_.idle_timeout);
+  pause_timer_.async_wait(
+      beast::bind_front_handler(&WebSocketSession::on_drain_deadline, self, id, std::move(pause.receiver)));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_budget(uint64_t pause, std::weak_ptr<Peer> receiver, beast::error_code ec) {
+  if (ec || pause != pause_ || reading_ != Reading::kBudget) return;
+  do_pause(ReadPause{0, std::move(receiver)});
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_drained(uint64_t pause) {
+  if (pause != pause_ || reading_ != Reading::kReceiver) return;
+  pause_timer_.cancel();
+  do_pause(ReadPause{});
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_drain_deadline(uint64_t pause, std::weak_ptr<Peer> receiver, beast::error_code ec) {
+  if (ec || pause != pause_ || reading_ != Reading::kReceiver) return;
+  // The receiver took a whole idle timeout to read a few MiB: treat it as not reading. Its close
+  // releases this sender (when_drained), whose frames are then dropped until it rejoins.
+  if (auto r = receiver.lock()) {
+    log_event("slow_reader", {{"peer", std::to_string(id_)}, {"waited_for", "receiver"}});
+    state_->metrics().refuse("slow_reader");
+    r->close(CloseCode::kMessageRate);
+  }
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::send(Outgoing message) {
+  queued_bytes_ += queue_cost(message);  // at once, so the relay sees it before the post runs
+  net::post(ws_.get_executor(),
+            beast::bind_front_handler(&WebSocketSession::on_send, this->shared_from_this(), std::move(message)));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_send(Outgoing message) {
+  if (closing_) {
+    queued_bytes_ -= queue_cost(message);
+    return;
+  }
+  if (queued_bytes_ > kMaxQueuedBytes) {
+    queued_bytes_ -= queue_cost(message);
     log_event("slow_reader", {{"peer", std::to_string(id_)}});
+    state_->metrics().refuse("slow_reader");
     return do_close(CloseCode::kMessageRate);
   }
-  queue_.push_back(std::move(text));
+  queue_.push_back(std::move(message));
   if (queue_.size() > 1) return;  // a write is in flight
   do_write();
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::do_write() {
-  ws_.text(true);
-  ws_.async_write(net::buffer(*queue_.front()),
+  const Outgoing& m = queue_.front();
+  ws_.binary(m.binary);
+  ws_.async_write(net::buffer(*m.data),
                   beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::on_write(beast::error_code ec, std::size_t) {
-  if (ec) return fail(ec, "ws_write");
+  if (ec) {
+    release_waiters();  // nothing more will drain
+    return fail(ec, "ws_write");
+  }
+  queued_bytes_ -= queue_cost(queue_.front());
   queue_.pop_front();
+  if (queued_bytes_ <= kRelayQueueLowBytes) release_waiters();
   if (!queue_.empty() && !closing_) do_write();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::when_drained(std::function<void()> done) {
+  net::post(ws_.get_executor(),
+            beast::bind_front_handler(&WebSocketSession::on_when_drained, this->shared_from_this(), std::move(done)));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_when_drained(std::function<void()> done) {
+  if (closing_ || queued_bytes_ <= kRelayQueueLowBytes) return done();
+  drain_waiters_.push_back(std::move(done));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::release_waiters() {
+  auto waiters = std::move(drain_waiters_);
+  drain_waiters_.clear();
+  for (auto& done : waiters) done();
 }
 
 template <class Stream>
@@ -117,6 +221,8 @@ template <class Stream>
 void WebSocketSession<Stream>::do_close(CloseCode code) {
   if (closing_) return;
   closing_ = true;
+  pause_timer_.cancel();
+  release_waiters();  // the queue is not written any more
   auto reason = close_reason(code);
   ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), reason.size())),
                   beast::bind_front_handler(&WebSocketSession::on_close, this->shared_from_this()));

@@ -29,7 +29,8 @@ TEST_CASE("--help lists the flags and exits 0") {
   std::string out;
   CHECK(run_binary("--help", &out) == 0);
   for (const char* flag : {"--port", "--bind", "--web-root", "--cert", "--key", "--self-signed", "--stun", "--turn",
-                           "--turn-secret", "--grace", "--max-message", "FERRY_PORT"}) {
+                           "--turn-secret", "--grace", "--max-message", "--relay-rate", "--relay-total-rate",
+                           "FERRY_RELAY_RATE", "FERRY_PORT"}) {
     CHECK(out.find(flag) != std::string::npos);
   }
 }

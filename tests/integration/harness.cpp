@@ -122,6 +122,16 @@ int Server::terminate() {
 
 std::string Server::log() const { return read_file(log_path_); }
 
+long Server::memory_kib(const std::string& field) const {
+  if (pid_ <= 0) return -1;
+  std::istringstream in(read_file("/proc/" + std::to_string(pid_) + "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
 // --- HTTP -------------------------------------------------------------------------------------
 
 HttpResponse http_request(uint16_t port, const std::string& target,
@@ -232,10 +242,19 @@ bool WsClient::send_text(const std::string& text) {
   return !ec;
 }
 
-bool WsClient::send_binary(const std::string& data) {
+bool WsClient::send_binary(const std::string& data, std::chrono::milliseconds timeout) {
+  if (!impl_->connected) return false;
   beast::error_code ec;
+  bool done = false;
   impl_->ws.binary(true);
-  impl_->ws.write(net::buffer(data), ec);
+  impl_->ws.async_write(net::buffer(data), [&](beast::error_code e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  if (!run_until(impl_->ioc, done, timeout, beast::get_lowest_layer(impl_->ws))) {
+    impl_->connected = false;
+    return false;
+  }
   return !ec;
 }
 
@@ -271,6 +290,7 @@ WsClient::Event WsClient::read(std::chrono::milliseconds timeout) {
   }
   ev.kind = Event::Kind::kMessage;
   ev.text = beast::buffers_to_string(impl_->buffer.data());
+  ev.binary = impl_->ws.got_binary();
   return ev;
 }
 

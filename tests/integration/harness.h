@@ -33,6 +33,9 @@ class Server {
   bool alive();
   // Everything the server printed to stdout so far.
   std::string log() const;
+  // A memory figure of the server process from /proc/<pid>/status, in KiB: "VmRSS" (now) or
+  // "VmHWM" (the peak so far). -1 when unreadable.
+  long memory_kib(const std::string& field) const;
 
  private:
   int pid_ = -1;
@@ -59,7 +62,8 @@ class WsClient {
  public:
   struct Event {
     enum class Kind { kMessage, kClosed, kTimeout, kError } kind = Kind::kError;
-    std::string text;
+    std::string text;     // the message's bytes (text or binary)
+    bool binary = false;  // a binary message
     int close_code = 0;
     std::string error;
     nlohmann::json json() const;  // the message as JSON (discarded when not a message)
@@ -74,7 +78,9 @@ class WsClient {
   std::string negotiated_subprotocol() const;
 
   bool send_text(const std::string& text);
-  bool send_binary(const std::string& data);
+  // A binary message; false when it failed or did not complete within the time limit (the
+  // stream is unusable afterwards, as after a timed-out read).
+  bool send_binary(const std::string& data, std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
   // Next message or close, within the time limit. Pings are answered while waiting.
   Event read(std::chrono::milliseconds timeout = kEventTimeout);
   // Reads until a close arrives (skipping messages); returns its code, or 0 on timeout/error.

@@ -104,8 +104,8 @@ TEST_CASE("connections above --max-connections close with 4005") {
   }));
 }
 
-TEST_CASE("a binary frame closes with 4007 after an error message") {
-  Server s;
+TEST_CASE("a binary frame closes with 4007 after an error message when the relay is off") {
+  Server s({"--relay-rate", "0"});
   REQUIRE(s.started());
   Neighbours n(s.port());
   WsClient c(s.port());

@@ -40,7 +40,9 @@ TEST_CASE("every server message survives a round trip") {
                                  "1700000000:abc",
                                  "Or2+y4pClBAA8mU3e93KEtAPsJs="}};
   std::vector<ServerMessage> all = {Created{kRoom, kToken, "7", 1700000000, kToken, ice},
+                                    Created{kRoom, kToken, "7", 1700000000, kToken, {}, 4194304},
                                     Joined{kRoom, kToken, 1700000000, false, true, {}},
+                                    Joined{kRoom, kToken, 1700000000, true, false, ice, 1},
                                     PeerJoined{},
                                     PeerLeft{},
                                     Relayed{"abc"},
@@ -171,4 +173,41 @@ TEST_CASE("the relay fast path writes the same bytes as the JSON writer") {
   auto back = parse_server_message(fast);
   REQUIRE(back.ok());
   CHECK(std::get<Relayed>(*back).payload == payload);
+}
+
+TEST_CASE("created and joined always carry relay_rate") {
+  auto created = serialize(ServerMessage{Created{kRoom, kToken, "7", 5, kToken, {}, 1000000}});
+  CHECK(created.find(R"("relay_rate":1000000)") != std::string::npos);
+  auto joined = serialize(ServerMessage{Joined{kRoom, kToken, 5, false, true, {}}});
+  CHECK(joined.find(R"("relay_rate":0)") != std::string::npos);  // written even when the relay is off
+}
+
+TEST_CASE("relay_rate may be missing but never negative or fractional") {
+  auto joined = [](const std::string& rate) {
+    return R"({"v":1,"type":"joined","room":")" + kRoom + R"(","resume":")" + kToken +
+           R"(","expires":5,"creator":false,"peer":true,"ice_servers":[])" + rate + "}";
+  };
+  auto created = [](const std::string& rate) {
+    return R"({"v":1,"type":"created","room":")" + kRoom + R"(","token":")" + kToken +
+           R"(","nameplate":"7","expires":5,"resume":")" + kToken + R"(","ice_servers":[])" + rate + "}";
+  };
+  for (auto make : {+joined, +created}) {
+    auto missing = parse_server_message(make(""));
+    REQUIRE(missing.ok());
+    auto rate = [](const ServerMessage& m) {
+      if (const auto* c = std::get_if<Created>(&m)) return c->relay_rate;
+      return std::get<Joined>(m).relay_rate;
+    };
+    CHECK(rate(*missing) == 0);
+    auto set = parse_server_message(make(R"(,"relay_rate":4194304)"));
+    REQUIRE(set.ok());
+    CHECK(rate(*set) == 4194304);
+    CHECK(server_error(make(R"(,"relay_rate":0)")) == "ok");
+    CHECK(server_error(make(R"(,"relay_rate":-1)")) == "bad_field");
+    CHECK(server_error(make(R"(,"relay_rate":1.5)")) == "bad_field");
+    CHECK(server_error(make(R"(,"relay_rate":1e6)")) == "bad_field");
+    CHECK(server_error(make(R"(,"relay_rate":"1000")")) == "bad_field");
+    CHECK(server_error(make(R"(,"relay_rate":null)")) == "bad_field");
+    CHECK(server_error(make(R"(,"relay_rate":18446744073709551615)")) == "bad_field");
+  }
 }

@@ -34,6 +34,25 @@ TEST_CASE("keyed buckets limit each key on its own and forget full ones") {
   CHECK(k.size() == 0);
 }
 
+TEST_CASE("a borrowed byte budget goes into debt and says how long to wait") {
+  TokenBucket b(1000, 1000, 0);  // 1000 bytes of burst, 1000 bytes per second
+  CHECK(b.borrow(600, 0) == 0);
+  CHECK(b.borrow(600, 0) == 200);  // 200 bytes of debt at 1 byte per ms
+  CHECK(b.borrow(1, 100) == 101);  // 100 ms repaid 100 bytes
+  CHECK(b.borrow(0, 301) == 0);
+  CHECK(b.borrow(5000, 10'000) == 4000);  // larger than the burst: passed on, paid for after
+}
+
+TEST_CASE("keyed byte budgets are separate and a full one is forgotten") {
+  KeyedBuckets k(1000, 1000);
+  CHECK(k.borrow("room-a", 1500, 0) == 500);
+  CHECK(k.borrow("room-b", 1000, 0) == 0);
+  k.prune(400);
+  CHECK(k.size() == 2);
+  k.prune(1500);
+  CHECK(k.size() == 0);
+}
+
 TEST_CASE("TURN REST credentials match coturn's construction") {
   // base64(HMAC-SHA1("north-sea-secret", "1700000000:alice")), computed independently with Python's hmac.
   auto c = turn_credentials("north-sea-secret", 1700000000, "alice");
@@ -79,6 +98,22 @@ TEST_CASE("config defaults serve on port 8080 on all interfaces") {
   CHECK(c->rooms.hard_cap_ms == 86'400'000);
   CHECK(c->ice.stun_urls.empty());
   CHECK(c->web_root.ends_with("build/wasm/web"));
+  CHECK(c->relay_rate == 4 * 1024 * 1024);
+  CHECK(c->relay_total_rate == 0);
+}
+
+TEST_CASE("the data relay is configured by --relay-rate and --relay-total-rate") {
+  auto c = parse({"--relay-rate", "1000000", "--relay-total-rate=50000000"});
+  REQUIRE(c.ok());
+  CHECK(c->relay_rate == 1'000'000);
+  CHECK(c->relay_total_rate == 50'000'000);
+  auto off = parse({}, {{"FERRY_RELAY_RATE", "0"}});
+  REQUIRE(off.ok());
+  CHECK(off->relay_rate == 0);
+  CHECK_FALSE(parse({"--relay-rate", "-1"}).ok());
+  CHECK_FALSE(parse({"--relay-rate", "1.5"}).ok());
+  CHECK_FALSE(parse({"--relay-rate", "fast"}).ok());
+  CHECK_FALSE(parse({"--relay-total-rate", "-5"}).ok());
 }
 
 TEST_CASE("config reads flags and FERRY_ variables, flags winning") {

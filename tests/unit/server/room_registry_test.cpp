@@ -110,6 +110,20 @@ TEST_CASE("only the creator reports PAKE failures") {
   CHECK(reg.pake_failed(9, 0).error().code == "not_in_room");
 }
 
+TEST_CASE("the relay route names the room and the other peer while it is connected") {
+  RoomRegistry reg(limits(), testing::counting_random());
+  auto c = reg.create(1, 0);
+  CHECK(reg.relay_route(1)->to == std::nullopt);  // alone: the data relay drops, not refuses
+  CHECK(*reg.relay_route(1)->room == c->room);
+  REQUIRE(reg.join_by_token(2, c->room, c->token, 0).ok());
+  CHECK(reg.relay_route(1)->to == std::optional<PeerId>(2));
+  CHECK(reg.relay_route(2)->to == std::optional<PeerId>(1));
+  CHECK(*reg.relay_route(2)->room == c->room);
+  reg.disconnect(2, 0);
+  CHECK(reg.relay_route(1)->to == std::nullopt);
+  CHECK(reg.relay_route(9).error().code == "not_in_room");
+}
+
 TEST_CASE("a dropped peer rejoins with its resume token within the grace period") {
   RoomRegistry reg(limits(), testing::counting_random());
   auto c = reg.create(1, 0);

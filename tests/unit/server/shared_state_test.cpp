@@ -1,6 +1,7 @@
 // Tests of the signalling logic over fake connections: replies, relays, limits and close codes.
 #include <catch2/catch.hpp>
 #include <memory>
+#include <tuple>
 
 #include "protocol/signal.h"
 #include "shared_state.h"
@@ -13,8 +14,13 @@ namespace {
 
 class FakePeer : public Peer {
  public:
-  void send(std::shared_ptr<const std::string> text) override { sent.push_back(*text); }
+  void send(Outgoing m) override {
+    (m.binary ? binary : sent).push_back(*m.data);
+    queued += m.data->size() + kQueuedMessageOverhead;
+  }
   void close(CloseCode code) override { closed = code; }
+  size_t queued_bytes() const override { return queued; }
+  void when_drained(std::function<void()> done) override { done(); }
 
   // The last message, parsed.
   proto::ServerMessage last() const {
@@ -29,7 +35,9 @@ class FakePeer : public Peer {
     return e ? e->code : "";
   }
 
-  std::vector<std::string> sent;
+  std::vector<std::string> sent;    // text messages
+  std::vector<std::string> binary;  // relayed binary frames
+  size_t queued = 0;                // as if nothing was ever written
   std::optional<CloseCode> closed;
 };
 
@@ -56,6 +64,27 @@ struct Harness {
 };
 
 std::string create() { return proto::serialize(proto::ClientMessage{proto::Create{}}); }
+
+// Two peers in one room.
+struct Pair {
+  explicit Pair(Harness& h) {
+    std::tie(a, ida) = h.connect("10.0.0.1");
+    std::tie(b, idb) = h.connect("10.0.0.2");
+    h.state->on_text(ida, create());
+    created = std::get<proto::Created>(a->last());
+    h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::JoinByToken{created.room, created.token}}));
+  }
+  std::shared_ptr<FakePeer> a, b;
+  PeerId ida = 0, idb = 0;
+  proto::Created created;
+};
+
+double metric(Harness& h, const std::string& line_start) {
+  auto text = h.state->metrics_text();
+  auto at = text.find("\n" + line_start + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + line_start.size() + 2));
+}
 
 }  // namespace
 
@@ -100,12 +129,133 @@ TEST_CASE("too many malformed envelopes close the connection") {
   CHECK(a->closed == CloseCode::kProtocol);
 }
 
-TEST_CASE("a binary frame is refused with the protocol close code") {
+TEST_CASE("a binary frame is refused with the protocol close code when the relay is off") {
+  Config c;
+  c.relay_rate = 0;
+  Harness h(c);
+  Pair p(h);
+  h.state->on_binary(p.ida, "frame");
+  CHECK(p.a->last_error() == "binary_frame");
+  CHECK(p.a->closed == CloseCode::kProtocol);
+  CHECK(p.b->binary.empty());
+}
+
+TEST_CASE("created and joined carry the configured relay rate, 0 when the relay is off") {
+  for (int64_t rate : {int64_t{0}, int64_t{123456}}) {
+    Config c;
+    c.relay_rate = rate;
+    Harness h(c);
+    Pair p(h);
+    CHECK(p.created.relay_rate == rate);
+    CHECK(std::get<proto::Joined>(p.b->last()).relay_rate == rate);
+  }
+}
+
+TEST_CASE("binary frames are relayed unchanged to the other peer, in order with text relays") {
+  Harness h;
+  Pair p(h);
+  std::string frame("\x00\x01\xff binary", 10);
+  auto pause = h.state->on_binary(p.ida, frame);
+  CHECK(pause.wait_ms == 0);
+  CHECK(pause.receiver.expired());
+  h.state->on_text(p.idb, proto::serialize(proto::ClientMessage{proto::Relay{"dGV4dA"}}));
+  h.state->on_binary(p.idb, "back");
+  REQUIRE(p.b->binary.size() == 1);
+  CHECK(p.b->binary[0] == frame);
+  REQUIRE(p.a->binary.size() == 1);
+  CHECK(p.a->binary[0] == "back");
+  CHECK(std::get<proto::Relayed>(p.a->last()).payload == "dGV4dA");
+  CHECK(metric(h, "ferry_relay_frames_total") == 2);
+  CHECK(metric(h, "ferry_relay_bytes_total") == 14);
+  CHECK_FALSE(p.a->closed);
+}
+
+TEST_CASE("binary frames are not limited by the message rate") {
+  Config c;
+  c.msg_burst = 2;
+  c.msg_rate = 1;
+  Harness h(c);
+  Pair p(h);  // create and join take one text token each
+  for (int i = 0; i < 100; ++i) h.state->on_binary(p.ida, "x");
+  CHECK(p.b->binary.size() == 100);
+  CHECK_FALSE(p.a->closed);
+}
+
+TEST_CASE("a binary frame outside a room closes with the protocol code") {
   Harness h;
   auto [a, id] = h.connect();
-  h.state->on_binary(id);
-  CHECK(a->last_error() == "binary_frame");
+  h.state->on_binary(id, "frame");
+  CHECK(a->last_error() == "not_in_room");
   CHECK(a->closed == CloseCode::kProtocol);
+}
+
+TEST_CASE("a binary frame above kMaxRelayFrameBytes closes with message_too_big") {
+  Harness h;
+  Pair p(h);
+  h.state->on_binary(p.ida, std::string(proto::kMaxRelayFrameBytes, 'x'));
+  CHECK_FALSE(p.a->closed);
+  h.state->on_binary(p.ida, std::string(proto::kMaxRelayFrameBytes + 1, 'x'));
+  CHECK(p.a->closed == CloseCode::kMessageTooBig);
+  CHECK(p.b->binary.size() == 1);
+}
+
+TEST_CASE("a binary frame for an absent peer is dropped and counted") {
+  Harness h;
+  Pair p(h);
+  h.state->detach(p.idb);
+  h.state->on_binary(p.ida, "lost");
+  CHECK_FALSE(p.a->closed);
+  CHECK(std::holds_alternative<proto::PeerLeft>(p.a->last()));  // no error message for a drop
+  CHECK(metric(h, "ferry_relay_dropped_total") == 1);
+  CHECK(p.b->binary.empty());
+}
+
+TEST_CASE("a room over its relay budget pauses the sender for the debt") {
+  Config c;
+  c.relay_rate = 100'000;  // bytes per second; one second of burst
+  Harness h(c);
+  Pair p(h);
+  std::string frame(50'000, 'x');
+  CHECK(h.state->on_binary(p.ida, frame).wait_ms == 0);
+  CHECK(h.state->on_binary(p.idb, frame).wait_ms == 0);  // both directions share the budget
+  CHECK(h.state->on_binary(p.ida, frame).wait_ms == 500);
+  h.now += 500;
+  CHECK(h.state->on_binary(p.ida, frame).wait_ms == 500);
+  h.now += 2000;  // refilled to the burst, no further
+  CHECK(h.state->on_binary(p.ida, std::string(100'000, 'x')).wait_ms == 0);
+  CHECK(h.state->on_binary(p.ida, "x").wait_ms == 41);  // tiny frames cost kMinRelayCharge
+  CHECK(p.b->binary.size() == 5);                       // nothing was dropped
+  CHECK(h.state->metrics_text().find("ferry_relay_pauses_total{reason=\"rate\"} 3") != std::string::npos);
+
+  // Another room has its own budget.
+  Pair q(h);
+  CHECK(h.state->on_binary(q.ida, frame).wait_ms == 0);
+}
+
+TEST_CASE("the server-wide relay budget caps all rooms together") {
+  Config c;
+  c.relay_rate = 1'000'000;
+  c.relay_total_rate = 100'000;
+  Harness h(c);
+  Pair p(h), q(h);
+  std::string frame(60'000, 'x');
+  CHECK(h.state->on_binary(p.ida, frame).wait_ms == 0);
+  CHECK(h.state->on_binary(q.ida, frame).wait_ms == 200);
+}
+
+TEST_CASE("a receiver with too many unsent bytes pauses its sender") {
+  Harness h;
+  Pair p(h);
+  std::string frame(proto::kMaxRelayFrameBytes, 'x');
+  int frames = 0;
+  ReadPause pause;
+  while (pause.receiver.expired() && frames < 100) {
+    pause = h.state->on_binary(p.ida, frame);
+    ++frames;
+  }
+  CHECK(pause.receiver.lock() == p.b);
+  CHECK(frames == static_cast<int>(kRelayQueueHighBytes / (frame.size() + kQueuedMessageOverhead)) + 1);
+  CHECK(h.state->metrics_text().find("ferry_relay_pauses_total{reason=\"receiver\"} 1") != std::string::npos);
 }
 
 TEST_CASE("an oversized message closes with message_too_big") {
