@@ -1,27 +1,14 @@
 // e2e.tamper: the signalling path is hostile. A proxy between the browsers and ferry-server
 // flips one bit in the first sealed relay message (the WebRTC offer). The receiving client
 // must detect it, stop with a clear error, and no file data may move.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-
-import { ClientPage, kRoot, kStepTimeoutMs, log, randomBytes } from './lib/ferry.mjs';
+import { ClientPage, kStepTimeoutMs, log, randomBytes } from './lib/ferry.mjs';
+import { startProxy } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 await runScenario('tamper', async (env) => {
-  const proxyPort = 8081;
-  const proxy = spawn('ip', ['netns', 'exec', env.lan.ns.server, 'node',
-    path.join(kRoot, 'tests/e2e/lib/tamper_proxy.mjs'), env.lan.addr.server, String(proxyPort),
-    env.lan.addr.server, '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let proxyOut = '';
+  const proxy = await startProxy(env, 'tamper');
   try {
-    await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('proxy did not start')), 10000);
-      proxy.stdout.on('data', (d) => {
-        proxyOut += d;
-        if (proxyOut.includes('listening')) { clearTimeout(t); resolve(); }
-      });
-    });
-    const origin = `http://${env.lan.addr.server}:${proxyPort}`;
+    const origin = proxy.origin;
     const ba = await env.browser('a', origin);
     const bb = await env.browser('b', origin);
     const ctxA = await ba.newContext({ viewport: { width: 1000, height: 900 } });
@@ -36,7 +23,7 @@ await runScenario('tamper', async (env) => {
     env.pages.push(b);
     await b.waitStatus(/altered on the way/, kStepTimeoutMs);
     await b.screenshot('tampered');
-    if (!proxyOut.includes('tampered')) throw new Error('the proxy did not tamper: the test proves nothing');
+    if (!proxy.output().includes('tampered')) throw new Error('the proxy did not tamper: the test proves nothing');
     const widgets = await b.page.evaluate(() => Object.keys(window.ferryWidgets));
     if (widgets.some((k) => k.startsWith('in-') || k.startsWith('save-'))) throw new Error('data moved after tampering');
     const statusA = await a.status();
@@ -44,6 +31,6 @@ await runScenario('tamper', async (env) => {
     log('B stopped:', await b.status());
     log('A:', statusA);
   } finally {
-    proxy.kill('SIGTERM');
+    await proxy.stop();
   }
 });
