@@ -119,6 +119,8 @@ void Client::dispatch(BrowserEvent& ev) {
   if (ev.handle == 0) {
     if (ev.kind == "files") {
       on_files_chosen(ev.text);
+    } else if (ev.kind == "network") {
+      session_->on_network_change(ev.text == "online");
     } else {
       ui_events_.push_back(std::move(ev));
     }

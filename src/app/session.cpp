@@ -270,14 +270,8 @@ void Session::maintain_connection() {
     if (bad_for > kFreshPeerAfterMs) {
       log("The connection did not recover: connecting again");
       start_attempt();
-    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs &&
-               !restart_pending_) {
-      // One restart at a time: a second offer before the first answer would cross it.
-      last_ice_restart_ms_ = now_ms_;
-      offer_is_restart_ = true;
-      restart_pending_ = true;
-      log("Restarting ICE to find a new path");
-      emit(cmd::CreateOffer{true});
+    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs) {
+      restart_ice("the connection was interrupted");
     }
     return;
   }
@@ -294,6 +288,27 @@ void Session::maintain_connection() {
     emit(cmd::ClosePeer{});
   } else if (timed_out) {
     start_attempt();  // keep trying: the network may come back
+  }
+}
+
+// A: an ICE restart on the live connection (a sealed offer that is not "fresh").
+void Session::restart_ice(const char* why) {
+  // One restart at a time: a second offer before the first answer would cross it.
+  if (restart_pending_ || !can_signal() || !channel_open_ || transport_ != Transport::kDirect) return;
+  last_ice_restart_ms_ = now_ms_;
+  offer_is_restart_ = true;
+  restart_pending_ = true;
+  log(std::string("Restarting ICE to find a new path (") + why + ")");
+  emit(cmd::CreateOffer{true});
+}
+
+void Session::on_network_change(bool online) {
+  log(online ? "This device's network changed" : "This device is offline");
+  if (!online || !handshake_ || !handshake_->confirmed()) return;
+  if (creator_) {
+    restart_ice("the network changed");
+  } else if (channel_open_ && transport_ == Transport::kDirect) {
+    send_sealed(json{{"t", "restart"}}.dump());  // A drives every restart
   }
 }
 
@@ -735,6 +750,8 @@ void Session::on_sealed(ByteView body) {
       restart_pending_ = false;
     }
     emit(cmd::SetRemoteDescription{desc.dump()});
+  } else if (t == "restart") {
+    if (creator_) restart_ice("the other device's network changed");
   } else if (t == "relay") {
     if (creator_ || relay_rate_ <= 0) {
       log("Ignored a relay request");

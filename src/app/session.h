@@ -257,6 +257,8 @@ class Session {
   void on_local_candidate(std::string_view json);
   void on_peer_state(std::string_view state);  // RTCPeerConnection.connectionState
   void on_peer_error(std::string_view message);
+  // The device's network changed (online: it has one now): ICE restarts at once.
+  void on_network_change(bool online);
   void on_path(std::string_view path);
   void on_channel_open(size_t remote_max_message_size);
   void on_channel_message(ByteView bytes);
@@ -319,6 +321,7 @@ class Session {
   void maintain_connection();
   void start_attempt();
   void start_relay();
+  void restart_ice(const char* why);
   void open_data_path(Transport t, size_t max_message_size);
   void close_data_path();
   bool can_signal() const { return server_open_ && peer_present_; }

@@ -33,6 +33,17 @@ Module['ferryGlue'] = (function () {
     Module['ferryEvent'](handle, kind, text || '', bytes || new Uint8Array(0));
     scheduleDrain();
   }
+  // A network change (another Wi-Fi, a phone leaving Wi-Fi for mobile data): the session asks
+  // for an ICE restart at once rather than waiting for the old path to time out.
+  function onNetworkChange() {
+    Module['ferryEvent'](0, 'network', navigator.onLine === false ? 'offline' : 'online', new Uint8Array(0));
+    scheduleDrain();
+  }
+  window.addEventListener('online', onNetworkChange);
+  window.addEventListener('offline', onNetworkChange);
+  if (navigator.connection && navigator.connection.addEventListener) {
+    navigator.connection.addEventListener('change', onNetworkChange);
+  }
   function add(obj, kind) {
     const h = nextHandle++;
     objects.set(h, { obj, kind });

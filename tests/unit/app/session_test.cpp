@@ -556,3 +556,20 @@ TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state
   const uint64_t sent_after = w.a.frame_bytes_sent - sent_before;
   CHECK(sent_after < file.size() - kPersistEveryBytes + 4 * 64 * 1024);
 }
+
+TEST_CASE("a network change on either side makes A restart ICE at once") {
+  World w;
+  w.create_and_join_by_link();
+  w.b.session.on_network_change(true);
+  w.run();
+  CHECK(w.a.ice_restarts == 1);
+  CHECK(has_log(w.a.session, "the other device's network changed"));
+  // The answer came back: A may restart again on its own network change.
+  w.a.session.on_network_change(true);
+  w.run();
+  CHECK(w.a.ice_restarts == 2);
+  // Offline: nothing to restart over.
+  w.a.session.on_network_change(false);
+  w.run();
+  CHECK(w.a.ice_restarts == 2);
+}
