@@ -87,7 +87,7 @@ void Client::housekeeping(double now_ms) {
 }
 
 void Client::dispatch(BrowserEvent& ev) {
-  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev)) return;
+  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
   if (ev.handle == 0) {
     if (ev.kind == "files") {
       on_files_chosen(ev.text);
@@ -229,7 +229,8 @@ void Client::run(app::Command& c) {
                                     "open Ferry over https (or with --self-signed) to receive large files");
             return;
           }
-          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.name, static_cast<double>(m.size));
+          // The key names the stored file, so a reloaded page finds a partial file again.
+          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep);
           received_index_[{m.transfer_id, m.file_id}] = received_.size();
           received_.push_back(f);
         } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {

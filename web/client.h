@@ -13,6 +13,7 @@
 #include "app/session.h"
 #include "platform/events.h"
 #include "platform/peer_connection.h"
+#include "platform/storage.h"
 #include "platform/websocket.h"
 
 namespace ferry::web {
@@ -56,6 +57,8 @@ class Client {
   const std::deque<app::LogLine>& log() const { return session_->log(); }
   const std::vector<ReceivedFile>& received() const { return received_; }
   app::Session& session() { return *session_; }
+  // Durable receiver state (resume after a reload) and the clean-up of abandoned partials.
+  Storage& storage() { return storage_; }
   const std::string& storage_mode() const { return storage_mode_; }
   bool can_save_as() const { return can_save_as_; }
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
@@ -78,6 +81,7 @@ class Client {
   WebSocket ws_;
   PeerConnection pc_;
   DataChannel dc_;
+  Storage storage_;
   std::string storage_mode_;
   bool can_save_as_ = false;
 

@@ -730,7 +730,9 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
             uint64_t total = 0;
             for (const auto& f : m.manifest.files) {
               total += f.size;
-              emit(cmd::OpenSink{id, f.id, f.name, f.size});
+              const std::string key = (room_ ? room_->str() : std::string("room")) + "-" +
+                                      std::to_string(id) + "-" + std::to_string(f.id);
+              emit(cmd::OpenSink{id, f.id, f.name, f.size, key, false});
             }
             log("Receiving " + std::to_string(m.manifest.files.size()) +
                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");

@@ -145,6 +145,8 @@ struct OpenSink {  // where an incoming file will be written
   uint32_t file_id = 0;
   std::string name;
   uint64_t size = 0;
+  std::string key;    // stable across reloads ("<room>-<transfer>-<file>"): names the stored file
+  bool keep = false;  // keep bytes already stored under key (resume), else start empty
 };
 struct WriteSink {
   uint32_t transfer_id = 0;
