@@ -10,6 +10,7 @@
 // One ordered queue: every message runs in posting order, whatever sink it names, so a state
 // written after some chunks is written after those chunks are on disk.
 //
+// Protocol 1 (glue.js kStorageProtocol: change both together).
 // Messages in ({op, ...}):           replies ({ev, ...}):
 //   open   {sink, key, keep}           opened {sink, size} | error {sink, name, message}
 //   write  {sink, at, buf}             written {bytes} (batched acks, all sinks together)
@@ -22,9 +23,11 @@
 //   sweep  {keepPrefix, maxAgeMs}      swept {count}  (keepPrefix '' keeps nothing by name)
 // Names (`key`) arrive sanitised by glue.js: [A-Za-z0-9_-] only.
 //
-// Implements: Chromium, Firefox >= 111, Safari >= 15.2 (older Safari and Chromium return
-// promises from flush/close/truncate/getSize: every such call is awaited). Lacks: nothing is
-// shared between tabs; a file open in another tab fails to open (its handle is locked).
+// Implements: Chromium (e2e.storage), Firefox >= 111 (ESR 153 probed by hand: sync handles,
+// move() over an existing file), Safari >= 15.2 by MDN, untested here. Older engines returned
+// promises from flush/close/truncate/getSize, so every such call is awaited (the per-chunk
+// write is not: it was synchronous from the start). Lacks: sharing between tabs; a file open
+// in another tab fails to open, because its access handle holds a lock.
 'use strict';
 
 const kDir = 'ferry-incoming';
@@ -261,7 +264,7 @@ const ops = {
       }
       for (const entry of old) {
         try {
-          if ((await entry.getFile()).lastModified >= cutoff) continue;
+          if ((await entry.getFile()).lastModified > cutoff) continue;  // maxAgeMs 0: everything
           await d.removeEntry(entry.name);
           count++;
         } catch (e) { /* open in another tab: it is not abandoned */ }

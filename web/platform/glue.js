@@ -121,6 +121,9 @@ Module['ferryGlue'] = (function () {
   // file beside ferry.js, so the CSP's worker-src 'self' allows it; this script's own address
   // locates it (pages under /j/ load ferry.js from the root).
   const kStorageDir = 'ferry-incoming';   // must match storage-worker.js
+  // Part of the worker's address: ferry.js and the worker are cached for an hour each, so a new
+  // message protocol must come with a new number, or a fresh ferry.js could talk to an old worker.
+  const kStorageProtocol = 1;
   const kMaxKeyChars = 200;                // far above "<room>-<transfer>-<file>"; file names stay short
   const kScriptUrl = (document.currentScript && document.currentScript.src) || location.href;
   let storage = null;                      // {worker, h, pending, broken}
@@ -150,7 +153,7 @@ Module['ferryGlue'] = (function () {
       emit(st.h, 'storage_error', text);
     };
     try {
-      st.worker = new Worker(new URL('storage-worker.js', kScriptUrl));
+      st.worker = new Worker(new URL('storage-worker.js?v=' + kStorageProtocol, kScriptUrl));
     } catch (e) {
       st.broken = 'the storage worker could not start: ' + errorText(e);
       return st;

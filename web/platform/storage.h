@@ -36,7 +36,9 @@ class Storage {
   // Sink bytes handed to the browser and not yet written to disk.
   uint64_t pending_bytes() const;
 
-  void on_state(std::function<void(const std::string& key, Bytes&& bytes)> f) { on_state_ = std::move(f); }
+  void on_state(std::function<void(const std::string& key, Bytes&& bytes)> f) {
+    on_state_ = std::move(f);
+  }
   void on_listed(std::function<void()> f) { on_listed_ = std::move(f); }
   void on_swept(std::function<void(int count)> f) { on_swept_ = std::move(f); }
   // A state could not be stored or listed, or the storage worker failed.
