@@ -127,8 +127,12 @@ async function flushAll() {
 const ops = {
   async open(m) {
     const s = { key: m.key, file: null, access: null, failed: false, dirty: false };
+    let holder = 0;
+    sinks.forEach((o, h) => { if (o.key === m.key && o.access) holder = h; });
     sinks.set(m.sink, s);
     try {
+      // The lock would refuse it anyway, with a message that blames another tab.
+      if (holder) throw new Error(`this page still has the file open (sink ${holder}): finish or abort that sink first`);
       const d = await dir();
       s.file = await d.getFileHandle(m.key, { create: true });
       if (!s.file.createSyncAccessHandle) throw new Error('this browser cannot write files in place (no FileSystemSyncAccessHandle)');

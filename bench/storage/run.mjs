@@ -30,6 +30,7 @@ const arg = (name, dflt) => {
 const kMiB = arg('mb', 1024);
 const kRounds = arg('rounds', 1);
 const kReads = arg('reads', 3);
+const kTrace = process.argv.includes('--trace');  // log the renderer's RSS every second
 const kChunk = 64 * 1024;
 const kWindow = 16 * 1024 * 1024;  // the bounded modes' limit on bytes posted, not written
 const kModes = (process.env.FERRY_BENCH_MODES || 'worker-bounded,legacy-bounded,worker-unbounded,legacy-unbounded').split(',');
@@ -147,8 +148,10 @@ await runScenario('bench_storage', async (env) => {
         await page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: 60000 });
         const idle = rssMB(env.lan.ns.a);
         const peak = { renderer: 0, total: 0 };
+        let ticks = 0;
         const sampler = setInterval(() => {
           const s = rssMB(env.lan.ns.a);
+          if (kTrace && ++ticks % 4 === 0) log(`  ${mode}: renderer ${Math.round(s.renderer)} MB, all ${Math.round(s.total)} MB`);
           peak.renderer = Math.max(peak.renderer, s.renderer);
           peak.total = Math.max(peak.total, s.total);
         }, 250);

@@ -4,7 +4,7 @@
 // state, RELOADS the page, finds the state again, reopens the sink with keep=true, checks that
 // the bytes survived, writes the rest, finishes, downloads, and compares SHA-256. Also: keep=false
 // empties a file, an aborted sink's file is deleted, a state is replaced whole, the sweep deletes
-// other rooms' leftovers and spares the kept prefix.
+// other rooms' leftovers and spares the kept prefix, a second sink on a file still open is refused.
 import fs from 'node:fs';
 
 import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
@@ -57,6 +57,17 @@ async function instrument(page) {
       if (!check()) waiters.add(check);
     });
     window.setContent = (b64) => { window.content = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); };
+    // Every stored state under prefix, as {key, text}.
+    window.listStates = async (prefix) => {
+      const st = Module.ferryGlue.storageOpen();
+      Module.ferryGlue.stateList(prefix);
+      const got = [];
+      for (;;) {
+        const e = await window.nextEvent(st, ['state', 'state_done'], 60000);
+        if (e.kind === 'state_done') return got;
+        got.push({ key: e.text, text: new TextDecoder().decode(new Uint8Array(e.bytes)) });
+      }
+    };
     window.opfsNames = async () => {
       const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('ferry-incoming', { create: true });
       const names = [];
@@ -146,7 +157,6 @@ await runScenario('storage', async (env) => {
   const state = JSON.stringify({ have: first.slice().sort((a, b) => a - b) });
   const stored = await page.evaluate(async ({ key, state }) => {
     const g = Module.ferryGlue;
-    const st = g.storageOpen();
     const enc = (s) => new TextEncoder().encode(s);
     // An aborted sink leaves no file.
     const hx = g.sinkOpen('opfs', 'testroom-1-1', 'aborted.bin', 100, false);
@@ -156,14 +166,7 @@ await runScenario('storage', async (env) => {
     g.stateWrite(key, enc(state));  // replaces the first one whole
     g.stateWrite('otherroom-9-9', enc('a state some other room left behind'));
     // The queue is ordered: once this list answers, the states above are on disk.
-    g.stateList('testroom-');
-    const got = [];
-    for (;;) {
-      const e = await window.nextEvent(st, ['state', 'state_done'], 60000);
-      if (e.kind === 'state_done') break;
-      got.push({ key: e.text, text: new TextDecoder().decode(new Uint8Array(e.bytes)) });
-    }
-    return { got, names: await window.opfsNames() };
+    return { got: await window.listStates('testroom-'), names: await window.opfsNames() };
   }, { key: kKey, state });
   if (stored.got.length !== 1 || stored.got[0].key !== kKey || stored.got[0].text !== state) {
     throw new Error('stateList before the reload: ' + JSON.stringify(stored.got));
@@ -175,18 +178,7 @@ await runScenario('storage', async (env) => {
   await page.waitForFunction(() => window.ferryWidgets !== undefined && Module.ferryEvent, null, { timeout: kStepTimeoutMs });
   await instrument(page);
   await page.evaluate((b) => window.setContent(b), b64);
-  const after = await page.evaluate(async () => {
-    const g = Module.ferryGlue;
-    const st = g.storageOpen();
-    g.stateList('');
-    const got = [];
-    for (;;) {
-      const e = await window.nextEvent(st, ['state', 'state_done'], 60000);
-      if (e.kind === 'state_done') break;
-      got.push({ key: e.text, text: new TextDecoder().decode(new Uint8Array(e.bytes)) });
-    }
-    return { got, names: await window.opfsNames() };
-  });
+  const after = await page.evaluate(async () => ({ got: await window.listStates(''), names: await window.opfsNames() }));
   const mine = after.got.filter((s) => s.key === kKey);
   if (mine.length !== 1 || mine[0].text !== state) throw new Error('stateList after the reload: ' + JSON.stringify(after.got));
   if (!after.got.some((s) => s.key === 'otherroom-9-9')) throw new Error('the other room\'s state is missing');
@@ -208,6 +200,11 @@ await runScenario('storage', async (env) => {
     if (r !== 'ok') throw new Error(`chunk ${i} did not survive the reload: ${r}`);
   }
   log('after reload: the bytes written before it survived');
+  const twice = await page.evaluate(async ({ key, name, size }) => {
+    const h = Module.ferryGlue.sinkOpen('opfs', key, name, size, true);
+    return (await window.nextEvent(h, ['sink_error', 'sink_opened'], 60000)).text;
+  }, { key: kKey, name: kName, size: kSize });
+  if (!/still has the file open/.test(twice)) throw new Error('a second sink on an open file: ' + twice);
 
   await writeChunks(page, sink2, rest);
   const whole = await readBack(page, sink2, 0, kSize, req++);

@@ -472,9 +472,9 @@ Module['ferryGlue'] = (function () {
       const h = add(s, 'sink');
       if (mode === 'opfs') {
         const st = storageWorker();
-        if (st.broken) {
+        if (!st.worker) {
           s.failed = true;
-          setTimeout(() => emit(h, 'sink_error', st.broken), 0);
+          setTimeout(() => emit(h, 'sink_error', st.broken || 'this page has no private disk (OPFS)'), 0);
         } else {
           st.worker.postMessage({ op: 'open', sink: h, key: s.key, keep: !!keep });
         }
@@ -574,7 +574,8 @@ Module['ferryGlue'] = (function () {
       if (st.worker) st.worker.postMessage({ op: 'stateDelete', key: fileKey(key) });
     },
     // Deletes stored files (partial files, states) whose names do not start with keepPrefix
-    // and that were last written more than maxAgeMs ago: what abandoned transfers left.
+    // ('' keeps none by name) and that were last written more than maxAgeMs ago: what
+    // abandoned transfers left. Files this page has open are never deleted. Event: swept.
     storageSweep(keepPrefix, maxAgeMs) {
       const st = storageWorker();
       if (st.worker) st.worker.postMessage({ op: 'sweep', keepPrefix: fileKey(keepPrefix), maxAgeMs });
