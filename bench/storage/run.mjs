@@ -17,9 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
-import { kChromiumArgs } from '../../tests/e2e/lib/browser.mjs';
+import { launchChromiumWithProfile } from '../../tests/e2e/lib/browser.mjs';
 import { log } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
 
@@ -137,11 +135,7 @@ await runScenario('bench_storage', async (env) => {
   for (let round = 0; round < kRounds; round++) {
     for (const mode of kModes) {
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-profile-'));
-      const ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: env.lan.wrapper(env.lan.ns.a, '/usr/bin/chromium'),
-        args: [...kChromiumArgs, `--unsafely-treat-insecure-origin-as-secure=${env.origin}`],
-        headless: true,
-      });
+      const ctx = await launchChromiumWithProfile(env.lan, 'a', env.origin, profile);
       try {
         const page = ctx.pages()[0] || await ctx.newPage();
         await page.goto(env.origin + '/');

@@ -6,7 +6,10 @@
 // empties a file, an aborted sink's file is deleted, a state is replaced whole, the sweep deletes
 // other rooms' leftovers and spares the kept prefix, a second sink on a file still open is refused.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
+import { launchChromiumWithProfile } from './lib/browser.mjs';
 import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -99,11 +102,25 @@ async function writeChunks(page, h, chunks) {
   }, { h, chunks, kChunk, kSize });
 }
 
+// A profile on disk, as a person's browser has: OPFS files are real files, their locks real.
 await runScenario('storage', async (env) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-profile-'));
+  const ctx = await launchChromiumWithProfile(env.lan, 'a', env.origin, profile, { acceptDownloads: true });
+  try {
+    await check(env, ctx);
+  } catch (e) {
+    // The frame's failure screenshots come after this browser is closed: take them now.
+    for (const pg of env.pages) await pg.screenshot(`failure-storage-${pg.name}`).catch(() => {});
+    throw e;
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+async function check(env, ctx) {
   const content = randomBytes(kSize);
   const b64 = content.toString('base64');
-  const browser = await env.browser('a');
-  const ctx = await browser.newContext({ acceptDownloads: true });
   const p = await ClientPage.open(ctx, env.origin + '/', 'storage');
   env.pages.push(p);
   const page = p.page;
@@ -238,4 +255,4 @@ await runScenario('storage', async (env) => {
   if (swept.names.includes(kKey + '.state')) throw new Error('stateDelete left the state: ' + swept.names);
   if (!swept.names.includes(kKey)) throw new Error('the sweep deleted a kept file: ' + swept.names);
   log('sweep deleted', swept.count, 'file(s); OPFS holds', swept.names.join(', '));
-});
+}
