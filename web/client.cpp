@@ -21,6 +21,11 @@ Client::Client() {
   storage_mode_ = glue().call<std::string>("storageMode");
   can_save_as_ = glue().call<bool>("canSaveAs");
   session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+  if (storage_mode_ == "opfs") {
+    storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
+    // Partial files of sessions that cannot be resumed any more (rooms live 24 h at most).
+    storage_.sweep("", kAbandonedAfterMs);
+  }
 }
 
 void Client::start_from_location() {
@@ -42,6 +47,19 @@ void Client::start_from_location() {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
     join_error_ = st.error().message;
+    return;
+  }
+  if (!resume.empty() && storage_mode_ == "opfs") {
+    // A reloaded tab: what it saved of its incoming transfers (their files are on disk), so the
+    // sender sends only what is missing. The list arrives long before the handshake is done.
+    const std::string prefix = session_->storage_prefix();
+    storage_.on_state([this, prefix](const std::string& key, Bytes&& bytes) {
+      if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0) return;
+      const std::string id = key.substr(prefix.size());
+      if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos) return;
+      session_->restore_incoming(static_cast<uint32_t>(std::stoul(id)), std::move(bytes));
+    });
+    storage_.list_states(prefix);
   }
 }
 
@@ -115,7 +133,7 @@ void Client::housekeeping(double now_ms) {
 }
 
 void Client::dispatch(BrowserEvent& ev) {
-  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev)) return;
+  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
   if (ev.handle == 0) {
     if (ev.kind == "files") {
       on_files_chosen(ev.text);
@@ -264,7 +282,8 @@ void Client::run(app::Command& c) {
                                     "open Ferry over https (or with --self-signed) to receive large files");
             return;
           }
-          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.name, static_cast<double>(m.size));
+          // The key names the stored file, so a reloaded page finds a partial file again.
+          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep);
           received_index_[{m.transfer_id, m.file_id}] = received_.size();
           received_.push_back(f);
         } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {
@@ -282,6 +301,10 @@ void Client::run(app::Command& c) {
         } else if constexpr (std::is_same_v<T, app::cmd::FinishSink>) {
           auto it = received_index_.find({m.transfer_id, m.file_id});
           if (it != received_index_.end()) glue().call<void>("sinkFinish", received_[it->second].sink);
+        } else if constexpr (std::is_same_v<T, app::cmd::SaveState>) {
+          if (storage_mode_ == "opfs") storage_.write_state(m.key, m.state);
+        } else if constexpr (std::is_same_v<T, app::cmd::DropState>) {
+          if (storage_mode_ == "opfs") storage_.delete_state(m.key);
         } else if constexpr (std::is_same_v<T, app::cmd::AbortSink>) {
           auto it = received_index_.find({m.transfer_id, m.file_id});
           if (it == received_index_.end()) return;

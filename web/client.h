@@ -13,6 +13,7 @@
 #include "app/session.h"
 #include "platform/events.h"
 #include "platform/peer_connection.h"
+#include "platform/storage.h"
 #include "platform/websocket.h"
 
 namespace ferry::web {
@@ -24,6 +25,9 @@ constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
 constexpr double kHousekeepingMs = 500;
 // The selected candidate pair is re-read this often, in ms, to show a changed path.
 constexpr double kPathQueryMs = 5000;
+// Stored partial files and states older than this belong to sessions that cannot resume (a
+// room lives 24 h at most) and are deleted at start-up.
+constexpr double kAbandonedAfterMs = 48.0 * 3600 * 1000;
 
 struct ReceivedFile {
   uint32_t transfer_id = 0;
@@ -56,6 +60,8 @@ class Client {
   const std::deque<app::LogLine>& log() const { return session_->log(); }
   const std::vector<ReceivedFile>& received() const { return received_; }
   app::Session& session() { return *session_; }
+  // Durable receiver state (resume after a reload) and the clean-up of abandoned partials.
+  Storage& storage() { return storage_; }
   const std::string& storage_mode() const { return storage_mode_; }
   bool can_save_as() const { return can_save_as_; }
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
@@ -79,6 +85,7 @@ class Client {
   WebSocket ws_;
   PeerConnection pc_;
   DataChannel dc_;
+  Storage storage_;
   std::string storage_mode_;
   bool can_save_as_ = false;
 

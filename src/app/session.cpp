@@ -1006,6 +1006,11 @@ void Session::on_sink_error(uint32_t id, uint32_t file_id, std::string_view mess
   run_receiver_commands(id, it->second.receiver.cancel());
 }
 
+void Session::on_storage_error(std::string_view message) {
+  // Only resuming after a reload depends on it; the transfer itself goes on.
+  log("Could not save progress for resuming later: " + std::string(message));
+}
+
 void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
   bool save = false;  // a new manifest or a finished file: save the receiver's state now
   bool over = false;  // the transfer ended: its saved state is of no use any more

@@ -120,7 +120,87 @@ Module['ferryGlue'] = (function () {
       const parts = [...s.parts.entries()].sort((p, q) => p[0] - q[0]).map((e) => e[1]);
       return Promise.resolve(new Blob(parts));
     }
-    return s.file.getFile();
+    return navigator.storage.getDirectory()
+      .then((root) => root.getDirectoryHandle(kStorageDir))
+      .then((d) => d.getFileHandle(s.key))
+      .then((fh) => fh.getFile());
+  }
+
+  // --- storage worker -------------------------------------------------------------------------
+  // OPFS files are written in place through FileSystemSyncAccessHandle, which only dedicated
+  // workers have: shell/storage-worker.js (its message protocol is described there). It is a
+  // file beside ferry.js, so the CSP's worker-src 'self' allows it; this script's own address
+  // locates it (pages under /j/ load ferry.js from the root).
+  const kStorageDir = 'ferry-incoming';   // must match storage-worker.js
+  // Part of the worker's address: ferry.js and the worker are cached for an hour each, so a new
+  // message protocol must come with a new number, or a fresh ferry.js could talk to an old worker.
+  const kStorageProtocol = 1;
+  const kMaxKeyChars = 200;                // far above "<room>-<transfer>-<file>"; file names stay short
+  const kScriptUrl = (document.currentScript && document.currentScript.src) || location.href;
+  let storage = null;                      // {worker, h, pending, broken}
+  function storageMode() {
+    return window.isSecureContext && navigator.storage && navigator.storage.getDirectory && window.Worker ? 'opfs' : 'memory';
+  }
+  // Keys become file names: keep [A-Za-z0-9_-] (a dot would let a key pose as a state file).
+  function fileKey(key) {
+    return String(key || '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, kMaxKeyChars);
+  }
+  function storageWorker() {
+    if (storage) return storage;
+    storage = { worker: null, h: add({}, 'storage'), pending: 0, broken: '' };
+    if (storageMode() !== 'opfs') return storage;
+    const st = storage;
+    const fail = (text) => {  // the worker is gone: every OPFS sink fails, nothing is pending
+      st.broken = text;
+      st.pending = 0;
+      if (st.worker) st.worker.terminate();
+      st.worker = null;
+      objects.forEach((e, h) => {
+        if (e.kind === 'sink' && e.obj.mode === 'opfs' && !e.obj.failed) {
+          e.obj.failed = true;
+          emit(h, 'sink_error', text);
+        }
+      });
+      emit(st.h, 'storage_error', text);
+    };
+    try {
+      st.worker = new Worker(new URL('storage-worker.js?v=' + kStorageProtocol, kScriptUrl));
+    } catch (e) {
+      st.broken = 'the storage worker could not start: ' + errorText(e);
+      return st;
+    }
+    st.worker.onerror = (ev) => {
+      if (ev && ev.preventDefault) ev.preventDefault();
+      fail('the storage worker failed: ' + ((ev && ev.message) || 'it could not be loaded'));
+    };
+    st.worker.onmessage = (ev) => {
+      const m = ev.data;
+      const s = m.sink ? get(m.sink) : null;
+      if (m.ev === 'written') {
+        st.pending = Math.max(0, st.pending - m.bytes);
+        scheduleDrain();  // a receiver held back by storagePending() may go on
+      } else if (m.ev === 'opened') {
+        emit(m.sink, 'sink_opened', String(m.size));
+      } else if (m.ev === 'read') {
+        emit(m.sink, 'sink_read', String(m.req), new Uint8Array(m.buf));
+      } else if (m.ev === 'finished') {
+        emit(m.sink, 'finished');
+      } else if (m.ev === 'error') {
+        if (s && !s.failed) {
+          s.failed = true;
+          emit(m.sink, 'sink_error', quotaText(m));
+        }
+      } else if (m.ev === 'state') {
+        emit(st.h, 'state', m.key, new Uint8Array(m.buf));
+      } else if (m.ev === 'state_done') {
+        emit(st.h, 'state_done');
+      } else if (m.ev === 'swept') {
+        emit(st.h, 'swept', String(m.count));
+      } else if (m.ev === 'storage_error') {
+        emit(st.h, 'storage_error', quotaText(m));
+      }
+    };
+    return st;
   }
   function quotaText(e) {
     if (e && (e.name === 'QuotaExceededError' || /quota/i.test(e.message || ''))) {
@@ -398,75 +478,69 @@ Module['ferryGlue'] = (function () {
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
 
     // --- saving ---------------------------------------------------------------------------
-    // Where received files are written while they arrive: 'opfs' (the browser's private disk;
-    // memory stays flat for any size) or 'memory' (a Blob in RAM: small files only). Saving
-    // then uses File System Access ('save_as' gesture) where it exists, else a download.
-    storageMode() {
-      return window.isSecureContext && navigator.storage && navigator.storage.getDirectory ? 'opfs' : 'memory';
-    },
+    // Where received files are written while they arrive: 'opfs' (the browser's private disk,
+    // written in place by the storage worker; memory stays flat for any size) or 'memory' (a
+    // Blob in RAM: small files only). Saving then uses File System Access ('save_as' gesture)
+    // where it exists, else a download.
+    storageMode() { return storageMode(); },
     canSaveAs() { return !!(window.isSecureContext && window.showSaveFilePicker); },
-    // Events on a sink: sink_read (id, bytes), finished, saved, sink_error (message; it
-    // starts with "quota:" when the browser's storage is full).
-    sinkOpen(mode, name, size) {
-      const s = { mode, name, size, parts: new Map(), writable: null, file: null, chain: null, failed: false };
+    // Events on a sink: sink_opened (text = bytes already stored under the key), sink_read (id,
+    // bytes), finished, saved, sink_error (message; it starts with "quota:" when the browser's
+    // storage is full). key: stable across reloads, names ferry-incoming/<key>; keep: keep its
+    // bytes (resume) rather than start empty. name is what the download is called.
+    sinkOpen(mode, key, name, size, keep) {
+      const s = { mode, key: fileKey(key), name, size, parts: new Map(), failed: false };
       const h = add(s, 'sink');
-      const fail = (e) => { s.failed = true; emit(h, 'sink_error', quotaText(e)); };
-      s.fail = fail;
       if (mode === 'opfs') {
-        s.chain = navigator.storage.getDirectory()
-          .then((dir) => dir.getDirectoryHandle('ferry-incoming', { create: true }))
-          .then((dir) => dir.getFileHandle(h + '-' + name.replace(/[\\/]/g, '_'), { create: true }))
-          .then((fh) => { s.file = fh; return fh.createWritable({ keepExistingData: false }); })
-          .then((w) => { s.writable = w; })
-          .catch(fail);
+        const st = storageWorker();
+        if (!st.worker) {
+          s.failed = true;
+          setTimeout(() => emit(h, 'sink_error', st.broken || 'this page has no private disk (OPFS)'), 0);
+        } else {
+          st.worker.postMessage({ op: 'open', sink: h, key: s.key, keep: !!keep });
+        }
       } else {
-        s.chain = Promise.resolve();
+        setTimeout(() => emit(h, 'sink_opened', '0'), 0);
       }
       return h;
     },
-    // Every operation on a sink runs in order on its promise chain.
     sinkWrite(h, offset, bytes) {
       const s = get(h);
       if (!s || s.failed) return;
-      const copy = bytes.slice();  // bytes is a view onto wasm memory: copy before going async
-      s.chain = s.chain.then(() => {
-        if (s.failed) return null;
-        if (s.mode === 'memory') { s.parts.set(offset, copy); return null; }
-        return s.writable.write({ type: 'write', position: offset, data: copy });
-      }).catch(s.fail);
+      const copy = bytes.slice();  // bytes is a view onto wasm memory: copy before it moves on
+      if (s.mode === 'memory') { s.parts.set(offset, copy); return; }
+      if (!storage.worker) return;
+      storage.pending += copy.length;
+      storage.worker.postMessage({ op: 'write', sink: h, at: offset, buf: copy.buffer }, [copy.buffer]);
     },
-    // Reads back written bytes (the receiver re-hashes chunks that arrived out of order).
+    // Reads back written bytes in place (the receiver re-hashes chunks that arrived out of
+    // order, or after a resume). Answers sink_read after every write posted before it.
     sinkRead(h, offset, length, requestId) {
       const s = get(h);
       if (!s) return;
-      s.chain = s.chain.then(() => {
-        if (s.mode === 'memory') {
-          const out = new Uint8Array(length);
-          s.parts.forEach((d, o) => {
-            if (o + d.length <= offset || o >= offset + length) return;
-            const from = Math.max(o, offset);
-            const to = Math.min(o + d.length, offset + length);
-            out.set(d.subarray(from - o, to - o), from - offset);
-          });
-          emit(h, 'sink_read', String(requestId), out);
-          return null;
-        }
-        // A writable's data is visible only after close(): commit, read, and open again.
-        return s.writable.close()
-          .then(() => s.file.getFile())
-          .then((f) => f.slice(offset, offset + length).arrayBuffer())
-          .then((buf) => emit(h, 'sink_read', String(requestId), new Uint8Array(buf)))
-          .then(() => s.file.createWritable({ keepExistingData: true }))
-          .then((w) => { s.writable = w; });
-      }).catch(s.fail);
+      if (s.mode === 'opfs') {
+        if (storage.worker) storage.worker.postMessage({ op: 'read', sink: h, at: offset, length, req: requestId });
+        return;
+      }
+      const out = new Uint8Array(length);
+      s.parts.forEach((d, o) => {
+        if (o + d.length <= offset || o >= offset + length) return;
+        const from = Math.max(o, offset);
+        const to = Math.min(o + d.length, offset + length);
+        out.set(d.subarray(from - o, to - o), from - offset);
+      });
+      queueMicrotask(() => emit(h, 'sink_read', String(requestId), out));
     },
-    // The file verified: commit it. Event: finished.
+    // The file verified: flush it and close its access handle, so it can be read as a File.
+    // Event: finished.
     sinkFinish(h) {
       const s = get(h);
       if (!s) return;
-      s.chain = s.chain.then(() => (s.writable ? s.writable.close() : null))
-        .then(() => { s.writable = null; emit(h, 'finished'); })
-        .catch(s.fail);
+      if (s.mode === 'opfs') {
+        if (storage.worker) storage.worker.postMessage({ op: 'finish', sink: h });
+      } else {
+        queueMicrotask(() => emit(h, 'finished'));
+      }
     },
     // Offers a finished file to the user: a download (from disk for OPFS, no copy in memory).
     sinkDownload(h) {
@@ -484,17 +558,49 @@ Module['ferryGlue'] = (function () {
       };
       sinkBlob(s).then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
     },
+    // Drops a sink and deletes its file (after every operation posted before).
     sinkAbort(h) {
       const s = get(h);
       objects.delete(h);
       if (!s) return;
       s.failed = true;
-      s.chain.then(() => {
-        if (s.writable) return s.writable.abort();
-        return null;
-      }).then(() => (s.file ? navigator.storage.getDirectory()
-        .then((d) => d.getDirectoryHandle('ferry-incoming'))
-        .then((d) => d.removeEntry(s.file.name)) : null)).catch(() => {});
+      s.parts.clear();
+      if (s.mode === 'opfs' && storage.worker) storage.worker.postMessage({ op: 'abort', sink: h });
+    },
+
+    // --- durable receiver state -----------------------------------------------------------
+    // The storage handle: the events of the calls below arrive on it. state (text = key, bytes
+    // = what stateWrite stored), state_done, swept (text = files deleted), storage_error.
+    // Without OPFS these keep nothing: stateList answers state_done alone.
+    storageOpen() { return storageWorker().h; },
+    // Bytes posted to the storage worker and not yet written (the receiver holds back when the
+    // disk is slower than the network).
+    storagePending() { return storage ? storage.pending : 0; },
+    // Stores ferry-incoming/<key>.state once every write posted before it is on disk and
+    // flushed: a state never claims bytes the disk does not hold.
+    stateWrite(key, bytes) {
+      const st = storageWorker();
+      if (!st.worker) return;
+      const copy = bytes.slice();
+      st.worker.postMessage({ op: 'stateWrite', key: fileKey(key), buf: copy.buffer }, [copy.buffer]);
+    },
+    // One state event per stored state whose key starts with prefix, then state_done.
+    stateList(prefix) {
+      const st = storageWorker();
+      if (st.worker) st.worker.postMessage({ op: 'stateList', prefix: fileKey(prefix) });
+      else setTimeout(() => emit(st.h, 'state_done'), 0);
+    },
+    stateDelete(key) {
+      const st = storageWorker();
+      if (st.worker) st.worker.postMessage({ op: 'stateDelete', key: fileKey(key) });
+    },
+    // Deletes stored files (partial files, states) whose names do not start with keepPrefix
+    // ('' keeps none by name) and that were last written more than maxAgeMs ago: what
+    // abandoned transfers left. Files this page has open are never deleted. Event: swept.
+    storageSweep(keepPrefix, maxAgeMs) {
+      const st = storageWorker();
+      if (st.worker) st.worker.postMessage({ op: 'sweep', keepPrefix: fileKey(keepPrefix), maxAgeMs });
+      else setTimeout(() => emit(st.h, 'swept', '0'), 0);
     },
 
     // Hides the overlays not placed this frame (their widgets are not on screen).

@@ -19,3 +19,14 @@ export async function launchChromium(lan, host, origin, extraArgs = []) {
   });
   return browser;
 }
+
+// The same browser with a profile on disk (profileDir): a launch() context is off the record,
+// and keeps OPFS in the browser's memory. Returns a BrowserContext; closing it ends the browser.
+export async function launchChromiumWithProfile(lan, host, origin, profileDir, options = {}) {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: lan ? lan.wrapper(lan.ns[host], '/usr/bin/chromium') : '/usr/bin/chromium',
+    args: [...kChromiumArgs, `--unsafely-treat-insecure-origin-as-secure=${origin}`],
+    headless: true,
+    ...options,
+  });
+}

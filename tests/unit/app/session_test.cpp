@@ -44,6 +44,7 @@ struct Peer {
   std::map<std::pair<uint32_t, uint32_t>, Bytes> sinks;  // (transfer, file) -> written bytes
   std::map<std::pair<uint32_t, uint32_t>, bool> finished;
   std::map<std::pair<uint32_t, uint32_t>, bool> aborted;
+  std::map<std::pair<uint32_t, uint32_t>, std::pair<std::string, bool>> sink_keys;  // key, keep
   bool server_open = false;
   bool channel_open = false;
   bool peer_created = false;
@@ -162,6 +163,7 @@ struct World {
                                      ByteView(file).subspan(static_cast<size_t>(m.offset), m.length));
             } else if constexpr (std::is_same_v<T, cmd::OpenSink>) {
               if (!m.keep || !p.sinks.count({m.transfer_id, m.file_id})) p.sinks[{m.transfer_id, m.file_id}] = Bytes();
+              p.sink_keys[{m.transfer_id, m.file_id}] = {m.key, m.keep};
             } else if constexpr (std::is_same_v<T, cmd::WriteSink>) {
               Bytes& s = p.sinks[{m.transfer_id, m.file_id}];
               const size_t end = static_cast<size_t>(m.offset) + m.bytes.size();
@@ -331,6 +333,19 @@ TEST_CASE("files go both ways in one session and arrive intact") {
   REQUIRE(sa.transfers.size() == 2);
   for (const auto& t : sa.transfers) CHECK(t.state == "complete");
   CHECK(has_log(w.b.session, "All files received"));
+}
+
+TEST_CASE("a received file is stored under a key of room, transfer and file, starting empty") {
+  World w;
+  const Bytes one = pseudo_random_file(1000, 7);
+  w.a.files[11] = one;
+  w.a.files[12] = one;
+  w.a.session.send_files({{"one.bin", one.size(), ""}, {"two.bin", one.size(), ""}}, {11, 12});
+  w.create_and_join_by_link();
+  w.run();
+  // The same names after a reload: the browser's storage finds the partial file again.
+  CHECK(w.b.sink_keys[{1, 0}] == std::make_pair(w.room + "-1-0", false));
+  CHECK(w.b.sink_keys[{1, 1}] == std::make_pair(w.room + "-1-1", false));
 }
 
 TEST_CASE("a tampered sealed signalling message aborts the session with a clear error") {
