@@ -23,9 +23,15 @@ Client::Client() {
   session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
-    // Partial files of sessions that cannot be resumed any more (rooms live 24 h at most).
-    storage_.sweep("", kAbandonedAfterMs);
   }
+}
+
+// Partial files of sessions that cannot be resumed any more (rooms live 24 h at most), once a
+// session of this page starts.
+void Client::sweep_storage() {
+  if (swept_ || storage_mode_ != "opfs") return;
+  swept_ = true;
+  storage_.sweep("", kAbandonedAfterMs);
 }
 
 void Client::start_from_location() {
@@ -42,6 +48,7 @@ void Client::start_from_location() {
   }
   link_secret_ = hash.empty() ? "" : hash.substr(1);
   const std::string href = origin_ + path + loc["search"].as<std::string>() + hash;
+  sweep_storage();
   const Status st = session_->join_link(href, resume);
   if (!st) {
     // Keep the error visible on the home screen.
@@ -63,9 +70,15 @@ void Client::start_from_location() {
   }
 }
 
-void Client::create_session() { session_->create(); }
+void Client::create_session() {
+  sweep_storage();
+  session_->create();
+}
 
-Status Client::join_code(const std::string& code) { return session_->join_code(code); }
+Status Client::join_code(const std::string& code) {
+  sweep_storage();
+  return session_->join_code(code);
+}
 
 void Client::close_session() {
   session_->close();
@@ -195,7 +208,7 @@ void Client::on_files_chosen(const std::string& text) {
   }
   if (files.empty()) return;
   session_->send_files(std::move(files), std::move(handles));
-  if (!has_session()) session_->create();
+  if (!has_session()) create_session();
 }
 
 void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {

@@ -74,6 +74,7 @@ class Client {
   void dispatch(BrowserEvent& ev);
   void housekeeping(double now_ms);  // wake lock, connection path
   void pump();
+  void sweep_storage();
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -101,6 +102,7 @@ class Client {
   std::map<std::pair<uint32_t, uint32_t>, size_t> received_index_;
   double last_path_query_ = 0;
   std::string join_error_;
+  bool swept_ = false;
   std::string link_secret_;      // a joiner's link secret (the fragment), to keep it there
   std::string fragment_resume_;  // the resume token last written to the fragment
   bool wake_lock_ = false;

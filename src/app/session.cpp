@@ -304,11 +304,27 @@ void Session::restart_ice(const char* why) {
 
 void Session::on_network_change(bool online) {
   log(online ? "This device's network changed" : "This device is offline");
-  if (!online || !handshake_ || !handshake_->confirmed()) return;
+  if (!online || phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  if (!room_ || resume_token_.empty()) return;
+  // The signalling socket may be bound to an address that is gone, and would only notice after a
+  // long TCP time-out: open a new one now (the server replaces the old seat). Once rejoined, the
+  // ICE restart is asked for (on_joined).
+  restart_wanted_ = handshake_ && handshake_->confirmed();
+  emit(cmd::CloseServer{});
+  server_open_ = false;
+  server_opening_ = true;
+  server_retry_at_ms_ = -1;
+  emit(cmd::OpenServer{});
+}
+
+// After a network change: A restarts ICE; B asks A to (A drives every restart).
+void Session::ask_for_restart() {
+  restart_wanted_ = false;
+  if (!channel_open_ || transport_ != Transport::kDirect || !can_signal()) return;
   if (creator_) {
     restart_ice("the network changed");
-  } else if (channel_open_ && transport_ == Transport::kDirect) {
-    send_sealed(json{{"t", "restart"}}.dump());  // A drives every restart
+  } else {
+    send_sealed(json{{"t", "restart"}}.dump());
   }
 }
 
@@ -501,6 +517,7 @@ void Session::on_joined(const protocol::Joined& m) {
   peer_present_ = m.peer;
   log(joined_once_ ? "Reconnected to the server" : "Joined the session");
   joined_once_ = true;
+  if (restart_wanted_) ask_for_restart();
   if (creator_) {
     if (!peer_present_ && !channel_open_) {
       phase_ = Phase::kPeerLeft;

@@ -323,6 +323,7 @@ class Session {
   void start_attempt();
   void start_relay();
   void restart_ice(const char* why);
+  void ask_for_restart();
   void open_data_path(Transport t, size_t max_message_size);
   void close_data_path();
   bool can_signal() const { return server_open_ && peer_present_; }
@@ -378,6 +379,7 @@ class Session {
   bool peer_failed_ = false;        // ICE failed in the current attempt
   bool offer_is_restart_ = false;   // the next local offer is an ICE restart (not "fresh")
   bool restart_pending_ = false;    // an ICE restart offer awaits its answer
+  bool restart_wanted_ = false;     // the network changed: restart ICE once rejoined
   uint64_t peer_gen_ = 0;           // the current connection attempt (A counts, B follows)
   std::string ice_state_;
   double ice_bad_since_ms_ = -1;
