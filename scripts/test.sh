@@ -10,5 +10,6 @@ bash scripts/setup.sh
 bash scripts/build.sh
 bash scripts/fuzz.sh --smoke
 
-ctest --test-dir build/native --output-on-failure -j"${FERRY_JOBS:-$(nproc)}"
+# Slow scenarios (e2e.large_2gb) run on request: ctest --test-dir build/native -L slow
+ctest --test-dir build/native --output-on-failure -LE slow -j"${FERRY_JOBS:-$(nproc)}"
 echo "[test] all tests passed in $(( $(date +%s) - start )) s"

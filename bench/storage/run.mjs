@@ -20,6 +20,7 @@ import path from 'node:path';
 import { launchChromiumWithProfile } from '../../tests/e2e/lib/browser.mjs';
 import { log } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { chromiumRssMB } from '../../tests/e2e/lib/procs.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,26 +33,6 @@ const kTrace = process.argv.includes('--trace');  // log the renderer's RSS ever
 const kChunk = 64 * 1024;
 const kWindow = 16 * 1024 * 1024;  // the bounded modes' limit on bytes posted, not written
 const kModes = (process.env.FERRY_BENCH_MODES || 'worker-bounded,legacy-bounded,worker-unbounded,legacy-unbounded').split(',');
-
-// RSS in MiB of the Chromium processes inside one test host: the renderer(s), and all together.
-function rssMB(ns) {
-  const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
-  const out = { renderer: 0, total: 0 };
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.statSync(`/proc/${d}/ns/net`).ino !== nsIno) continue;
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (!cmd.includes('chromium')) continue;
-      const m = fs.readFileSync(`/proc/${d}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-      if (!m) continue;
-      const mb = Number(m[1]) / 1024;
-      out.total += mb;
-      if (cmd.includes('--type=renderer')) out.renderer = Math.max(out.renderer, mb);
-    } catch { /* gone */ }
-  }
-  return out;
-}
 
 // Runs in the page. The legacy sink is the removed glue.js code (sinkOpen/sinkWrite/sinkRead/
 // sinkFinish with createWritable), with a counter of queued bytes added so it can be bounded.
@@ -140,11 +121,11 @@ await runScenario('bench_storage', async (env) => {
         const page = ctx.pages()[0] || await ctx.newPage();
         await page.goto(env.origin + '/');
         await page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: 60000 });
-        const idle = rssMB(env.lan.ns.a);
+        const idle = chromiumRssMB(env.lan.ns.a);
         const peak = { renderer: 0, total: 0 };
         let ticks = 0;
         const sampler = setInterval(() => {
-          const s = rssMB(env.lan.ns.a);
+          const s = chromiumRssMB(env.lan.ns.a);
           if (kTrace && ++ticks % 4 === 0) log(`  ${mode}: renderer ${Math.round(s.renderer)} MB, all ${Math.round(s.total)} MB`);
           peak.renderer = Math.max(peak.renderer, s.renderer);
           peak.total = Math.max(peak.total, s.total);

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { chromiumRssMB } from '../../tests/e2e/lib/procs.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,22 +24,6 @@ const kBytes = kMB * 1000 * 1000;
 // The raw channel uses Ferry's message size: a 64 KiB chunk plus its frame overhead
 // (src/app/session.h kPreferredChunkBytes).
 const kMsg = arg('msg', 64 * 1024 + 63);
-
-// Peak RSS of the renderers running inside one test host (network namespace).
-function rendererRssMB(ns) {
-  const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
-  let max = 0;
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.statSync(`/proc/${d}/ns/net`).ino !== nsIno) continue;
-      if (!fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const m = fs.readFileSync(`/proc/${d}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-      if (m) max = Math.max(max, Number(m[1]) / 1024);
-    } catch { /* gone */ }
-  }
-  return max;
-}
 
 // CPU seconds used so far by each kind of Chromium process in one test host, so a round can be
 // attributed: renderer (page + wasm), browser (file reads, OPFS writes), network (SCTP/DTLS), gpu.
@@ -114,7 +99,7 @@ async function ferryRound(env, ba, bb, file, bytes, beforeClose) {
   await b.page.waitForFunction(() => Module.ferryStats.received > 1, null, { timeout: kStepTimeoutMs });
   const t0 = Date.now();
   let peak = 0;
-  const sampler = setInterval(() => { peak = Math.max(peak, rendererRssMB(env.lan.ns.b)); }, 250);
+  const sampler = setInterval(() => { peak = Math.max(peak, chromiumRssMB(env.lan.ns.b).renderer); }, 250);
   await b.widget('save-1-0', 20 * kStepTimeoutMs);
   clearInterval(sampler);
   const ms = Date.now() - t0;
@@ -135,7 +120,7 @@ await runScenario('bench_throughput', async (env) => {
   await pb.goto(env.origin + '/boot.js');
   const raw = [];
   const ferry = [];
-  const idleRss = rendererRssMB(env.lan.ns.b);
+  const idleRss = chromiumRssMB(env.lan.ns.b).renderer;
   for (let r = 0; r < kRounds; ++r) {
     let ca = cpuByType(env.lan.ns.a);
     let cb = cpuByType(env.lan.ns.b);

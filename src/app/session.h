@@ -103,7 +103,7 @@ constexpr double kServerRetryMaxMs = 8000;
 constexpr double kServerGiveUpMs = 90000;
 // A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
 // reloaded tab resumes from there.
-constexpr uint64_t kPersistEveryBytes = 8ull * 1024 * 1024;
+constexpr uint64_t kPersistEveryBytes = 4ull * 1024 * 1024;
 
 // How the frames currently travel.
 enum class Transport : uint8_t { kNone, kDirect, kServer };
