@@ -5,6 +5,7 @@
 // store to CSS size x DPR and tells ImGui the scale itself (see platform/canvas.h).
 #include <GLES3/gl3.h>
 #include <GLFW/glfw3.h>
+#include <emscripten/val.h>
 #include <emscripten.h>
 #include <emscripten/bind.h>
 
@@ -111,13 +112,16 @@ int main() {
 
   static Runtime rt;
   g_runtime = &rt;
-  rt.client.start_from_location();
   const ferry::web::CanvasSize size = rt.canvas.sync();
   rt.window = glfwCreateWindow(size.css_width, size.css_height, "Ferry", nullptr, nullptr);
   if (rt.window == nullptr) {
-    std::fprintf(stderr, "ferry: WebGL2 is not available in this browser\n");
+    // Without WebGL2 nothing can be drawn: say so in the page itself, not only the console.
+    emscripten::val::module_property("ferryGlue").call<void>(
+        "fatal", std::string("Ferry cannot start: this browser has WebGL 2 turned off or unavailable (it is "
+                             "needed to draw the page). Try another browser, or turn on hardware acceleration."));
     return 1;
   }
+  rt.client.start_from_location();
   glfwMakeContextCurrent(rt.window);
 
   IMGUI_CHECKVERSION();

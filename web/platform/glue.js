@@ -331,6 +331,13 @@ Module['ferryGlue'] = (function () {
       if (!pc) return;
       let cand;
       try { cand = json ? JSON.parse(json) : null; } catch (e) { emit(h, 'error', 'bad candidate'); return; }
+      // Remember what the other side said about each address: a check that arrives before its
+      // candidate makes the browser call it "prflx" for good (Firefox), which is not a NAT.
+      const m = cand && cand.candidate && cand.candidate.match(/ (\S+) (\d+) typ (\w+)/);
+      if (m) {
+        if (!pc.ferrySignalled) pc.ferrySignalled = new Map();
+        pc.ferrySignalled.set(m[1] + ':' + m[2], m[3]);
+      }
       chain(pc, () => pc.addIceCandidate(cand).catch((e) => emit(h, 'error', 'addIceCandidate: ' + errorText(e))));
     },
     // The remote a=max-message-size (0 = unknown yet).
@@ -350,7 +357,11 @@ Module['ferryGlue'] = (function () {
         if (!pair) return;
         const local = stats.get(pair.localCandidateId);
         const remote = stats.get(pair.remoteCandidateId);
-        const types = [local && local.candidateType, remote && remote.candidateType];
+        let remoteType = remote && remote.candidateType;
+        if (remoteType === 'prflx' && pc.ferrySignalled) {
+          remoteType = pc.ferrySignalled.get(remote.address + ':' + remote.port) || remoteType;
+        }
+        const types = [local && local.candidateType, remoteType];
         emit(h, 'path', types.includes('relay') ? 'relay' : types.includes('srflx') || types.includes('prflx') ? 'srflx' : 'host');
       }).catch((e) => emit(h, 'error', 'getStats: ' + errorText(e)));
     },
@@ -638,6 +649,16 @@ Module['ferryGlue'] = (function () {
     },
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };
+    },
+    // The client cannot run (no WebGL2): a plain message in the page and the live region.
+    fatal(text) {
+      const el = document.createElement('p');
+      el.className = 'ferry-fatal';
+      el.setAttribute('role', 'alert');
+      el.textContent = text;
+      document.body.appendChild(el);
+      const canvas = document.getElementById('canvas');
+      if (canvas) canvas.style.display = 'none';
     },
     logLine(text) {  // one activity line for the role=log list; the newest 200 are kept
       const el = document.getElementById('ferry-log');
