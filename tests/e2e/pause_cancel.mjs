@@ -46,6 +46,23 @@ async function expectSha(page, id, content, label) {
   log(`${label}: saved as "${got.name}", SHA-256 matches`);
 }
 
+// `pauser` (a or b) presses Pause on transfer 1: both sides show it paused, the pauser's Resume
+// button replaces its Pause button, and A puts nothing more on the channel. Returns the
+// percent B shows.
+async function pauseTransfer1(a, b, pauser) {
+  const dir = pauser === a ? 'out' : 'in';
+  await pauser.click(`pause-${dir}-1`);
+  await waitTransfer(a, 0, { state: 'paused' });
+  const { percent } = await waitTransfer(b, 0, { state: 'paused' });
+  log(`${pauser.name} paused at ${percent}%: both sides show it paused`);
+  await pauser.widget(`resume-${dir}-1`);
+  await expectNoWidget(pauser, `pause-${dir}-1`);
+  const sent = await expectNoMoreSent(a, async () => (await transfers(a))[0]?.state === 'paused', kWatchMs);
+  log(`A stopped sending while ${pauser.name} paused (${sent} bytes sent, unchanged for ${kWatchMs} ms)`);
+  await shoot(a, b, `paused-by-${pauser.name.toLowerCase()}`);
+  return percent;
+}
+
 async function shoot(a, b, label) {
   await a.screenshot(`pause-cancel-${label}-A`);
   await b.screenshot(`pause-cancel-${label}-B`);
@@ -61,37 +78,18 @@ await runScenario('pause_cancel', async (env) => {
   const { b } = await openLink(env, link);
   await instrument(b);
 
-  // --- 1a. The receiver pauses ------------------------------------------------------------
+  // --- 1a. The receiver pauses, 1b. the sender pauses -------------------------------------
   await waitTransfer(b, 0, { state: 'moving', atLeast: 10 });
-  await b.click('pause-in-1');
-  const pausedB = await waitTransfer(b, 0, { state: 'paused' });
-  await waitTransfer(a, 0, { state: 'paused' });
-  log(`B paused at ${pausedB.percent}%: both sides show it paused`);
-  await b.widget('resume-in-1');
-  await expectNoWidget(b, 'pause-in-1');
-  const sentAtPauseB = await expectNoMoreSent(a, async () => (await transfers(a))[0]?.state === 'paused', kWatchMs);
-  log(`A stopped sending while B paused (${sentAtPauseB} bytes sent, unchanged for ${kWatchMs} ms)`);
+  const pausedB = await pauseTransfer1(a, b, b);
   // A sees the transfer paused too, so it shows Resume rather than Pause (logged).
   log(`A's widgets while B paused: ${Object.keys(await a.page.evaluate(() => window.ferryWidgets))
     .filter((id) => /-out-1$/.test(id)).join(', ')}`);
-  await shoot(a, b, 'paused-by-b');
-
   await b.click('resume-in-1');
-  await waitTransfer(b, 0, { state: 'moving', atLeast: pausedB.percent + 10 });
+  await waitTransfer(b, 0, { state: 'moving', atLeast: pausedB + 10 });
   await waitTransfer(a, 0, { state: 'moving' });
   log('B resumed: moving again on both sides');
 
-  // --- 1b. The sender pauses --------------------------------------------------------------
-  await a.click('pause-out-1');
-  const pausedA = await waitTransfer(a, 0, { state: 'paused' });
-  await waitTransfer(b, 0, { state: 'paused' });
-  log(`A paused at ${pausedA.percent}%: both sides show it paused`);
-  await a.widget('resume-out-1');
-  await expectNoWidget(a, 'pause-out-1');
-  const sentAtPauseA = await expectNoMoreSent(a, async () => (await transfers(a))[0]?.state === 'paused', kWatchMs);
-  log(`A stopped sending while it paused (${sentAtPauseA} bytes sent, unchanged for ${kWatchMs} ms)`);
-  await shoot(a, b, 'paused-by-a');
-
+  await pauseTransfer1(a, b, a);
   await a.click('resume-out-1');
   await waitTransfer(a, 0, { state: 'moving' });
   await expectSha(b, 'save-1-0', first, 'first file');
@@ -123,6 +121,8 @@ await runScenario('pause_cancel', async (env) => {
   await waitTransfer(a, 2, { state: 'complete' });
   // Checked last, when B has shown every frame up to the third file: never a Save button for
   // the cancelled transfer, and its state stays cancelled.
+  // (save-1-0 was shown: the record of shown widgets works, so its silence on save-2-0 counts.)
+  if (!(await everShown(b, 'save-1-0'))) throw new Error('instrumentation: save-1-0 never recorded');
   if (await everShown(b, 'save-2-0')) throw new Error('B offered the cancelled file (save-2-0 was shown)');
   const after = await transfers(b);
   if (after[1]?.state !== 'cancelled') throw new Error(`B's second transfer is ${after[1]?.state} after the third`);

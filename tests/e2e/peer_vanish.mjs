@@ -61,7 +61,10 @@ await runScenario('peer_vanish', async (env) => {
     if (!t || t.state === 'complete' || t.percent >= 100) {
       throw new Error(`B shows the transfer as ${t ? `${t.state} ${t.percent}%` : 'gone'} after the sender died`);
     }
+    if (!(await everShown(b, 'save-1-0'))) throw new Error('instrumentation: save-1-0 never recorded');
     if (await everShown(b, 'save-1-1')) throw new Error('B offered the big file it never fully got (save-1-1)');
+    // Today the state stays "receiving" (the live region reads as moving, at 0 B/s) for as long
+    // as B waits; only "complete" is ruled out here. Logged so a change shows.
     log(`B does not offer the big file; its transfer shows "${t.state} ${t.percent}%"`);
     await browserB.close();  // two cores: the next pair should not share them with this one
   }
@@ -79,7 +82,7 @@ await runScenario('peer_vanish', async (env) => {
     if (!t || t.state === 'complete' || t.percent >= 100) {
       throw new Error(`A2 shows the transfer as ${t ? `${t.state} ${t.percent}%` : 'gone'} after the receiver died`);
     }
-    log(`A2's transfer shows "${t.state} ${t.percent}%"`);
+    log(`A2's transfer shows "${t.state} ${t.percent}%"`);  // "sending" today (see above)
   }
   log(`"went away" delays: sender killed ${delays.senderKilled} ms, receiver killed ${delays.receiverKilled} ms`);
 });
