@@ -1,5 +1,8 @@
 // Real browsers for end-to-end tests: Debian's Chromium, driven by Playwright over a pipe,
 // launched inside a test namespace. No browser is downloaded.
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { chromium } from 'playwright-core';
 
 export const kChromiumArgs = [
@@ -10,13 +13,17 @@ export const kChromiumArgs = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+const kPidFile = Symbol('ferryPidFile');
+
 // origin: the server's http origin, treated as secure so OPFS and File System Access exist.
 export async function launchChromium(lan, host, origin, extraArgs = []) {
+  const executablePath = lan ? lan.wrapper(lan.ns[host], '/usr/bin/chromium') : '/usr/bin/chromium';
   const browser = await chromium.launch({
-    executablePath: lan ? lan.wrapper(lan.ns[host], '/usr/bin/chromium') : '/usr/bin/chromium',
+    executablePath,
     args: [...kChromiumArgs, `--unsafely-treat-insecure-origin-as-secure=${origin}`, ...extraArgs],
     headless: true,
   });
+  if (lan) browser[kPidFile] = path.join(path.dirname(executablePath), 'pid');
   return browser;
 }
 
@@ -29,4 +36,49 @@ export async function launchChromiumWithProfile(lan, host, origin, profileDir, o
     headless: true,
     ...options,
   });
+}
+
+// The PID of the Chromium that launchChromium started in a namespace: Playwright has no
+// browser.process() for a launched Browser, so the wrapper wrote it down. Checked to be the
+// browser itself (its main process leads the process group Playwright made for it).
+export function browserPid(browser) {
+  if (!browser[kPidFile]) throw new Error('not a browser launchChromium started in a namespace');
+  const pid = Number(fs.readFileSync(browser[kPidFile], 'utf8').trim());
+  const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  if (!/chromium/.test(path.basename(exe))) throw new Error(`PID ${pid} is ${exe}, not Chromium`);
+  return pid;
+}
+
+// Processes in process group `pgid` (Playwright starts each browser as a group leader).
+function groupMembers(pgid) {
+  const members = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces): state ppid pgrp ...
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid && f[0] !== 'Z') members.push(Number(d));
+    } catch { /* gone meanwhile */ }
+  }
+  return members;
+}
+
+// Kills a browser as a crash would: SIGKILL to its main process only, by the PID this test
+// started. Its own children (renderers, the network service that holds its sockets) notice
+// and exit; the function waits for that (bounded) and reports how long it took. Any left after
+// `timeoutMs` are killed by their group id, which is that same PID.
+export async function killHard(browser, timeoutMs = 15_000) {
+  const pid = browserPid(browser);
+  process.kill(pid, 'SIGKILL');
+  const t0 = Date.now();
+  for (;;) {
+    const left = groupMembers(pid);
+    if (left.length === 0) return { pid, childrenGoneMs: Date.now() - t0 };
+    if (Date.now() - t0 > timeoutMs) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+      return { pid, childrenGoneMs: -1, leftOver: left.length };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

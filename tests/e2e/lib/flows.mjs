@@ -86,3 +86,91 @@ export async function startProxy(env, mode, port = 8081) {
     async stop() { proxy.kill('SIGTERM'); await exited; },
   };
 }
+
+// Polls `probe` (async; returns something truthy when done) every `everyMs` until it holds, at
+// most `timeout` ms. `what` names the wait in the error, with `detail()` if given.
+export async function until(what, probe, { timeout = kStepTimeoutMs, everyMs = 100, detail = null } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}` + (detail ? ` (${await detail()})` : ''));
+    }
+    await sleep(everyMs);
+  }
+}
+
+// The transfers a page's live region names, in its order (the page's outgoing transfers by
+// id, then its incoming ones; one with no size known yet is left out): [{ dir: 'Sending' |
+// 'Receiving', state: 'moving' | 'paused' | 'cancelled' | 'complete' | 'failed' | 'waiting',
+// percent (rounded down to tens) }].
+export function parseTransfers(text) {
+  return [...text.matchAll(/(Sending|Receiving)(?: ([a-z]+))? (\d+)%\./g)]
+    .map((m) => ({ dir: m[1], state: m[2] || 'moving', percent: Number(m[3]) }));
+}
+
+export async function transfers(page) {
+  return parseTransfers(await page.status());
+}
+
+// Waits until transfer `n` (0-based, live-region order) of `page` is in `state` (any state if
+// not given) with at least `atLeast` percent; returns it.
+export async function waitTransfer(page, n, { state = null, atLeast = 0 } = {}, timeout = 3 * kStepTimeoutMs) {
+  return until(`${page.name}'s transfer #${n} ${state || ''} at ${atLeast}% or more`, async () => {
+    const t = (await transfers(page))[n];
+    return t && (!state || t.state === state) && t.percent >= atLeast ? t : null;
+  }, { timeout, detail: async () => `live region: "${await page.status()}"` });
+}
+
+// Test instrumentation inside a page (the client does not notice): remembers every widget id
+// the UI ever published (window.ferryTestSeen), and counts the file reads the glue answered,
+// so pendingReads() can tell when none is outstanding. Call it before any transfer starts.
+export async function instrument(page) {
+  await page.page.evaluate(() => {
+    const glue = Module.ferryGlue;
+    const seen = new Set(Object.keys(window.ferryWidgets || {}));
+    window.ferryTestSeen = seen;
+    const publish = glue.publishWidgets;
+    glue.publishWidgets = function (json) {
+      publish.call(this, json);
+      for (const id of Object.keys(window.ferryWidgets)) seen.add(id);
+    };
+    window.ferryTestReads = { asked0: Module.ferryStats.reads, answered: 0 };
+    const event = Module.ferryEvent;
+    Module.ferryEvent = function (handle, kind, ...rest) {
+      if (kind === 'read' || kind === 'read_error') window.ferryTestReads.answered++;
+      return event.call(this, handle, kind, ...rest);
+    };
+  });
+}
+
+// File reads the page asked the glue for and has not got back yet (needs instrument()).
+export async function pendingReads(page) {
+  return page.page.evaluate(() => Module.ferryStats.reads - window.ferryTestReads.asked0 - window.ferryTestReads.answered);
+}
+
+// Whether the UI of `page` ever showed widget `id` since instrument() (needs instrument()).
+export async function everShown(page, id) {
+  return page.page.evaluate((w) => window.ferryTestSeen.has(w), id);
+}
+
+// Checks that a sender puts nothing more on the wire: once `settled()` holds and no file read
+// is outstanding, sentBytes is sampled, and again after `watchMs`; the two must be equal.
+// This is no timing threshold: the wait for the first sample is on events (the pause or cancel
+// shown, the last read answered: a read already in flight when the pause arrives is still sent,
+// by design), and after that a correct client sends nothing at all, however slow the machine.
+// watchMs only bounds how long we look: a slower machine can make the check see less, never
+// fail a client that is right.
+export async function expectNoMoreSent(page, settled, watchMs) {
+  await until(`${page.name} to settle (no file read outstanding)`,
+    async () => (await settled()) && (await pendingReads(page)) === 0,
+    { detail: async () => `${await pendingReads(page)} reads pending; live region: "${await page.status()}"` });
+  const before = await sentBytes(page);
+  await sleep(watchMs);
+  const after = await sentBytes(page);
+  if (after !== before) {
+    throw new Error(`${page.name} went on sending: ${after - before} more bytes on the channel in ${watchMs} ms`);
+  }
+  return before;
+}

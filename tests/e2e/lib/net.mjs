@@ -65,12 +65,15 @@ export class Lan {
     this.wrapperDirs = [];
   }
 
-  // An executable that runs a program inside a namespace (Playwright's executablePath).
+  // An executable that runs a program inside a namespace (Playwright's executablePath). It
+  // leaves its PID in the file `pid` beside it: every step execs (sh, ip netns exec, Debian's
+  // chromium script), so that is the PID of the program itself (browserPid in browser.mjs).
   wrapper(ns, program) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
     this.wrapperDirs.push(dir);
     const file = path.join(dir, `in-${ns}`);
-    fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${program} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(file, `#!/bin/sh\necho $$ > ${path.join(dir, 'pid')}\nexec ip netns exec ${ns} ${program} "$@"\n`,
+      { mode: 0o755 });
     return file;
   }
 }
