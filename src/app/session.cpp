@@ -195,20 +195,32 @@ void Session::cancel(uint32_t id, bool outgoing) { control(id, outgoing, Control
 
 void Session::control(uint32_t id, bool outgoing, Control what) {
   static constexpr const char* kDone[] = {"Paused", "Resumed", "Cancelled"};
+  // Only what changes something is done and logged: resuming what the other side paused, or
+  // pausing twice, is not.
+  const auto wanted = [what](bool paused_here, bool over) {
+    return !over && (what == Control::kCancel || (what == Control::kPause) != paused_here);
+  };
   if (outgoing) {
     auto it = outgoing_.find(id);
     if (it == outgoing_.end()) return;
     if (!it->second.sender) {
       // Not started yet (no peer): cancelling simply forgets the files.
-      if (what == Control::kCancel) outgoing_.erase(it);
+      if (what != Control::kCancel) return;
+      outgoing_.erase(it);
     } else {
       auto& s = *it->second.sender;
+      using S = transfer::Sender::State;
+      const bool over = s.state() == S::kComplete || s.state() == S::kCancelled || s.state() == S::kFailed;
+      if (!wanted(s.paused_here(), over)) return;
       send_frames(what == Control::kPause ? s.pause() : what == Control::kResume ? s.resume() : s.cancel());
     }
   } else {
     auto it = incoming_.find(id);
     if (it == incoming_.end()) return;
     auto& r = it->second.receiver;
+    using S = transfer::Receiver::State;
+    const bool over = r.state() == S::kComplete || r.state() == S::kCancelled || r.state() == S::kFailed;
+    if (!wanted(r.paused_here(), over)) return;
     run_receiver_commands(id, what == Control::kPause ? r.pause() : what == Control::kResume ? r.resume() : r.cancel());
   }
   log(kDone[static_cast<int>(what)]);
@@ -262,6 +274,13 @@ void Session::maintain_connection() {
     server_retry_at_ms_ = -1;
     server_opening_ = true;
     emit(cmd::OpenServer{});
+  }
+  if (channel_open_ && transport_ == Transport::kDirect && !peer_present_ && ice_bad_since_ms_ >= 0 &&
+      now_ms_ - ice_bad_since_ms_ > kIceRestartAfterMs) {
+    // The other device left the server and the direct path is dead too: it is gone (a closed
+    // tab, a killed browser). Stop showing transfers as moving; it may still come back.
+    log("The connection to the other device is gone");
+    close_data_path();
   }
   if (!creator_ || !handshake_ || !handshake_->confirmed() || !can_signal()) return;
   if (channel_open_) {
@@ -905,6 +924,7 @@ void Session::close_data_path() {
   if (!channel_open_) return;
   channel_open_ = false;
   transport_ = Transport::kNone;
+  path_.clear();
   for (auto& [id, out] : outgoing_) {
     if (out.sender) out.sender->disconnect();
   }
@@ -1152,6 +1172,7 @@ Snapshot Session::snapshot() const {
     v.outgoing = true;
     if (out.sender) {
       v.state = transfer_state(*out.sender);
+      v.paused_here = out.sender->paused_here();
       v.progress = out.sender->progress();
       v.bytes_per_second = out.speed;
     } else {
@@ -1169,6 +1190,9 @@ Snapshot Session::snapshot() const {
     v.id = id;
     v.outgoing = false;
     v.state = transfer_state(in.receiver);
+    // Nothing moves without a connection, whatever the receiver last heard.
+    if (!channel_open_ && (v.state == "receiving" || v.state == "paused")) v.state = "waiting";
+    v.paused_here = in.receiver.paused_here();
     v.progress = in.receiver.progress();
     v.bytes_per_second = in.speed;
     s.transfers.push_back(std::move(v));

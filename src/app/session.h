@@ -128,7 +128,10 @@ struct LogLine {
 struct TransferView {
   uint32_t id = 0;
   bool outgoing = false;
-  std::string state;  // "waiting", "sending", "receiving", "complete", "cancelled", "failed"
+  // "waiting" (also while the connection is down), "sending", "receiving", "paused",
+  // "complete", "cancelled", "failed"
+  std::string state;
+  bool paused_here = false;  // paused by this side: only this side can resume it
   transfer::TransferProgress progress;
   double bytes_per_second = 0;
 };

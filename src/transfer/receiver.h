@@ -100,6 +100,7 @@ class Receiver {
 
   State state() const { return state_; }
   bool paused() const { return paused_local_ || paused_remote_; }
+  bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)
   uint32_t transfer_id() const { return transfer_id_; }
   const std::optional<Manifest>& manifest() const { return manifest_; }
   const HaveMap* have_map(uint32_t file_id) const;

@@ -99,6 +99,7 @@ class Sender {
 
   State state() const { return state_; }
   bool paused() const { return paused_local_ || paused_remote_; }
+  bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)
   uint32_t transfer_id() const { return transfer_id_; }
   const Manifest& manifest() const { return manifest_; }
   const FlowControl& flow_control() const { return flow_; }

@@ -81,9 +81,10 @@ await runScenario('pause_cancel', async (env) => {
   // --- 1a. The receiver pauses, 1b. the sender pauses -------------------------------------
   await waitTransfer(b, 0, { state: 'moving', atLeast: 10 });
   const pausedB = await pauseTransfer1(a, b, b);
-  // A sees the transfer paused too, so it shows Resume rather than Pause (logged).
-  log(`A's widgets while B paused: ${Object.keys(await a.page.evaluate(() => window.ferryWidgets))
-    .filter((id) => /-out-1$/.test(id)).join(', ')}`);
+  // A sees the transfer paused by the other device: only B can resume it, so A offers no Resume
+  // (it may still add its own pause).
+  await a.widget('pause-out-1');
+  await expectNoWidget(a, 'resume-out-1');
   await b.click('resume-in-1');
   await waitTransfer(b, 0, { state: 'moving', atLeast: pausedB + 10 });
   await waitTransfer(a, 0, { state: 'moving' });

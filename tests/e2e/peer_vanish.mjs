@@ -63,9 +63,9 @@ await runScenario('peer_vanish', async (env) => {
     }
     if (!(await everShown(b, 'save-1-0'))) throw new Error('instrumentation: save-1-0 never recorded');
     if (await everShown(b, 'save-1-1')) throw new Error('B offered the big file it never fully got (save-1-1)');
-    // Today the state stays "receiving" (the live region reads as moving, at 0 B/s) for as long
-    // as B waits; only "complete" is ruled out here. Logged so a change shows.
-    log(`B does not offer the big file; its transfer shows "${t.state} ${t.percent}%"`);
+    // Once the dead path is noticed too, the transfer waits (nothing moves, the wake lock goes).
+    const waiting = await waitTransfer(b, 0, { state: 'waiting' });
+    log(`B does not offer the big file; its transfer shows "${waiting.state} ${waiting.percent}%"`);
     await browserB.close();  // two cores: the next pair should not share them with this one
   }
 
@@ -82,7 +82,8 @@ await runScenario('peer_vanish', async (env) => {
     if (!t || t.state === 'complete' || t.percent >= 100) {
       throw new Error(`A2 shows the transfer as ${t ? `${t.state} ${t.percent}%` : 'gone'} after the receiver died`);
     }
-    log(`A2's transfer shows "${t.state} ${t.percent}%"`);  // "sending" today (see above)
+    const waiting = await waitTransfer(a, 0, { state: 'waiting' });
+    log(`A2's transfer shows "${waiting.state} ${waiting.percent}%"`);
   }
   log(`"went away" delays: sender killed ${delays.senderKilled} ms, receiver killed ${delays.receiverKilled} ms`);
 });

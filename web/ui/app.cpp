@@ -270,8 +270,11 @@ void App::draw_qr(const std::string& text, float size) {
 void App::draw_transfers(const app::Snapshot& s, float column) {
   if (s.transfers.empty()) return;
   for (const auto& t : s.transfers) {
-    char title[64];
-    std::snprintf(title, sizeof title, "%s (%s)", t.outgoing ? "Sending" : "Receiving", t.state.c_str());
+    const bool moving = t.state == "sending" || t.state == "receiving";
+    const bool paused_by_peer = t.state == "paused" && !t.paused_here;
+    char title[96];
+    std::snprintf(title, sizeof title, "%s%s%s%s", t.outgoing ? "Sending" : "Receiving", moving ? "" : " (",
+                  moving ? "" : (paused_by_peer ? "paused by the other device" : t.state.c_str()), moving ? "" : ")");
     heading(title);
     for (const auto& f : t.progress.files) {
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
@@ -295,8 +298,14 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
       widgets_.name_last("cancel-" + id);
     } else if (t.state == "paused") {
-      if (primary_button(("Resume##" + id).c_str(), 0)) client_.session().resume(t.id, t.outgoing);
-      widgets_.name_last("resume-" + id);
+      // Only the side that paused can resume; the other may still add its own pause.
+      if (t.paused_here) {
+        if (primary_button(("Resume##" + id).c_str(), 0)) client_.session().resume(t.id, t.outgoing);
+        widgets_.name_last("resume-" + id);
+      } else {
+        if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
+        widgets_.name_last("pause-" + id);
+      }
       ImGui::SameLine();
       if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
       widgets_.name_last("cancel-" + id);

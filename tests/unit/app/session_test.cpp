@@ -589,3 +589,47 @@ TEST_CASE("a network change reconnects the signalling and makes A restart ICE") 
   w.run();
   CHECK(w.a.ice_restarts == 2);
 }
+
+TEST_CASE("a vanished peer: once the direct path is dead too, transfers wait instead of moving") {
+  World w;
+  w.create_and_join_by_link();
+  const Bytes file = pseudo_random_file(2 * 1000 * 1000, 35);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"gone.bin", file.size(), ""}}, {1});
+  run_until_received(w, file.size() / 3);
+  // A's browser is killed: the server says it left; B's ICE notices the dead path a bit later.
+  w.a.server_open = false;
+  w.a.channel_open = w.b.channel_open = false;  // nothing crosses any more; no one is told yet
+  w.b.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
+  CHECK(w.b.session.snapshot().phase == Phase::kPeerLeft);
+  CHECK(w.b.session.snapshot().transfers.at(0).state == "receiving");  // the channel may still work
+  w.b.session.on_peer_state("disconnected");
+  w.advance(kIceRestartAfterMs + 1000);
+  const Snapshot s = w.b.session.snapshot();
+  CHECK(s.transfers.at(0).state == "waiting");
+  CHECK(s.path.empty());
+  CHECK_FALSE(w.b.finished[{1, 0}]);
+}
+
+TEST_CASE("only the side that paused can resume; the other side's resume does nothing") {
+  World w;
+  w.create_and_join_by_link();
+  const Bytes file = pseudo_random_file(10 * 1000 * 1000, 36);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"p.bin", file.size(), ""}}, {1});
+  run_until_received(w, file.size() / 4);
+  w.b.session.pause(1, false);
+  w.run();
+  CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
+  CHECK_FALSE(w.a.session.snapshot().transfers.at(0).paused_here);
+  CHECK(w.b.session.snapshot().transfers.at(0).paused_here);
+  const size_t lines = w.a.session.log().size();
+  w.a.session.resume(1, true);  // not A's pause: nothing happens, nothing is logged
+  w.run();
+  CHECK(w.a.session.log().size() == lines);
+  CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
+  w.b.session.resume(1, false);
+  w.run();
+  CHECK(w.b.finished[{1, 0}]);
+  CHECK((w.b.sinks[{1, 0}] == file));
+}
