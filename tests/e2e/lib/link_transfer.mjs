@@ -29,9 +29,9 @@ export async function transferByLink(env, { name, bytes }) {
   const b = await ClientPage.open(ctxB, link, 'B');
   env.pages.push(b);
   const loaded = Date.now();
-  await b.waitStatus(/Connected\./);
+  await b.waitStatus(/^Connected/);
   const connected = Date.now();
-  await a.waitStatus(/Connected\./);
+  await a.waitStatus(/^Connected/);
   const connect = { totalMs: connected - t0, loadMs: loaded - t0, afterLoadMs: connected - loaded };
   log(`B connected ${connect.totalMs} ms after opening the link (page ready after ${connect.loadMs} ms, ` +
     `then ${connect.afterLoadMs} ms to connect)`);
