@@ -12,7 +12,7 @@ import fs from 'node:fs';
 
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
-import { chromiumRssMB } from '../../tests/e2e/lib/procs.mjs';
+import { chromiumRssMB, forEachChromium } from '../../tests/e2e/lib/procs.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,22 +28,15 @@ const kMsg = arg('msg', 64 * 1024 + 63);
 // CPU seconds used so far by each kind of Chromium process in one test host, so a round can be
 // attributed: renderer (page + wasm), browser (file reads, OPFS writes), network (SCTP/DTLS), gpu.
 function cpuByType(ns) {
-  const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
   const hz = 100;
   const out = { renderer: 0, browser: 0, network: 0, gpu: 0, other: 0 };
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.statSync(`/proc/${d}/ns/net`).ino !== nsIno) continue;
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (!cmd.includes('chromium')) continue;
-      const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
-      const secs = (Number(f[11]) + Number(f[12])) / hz;
-      const kind = cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('NetworkService') ? 'network'
-        : cmd.includes('--type=gpu') ? 'gpu' : cmd.includes('--type=') ? 'other' : 'browser';
-      out[kind] += secs;
-    } catch { /* gone */ }
-  }
+  forEachChromium(ns, (pid, cmd) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const secs = (Number(f[11]) + Number(f[12])) / hz;
+    const kind = cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('NetworkService') ? 'network'
+      : cmd.includes('--type=gpu') ? 'gpu' : cmd.includes('--type=') ? 'other' : 'browser';
+    out[kind] += secs;
+  });
   return out;
 }
 function cpuDelta(before, after, mb) {
