@@ -36,6 +36,7 @@ Module['ferryGlue'] = (function () {
   // A network change (another Wi-Fi, a phone leaving Wi-Fi for mobile data): the session asks
   // for an ICE restart at once rather than waiting for the old path to time out.
   function onNetworkChange() {
+    if (!Module['ferryEvent']) return;  // before the client runs there is nothing to restart
     Module['ferryEvent'](0, 'network', navigator.onLine === false ? 'offline' : 'online', new Uint8Array(0));
     scheduleDrain();
   }

@@ -189,6 +189,14 @@ struct World {
     return !cmds.empty();
   }
 
+  // A offers one file of pseudo-random bytes (handle 1); returns its content.
+  Bytes send_from_a(const std::string& name, size_t size, uint8_t seed) {
+    Bytes file = pseudo_random_file(size, seed);
+    a.files[1] = file;
+    a.session.send_files({{name, file.size(), ""}}, {1});
+    return file;
+  }
+
   // Time passes in 250 ms steps; both sessions' timers run.
   void advance(double ms) {
     for (double t = 0; t < ms; t += 250) {
@@ -235,6 +243,14 @@ struct World {
     return s.link;
   }
 };
+
+// The session ended with this error code.
+void check_failed(const Session& session, const std::string& code) {
+  const Snapshot s = session.snapshot();
+  CHECK(s.phase == Phase::kFailed);
+  REQUIRE(s.error);
+  CHECK(s.error->code == code);
+}
 
 bool has_log(const Session& s, const std::string& needle) {
   for (const auto& l : s.log()) {
@@ -373,9 +389,7 @@ TEST_CASE("a tampered sealed signalling message aborts the session with a clear 
 
 TEST_CASE("a tampered chunk on the channel is never written, and the file does not complete") {
   World w;
-  const Bytes file = pseudo_random_file(300'000, 7);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"f.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("f.bin", 300'000, 7);
   int chunks = 0;
   w.tamper_frame = [&](Bytes& f) {
     if (f.size() > 100 && f[1] == 1 && ++chunks == 2) f[f.size() - 1] ^= 0x80;
@@ -444,9 +458,7 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
   CHECK(w.a.session.snapshot().path == "relayed by server");
   CHECK(w.b.session.snapshot().path == "relayed by server");
-  const Bytes file = pseudo_random_file(300 * 1000, 31);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"r.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("r.bin", 300 * 1000, 31);
   w.run();
   for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
   CHECK(w.b.finished[{1, 0}]);
@@ -464,10 +476,7 @@ TEST_CASE("without a direct path and without a relay, the session fails once ICE
   w.create_and_join_by_link();
   w.a.session.on_peer_state("failed");
   w.advance(1000);
-  const Snapshot s = w.a.session.snapshot();
-  CHECK(s.phase == Phase::kFailed);
-  REQUIRE(s.error);
-  CHECK(s.error->code == "connect_failed");
+  check_failed(w.a.session, "connect_failed");
 }
 
 TEST_CASE("ICE going bad on a live channel makes A restart ICE, on the same connection") {
@@ -489,9 +498,7 @@ TEST_CASE("ICE going bad on a live channel makes A restart ICE, on the same conn
 TEST_CASE("a channel that closes mid-transfer reconnects and resumes from the have-map") {
   World w;
   w.create_and_join_by_link();
-  const Bytes file = pseudo_random_file(2 * 1000 * 1000, 32);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"cut.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("cut.bin", 2 * 1000 * 1000, 32);
   run_until_received(w, file.size() / 2);
   REQUIRE_FALSE(w.b.finished[{1, 0}]);
   w.close_channel();
@@ -516,9 +523,7 @@ TEST_CASE("a signalling drop rejoins with the resume token; the live channel car
   CHECK(w.a.session.snapshot().phase == Phase::kConnected);
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
   CHECK(w.a.session.snapshot().sas == sas);  // no new handshake was needed
-  const Bytes file = pseudo_random_file(100 * 1000, 33);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"after.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("after.bin", 100 * 1000, 33);
   w.run();
   CHECK((w.b.sinks[{1, 0}] == file));
 }
@@ -530,18 +535,13 @@ TEST_CASE("the server staying away ends the session with a clear error") {
   w.server_up = false;
   w.drop_server(w.b);
   w.advance(kServerGiveUpMs + 10000);
-  const Snapshot s = w.b.session.snapshot();
-  CHECK(s.phase == Phase::kFailed);
-  REQUIRE(s.error);
-  CHECK(s.error->code == "server_lost");
+  check_failed(w.b.session, "server_lost");
 }
 
 TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state it saved") {
   World w;
   const std::string link = w.create_and_join_by_link();
-  const Bytes file = pseudo_random_file(12 * 1000 * 1000, 34);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"reload.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("reload.bin", 12 * 1000 * 1000, 34);
   run_until_received(w, 10 * 1000 * 1000);  // past the first save (kPersistEveryBytes)
   const std::string key = w.room + "-1";
   REQUIRE(w.b.saved.count(key));
@@ -593,9 +593,7 @@ TEST_CASE("a network change reconnects the signalling and makes A restart ICE") 
 TEST_CASE("a vanished peer: once the direct path is dead too, transfers wait instead of moving") {
   World w;
   w.create_and_join_by_link();
-  const Bytes file = pseudo_random_file(2 * 1000 * 1000, 35);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"gone.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("gone.bin", 2 * 1000 * 1000, 35);
   run_until_received(w, file.size() / 3);
   // A's browser is killed: the server says it left; B's ICE notices the dead path a bit later.
   w.a.server_open = false;
@@ -614,9 +612,7 @@ TEST_CASE("a vanished peer: once the direct path is dead too, transfers wait ins
 TEST_CASE("only the side that paused can resume; the other side's resume does nothing") {
   World w;
   w.create_and_join_by_link();
-  const Bytes file = pseudo_random_file(10 * 1000 * 1000, 36);
-  w.a.files[1] = file;
-  w.a.session.send_files({{"p.bin", file.size(), ""}}, {1});
+  const Bytes file = w.send_from_a("p.bin", 10 * 1000 * 1000, 36);
   run_until_received(w, file.size() / 4);
   w.b.session.pause(1, false);
   w.run();
