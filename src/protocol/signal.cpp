@@ -230,6 +230,9 @@ Result<ClientMessage> parse_client_message(std::string_view text) {
   const std::string& t = *type;
   if (t == "create") return finish<ClientMessage>(f, Create{});
   if (t == "pake_failed") return finish<ClientMessage>(f, PakeFailed{});
+  if (t == "pake_confirmed") return finish<ClientMessage>(f, PakeConfirmed{});
+  if (t == "reject_peer") return finish<ClientMessage>(f, RejectPeer{});
+  if (t == "new_code") return finish<ClientMessage>(f, NewCode{});
   if (t == "join") {
     if (doc.contains("nameplate")) {
       const auto* np = f.string("nameplate", is_valid_nameplate);
@@ -298,6 +301,11 @@ Result<ServerMessage> parse_server_message(std::string_view text) {
     if (!f.ok()) return f.error();
     return finish<ServerMessage>(f, Relayed{*payload});
   }
+  if (t == "nameplate") {
+    const auto* np = f.string("nameplate", is_valid_nameplate);
+    if (!f.ok()) return f.error();
+    return finish<ServerMessage>(f, NewNameplate{*np});
+  }
   if (t == "error") {
     const auto* code = f.string("code", is_error_code);
     const auto* message = f.string("message", is_error_message);
@@ -315,6 +323,9 @@ std::string_view type_name(const ClientMessage& m) {
     std::string_view operator()(const Rejoin&) const { return "rejoin"; }
     std::string_view operator()(const Relay&) const { return "relay"; }
     std::string_view operator()(const PakeFailed&) const { return "pake_failed"; }
+    std::string_view operator()(const PakeConfirmed&) const { return "pake_confirmed"; }
+    std::string_view operator()(const RejectPeer&) const { return "reject_peer"; }
+    std::string_view operator()(const NewCode&) const { return "new_code"; }
   };
   return std::visit(V{}, m);
 }
@@ -327,6 +338,7 @@ std::string_view type_name(const ServerMessage& m) {
     std::string_view operator()(const PeerLeft&) const { return "peer_left"; }
     std::string_view operator()(const Relayed&) const { return "relay"; }
     std::string_view operator()(const ErrorMessage&) const { return "error"; }
+    std::string_view operator()(const NewNameplate&) const { return "nameplate"; }
   };
   return std::visit(V{}, m);
 }
@@ -380,6 +392,8 @@ std::string serialize(const ServerMessage& m) {
   } else if (const auto* d = std::get_if<ErrorMessage>(&m)) {
     j["code"] = d->code;
     j["message"] = d->message;
+  } else if (const auto* e = std::get_if<NewNameplate>(&m)) {
+    j["nameplate"] = e->nameplate;
   }
   return dump(j);
 }

@@ -15,6 +15,11 @@
 //   (drop)                      peer_left                                      ------->
 //   rejoin {room, resume} --->  joined {...}; the other peer gets peer_joined
 //   pake_failed      ------->   B is evicted; after N failures the nameplate is burned
+//   pake_confirmed   ------->   B confirmed its key: its seat is kept, the code is spent
+//   reject_peer      ------->   B is evicted without counting a failure (A refused to run a
+//                               handshake at all: a dead code, or a code after a link joiner)
+//   new_code         ------->   a fresh nameplate for the room
+//                    <-------   nameplate {nameplate}
 //
 // Every envelope is a JSON object {"v":1,"type":"...", ...fields}. Payloads are opaque
 // base64url strings (the sealed signalling of crypto/), never looked into by the server.
@@ -93,7 +98,22 @@ struct Relay {
 struct PakeFailed {
   bool operator==(const PakeFailed&) const = default;
 };
-using ClientMessage = std::variant<Create, JoinByToken, JoinByNameplate, Rejoin, Relay, PakeFailed>;
+// The creator's report that the joiner's key confirmation verified: the server keeps its seat
+// (no unconfirmed-joiner expiry) and spends the room's nameplate.
+struct PakeConfirmed {
+  bool operator==(const PakeConfirmed&) const = default;
+};
+// The creator evicts an unconfirmed joiner without running a handshake (so nothing was guessed
+// and no failure is counted): it asked for a code that is dead or no longer accepted.
+struct RejectPeer {
+  bool operator==(const RejectPeer&) const = default;
+};
+// The creator asks for a fresh nameplate (its old code died after too many wrong tries).
+struct NewCode {
+  bool operator==(const NewCode&) const = default;
+};
+using ClientMessage = std::variant<Create, JoinByToken, JoinByNameplate, Rejoin, Relay, PakeFailed,
+                                   PakeConfirmed, RejectPeer, NewCode>;
 
 // --- server -> browser ---------------------------------------------------------------------
 struct Created {
@@ -131,7 +151,12 @@ struct ErrorMessage {  // sent with type "error"
   std::string message;
   bool operator==(const ErrorMessage&) const = default;
 };
-using ServerMessage = std::variant<Created, Joined, PeerJoined, PeerLeft, Relayed, ErrorMessage>;
+struct NewNameplate {  // sent with type "nameplate": the answer to new_code
+  std::string nameplate;
+  bool operator==(const NewNameplate&) const = default;
+};
+using ServerMessage =
+    std::variant<Created, Joined, PeerJoined, PeerLeft, Relayed, ErrorMessage, NewNameplate>;
 
 // Parse one envelope. Errors: "bad_json", "bad_version", "unknown_type", "missing_field",
 // "bad_field" (wrong type, length or alphabet), "unknown_field", "too_large".

@@ -25,7 +25,8 @@ std::string server_error(const std::string& text) {
 
 TEST_CASE("every client message survives a round trip") {
   std::vector<ClientMessage> all = {Create{}, JoinByToken{kRoom, kToken}, JoinByNameplate{"42"},
-                                    Rejoin{kRoom, kToken}, Relay{"c2VhbGVk-_"}, PakeFailed{}};
+                                    Rejoin{kRoom, kToken}, Relay{"c2VhbGVk-_"}, PakeFailed{},
+                                    PakeConfirmed{}, RejectPeer{}, NewCode{}};
   for (const auto& m : all) {
     auto text = serialize(m);
     auto back = parse_client_message(text);
@@ -46,7 +47,8 @@ TEST_CASE("every server message survives a round trip") {
                                     PeerJoined{},
                                     PeerLeft{},
                                     Relayed{"abc"},
-                                    ErrorMessage{"room_full", "this room already has two peers"}};
+                                    ErrorMessage{"room_full", "this room already has two peers"},
+                                    NewNameplate{"815"}};
   for (const auto& m : all) {
     auto text = serialize(m);
     auto back = parse_server_message(text);
