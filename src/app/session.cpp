@@ -38,6 +38,9 @@ std::string explain_server_error(const std::string& code, const std::string& mes
     return "Too many wrong tries: this code no longer works. Ask the sender for a new one.";
   }
   if (code == "room_full") return "Someone else has already joined this session.";
+  if (code == "room_locked") {
+    return "Too many wrong tries: this session no longer lets anyone new in. Ask the sender to start a new one.";
+  }
   if (code == "resume_refused") return "Could not reconnect: the session has ended.";
   return message.empty() ? "The server refused the request (" + code + ")." : "The server refused: " + message;
 }
@@ -55,6 +58,12 @@ std::string explain_close_code(int code) {
       return "The server is full right now. Try again later.";
     case 4006:
       return "This session has expired. Ask the sender for a new link or code.";
+    case 4010:
+      return "The secure handshake did not finish in time. Open the link or type the code again.";
+    case 4011:
+      return "Someone opened the full link of this session, which takes precedence over the code.";
+    case 4012:
+      return "The other device refused this attempt (the code no longer works, or someone already joined).";
     case 4001:
     case 4002:
     case 4007:
