@@ -17,10 +17,12 @@ class FakePeer : public Peer {
   void send(Outgoing m) override {
     (m.binary ? binary : sent).push_back(*m.data);
     queued += m.data->size() + kQueuedMessageOverhead;
+    if (!m.binary) queued_text += m.data->size() + kQueuedMessageOverhead;
   }
   void close(CloseCode code) override { closed = code; }
   size_t queued_bytes() const override { return queued; }
-  void when_drained(std::function<void()> done) override { done(); }
+  size_t queued_text_bytes() const override { return queued_text; }
+  void when_drained(Drain, std::function<void()> done) override { done(); }
 
   // The last message, parsed.
   proto::ServerMessage last() const {
@@ -38,6 +40,7 @@ class FakePeer : public Peer {
   std::vector<std::string> sent;    // text messages
   std::vector<std::string> binary;  // relayed binary frames
   size_t queued = 0;                // as if nothing was ever written
+  size_t queued_text = 0;
   std::optional<CloseCode> closed;
 };
 
