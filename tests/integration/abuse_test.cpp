@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
@@ -14,9 +14,7 @@ namespace proto = ferry::protocol;
 
 namespace {
 
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = WsClient::Headers;
 
 // A WebSocket upgrade request as a browser sends it, answered with the HTTP status only.
 int upgrade_status(uint16_t port, const std::string& origin) {
@@ -28,38 +26,6 @@ int upgrade_status(uint16_t port, const std::string& origin) {
   if (!origin.empty()) h.emplace_back("Origin", origin);
   return http_request(port, "/ws", h).status;
 }
-
-struct Neighbours {
-  explicit Neighbours(uint16_t port, const Headers& headers = {}) : a(port, headers), b(port, headers) {
-    REQUIRE(a.send_text(msg(proto::Create{})));
-    auto created = std::get<proto::Created>(*proto::parse_server_message(a.expect("created").text));
-    REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-    REQUIRE(b.expect("joined").kind == WsClient::Event::Kind::kMessage);
-    REQUIRE(a.expect("peer_joined").kind == WsClient::Event::Kind::kMessage);
-    REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
-  }
-  // The relay works both ways, each within the time limit.
-  bool still_working(std::chrono::milliseconds limit = kEventTimeout) {
-    if (!a.send_text(msg(proto::Relay{"c3RpbGwtaGVyZQ"}))) return false;
-    auto ev = b.expect("relay", limit);
-    if (ev.kind != WsClient::Event::Kind::kMessage || ev.json()["payload"] != "c3RpbGwtaGVyZQ") return false;
-    if (!b.send_text(msg(proto::Relay{"YmFjaw"}))) return false;
-    return a.expect("relay", limit).json()["payload"] == "YmFjaw";
-  }
-  WsClient a, b;
-};
-
-// Two peers in a room, the sender a and the receiver b.
-struct Room {
-  explicit Room(uint16_t port) : a(port), b(port) {
-    REQUIRE(a.send_text(msg(proto::Create{})));
-    auto created = std::get<proto::Created>(*proto::parse_server_message(a.expect("created").text));
-    REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-    REQUIRE(b.expect("joined").kind == WsClient::Event::Kind::kMessage);
-    REQUIRE(a.expect("peer_joined").kind == WsClient::Event::Kind::kMessage);
-  }
-  WsClient a, b;
-};
 
 // A relay of about n payload characters (base64url).
 std::string big_relay(size_t n, char fill = 'A') { return msg(proto::Relay{std::string(n, fill)}); }

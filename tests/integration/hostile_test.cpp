@@ -2,15 +2,13 @@
 // (an error envelope with the expected code, or a named close), and the server keeps serving.
 #include <catch2/catch.hpp>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
 namespace proto = ferry::protocol;
 
 namespace {
-
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
 
 const std::string kRoom = "AAAAAAAAAAAAAAAAAAAA";
 const std::string kToken = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";

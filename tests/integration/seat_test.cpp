@@ -3,7 +3,7 @@
 // and fresh codes. Each shows the rule bites and a neighbouring room is unaffected.
 #include <catch2/catch.hpp>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
@@ -11,42 +11,12 @@ namespace proto = ferry::protocol;
 
 namespace {
 
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
-
-proto::ServerMessage must_get(WsClient& c, const std::string& type,
-                              std::chrono::milliseconds timeout = kEventTimeout) {
-  auto ev = c.expect(type, timeout);
-  INFO("waiting for " << type << ", got kind " << static_cast<int>(ev.kind) << " text " << ev.text);
-  REQUIRE(ev.kind == WsClient::Event::Kind::kMessage);
-  auto m = proto::parse_server_message(ev.text);
-  REQUIRE(m.ok());
-  return *m;
-}
-
 std::string error_code(WsClient& c) { return c.expect("error").json().value("code", ""); }
 
 proto::Created create(WsClient& a) {
   REQUIRE(a.send_text(msg(proto::Create{})));
   return std::get<proto::Created>(must_get(a, "created"));
 }
-
-// A confirmed pair in its own room: the neighbour that must keep working.
-struct Neighbours {
-  explicit Neighbours(uint16_t port) : a(port), b(port) {
-    created = create(a);
-    REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-    must_get(b, "joined");
-    must_get(a, "peer_joined");
-    REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
-  }
-  bool still_working() {
-    if (!a.send_text(msg(proto::Relay{"bmVpZ2hib3Vy"}))) return false;
-    auto ev = b.expect("relay");
-    return ev.kind == WsClient::Event::Kind::kMessage && ev.json()["payload"] == "bmVpZ2hib3Vy";
-  }
-  WsClient a, b;
-  proto::Created created;
-};
 
 }  // namespace
 
