@@ -1,9 +1,8 @@
 // The server under abuse, through the real binary: the Origin check, --signal-only, who reads
 // /metrics, per-address limits by IPv4 address and IPv6 /64 behind a trusted proxy, text relay
 // budgets and queue caps, and an oversized frame. Each limit bites, and a neighbour is unaffected.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "peers.h"
@@ -28,7 +27,9 @@ int upgrade_status(uint16_t port, const std::string& origin) {
 }
 
 // A relay of about n payload characters (base64url).
-std::string big_relay(size_t n, char fill = 'A') { return msg(proto::Relay{std::string(n, fill)}); }
+std::string big_relay(size_t n, char fill = 'A') {
+  return msg(proto::Relay{std::string(n, fill)});
+}
 
 std::string pause_metric(const std::string& reason) {
   return "ferry_relay_pauses_total{reason=\"" + reason + "\"}";
@@ -36,7 +37,9 @@ std::string pause_metric(const std::string& reason) {
 
 }  // namespace
 
-TEST_CASE("a /ws upgrade from a foreign Origin gets 403; the own origin, an allowed one and none upgrade") {
+TEST_CASE(
+    "a /ws upgrade from a foreign Origin gets 403; the own origin, an allowed one and none "
+    "upgrade") {
   Server s({"--allowed-origin", "https://app.example, https://other.example:8443"});
   REQUIRE(s.started());
   Neighbours n(s.port());
@@ -82,10 +85,12 @@ TEST_CASE("/metrics is refused to a non-loopback client unless it brings the met
   CHECK(remote.status == 403);
   CHECK(remote.body.find("ferry_") == std::string::npos);
   CHECK(http_request(s.port(), "/metrics", {{"Forwarded", "for=203.0.113.5"}}).status == 403);
-  CHECK(http_request(s.port(), "/metrics", {{"X-Forwarded-For", "203.0.113.5"},
-                                            {"Authorization", "Bearer wrong"}}).status == 403);
-  auto authed = http_request(s.port(), "/metrics", {{"X-Forwarded-For", "203.0.113.5"},
-                                                    {"Authorization", "Bearer m3trics-s3cret"}});
+  CHECK(http_request(s.port(), "/metrics",
+                     {{"X-Forwarded-For", "203.0.113.5"}, {"Authorization", "Bearer wrong"}})
+            .status == 403);
+  auto authed = http_request(
+      s.port(), "/metrics",
+      {{"X-Forwarded-For", "203.0.113.5"}, {"Authorization", "Bearer m3trics-s3cret"}});
   CHECK(authed.status == 200);
   CHECK(authed.body.find("ferry_connections") != std::string::npos);
   CHECK(http_request(s.port(), "/healthz", {{"X-Forwarded-For", "203.0.113.5"}}).status == 200);
@@ -113,7 +118,9 @@ TEST_CASE("connections per address count an IPv6 /64 as one address and a mapped
   CHECK(spoof.wait_close() == 4003);
 }
 
-TEST_CASE("a room over its text relay budget has its sender paused while a neighbour room relays at once") {
+TEST_CASE(
+    "a room over its text relay budget has its sender paused while a neighbour room relays at "
+    "once") {
   // 64 KiB/s with 8 s of burst: 512 KiB at once, then the sender waits for the debt.
   Server s({"--text-relay-rate", "65536"});
   REQUIRE(s.started());
@@ -130,13 +137,16 @@ TEST_CASE("a room over its text relay budget has its sender paused while a neigh
   CHECK(n.still_working());
   CHECK(std::chrono::steady_clock::now() - before < 1000ms);
   int got = 0;
-  while (got < kRelays && r.b.expect("relay", 10'000ms).kind == WsClient::Event::Kind::kMessage) ++got;
+  while (got < kRelays && r.b.expect("relay", 10'000ms).kind == WsClient::Event::Kind::kMessage)
+    ++got;
   sender.join();
   CHECK(got == kRelays);  // nothing was dropped, only slowed down
   CHECK(std::chrono::steady_clock::now() - start > 2000ms);
 }
 
-TEST_CASE("a receiver that does not read text stops its sender at about 1 MiB queued; a neighbour is unaffected") {
+TEST_CASE(
+    "a receiver that does not read text stops its sender at about 1 MiB queued; a neighbour is "
+    "unaffected") {
   Server s({"--text-relay-rate", "1000000000", "--msg-rate", "100000", "--msg-burst", "100000"});
   REQUIRE(s.started());
   Neighbours n(s.port());
@@ -157,8 +167,10 @@ TEST_CASE("a receiver that does not read text stops its sender at about 1 MiB qu
   CHECK(eventually([&] { return blocked.load(); }, 30'000ms));
   sender.join();
   long rss_blocked = s.memory_kib("VmRSS");
-  std::printf("[abuse] non-reading text receiver: sender stopped after %.1f MB; server RSS %ld -> %ld KiB\n",
-              written.load() * 60 * 1024 / 1e6, rss_start, rss_blocked);
+  std::printf(
+      "[abuse] non-reading text receiver: sender stopped after %.1f MB; server RSS %ld -> %ld "
+      "KiB\n",
+      written.load() * 60 * 1024 / 1e6, rss_start, rss_blocked);
   CHECK(written.load() < 1000);
   CHECK(metric(s.port(), pause_metric("text_receiver")) > 0);
   CHECK(rss_blocked - rss_start < 32 * 1024);
@@ -168,8 +180,8 @@ TEST_CASE("a receiver that does not read text stops its sender at about 1 MiB qu
 }
 
 TEST_CASE("above --max-queued-bytes every sender is paused, and messages still get through") {
-  Server s({"--max-queued-bytes", "65536", "--text-relay-rate", "1000000000", "--msg-rate", "100000",
-            "--msg-burst", "100000"});
+  Server s({"--max-queued-bytes", "65536", "--text-relay-rate", "1000000000", "--msg-rate",
+            "100000", "--msg-burst", "100000"});
   REQUIRE(s.started());
   Neighbours n(s.port());
   Room r(s.port());
@@ -201,7 +213,8 @@ TEST_CASE("a text frame far over the limit gets the 4001 close frame, not a drop
     auto ev = c.read(5'000ms);
     while (ev.kind == WsClient::Event::Kind::kMessage) ev = c.read(5'000ms);
     int code = ev.close_code;
-    INFO("size " << size << " written " << written << " close code " << code << " error " << ev.error);
+    INFO("size " << size << " written " << written << " close code " << code << " error "
+                 << ev.error);
     CHECK(code == 4001);
   }
   CHECK(n.still_working());
