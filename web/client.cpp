@@ -4,6 +4,7 @@
 #include <emscripten/val.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <type_traits>
 
 #include "protocol/signal.h"
@@ -94,8 +95,11 @@ void Client::start_from_location() {
     storage_.on_state([this, prefix](const std::string& key, Bytes&& bytes) {
       if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0) return;
       const std::string id = key.substr(prefix.size());
-      if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos) return;
-      session_->restore_incoming(static_cast<uint32_t>(std::stoul(id)), std::move(bytes));
+      // A transfer id is a u32 in decimal (ids start at random below 2^30, so 10 digits occur).
+      if (id.empty() || id.size() > 10 || id.find_first_not_of("0123456789") != std::string::npos) return;
+      const unsigned long long n = std::stoull(id);
+      if (n > UINT32_MAX) return;
+      session_->restore_incoming(static_cast<uint32_t>(n), std::move(bytes));
     });
     storage_.list_states(prefix);
   }
