@@ -21,6 +21,10 @@ namespace ferry::web {
 // Files received into memory (no OPFS) above this size are refused: the tab would run out of
 // memory long before a multi-GB file arrived. OPFS has no such limit.
 constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
+// And all files held in memory together: two such files already double a tab's usual heap,
+// and a sender could otherwise fill the tab with many files just under the per-file cap.
+// Saved (and so removed) files no longer count.
+constexpr uint64_t kMaxInMemoryTotalBytes = 512ull * 1024 * 1024;
 // Wake lock and path checks need not run on every event: twice a second is plenty.
 constexpr double kHousekeepingMs = 500;
 // The selected candidate pair is re-read this often, in ms, to show a changed path.
@@ -35,9 +39,12 @@ struct ReceivedFile {
   std::string name;
   uint64_t size = 0;
   Handle sink = 0;
+  std::string type;  // the MIME type it is offered with: transfer::safe_download_type()
+  bool in_memory = false;
   bool finished = false;  // verified and committed: may be saved
   bool failed = false;
   bool saved = false;
+  bool removed = false;  // its bytes are gone from this device (saved, or the session ended)
 };
 
 class Client {
@@ -48,7 +55,13 @@ class Client {
   void start_from_location();  // a /j/<room>?t=..#secret page joins by itself
   void create_session();
   Status join_code(const std::string& code);
+  // Leave: ends the session and removes what it received from this device (partial files,
+  // their states, finished files), except finished unsaved files when keep_until_saved().
   void close_session();
+  // The setting "keep received files until I save them" (this tab's sessionStorage). Off by
+  // default: files are removed when the session ends.
+  bool keep_until_saved() const { return keep_until_saved_; }
+  void set_keep_until_saved(bool keep);
 
   // Events in, commands out, keep the channel fed. Runs from the glue's microtask drain after
   // browser events, and once per rendered frame; never re-entered.
@@ -80,6 +93,7 @@ class Client {
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
   void wire_channel();
   ReceivedFile* find_received(Handle sink);
+  uint64_t in_memory_bytes() const;  // what received files hold in memory now
 
   std::string origin_;
   std::unique_ptr<app::Session> session_;
@@ -103,6 +117,7 @@ class Client {
   double last_path_query_ = 0;
   std::string join_error_;
   bool swept_ = false;
+  bool keep_until_saved_ = false;
   std::string link_secret_;      // a joiner's link secret (the fragment), to keep it there
   std::string fragment_resume_;  // the resume token last written to the fragment
   bool wake_lock_ = false;
