@@ -9,6 +9,7 @@
 
 #include "protocol/signal.h"
 #include "transfer/download_type.h"
+#include "transfer/memory_budget.h"
 
 namespace ferry::web {
 
@@ -339,25 +340,14 @@ void Client::run(app::Command& c) {
           f.size = m.size;
           f.type = transfer::safe_download_type(declared_type(m));
           f.in_memory = storage_mode_ == "memory";
-          // Refused before anything is allocated: one file above the per-file cap, or one that
-          // would take all received files in memory above the total cap.
-          const char* refusal = nullptr;
-          if (f.in_memory && m.size > kMaxInMemoryFileBytes) {
-            refusal = "quota: this browser can only keep small files in memory here; "
-                      "open Ferry over https (or with --self-signed) to receive large files";
-          } else if (f.in_memory && in_memory_bytes() + m.size > kMaxInMemoryTotalBytes) {
-            static const std::string total_refusal =
-                "quota: the files received in memory here would exceed " +
-                std::to_string(kMaxInMemoryTotalBytes >> 20) +
-                " MiB together; save the ones you have (saved files leave memory), or open Ferry "
-                "over https (or with --self-signed) to receive large files";
-            refusal = total_refusal.c_str();
-          }
-          if (refusal != nullptr) {
-            f.failed = true;
-            received_.push_back(f);
-            session_->on_sink_error(m.transfer_id, m.file_id, refusal);
-            return;
+          // Refused before anything is allocated (transfer/memory_budget.h).
+          if (f.in_memory) {
+            if (auto refusal = transfer::refuse_in_memory(in_memory_bytes(), m.size)) {
+              f.failed = true;
+              received_.push_back(f);
+              session_->on_sink_error(m.transfer_id, m.file_id, refusal->code + ": " + refusal->message);
+              return;
+            }
           }
           // The key names the stored file, so a reloaded page finds a partial file again.
           f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep,

@@ -18,13 +18,6 @@
 
 namespace ferry::web {
 
-// Files received into memory (no OPFS) above this size are refused: the tab would run out of
-// memory long before a multi-GB file arrived. OPFS has no such limit.
-constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
-// And all files held in memory together: two such files already double a tab's usual heap,
-// and a sender could otherwise fill the tab with many files just under the per-file cap.
-// Saved (and so removed) files no longer count.
-constexpr uint64_t kMaxInMemoryTotalBytes = 512ull * 1024 * 1024;
 // Wake lock and path checks need not run on every event: twice a second is plenty.
 constexpr double kHousekeepingMs = 500;
 // The selected candidate pair is re-read this often, in ms, to show a changed path.

@@ -129,9 +129,12 @@ Module['ferryGlue'] = (function () {
       .then((fh) => fh.getFile())
       .then((file) => (s.type ? file.slice(0, file.size, s.type) : file));
   }
-  // A download reads its Blob URL within this time (ms), the read of a large file included;
-  // then the URL is revoked and the saved file's bytes are removed from this device.
+  // A download reads its Blob URL within this time (ms), plus the time to read the file at the
+  // slowest rate we plan for (bytes per ms: 10 MB/s, an old USB disk); then the URL is revoked
+  // and the saved file's bytes are removed from this device.
   const kDownloadReadMs = 60000;
+  const kSlowestReadBytesPerMs = 10 * 1000;
+  function downloadReadMs(s) { return kDownloadReadMs + Math.ceil(s.size / kSlowestReadBytesPerMs); }
   // A saved file is removed (after delayMs: a download still reads it), with the event removed.
   // A second save of the same file starts the delay again.
   function removeSaved(h, delayMs) {
@@ -604,9 +607,9 @@ Module['ferryGlue'] = (function () {
         document.body.appendChild(a);
         a.click();
         a.remove();
-        setTimeout(() => URL.revokeObjectURL(a.href), kDownloadReadMs);
+        setTimeout(() => URL.revokeObjectURL(a.href), downloadReadMs(s));
         emit(h, 'saved');
-        removeSaved(h, kDownloadReadMs);
+        removeSaved(h, downloadReadMs(s));
       };
       sinkBlob(s).then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
     },
