@@ -135,26 +135,32 @@ Module['ferryGlue'] = (function () {
   const kDownloadReadMs = 60000;
   const kSlowestReadBytesPerMs = 10 * 1000;
   function downloadReadMs(s) { return kDownloadReadMs + Math.ceil(s.size / kSlowestReadBytesPerMs); }
+  function removeNow(h) {
+    if (!get(h)) return;
+    emit(h, 'removed');
+    Module['ferryGlue'].sinkAbort(h);
+  }
   // A saved file is removed (after delayMs: a download still reads it), with the event removed.
-  // A second save of the same file starts the delay again.
+  // A second save of the same file starts the delay again. A file whose transfer is still going
+  // is kept until it is settled (its state deleted): a resume after a reload re-reads it.
   function removeSaved(h, delayMs) {
     const s = get(h);
     if (!s) return;
     clearTimeout(s.removeTimer);
     s.removeTimer = setTimeout(() => {
-      if (!get(h)) return;
-      emit(h, 'removed');
-      Module['ferryGlue'].sinkAbort(h);
+      if (s.settled) removeNow(h);
+      else s.removeWhenSettled = true;
     }, delayMs);
   }
-  // Closing the page ends its session: finished files cannot be offered again by a later page
-  // (their states are gone), so they are removed now. Partial files stay for a reload to resume
-  // (a later session's sweep takes them if none comes); a page kept in the back-forward cache
-  // keeps everything. Best effort: the worker may be stopped before it is done.
+  // Closing the page ends its session: finished files of finished transfers cannot be offered
+  // again by a later page (their states are gone), so they are removed now. Partial files (and
+  // the finished files of a transfer still going) stay for a reload to resume; a later
+  // session's sweep takes them if none comes. A page kept in the back-forward cache keeps
+  // everything. Best effort: the worker may be stopped before it is done.
   window.addEventListener('pagehide', (ev) => {
     if (ev.persisted) return;
     objects.forEach((e, h) => {
-      if (e.kind === 'sink' && e.obj.finished) Module['ferryGlue'].sinkAbort(h);
+      if (e.kind === 'sink' && e.obj.finished && e.obj.settled) Module['ferryGlue'].sinkAbort(h);
     });
   });
   const kKeepUntilSavedKey = 'ferry.keepUntilSaved';  // sessionStorage: '1' keeps files after Leave
@@ -542,7 +548,10 @@ Module['ferryGlue'] = (function () {
     // bytes (resume) rather than start empty. name is what the download is called.
     // type: the MIME type the file is offered with (already on the safe list; '' for none).
     sinkOpen(mode, key, name, size, keep, type) {
-      const s = { mode, key: fileKey(key), name, size, type: type || '', parts: new Map(), failed: false, finished: false };
+      // settled: no resume can need its bytes any more (memory: never resumed; OPFS: its
+      // transfer's state was deleted, see stateDelete).
+      const s = { mode, key: fileKey(key), name, size, type: type || '', parts: new Map(), failed: false, finished: false,
+        settled: mode !== 'opfs' };
       const h = add(s, 'sink');
       if (mode === 'opfs') {
         const st = storageWorker();
@@ -648,6 +657,14 @@ Module['ferryGlue'] = (function () {
       else setTimeout(() => emit(st.h, 'state_done'), 0);
     },
     stateDelete(key) {
+      // The transfer is over: its files are settled, and a saved one waiting for that goes now
+      // (in a microtask: this is a call from C++, which an event must not re-enter).
+      const prefix = fileKey(key) + '-';
+      objects.forEach((e, h) => {
+        if (e.kind !== 'sink' || !e.obj.key.startsWith(prefix)) return;
+        e.obj.settled = true;
+        if (e.obj.removeWhenSettled) queueMicrotask(() => removeNow(h));
+      });
       const st = storageWorker();
       if (st.worker) st.worker.postMessage({ op: 'stateDelete', key: fileKey(key) });
     },
