@@ -3,8 +3,10 @@
 // download, as in Firefox and Safari): once the download has had its time to read it, that
 // file's OPFS entry is gone and the other is still there. Then A sends a large file at a capped
 // rate; while it is partly received, B presses Leave: nothing remains in ferry-incoming (the
-// unsaved finished file, the partial file, its state).
-import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
+// unsaved finished file, the partial file, its state). Last, in a new session with "Keep
+// received files after I leave, until I save them" ticked: Leave keeps the unsaved file, the
+// home screen still offers it, and saving it there removes it too.
+import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
 import { limitRate, offer, openLink } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -47,8 +49,8 @@ await runScenario('receiver_hygiene', async (env) => {
   const unsaved = randomBytes(1000 * 1000 + 3);
   const big = randomBytes(40 * 1000 * 1000);
   const files = [env.file('saved then removed.bin', saved), env.file('left unsaved.bin', unsaved)];
-  const { a, link } = await offer(env, files);
-  const { b } = await openLink(env, link);
+  const { a, link, ctx: ctxA } = await offer(env, files);
+  const { b, ctx: ctxB } = await openLink(env, link);
   // Tall enough that the Leave button, below three files, is on screen to be clicked.
   await b.page.setViewportSize({ width: 1000, height: 1400 });
   if (await b.page.evaluate(() => Module.ferryGlue.storageMode()) !== 'opfs') throw new Error('B has no OPFS');
@@ -84,4 +86,28 @@ await runScenario('receiver_hygiene', async (env) => {
   log('after Leave, ferry-incoming is empty');
   await b.widget('send-files');  // back on the home screen
   await b.screenshot('receiver-hygiene-after-leave');
+
+  // Keep until saved: a new session in new tabs of the same browsers (the same OPFS).
+  const kept = randomBytes(1000 * 1000 + 7);
+  const a2 = await ClientPage.open(ctxA, env.origin + '/', 'A2');
+  env.pages.push(a2);
+  await a2.chooseFiles([env.file('kept until saved.bin', kept)]);
+  await a2.click('copy-link');
+  const link2 = await a2.page.evaluate(() => navigator.clipboard.readText());
+  const b2 = await ClientPage.open(ctxB, link2, 'B2');
+  env.pages.push(b2);
+  await b2.page.setViewportSize({ width: 1000, height: 1400 });
+  await b2.widget('save-1-0', 3 * kStepTimeoutMs);
+  await b2.click('keep-files');
+  await b2.page.waitForFunction(() => sessionStorage.getItem('ferry.keepUntilSaved') === '1', null, { timeout: kStepTimeoutMs });
+  await b2.click('leave');
+  await b2.widget('send-files');
+  const keptNames = await opfsNames(b2);
+  if (keptNames.length !== 1 || !keptNames[0].endsWith('-1-0')) {
+    throw new Error('Leave with "keep until saved" should keep exactly the unsaved file: ' + JSON.stringify(keptNames));
+  }
+  const again = await b2.save('save-1-0');  // offered on the home screen
+  if (sha256(again.bytes) !== sha256(kept)) throw new Error('SHA-256 mismatch for the kept file');
+  await waitGone(b2, '.', kRemovedAfterSaveMs);
+  log('with "keep until saved", Leave kept the unsaved file; saving it from the home screen removed it');
 });
