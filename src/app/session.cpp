@@ -378,7 +378,7 @@ void Session::ask_for_restart() {
   if (creator_) {
     restart_ice("the network changed");
   } else {
-    send_sealed(json{{"t", "restart"}}.dump());
+    send_sealed(protocol::PeerSignal{protocol::peer::Restart{}});
   }
 }
 
@@ -409,7 +409,7 @@ void Session::start_relay() {
   if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
   use_relay_ = true;
   emit(cmd::ClosePeer{});
-  send_sealed(json{{"t", "relay"}}.dump());
+  send_sealed(protocol::PeerSignal{protocol::peer::Relay{}});
   open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
 }
 
@@ -697,8 +697,9 @@ void Session::send_relay(RelayKind kind, ByteView body) {
   send_server(protocol::Relay{to_base64url(payload)});
 }
 
-void Session::send_sealed(const std::string& text) {
+void Session::send_sealed(const protocol::PeerSignal& message) {
   if (!secured()) return;
+  const std::string text = protocol::serialize(message);
   auto sealed = channel_->signal_sender().seal(as_bytes(text));
   if (!sealed) {
     log("Could not seal a signalling message: " + sealed.error().message);
@@ -812,81 +813,89 @@ void Session::on_sealed(ByteView body) {
     emit(cmd::CloseServer{});
     return;
   }
-  if (plain->size() > kMaxSignalPlaintextBytes) return;
-  const json j = json::parse(as_string(*plain), nullptr, false);
-  if (!j.is_object() || !j.contains("t") || !j["t"].is_string()) {
-    log("Ignored a malformed signalling message");
+  auto msg = protocol::parse_peer_signal(as_string(*plain));
+  if (!msg) {
+    log("Ignored a malformed signalling message (" + msg.error().code + ")");
     return;
   }
-  const std::string t = j["t"].get<std::string>();
-  // Every offer, answer and candidate names the connection attempt it belongs to ("gen", one per
-  // RTCPeerConnection A builds): after a drop, late messages of an earlier attempt must not be
-  // applied to the new connection.
-  const uint64_t gen = j.contains("gen") && j["gen"].is_number_unsigned() ? j["gen"].get<uint64_t>() : 0;
-  if ((t == "offer" || t == "answer") && j.contains("sdp") && j["sdp"].is_string()) {
-    if ((t == "offer") == creator_) {
-      log("Ignored an " + t + " in the wrong direction");
-      return;
-    }
-    const json desc{{"type", t}, {"sdp", j["sdp"]}};
-    if (t == "offer") {
-      // A "fresh" offer comes from a new RTCPeerConnection: answer it from a new one too. Any
-      // other offer is an ICE restart on the connection we have.
-      const bool fresh = j.contains("fresh") && j["fresh"].is_boolean() && j["fresh"].get<bool>();
-      if (fresh) {
-        if (gen <= peer_gen_ && peer_gen_ != 0) return;  // an older attempt's offer
-        peer_gen_ = gen;
-        close_data_path();
-        emit(cmd::ClosePeer{});
-      } else if (gen != peer_gen_) {
-        return;  // an ICE restart of a connection we no longer have
-      }
-      emit(cmd::CreatePeer{ice_servers_json_, false});
-    } else {
-      if (gen != peer_gen_) return;  // the answer to an earlier attempt's offer
-      restart_pending_ = false;
-    }
-    emit(cmd::SetRemoteDescription{desc.dump()});
-  } else if (t == "restart") {
-    if (creator_) restart_ice("the other device's network changed");
-  } else if (t == "relay") {
-    if (creator_ || relay_rate_ <= 0) {
-      log("Ignored a relay request");
-      return;
-    }
-    if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
-    use_relay_ = true;
-    emit(cmd::ClosePeer{});
-    open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
-  } else if (t == "ice" && j.contains("candidate") && (j["candidate"].is_object() || j["candidate"].is_null())) {
-    if (gen != peer_gen_) return;
-    emit(cmd::AddIceCandidate{j["candidate"].is_null() ? std::string() : j["candidate"].dump()});
-  } else {
-    log("Ignored an unknown signalling message");
+  std::visit([this](auto&& m) { on_peer_signal(m); }, *msg);
+}
+
+// Every offer, answer and candidate names the connection attempt it belongs to ("gen", one per
+// RTCPeerConnection A builds): after a drop, late messages of an earlier attempt must not be
+// applied to the new connection.
+void Session::on_peer_signal(const protocol::peer::Offer& m) {
+  if (creator_) {
+    log("Ignored an offer in the wrong direction");
+    return;
   }
+  // A "fresh" offer comes from a new RTCPeerConnection: answer it from a new one too. Any other
+  // offer is an ICE restart on the connection we have.
+  if (m.fresh) {
+    if (m.gen <= peer_gen_ && peer_gen_ != 0) return;  // an older attempt's offer
+    peer_gen_ = m.gen;
+    close_data_path();
+    emit(cmd::ClosePeer{});
+  } else if (m.gen != peer_gen_) {
+    return;  // an ICE restart of a connection we no longer have
+  }
+  emit(cmd::CreatePeer{ice_servers_json_, false});
+  emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"offer", m.sdp})});
+}
+
+void Session::on_peer_signal(const protocol::peer::Answer& m) {
+  if (!creator_) {
+    log("Ignored an answer in the wrong direction");
+    return;
+  }
+  if (m.gen != peer_gen_) return;  // the answer to an earlier attempt's offer
+  restart_pending_ = false;
+  emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"answer", m.sdp})});
+}
+
+void Session::on_peer_signal(const protocol::peer::Ice& m) {
+  if (m.gen != peer_gen_) return;
+  emit(cmd::AddIceCandidate{m.candidate ? protocol::serialize(*m.candidate) : std::string()});
+}
+
+void Session::on_peer_signal(const protocol::peer::Restart&) {
+  if (creator_) restart_ice("the other device's network changed");
+}
+
+void Session::on_peer_signal(const protocol::peer::Relay&) {
+  if (creator_ || relay_rate_ <= 0) {
+    log("Ignored a relay request");
+    return;
+  }
+  if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
+  use_relay_ = true;
+  emit(cmd::ClosePeer{});
+  open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
 }
 
 // --- WebRTC ---------------------------------------------------------------------------------
 
 void Session::on_local_description(std::string_view text) {
-  const json j = json::parse(text, nullptr, false);
-  if (!j.is_object() || !j.contains("type") || !j["type"].is_string() || !j.contains("sdp") ||
-      !j["sdp"].is_string()) {
+  auto d = protocol::parse_session_description(text);
+  if (!d) {
+    log("The browser produced a session description this client cannot send (" + d.error().code + ")");
     return;
   }
-  json out{{"t", j["type"]}, {"sdp", j["sdp"]}, {"gen", peer_gen_}};
-  if (j["type"] == "offer") out["fresh"] = !offer_is_restart_;
-  send_sealed(out.dump());
+  if (d->type == "offer") {
+    send_sealed(protocol::PeerSignal{protocol::peer::Offer{d->sdp, peer_gen_, !offer_is_restart_}});
+  } else {
+    send_sealed(protocol::PeerSignal{protocol::peer::Answer{d->sdp, peer_gen_}});
+  }
 }
 
 void Session::on_local_candidate(std::string_view text) {
   if (text.empty()) {
-    send_sealed(json{{"t", "ice"}, {"candidate", nullptr}, {"gen", peer_gen_}}.dump());
+    send_sealed(protocol::PeerSignal{protocol::peer::Ice{std::nullopt, peer_gen_}});
     return;
   }
-  const json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return;
-  send_sealed(json{{"t", "ice"}, {"candidate", j}, {"gen", peer_gen_}}.dump());
+  auto c = protocol::parse_ice_candidate(text);
+  if (!c) return;
+  send_sealed(protocol::PeerSignal{protocol::peer::Ice{std::move(c).value(), peer_gen_}});
 }
 
 void Session::on_peer_state(std::string_view state) {

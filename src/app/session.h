@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "app/secure_channel.h"
+#include "protocol/peer_signal.h"
 #include "protocol/signal.h"
 #include "session/handshake.h"
 #include "session/ids.h"
@@ -68,8 +69,6 @@ constexpr uint64_t kDroppedFrameLogEvery = 1000;
 constexpr uint32_t kTransferIdStartMask = (1u << 30) - 1;
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
-// A sealed signalling message's plaintext (SDP with candidates) stays far below this.
-constexpr size_t kMaxSignalPlaintextBytes = 64 * 1024;
 // Frame overhead on a DataChannel message: the CHUNK header and the AEAD nonce and tag.
 constexpr uint32_t kChunkFrameOverheadBytes = 23 + 24 + 16;
 // Chunk size on a DataChannel, in bytes. Measured in bench/throughput (500 MB, Chromium to
@@ -321,7 +320,12 @@ class Session {
   void fail(Error error);
   void send_server(const protocol::ClientMessage& m);
   void send_relay(RelayKind kind, ByteView body);
-  void send_sealed(const std::string& json);
+  void send_sealed(const protocol::PeerSignal& message);
+  void on_peer_signal(const protocol::peer::Offer& m);
+  void on_peer_signal(const protocol::peer::Answer& m);
+  void on_peer_signal(const protocol::peer::Ice& m);
+  void on_peer_signal(const protocol::peer::Restart& m);
+  void on_peer_signal(const protocol::peer::Relay& m);
   void flush_channel();
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);

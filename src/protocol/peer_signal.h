@@ -1,0 +1,91 @@
+// The peer-to-peer signalling messages: what A and B say to each other inside sealed relay
+// payloads (app/session.h, relay kind SEALED), once the handshake confirmed. The plaintext is a
+// JSON object {"t": type, ...}; the sealing (crypto/sealed_channel.h) proves it came from the
+// other device, but a device can still be buggy or compromised, so the parser is as strict as
+// the server's: types checked, lengths bounded, unknown fields refused, nesting limited.
+//
+//   A -> B  offer   {"t":"offer","sdp":S,"gen":N,"fresh":bool}   fresh: from a new
+//                                                              RTCPeerConnection, else an ICE restart
+//   B -> A  answer  {"t":"answer","sdp":S,"gen":N}
+//   both    ice     {"t":"ice","candidate":C|null,"gen":N}      null: end of candidates
+//   B -> A  restart {"t":"restart"}                             B's network changed: A restarts ICE
+//   A -> B  relay   {"t":"relay"}                               frames go through the server now
+//
+// gen is A's connection attempt (one per RTCPeerConnection A builds); messages of an earlier
+// attempt are ignored by the session. C is an RTCIceCandidateInit: "candidate" (string),
+// "sdpMid" (string or null), "sdpMLineIndex" (integer or null), "usernameFragment" (string or
+// null), and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "util/result.h"
+
+namespace ferry::protocol {
+
+// A sealed signalling plaintext: an SDP with many candidates stays far below this.
+constexpr size_t kMaxPeerSignalBytes = 64 * 1024;
+// SDP text: browsers produce a few KiB; the whole message bound leaves it this much.
+constexpr size_t kMaxSdpChars = 60 * 1024;
+// One candidate line ("candidate:... typ host ...") is about 100 characters; mids and ufrags
+// are short tokens.
+constexpr size_t kMaxCandidateChars = 1024;
+constexpr size_t kMaxCandidateFieldChars = 256;
+
+struct IceCandidate {
+  std::string candidate;
+  std::optional<std::string> sdp_mid;
+  std::optional<int64_t> sdp_mline_index;
+  std::optional<std::string> username_fragment;
+  bool operator==(const IceCandidate&) const = default;
+};
+
+namespace peer {
+struct Offer {
+  std::string sdp;
+  uint64_t gen = 0;
+  bool fresh = false;
+  bool operator==(const Offer&) const = default;
+};
+struct Answer {
+  std::string sdp;
+  uint64_t gen = 0;
+  bool operator==(const Answer&) const = default;
+};
+struct Ice {
+  std::optional<IceCandidate> candidate;  // none: the end of candidates
+  uint64_t gen = 0;
+  bool operator==(const Ice&) const = default;
+};
+struct Restart {
+  bool operator==(const Restart&) const = default;
+};
+struct Relay {
+  bool operator==(const Relay&) const = default;
+};
+}  // namespace peer
+
+using PeerSignal = std::variant<peer::Offer, peer::Answer, peer::Ice, peer::Restart, peer::Relay>;
+
+// Errors: "too_large", "bad_json" (also too deep), "unknown_type", "missing_field", "bad_field",
+// "unknown_field".
+Result<PeerSignal> parse_peer_signal(std::string_view text);
+std::string serialize(const PeerSignal& m);
+std::string_view type_name(const PeerSignal& m);
+
+// The browser's RTCSessionDescriptionInit / RTCIceCandidateInit JSON, as the platform hands it
+// over, parsed with the same limits ("type" must be "offer" or "answer"); and back.
+struct SessionDescription {
+  std::string type;  // "offer" | "answer"
+  std::string sdp;
+};
+Result<SessionDescription> parse_session_description(std::string_view json_text);
+std::string serialize(const SessionDescription& d);
+Result<IceCandidate> parse_ice_candidate(std::string_view json_text);
+std::string serialize(const IceCandidate& c);
+
+}  // namespace ferry::protocol
