@@ -32,7 +32,7 @@ await runScenario('attack_code_guess', async (env) => {
       helloVersion: kHelloVersion, answerTimeoutMs: kAnswerTimeoutMs,
     }, kAttempts * 3 * kAnswerTimeoutMs);
     const answered = results.filter((r) => r.outcome === 'answered').length;
-    log(`${kAttempts} attempts in ${Date.now() - t0} ms: ${answered} answered with a CPace share; ` +
+    log(`${results.length} attempts in ${Date.now() - t0} ms: ${answered} answered with a CPace share; ` +
         results.map((r, i) => `#${i + 1} ${r.outcome}${r.how ? ` (${r.how})` : ''}${r.evicted ? ` (${r.evicted})` : ''}`).join(', '));
     if (answered > kMaxAnswered) {
       throw new Error(`the creator answered ${answered} of ${kAttempts} code attempts: ${answered} online guesses`);

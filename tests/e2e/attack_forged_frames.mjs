@@ -5,14 +5,19 @@
 // sealed by any key. They must create nothing: no incoming transfer shown (widgets, the live
 // region, the activity log), and a second real transfer afterwards still arrives (SHA-256).
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { activity, instrument, offer, onlyTcpToServer, openLink, startProxy, transfers } from './lib/flows.mjs';
+import {
+  activity, instrument, offer, onlyTcpToServer, openLink, saveUnless, startProxy, transfers,
+} from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kForged = 64;  // the old client's whole table of incoming transfers
 const kFirstForgedId = 1000;
 
+// What the receiver logs when it refuses or drops a transfer (fails the wait at once).
+const kRefused = /Dropped a transfer|too many/i;
+
 async function expectSha(page, id, content, label) {
-  const got = await page.save(id, 3 * kStepTimeoutMs);
+  const got = await saveUnless(page, id, page, kRefused);
   if (sha256(got.bytes) !== sha256(content)) throw new Error(`${label}: SHA-256 mismatch`);
   log(`${label}: saved, SHA-256 matches`);
 }

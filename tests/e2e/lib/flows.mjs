@@ -72,6 +72,23 @@ export async function activity(page) {
   return page.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
 }
 
+// Saves file `id` on `page` (as ClientPage.save), but fails at once if `watched`'s activity log
+// shows a line matching `bad` first (a client that gave up would otherwise cost the whole wait).
+export async function saveUnless(page, id, watched, bad, timeout = 3 * kStepTimeoutMs) {
+  let done = false;
+  const gaveUp = until(`${watched.name}'s log to match ${bad}`, async () => done ||
+    (await activity(watched)).find((l) => bad.test(l)), { timeout, everyMs: 250 });
+  gaveUp.catch(() => {});
+  try {
+    return await Promise.race([page.save(id, timeout), gaveUp.then((line) => {
+      if (line === true) return null;
+      throw new Error(`${watched.name} logged "${line}" instead of ${page.name} receiving ${id}`);
+    })]);
+  } finally {
+    done = true;
+  }
+}
+
 // Caps a host's outgoing bandwidth (tbf works here; netem does not), so transfers last long
 // enough to interrupt them on two busy cores.
 export function limitRate(ns, rate = '40mbit') {
