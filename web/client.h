@@ -49,6 +49,8 @@ class Client {
   void create_session();
   Status join_code(const std::string& code);
   void close_session();
+  // Forgets this tab's join record (Leave, Start over): a reload then starts afresh.
+  void forget_join();
 
   // Events in, commands out, keep the channel fed. Runs from the glue's microtask drain after
   // browser events, and once per rendered frame; never re-entered.
@@ -75,6 +77,7 @@ class Client {
   void housekeeping(double now_ms);  // wake lock, connection path
   void pump();
   void sweep_storage();
+  void save_join();
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -103,8 +106,10 @@ class Client {
   double last_path_query_ = 0;
   std::string join_error_;
   bool swept_ = false;
-  std::string link_secret_;      // a joiner's link secret (the fragment), to keep it there
-  std::string fragment_resume_;  // the resume token last written to the fragment
+  // A joiner's record for a reload of this tab (sessionStorage, never the URL): the link with
+  // its secret, the current resume token and the verification words shown.
+  std::string join_link_;
+  std::string saved_record_;  // the record last written, so it is written only on change
   bool wake_lock_ = false;
   double last_housekeeping_ = 0;
   bool processing_ = false;

@@ -194,6 +194,7 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::PopStyleColor();
     widgets_.name_last("status");
     if (primary_button("Start over", column)) {
+      client_.forget_join();
       emscripten::val::global("location").set("href", std::string("/"));
     }
     widgets_.name_last("start-over");
@@ -209,10 +210,22 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
 
   if (!s.sas.empty()) {
-    heading("Verification words");
+    heading(s.sas_changed ? "Verification words (changed)" : "Verification words");
     ImGui::TextWrapped("%s", s.sas.c_str());
     widgets_.name_last("sas");
-    ImGui::TextDisabled("Both screens show the same words when nobody is in the middle.");
+    if (s.sas_changed) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
+      ImGui::TextWrapped("The connection was secured again and the words changed. Compare the new words "
+                         "on both screens before you go on.");
+      ImGui::PopStyleColor();
+      widgets_.name_last("sas-changed");
+    } else {
+      ImGui::TextDisabled("Both screens show the same words when nobody is in the middle.");
+    }
+  }
+  if (s.rekeying) {
+    ImGui::TextDisabled("The other device is securing the connection again; sending waits until it has.");
+    widgets_.name_last("rekeying");
   }
   if (s.phase == app::Phase::kConnected || !s.path.empty()) {
     heading("Connection");
@@ -231,10 +244,22 @@ void App::draw_session(const app::Snapshot& s, float column) {
 
 void App::draw_share(const app::Snapshot& s, float column) {
   heading("Code to type on the other device");
-  ImGui::PushFont(g_title_font);
-  ImGui::TextUnformatted(s.short_code.c_str());
-  ImGui::PopFont();
-  widgets_.name_last("short-code");
+  if (s.code_dead) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("This code no longer works: someone tried wrong codes too often. The link below "
+                       "still works.");
+    ImGui::PopStyleColor();
+    widgets_.name_last("code-dead");
+    if (primary_button("New code", column)) client_.session().new_code();
+    widgets_.name_last("new-code");
+  } else {
+    ImGui::PushFont(g_title_font);
+    ImGui::TextUnformatted(s.short_code.c_str());
+    ImGui::PopFont();
+    widgets_.name_last("short-code");
+    primary_button("Copy code", column);
+    widgets_.name_last("copy-code", Gesture::kCopy, s.short_code);
+  }
 
   heading("Or open this link");
   ImGui::TextWrapped("%s", s.link.c_str());
@@ -350,10 +375,13 @@ void App::draw_log(float column) {
 
 void App::announce(const app::Snapshot& s) {
   std::string text = s.status;
-  if (s.creator && !s.short_code.empty() &&
+  // The code is a password: it is drawn on the canvas and copied by its button, never written
+  // into the page's DOM (screen readers get a pointer to the button instead).
+  if (s.creator && !s.short_code.empty() && !s.code_dead &&
       (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft)) {
-    text += " Code: " + s.short_code + ".";
+    text += " A code to type on the other device is on screen; Copy code copies it.";
   }
+  if (s.sas_changed) text += " The verification words changed: compare them again.";
   if (!s.path.empty()) text += " Connection: " + s.path + ".";
   for (const auto& t : s.transfers) {
     if (t.progress.bytes_total == 0) continue;
