@@ -9,7 +9,7 @@
 // method byte alone), to show what this test finds in a client of before issue 9.
 import { startAttacker, linkParts, wsUrl } from './lib/attack.mjs';
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { offer, openLink } from './lib/flows.mjs';
+import { offer, openLink, saveFirst } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kAttempts = 10;
@@ -44,13 +44,15 @@ await runScenario('attack_code_guess', async (env) => {
     await attacker.stop();
   }
   await a.waitStatus(kCodeDead, kStepTimeoutMs);
+  await a.widget('code-dead');
+  await a.widget('new-code');  // a fresh code (new number, new words, a new budget) is one tap away
   const shot = await a.screenshot('attack-code-guess-A');
   log(`A says: "${await a.status()}" (screenshot ${shot})`);
 
   // The link still works: it never depended on the code.
   const t1 = Date.now();
   const { b } = await openLink(env, link);
-  const got = await b.save('save-1-0', 3 * kStepTimeoutMs);
+  const got = await saveFirst(b);
   if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch');
   log(`B joined by the link and saved the file ${Date.now() - t1} ms after opening it; SHA-256 matches`);
 });
