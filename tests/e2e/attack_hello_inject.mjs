@@ -21,10 +21,14 @@ const kShareWaitMs = 10_000;
 // the file: nothing resent (no new peer asked for it).
 const kOverheadPerChunk = 63;
 const kChunkBytes = 65536;
+// The control frames (manifest, file end, have-map, pause and resume): a few hundred bytes, far
+// below one chunk, so a single chunk sent twice still shows.
+const kControlSlackBytes = 4096;
 
-// What the client logs when it drops a live session (a new handshake replacing the keys, the
-// data channel gone).
-const kDisturbed = /channel closed|securing the connection again/i;
+// What the client logs when it drops a live session: the data channel gone, or (before issue 9)
+// a new handshake that threw the keys away at once. A new handshake *beside* the live keys is
+// logged too ("... the current keys stay until it confirms"), and is fine.
+const kDisturbed = /channel closed|^The other device is securing the connection again\.?$/i;
 
 async function peerConnections(page) {
   return page.page.evaluate(() => window.ferryTestPcs.length);
@@ -77,7 +81,7 @@ await runScenario('attack_hello_inject', async (env) => {
     const [creatorConn] = (await proxy.command('connections')).filter((c) => c.role === 'creator');
     if (creatorConn.binary.up !== 0) throw new Error(`A sent ${creatorConn.binary.up} frames to the server's relay`);
     const sent = await sentBytes(a);
-    const expected = kBytes + Math.ceil(kBytes / kChunkBytes) * kOverheadPerChunk;
+    const expected = kBytes + Math.ceil(kBytes / kChunkBytes) * kOverheadPerChunk + kControlSlackBytes;
     if (sent > expected) throw new Error(`A sent ${sent} bytes, ${sent - expected} more than the file once`);
     log(`one peer connection each, no frame through the server, the same verification words on both screens, ` +
         `A sent ${sent} bytes for a ${kBytes}-byte file (at most ${expected} allowed)`);
