@@ -1,6 +1,8 @@
 // The client's screens. See app.h.
 #include "ui/app.h"
 
+#include <algorithm>
+
 #include <emscripten/val.h>
 
 #include <cmath>
@@ -292,9 +294,24 @@ void App::draw_qr(const std::string& text, float size) {
   ImGui::Dummy(ImVec2(side, side));
 }
 
+int App::ordinal(bool outgoing, uint32_t transfer_id) {
+  auto [it, fresh] = ordinals_.try_emplace({outgoing, transfer_id}, 0);
+  if (fresh) it->second = next_ordinal_[outgoing ? 1 : 0]++;
+  return it->second;
+}
+
 void App::draw_transfers(const app::Snapshot& s, float column) {
   if (s.transfers.empty()) return;
-  for (const auto& t : s.transfers) {
+  // In the order they appeared: outgoing first, then incoming.
+  std::vector<const app::TransferView*> order;
+  for (const auto& t : s.transfers) order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(), [this](const app::TransferView* x, const app::TransferView* y) {
+    if (x->outgoing != y->outgoing) return x->outgoing;
+    return ordinal(x->outgoing, x->id) < ordinal(y->outgoing, y->id);
+  });
+  for (const app::TransferView* tp : order) {
+    const auto& t = *tp;
+    const std::string name = std::to_string(ordinal(t.outgoing, t.id));
     const bool moving = t.state == "sending" || t.state == "receiving";
     const bool paused_by_peer = t.state == "paused" && !t.paused_here;
     char title[96];
@@ -309,13 +326,13 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(static_cast<double>(f.bytes_done)).c_str(),
                     format_bytes(static_cast<double>(f.size)).c_str());
       ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
-      widgets_.name_last((t.outgoing ? "out-" : "in-") + std::to_string(t.id) + "-" + std::to_string(f.file_id));
+      widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (t.state == "sending" || t.state == "receiving") {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
-    const std::string id = (t.outgoing ? "out-" : "in-") + std::to_string(t.id);
+    const std::string id = (t.outgoing ? "out-" : "in-") + name;
     if (t.state == "sending" || t.state == "receiving" || t.state == "waiting") {
       if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
@@ -345,7 +362,7 @@ void App::draw_received(float column) {
   heading("Received files");
   for (const auto& f : client_.received()) {
     if (!f.finished && !f.failed) continue;
-    const std::string id = "save-" + std::to_string(f.transfer_id) + "-" + std::to_string(f.file_id);
+    const std::string id = "save-" + std::to_string(ordinal(false, f.transfer_id)) + "-" + std::to_string(f.file_id);
     if (f.failed) {
       ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
       continue;
