@@ -9,7 +9,7 @@
 // method byte alone), to show what this test finds in a client of before issue 9.
 import { startAttacker, linkParts, wsUrl } from './lib/attack.mjs';
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { offer, openLink, saveFirst } from './lib/flows.mjs';
+import { offer, openLink } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kAttempts = 10;
@@ -52,7 +52,7 @@ await runScenario('attack_code_guess', async (env) => {
   // The link still works: it never depended on the code.
   const t1 = Date.now();
   const { b } = await openLink(env, link);
-  const got = await saveFirst(b);
+  const got = await b.save('save-1-0', 3 * kStepTimeoutMs);
   if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch');
   log(`B joined by the link and saved the file ${Date.now() - t1} ms after opening it; SHA-256 matches`);
 });

@@ -64,7 +64,7 @@ await runScenario('attack_hello_inject', async (env) => {
     log(`A answered with ${answeredWith}`);
 
     // Fails at once if A says it dropped what it had.
-    const got = await saveUnless(b, null, a, kDisturbed);
+    const got = await saveUnless(b, 'save-1-0', a, kDisturbed);
     if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch after the forged HELLO');
     log('the transfer completed; SHA-256 matches');
 

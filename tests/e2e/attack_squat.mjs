@@ -5,7 +5,7 @@
 // 30 s) and the file arrives (SHA-256).
 import { startAttacker, wsUrl } from './lib/attack.mjs';
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { offer, openLink, saveFirst, startProxy, until } from './lib/flows.mjs';
+import { offer, openLink, startProxy, until } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 import { envelope } from './lib/wire.mjs';
 
@@ -35,7 +35,7 @@ await runScenario('attack_squat', async (env) => {
     const gone = await attacker.command('next', { conn, types: ['error'], timeoutMs: 1000 });
     log('the squatter:', gone.closed ? `evicted (close ${gone.closed.code} ${gone.closed.reason})` :
       gone.env ? `told ${gone.env.code}` : 'still connected (but without the seat)');
-    const got = await saveFirst(b);
+    const got = await b.save('save-1-0', 3 * kStepTimeoutMs);
     if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch');
     log('file received by link; SHA-256 matches');
   } finally {

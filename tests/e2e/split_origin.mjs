@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startAgent } from './lib/agent.mjs';
 import { startAttacker, wsUrl } from './lib/attack.mjs';
 import { kRoot, kStepTimeoutMs, kWebRoot, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { offer, openLink, saveFirst } from './lib/flows.mjs';
+import { offer, openLink } from './lib/flows.mjs';
 import { nsExec } from './lib/net.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -31,7 +31,7 @@ await runScenario('split_origin', async (env) => {
     const { link } = await offer(env, [env.file('split.bin', content)], { origin });
     log('the link points at the static origin:', link.replace(/\/j\/.*/, '/j/<room>…'));
     const { b } = await openLink(env, link, { origin });
-    const got = await saveFirst(b);
+    const got = await b.save('save-1-0', 3 * kStepTimeoutMs);
     if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch');
     log('file transferred between two pages of the static origin through the signal-only server; SHA-256 matches');
 

@@ -4,7 +4,7 @@
 // so a reload mid-transfer still takes its seat back and the transfer resumes and completes
 // (SHA-256), and after the reload the address bar is still clean.
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { activity, limitRate, offer, openLink, percent, saveFirst, waitPercent } from './lib/flows.mjs';
+import { activity, limitRate, offer, openLink, percent, waitPercent } from './lib/flows.mjs';
 import { linkParts } from './lib/attack.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -35,7 +35,7 @@ await runScenario('url_secret', async (env) => {
   const before = await percent(b);
   await b.page.reload();
   await b.page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: kStepTimeoutMs });
-  const got = await saveFirst(b, null, 5 * kStepTimeoutMs);
+  const got = await b.save('save-1-0', 5 * kStepTimeoutMs);
   if (sha256(got.bytes) !== sha256(content)) throw new Error('SHA-256 mismatch after the reload');
   expectClean(b.page.url(), 'after the reload');
   const resumed = (await activity(b)).find((l) => /Resuming a transfer/.test(l));

@@ -72,40 +72,17 @@ export async function activity(page) {
   return page.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
 }
 
-// The id ("save-<transfer>-<file>") of the first Save button `page` shows, once there is one.
-// Transfer ids start at a random point (they must not repeat across reloads), so a test finds
-// the button of its first transfer, and its next transfer from the same sender is id + 1.
-export async function saveId(page, timeout = 3 * kStepTimeoutMs) {
-  return until(`${page.name} to offer a received file for saving`, () => page.page.evaluate(() => {
-    const ids = Object.keys(window.ferryWidgets || {}).filter((k) => /^save-\d+-\d+$/.test(k));
-    ids.sort((x, y) => Number(x.split('-')[1]) - Number(y.split('-')[1]) || Number(x.split('-')[2]) - Number(y.split('-')[2]));
-    return ids[0] || null;
-  }), { timeout, detail: async () => `live region: "${await page.status()}"` });
-}
-
-// The transfer id in a save button's id.
-export function transferOf(id) {
-  return Number(id.split('-')[1]);
-}
-
-// Saves a received file through its Save button (`id`, or the first one shown when null);
-// resolves to { id, name, bytes }.
-export async function saveFirst(page, id = null, timeout = 3 * kStepTimeoutMs) {
-  const button = id ?? await saveId(page, timeout);
-  return { id: button, ...await page.save(button, timeout) };
-}
-
-// As saveFirst, but fails at once if `watched`'s activity log shows a line matching `bad` first
-// (a client that gave up would otherwise cost the whole wait).
+// Saves file `id` on `page` (as ClientPage.save), but fails at once if `watched`'s activity log
+// shows a line matching `bad` first (a client that gave up would otherwise cost the whole wait).
 export async function saveUnless(page, id, watched, bad, timeout = 3 * kStepTimeoutMs) {
   let done = false;
   const gaveUp = until(`${watched.name}'s log to match ${bad}`, async () => done ||
     (await activity(watched)).find((l) => bad.test(l)), { timeout, everyMs: 250 });
   gaveUp.catch(() => {});
   try {
-    return await Promise.race([saveFirst(page, id, timeout), gaveUp.then((line) => {
+    return await Promise.race([page.save(id, timeout), gaveUp.then((line) => {
       if (line === true) return null;
-      throw new Error(`${watched.name} logged "${line}" instead of ${page.name} receiving ${id || 'a file'}`);
+      throw new Error(`${watched.name} logged "${line}" instead of ${page.name} receiving ${id}`);
     })]);
   } finally {
     done = true;
