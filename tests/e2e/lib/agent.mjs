@@ -36,10 +36,12 @@ export function serveCommands(handlers) {
   });
 }
 
-// Scenario side: starts `node script ...args` in namespace `ns`; resolves once its output
-// matches `ready`. command(op, args, timeout) resolves to the result or throws the error.
+// Scenario side: starts `node script ...args` in namespace `ns` (null: this one, for loopback);
+// resolves once its output matches `ready`. command(op, args, timeout) resolves to the result or
+// throws the error.
 export async function startAgent(ns, script, args, { ready = /listening|ready/, name = 'agent' } = {}) {
-  const proc = spawn('ip', ['netns', 'exec', ns, 'node', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const argv = ns ? ['ip', 'netns', 'exec', ns, 'node'] : [process.execPath];
+  const proc = spawn(argv[0], [...argv.slice(1), script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   let nextId = 1;
   const waiting = new Map();

@@ -6,6 +6,7 @@
 //   send {conn, text}             one text message
 //   next {conn, types, timeoutMs} the next envelope whose type is in `types`, or the close
 //   close {conn}
+//   binary_count {conn}           binary messages received so far (they are not queued)
 //   upgrade_status {url, origin}  the HTTP status of a /ws upgrade (101 when accepted)
 //   http_status {url}             the status of a plain GET
 //   guess {url, origin, room, token, attempts, helloVersion, answerTimeoutMs}
@@ -39,9 +40,12 @@ let nextConn = 1;
 function connect({ url, origin }) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, kSubprotocol, origin ? { origin } : {});
-    const c = { ws, queue: [], closed: null, wake: null };
+    const c = { ws, queue: [], closed: null, wake: null, binary: 0 };
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary) {
+        c.binary += 1;
+        return;
+      }
       c.queue.push(parseEnvelope(data.toString()) || { type: 'not_json' });
       if (c.wake) c.wake();
     });
@@ -146,6 +150,7 @@ serveCommands({
   send: ({ conn: id, text }) => { conn(id).ws.send(text); },
   next: ({ conn: id, types, timeoutMs = kDefaultAnswerTimeoutMs }) => next(id, types, timeoutMs),
   close: ({ conn: id }) => closeConn(id),
+  binary_count: ({ conn: id }) => conn(id).binary,
   upgrade_status: ({ url, origin }) => new Promise((resolve) => {
     const ws = new WebSocket(url, kSubprotocol, origin ? { origin } : {});
     ws.on('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy(); });

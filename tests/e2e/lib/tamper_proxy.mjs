@@ -11,6 +11,7 @@
 // Directions: "up" is browser -> server, "down" is server -> browser. A command aimed at a role
 // uses that role's newest connection.
 // Usage: node tamper_proxy.mjs LISTEN_HOST LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT [MODE]
+// (LISTEN_PORT 0: any free port, named in the "listening" line)
 import fs from 'node:fs';
 import http from 'node:http';
 
@@ -220,7 +221,7 @@ serveCommands({
   },
 });
 
-server.listen(Number(port), host, () => console.log(`${mode.replace(/:.*/, '')} proxy listening on ${host}:${port}`));
+server.listen(Number(port), host, () => console.log(`${mode.replace(/:.*/, '')} proxy listening on ${host}:${server.address().port}`));
 process.on('SIGTERM', () => {
   console.log(`recorded ${recorded} bytes`);
   process.exit(0);

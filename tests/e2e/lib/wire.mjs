@@ -80,28 +80,29 @@ export const FrameType = Object.freeze({ chunk: 1, control: 2 });
 // A sealed payload is nonce (24) || ciphertext || tag (16); a forged one is just random bytes.
 export const kSealOverheadBytes = 24 + 16;
 
+// Little-endian fields, in order: [['u8' | 'u32' | 'u64', value], ...].
+function pack(fields) {
+  const size = { u8: 1, u32: 4, u64: 8 };
+  const out = Buffer.alloc(fields.reduce((n, [t]) => n + size[t], 0));
+  let at = 0;
+  for (const [t, v] of fields) {
+    if (t === 'u8') out.writeUInt8(v, at);
+    else if (t === 'u32') out.writeUInt32LE(v, at);
+    else out.writeBigUInt64LE(BigInt(v), at);
+    at += size[t];
+  }
+  return out;
+}
+
 export function chunkFrame({ transferId, fileId = 0, index = 0, last = false, payload }) {
-  const h = Buffer.alloc(23);
-  h.writeUInt8(kFrameVersion, 0);
-  h.writeUInt8(FrameType.chunk, 1);
-  h.writeUInt32LE(transferId, 2);
-  h.writeUInt32LE(fileId, 6);
-  h.writeBigUInt64LE(BigInt(index), 10);
-  h.writeUInt8(last ? 1 : 0, 18);
-  h.writeUInt32LE(payload.length, 19);
-  return Buffer.concat([h, payload]);
+  return Buffer.concat([pack([['u8', kFrameVersion], ['u8', FrameType.chunk], ['u32', transferId], ['u32', fileId],
+    ['u64', index], ['u8', last ? 1 : 0], ['u32', payload.length]]), payload]);
 }
 
 // origin 0: written by the transfer's sender (so the reader would be its receiver).
 export function controlFrame({ transferId, origin = 0, seq = 1, payload }) {
-  const h = Buffer.alloc(19);
-  h.writeUInt8(kFrameVersion, 0);
-  h.writeUInt8(FrameType.control, 1);
-  h.writeUInt32LE(transferId, 2);
-  h.writeUInt8(origin, 6);
-  h.writeBigUInt64LE(BigInt(seq), 7);
-  h.writeUInt32LE(payload.length, 15);
-  return Buffer.concat([h, payload]);
+  return Buffer.concat([pack([['u8', kFrameVersion], ['u8', FrameType.control], ['u32', transferId], ['u8', origin],
+    ['u64', seq], ['u32', payload.length]]), payload]);
 }
 
 // `count` well-formed frames no key ever sealed, as if the peer sent them, each for its own
