@@ -18,8 +18,8 @@ std::string lower(std::string_view s) {
 }
 
 bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '[' || c == ']' ||
-         c == ':' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '[' ||
+         c == ']' || c == ':' || c == '_';
 }
 
 // host[:port] split; the port digits only (empty when none). False on a malformed authority.
@@ -54,12 +54,15 @@ bool split_authority(std::string_view a, std::string& host, std::string& port) {
   return true;
 }
 
-std::string_view default_port(std::string_view scheme) { return scheme == "https" ? "443" : "80"; }
+std::string_view default_port(std::string_view scheme) {
+  return scheme == "https" ? "443" : "80";
+}
 
 using Hash = std::array<unsigned char, 32>;
 Hash hash(std::string_view s) {
   Hash h{};
-  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(), nullptr, 0);
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                     nullptr, 0);
   return h;
 }
 
@@ -104,7 +107,8 @@ bool metrics_allowed(const std::optional<IpAddress>& client, std::string_view au
   if (client && is_loopback(*client)) return true;
   if (token.empty()) return false;
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return false;
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer)
+    return false;
   // Hashes of equal length, compared in constant time: neither the token's length nor its
   // prefix leaks through the time a refusal takes.
   Hash given = hash(authorization.substr(kBearer.size()));

@@ -18,7 +18,9 @@ constexpr size_t kMaxForwardedHops = 64;
 constexpr int kIpv6LimitPrefix = 64;
 constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -41,14 +43,16 @@ std::optional<IpAddress> parse_hop(std::string_view s) {
     auto close = s.find(']');
     if (close == std::string_view::npos) return std::nullopt;
     std::string_view rest = s.substr(close + 1);
-    if (!rest.empty() && !(rest.front() == ':' && all_digits(rest.substr(1), 5))) return std::nullopt;
+    if (!rest.empty() && !(rest.front() == ':' && all_digits(rest.substr(1), 5)))
+      return std::nullopt;
     auto ip = parse_ip(s.substr(1, close - 1));
     if (!ip || ip->v4) return std::nullopt;  // brackets are for IPv6 only
     return ip;
   }
   if (auto ip = parse_ip(s)) return ip;
   auto colon = s.find(':');
-  if (colon == std::string_view::npos || s.find(':', colon + 1) != std::string_view::npos) return std::nullopt;
+  if (colon == std::string_view::npos || s.find(':', colon + 1) != std::string_view::npos)
+    return std::nullopt;
   if (!all_digits(s.substr(colon + 1), 5)) return std::nullopt;
   auto ip = parse_ip(s.substr(0, colon));
   if (!ip || !ip->v4) return std::nullopt;
@@ -170,7 +174,8 @@ class ForwardedParser {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
   if (text.empty() || text.size() > kMaxAddressText) return std::nullopt;
-  if (text.find('\0') != std::string_view::npos || text.find('%') != std::string_view::npos) return std::nullopt;
+  if (text.find('\0') != std::string_view::npos || text.find('%') != std::string_view::npos)
+    return std::nullopt;
   std::string z(text);  // inet_pton wants a terminated string
   IpAddress ip;
   uint8_t v4[4];
@@ -197,7 +202,8 @@ std::string to_string(const IpAddress& ip) {
 
 bool is_loopback(const IpAddress& ip) {
   if (ip.v4) return ip.bytes[12] == 127;
-  static const std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static const std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0, 0, 0, 0, 1};
   return ip.bytes == kLoopback6;
 }
 
@@ -237,7 +243,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
     c.prefix = n;
   }
   int offset = ip->v4 ? 96 : 0;
-  for (int b = offset + c.prefix; b < 128; ++b) c.base.bytes[b / 8] &= static_cast<uint8_t>(~(0x80 >> (b % 8)));
+  for (int b = offset + c.prefix; b < 128; ++b)
+    c.base.bytes[b / 8] &= static_cast<uint8_t>(~(0x80 >> (b % 8)));
   return c;
 }
 
@@ -253,7 +260,9 @@ Result<std::vector<Cidr>> parse_cidr_list(std::string_view text) {
     while (end < text.size() && text[end] != ',' && !is_ows(text[end])) ++end;
     std::string_view item = text.substr(i, end - i);
     auto c = parse_cidr(item);
-    if (!c) return make_error("bad_cidr", "not an address range: " + std::string(item.substr(0, kMaxAddressText)));
+    if (!c)
+      return make_error("bad_cidr",
+                        "not an address range: " + std::string(item.substr(0, kMaxAddressText)));
     out.push_back(*c);
     i = end;
   }
@@ -267,7 +276,8 @@ bool contains_any(const std::vector<Cidr>& ranges, const IpAddress& ip) {
   return false;
 }
 
-std::optional<std::vector<std::optional<IpAddress>>> parse_x_forwarded_for(std::string_view header) {
+std::optional<std::vector<std::optional<IpAddress>>> parse_x_forwarded_for(
+    std::string_view header) {
   std::vector<std::optional<IpAddress>> hops;
   size_t i = 0;
   while (i <= header.size()) {
@@ -289,7 +299,8 @@ std::optional<std::vector<std::optional<IpAddress>>> parse_forwarded(std::string
 }
 
 std::optional<IpAddress> client_address(std::string_view peer, const std::vector<Cidr>& trusted,
-                                        std::string_view forwarded, std::string_view x_forwarded_for) {
+                                        std::string_view forwarded,
+                                        std::string_view x_forwarded_for) {
   // A link-local peer may carry its interface ("fe80::1%eth0"); the zone is not part of it.
   auto peer_ip = parse_ip(peer.substr(0, peer.find('%')));
   if (!peer_ip || !contains_any(trusted, *peer_ip)) return peer_ip;

@@ -64,6 +64,7 @@ std::optional<std::vector<std::optional<IpAddress>>> parse_forwarded(std::string
 // header comment). A forwarded header that cannot be read leaves the peer's address.
 // nullopt only when the peer itself is not an address.
 std::optional<IpAddress> client_address(std::string_view peer, const std::vector<Cidr>& trusted,
-                                        std::string_view forwarded, std::string_view x_forwarded_for);
+                                        std::string_view forwarded,
+                                        std::string_view x_forwarded_for);
 
 }  // namespace ferry::server

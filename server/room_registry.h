@@ -15,6 +15,7 @@
 //   unconfirmed --reject_peer (creator)--> free, nothing counted      (kRejected)
 //   unconfirmed --confirm_timeout_ms since the claim--> free          (kUnconfirmed)
 //   unconfirmed by nameplate --token join--> the token joiner's       (kSeatTaken)
+//   confirmed --pake_failed--> its connection closed (kPakeFailed), the seat and resume token kept
 // A code is short, so the creator's guesses are counted: max_pake_failures per code (then the
 // nameplate burns), and max_room_failures per room over every join path; a room at that limit
 // is locked: it admits nobody new, and only its two seats' resume tokens still get in (an

@@ -4,8 +4,10 @@
 // without sockets. Decisions are collected under the mutex and carried out after it is released,
 // so a slow peer never holds the lock.
 //
-// The data relay never drops for lack of budget: on_binary forwards the frame and tells the
-// connection how long to stop reading (ReadPause), so TCP backpressure reaches the sender.
+// The relays never drop for lack of budget: on_binary (and on_text, for text relays) forwards
+// the message and tells the connection how long to stop reading (ReadPause), so TCP
+// backpressure reaches the sender: for its room's byte budget, for a receiver holding too much
+// (4 MiB in all, or 1 MiB of text), and for the server's queues together (--max-queued-bytes).
 #pragma once
 
 #include <atomic>

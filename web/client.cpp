@@ -4,9 +4,13 @@
 #include <emscripten/val.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include "protocol/signal.h"
+#include "transfer/download_type.h"
+#include "transfer/memory_budget.h"
 
 namespace ferry::web {
 
@@ -15,6 +19,17 @@ using nlohmann::json;
 namespace {
 emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
 constexpr const char* kChannelLabel = "ferry";
+
+// The sender's declared MIME type of an incoming file. cmd::OpenSink carries it once the
+// session fills OpenSink::mime; until then every file is offered as application/octet-stream.
+template <class OpenSink>
+std::string declared_type(const OpenSink& m) {
+  if constexpr (requires { m.mime; }) {
+    return m.mime;
+  } else {
+    return {};
+  }
+}
 }  // namespace
 
 Client::Client() {
@@ -22,6 +37,7 @@ Client::Client() {
   origin_ = loc["origin"].as<std::string>();
   storage_mode_ = glue().call<std::string>("storageMode");
   can_save_as_ = glue().call<bool>("canSaveAs");
+  keep_until_saved_ = glue().call<bool>("keepUntilSaved");
   session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
@@ -94,8 +110,11 @@ void Client::start_from_location() {
     storage_.on_state([this, prefix](const std::string& key, Bytes&& bytes) {
       if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0) return;
       const std::string id = key.substr(prefix.size());
-      if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos) return;
-      session_->restore_incoming(static_cast<uint32_t>(std::stoul(id)), std::move(bytes));
+      // A transfer id is a u32 in decimal (ids start at random below 2^30, so 10 digits occur).
+      if (id.empty() || id.size() > 10 || id.find_first_not_of("0123456789") != std::string::npos) return;
+      const unsigned long long n = std::stoull(id);
+      if (n > UINT32_MAX) return;
+      session_->restore_incoming(static_cast<uint32_t>(n), std::move(bytes));
     });
     storage_.list_states(prefix);
   }
@@ -127,8 +146,38 @@ void Client::forget_join() {
 
 void Client::close_session() {
   forget_join();
+  const std::string prefix = session_->storage_prefix();
   session_->close();
   for (auto& c : session_->take_commands()) run(c);
+  // Received plaintext does not outlive the session on this device: partial files and their
+  // states go (there is nothing left to resume), and so do finished files, unless the person
+  // asked to keep them until saved.
+  std::vector<uint32_t> transfers;
+  for (auto& f : received_) {
+    if (f.removed || (f.finished && !f.saved && keep_until_saved_)) continue;
+    if (f.sink != 0) glue().call<void>("sinkAbort", f.sink);
+    f.removed = true;
+    if (!f.finished) f.failed = true;
+    if (std::find(transfers.begin(), transfers.end(), f.transfer_id) == transfers.end()) {
+      transfers.push_back(f.transfer_id);
+    }
+  }
+  if (storage_mode_ == "opfs" && !prefix.empty()) {
+    for (uint32_t id : transfers) storage_.delete_state(prefix + std::to_string(id));
+  }
+}
+
+void Client::set_keep_until_saved(bool keep) {
+  keep_until_saved_ = keep;
+  glue().call<void>("setKeepUntilSaved", keep);
+}
+
+uint64_t Client::in_memory_bytes() const {
+  uint64_t total = 0;
+  for (const auto& f : received_) {
+    if (f.in_memory && !f.failed && !f.removed) total += f.size;
+  }
+  return total;
 }
 
 void Client::process(double now_ms) {
@@ -227,6 +276,8 @@ void Client::dispatch(BrowserEvent& ev) {
       f->finished = true;
     } else if (ev.kind == "saved") {
       f->saved = true;
+    } else if (ev.kind == "removed") {
+      f->removed = true;
     } else if (ev.kind == "sink_error") {
       f->failed = true;
       session_->on_sink_error(f->transfer_id, f->file_id, ev.text);
@@ -297,8 +348,10 @@ void Client::run(app::Command& c) {
           ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
           ws_.on_binary([this](const Bytes& b) { session_->on_server_binary(b); });
           ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
-          // This origin's /ws, or the signalling server the deployment names (glue.js signalUrl).
-          ws_.open(glue().call<std::string>("signalUrl"), std::string(protocol::kSignalSubprotocol));
+          // This origin's /ws, or the signalling server the deployment names (glue.js
+          // signalUrl).
+          ws_.open(glue().call<std::string>("signalUrl"),
+                   std::string(protocol::kSignalSubprotocol));
         } else if constexpr (std::is_same_v<T, app::cmd::SendServer>) {
           ws_.send(m.text);
         } else if constexpr (std::is_same_v<T, app::cmd::CloseServer>) {
@@ -328,17 +381,25 @@ void Client::run(app::Command& c) {
           glue().call<void>("fileRead", session_->file_handle(m.transfer_id, m.file_id),
                             static_cast<double>(m.offset), static_cast<double>(m.length), id);
         } else if constexpr (std::is_same_v<T, app::cmd::OpenSink>) {
-          ReceivedFile f{m.transfer_id, m.file_id, m.name, m.size, 0, false, false, false};
-          if (storage_mode_ == "memory" && m.size > kMaxInMemoryFileBytes) {
-            f.failed = true;
-            received_.push_back(f);
-            session_->on_sink_error(m.transfer_id, m.file_id,
-                                    "quota: this browser can only keep small files in memory here; "
-                                    "open Ferry over https (or with --self-signed) to receive large files");
-            return;
+          ReceivedFile f;
+          f.transfer_id = m.transfer_id;
+          f.file_id = m.file_id;
+          f.name = m.name;
+          f.size = m.size;
+          f.type = transfer::safe_download_type(declared_type(m));
+          f.in_memory = storage_mode_ == "memory";
+          // Refused before anything is allocated (transfer/memory_budget.h).
+          if (f.in_memory) {
+            if (auto refusal = transfer::refuse_in_memory(in_memory_bytes(), m.size)) {
+              f.failed = true;
+              received_.push_back(f);
+              session_->on_sink_error(m.transfer_id, m.file_id, refusal->code + ": " + refusal->message);
+              return;
+            }
           }
           // The key names the stored file, so a reloaded page finds a partial file again.
-          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep);
+          f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep,
+                                    f.type);
           received_index_[{m.transfer_id, m.file_id}] = received_.size();
           received_.push_back(f);
         } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {

@@ -18,9 +18,6 @@
 
 namespace ferry::web {
 
-// Files received into memory (no OPFS) above this size are refused: the tab would run out of
-// memory long before a multi-GB file arrived. OPFS has no such limit.
-constexpr uint64_t kMaxInMemoryFileBytes = 256ull * 1024 * 1024;
 // Wake lock and path checks need not run on every event: twice a second is plenty.
 constexpr double kHousekeepingMs = 500;
 // The selected candidate pair is re-read this often, in ms, to show a changed path.
@@ -35,9 +32,12 @@ struct ReceivedFile {
   std::string name;
   uint64_t size = 0;
   Handle sink = 0;
+  std::string type;  // the MIME type it is offered with: transfer::safe_download_type()
+  bool in_memory = false;
   bool finished = false;  // verified and committed: may be saved
   bool failed = false;
   bool saved = false;
+  bool removed = false;  // its bytes are gone from this device (saved, or the session ended)
 };
 
 class Client {
@@ -48,9 +48,15 @@ class Client {
   void start_from_location();  // a /j/<room>?t=..#secret page joins by itself
   void create_session();
   Status join_code(const std::string& code);
+  // Leave: ends the session and removes what it received from this device (partial files,
+  // their states, finished files), except finished unsaved files when keep_until_saved().
   void close_session();
   // Forgets this tab's join record (Leave, Start over): a reload then starts afresh.
   void forget_join();
+  // The setting "keep received files until I save them" (this tab's sessionStorage). Off by
+  // default: files are removed when the session ends.
+  bool keep_until_saved() const { return keep_until_saved_; }
+  void set_keep_until_saved(bool keep);
 
   // Events in, commands out, keep the channel fed. Runs from the glue's microtask drain after
   // browser events, and once per rendered frame; never re-entered.
@@ -83,6 +89,7 @@ class Client {
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
   void wire_channel();
   ReceivedFile* find_received(Handle sink);
+  uint64_t in_memory_bytes() const;  // what received files hold in memory now
 
   std::string origin_;
   std::unique_ptr<app::Session> session_;
@@ -110,6 +117,7 @@ class Client {
   // its secret, the current resume token and the verification words shown.
   std::string join_link_;
   std::string saved_record_;  // the record last written, so it is written only on change
+  bool keep_until_saved_ = false;
   bool wake_lock_ = false;
   double last_housekeeping_ = 0;
   bool processing_ = false;

@@ -38,6 +38,7 @@ std::string explain_server_error(const std::string& code, const std::string& mes
     return "Too many wrong tries: this code no longer works. Ask the sender for a new one.";
   }
   if (code == "room_full") return "Someone else has already joined this session.";
+  if (code == "no_nameplate") return "The server has no free code right now; the link still works.";
   if (code == "room_locked") {
     return "Too many wrong tries: this session no longer lets anyone new in. Ask the sender to start a new one.";
   }

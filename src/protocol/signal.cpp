@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "session/ids.h"
+#include "util/json.h"
 
 namespace ferry::protocol {
 namespace {
@@ -160,6 +161,7 @@ bool is_error_message(std::string_view s) { return s.size() <= kMaxErrorMessageC
 // Parses the outer object and checks "v" and "type". On success returns the type string.
 Result<std::string> open_envelope(std::string_view text, json& doc) {
   if (text.size() > kMaxEnvelopeBytes) return bad("too_large", "the message is larger than the protocol allows");
+  if (!json_depth_ok(text, kMaxJsonDepth)) return bad("too_deep", "the message nests deeper than the protocol allows");
   doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return bad("bad_json", "the message is not valid JSON");
   if (!doc.is_object()) return bad("bad_json", "the message must be a JSON object");

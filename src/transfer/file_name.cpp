@@ -72,24 +72,65 @@ void append_utf8(std::string& out, char32_t cp) {
 
 size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
+// Unicode format characters (general category Cf) and the invisible fillers that pass for
+// letters: each can hide or reorder part of a name ("invoice\u200B.pdf", "gpj.exe" behind an
+// RLO). Ranges are inclusive; the list follows Unicode 15's Cf set.
+struct CodeRange {
+  char32_t first;
+  char32_t last;
+};
+constexpr CodeRange kInvisibleRanges[] = {
+    {0x00AD, 0x00AD},    // soft hyphen
+    {0x034F, 0x034F},    // combining grapheme joiner
+    {0x0600, 0x0605},    // Arabic number signs
+    {0x061C, 0x061C},    // Arabic letter mark
+    {0x06DD, 0x06DD},    // Arabic end of ayah
+    {0x070F, 0x070F},    // Syriac abbreviation mark
+    {0x0890, 0x0891},    // Arabic pound and piastre marks above
+    {0x08E2, 0x08E2},    // Arabic disputed end of ayah
+    {0x115F, 0x1160},    // Hangul choseong and jungseong fillers
+    {0x180E, 0x180E},    // Mongolian vowel separator
+    {0x200B, 0x200F},    // zero width space, ZWNJ, ZWJ, LRM, RLM
+    {0x2028, 0x202E},    // line/paragraph separators, bidi embeddings and overrides
+    {0x2060, 0x2064},    // word joiner, invisible function application/times/separator/plus
+    {0x2066, 0x206F},    // bidi isolates, deprecated format characters
+    {0x3164, 0x3164},    // Hangul filler
+    {0xFEFF, 0xFEFF},    // zero width no-break space / BOM
+    {0xFFA0, 0xFFA0},    // halfwidth Hangul filler
+    {0xFFF9, 0xFFFB},    // interlinear annotation controls
+    {0x110BD, 0x110BD},  // Kaithi number sign
+    {0x110CD, 0x110CD},  // Kaithi number sign above
+    {0x13430, 0x1343F},  // Egyptian hieroglyph format controls
+    {0x1BCA0, 0x1BCA3},  // shorthand format controls
+    {0x1D173, 0x1D17A},  // musical symbol format controls
+    {0xE0001, 0xE0001},  // language tag
+    {0xE0020, 0xE007F},  // tag characters
+    {0xFFFE, 0xFFFF},    // noncharacters
+};
+
 bool is_unsafe(char32_t c) {
   if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return true;  // C0, DEL, C1 (ESC starts ANSI codes)
   switch (c) {
     case '/': case '\\': case '<': case '>': case ':': case '"': case '|': case '?': case '*':
-    case 0x061C:  // arabic letter mark
-    case 0x200E: case 0x200F:  // LRM, RLM
-    case 0x2028: case 0x2029:  // line and paragraph separators
-    case 0xFEFF:  // zero width no-break space / BOM
       return true;
     default:
       break;
   }
-  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);  // bidi embeddings/isolates
+  for (const auto& r : kInvisibleRanges) {
+    if (c >= r.first && c <= r.last) return true;
+  }
+  return false;
 }
 
 char32_t ascii_upper(char32_t c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
 
-// CON, PRN, AUX, NUL, COM1-9, LPT1-9: Windows opens the device whatever the extension.
+// Superscript one, two and three: Windows reads "COM\u00B9" as COM1 (and LPT likewise).
+bool is_port_digit(char32_t c) {
+  return (c >= '0' && c <= '9') || c == 0x00B9 || c == 0x00B2 || c == 0x00B3;
+}
+
+// CON, PRN, AUX, NUL, CONIN$, CONOUT$, CLOCK$, COM0-9, LPT0-9 and COM/LPT with a superscript
+// 1-3: Windows opens the device whatever the extension.
 bool is_windows_reserved(const std::vector<char32_t>& name) {
   size_t stem = 0;
   while (stem < name.size() && name[stem] != '.') ++stem;
@@ -97,15 +138,12 @@ bool is_windows_reserved(const std::vector<char32_t>& name) {
   for (size_t i = 0; i < stem; ++i) s.push_back(ascii_upper(name[i]));
   // Windows also ignores trailing spaces in the stem ("CON .txt").
   while (!s.empty() && s.back() == ' ') s.pop_back();
-  static const std::array<std::u32string_view, 4> kDevices = {U"CON", U"PRN", U"AUX", U"NUL"};
+  static const std::array<std::u32string_view, 7> kDevices = {U"CON",    U"PRN",     U"AUX",   U"NUL",
+                                                              U"CONIN$", U"CONOUT$", U"CLOCK$"};
   for (auto d : kDevices) {
     if (s == d) return true;
   }
-  if (s.size() == 4 && (s.starts_with(U"COM") || s.starts_with(U"LPT")) && s[3] >= '1' &&
-      s[3] <= '9') {
-    return true;
-  }
-  return false;
+  return s.size() == 4 && (s.starts_with(U"COM") || s.starts_with(U"LPT")) && is_port_digit(s[3]);
 }
 
 }  // namespace

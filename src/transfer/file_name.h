@@ -19,13 +19,15 @@ constexpr std::string_view kFallbackFileName = "file";
 // Returns a safe single path component, never empty, valid UTF-8, at most kMaxFileNameBytes:
 // - invalid UTF-8 becomes U+FFFD;
 // - path separators ('/', '\'), characters Windows forbids (<>:"|?*), control characters
-//   (C0, DEL, C1: this also defuses ANSI escape sequences) and bidi/formatting controls that
-//   can disguise an extension (U+202A..U+202E, U+2066..U+2069, U+200E/F, U+061C, U+2028/9,
-//   U+FEFF) each become '_';
+//   (C0, DEL, C1: this also defuses ANSI escape sequences), every Unicode format character
+//   (category Cf: bidi controls, zero-width spaces and joiners U+200B..U+200F, U+2060..U+2064,
+//   soft hyphen U+00AD, U+180E, U+FEFF, tags, ...), the invisible Hangul fillers, U+2028/9
+//   and the noncharacters U+FFFE/F each become '_': they can hide or reorder an extension;
 // - leading spaces and trailing dots/spaces are removed (Windows drops them silently);
 // - "." and ".." (and any all-dot name) cannot survive, so no traversal is possible;
-// - Windows reserved device names (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with or without an
-//   extension, any case) get a '_' prefix;
+// - Windows reserved device names (CON, PRN, AUX, NUL, CONIN$, CONOUT$, CLOCK$, COM0-9,
+//   LPT0-9, COM and LPT with a superscript 1-3, with or without an extension, any case) get a
+//   '_' prefix;
 // - a long name is cut on a code point boundary, keeping a short extension.
 std::string sanitize_file_name(std::string_view raw);
 

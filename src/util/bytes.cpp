@@ -22,6 +22,7 @@ std::string to_hex(ByteView b) {
 
 std::optional<Bytes> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
+  if (hex.empty()) return Bytes{};  // sodium_hex2bin must not get the null data() of no bytes
   Bytes out(hex.size() / 2);
   size_t len = 0;
   const char* end = nullptr;

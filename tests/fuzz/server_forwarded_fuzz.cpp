@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view xff = rest.substr(0, b);
   std::string_view origin = b == std::string_view::npos ? std::string_view() : rest.substr(b + 1);
 
-  static const std::vector<Cidr> kTrusted = parse_cidr_list("10.0.0.0/8 2001:db8::/32 127.0.0.1").value();
+  static const std::vector<Cidr> kTrusted =
+      parse_cidr_list("10.0.0.0/8 2001:db8::/32 127.0.0.1").value();
   const std::string peer = "10.0.0.2";
   auto c = client_address(peer, kTrusted, forwarded, xff);
   if (!c) std::abort();  // the peer is an address

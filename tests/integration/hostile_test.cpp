@@ -36,8 +36,8 @@ std::vector<Case> stateless_corpus() {
       {"42", "bad_json"},
       {"null", "bad_json"},
       {"true", "bad_json"},
-      {std::string(50000, '['), "bad_json"},
-      {std::string(20000, '{'), "bad_json"},
+      {std::string(50000, '['), "too_deep"},
+      {std::string(20000, '{'), "too_deep"},
       {"{\"v\":1,\"type\":\"create\",\"v\":1e999}", "bad_json"},
       // Version.
       {"{\"type\":\"create\"}", "missing_field"},

@@ -9,7 +9,9 @@
 
 namespace ferry::itest {
 
-inline std::string msg(const protocol::ClientMessage& m) { return protocol::serialize(m); }
+inline std::string msg(const protocol::ClientMessage& m) {
+  return protocol::serialize(m);
+}
 
 // Reads until a message of this type arrives and checks it is a valid server envelope.
 inline protocol::ServerMessage must_get(WsClient& c, const std::string& type,
@@ -24,7 +26,8 @@ inline protocol::ServerMessage must_get(WsClient& c, const std::string& type,
 
 // Two peers joined in one room by the link (a created it); the joiner is not confirmed.
 struct Room {
-  explicit Room(uint16_t port, const WsClient::Headers& headers = {}) : a(port, headers), b(port, headers) {
+  explicit Room(uint16_t port, const WsClient::Headers& headers = {})
+      : a(port, headers), b(port, headers) {
     REQUIRE(a.send_text(msg(protocol::Create{})));
     created = std::get<protocol::Created>(must_get(a, "created"));
     REQUIRE(b.send_text(msg(protocol::JoinByToken{created.room, created.token})));
@@ -46,7 +49,8 @@ struct Neighbours : Room {
   bool still_working(std::chrono::milliseconds limit = kEventTimeout) {
     if (!a.send_text(msg(protocol::Relay{"c3RpbGwtaGVyZQ"}))) return false;
     auto ev = b.expect("relay", limit);
-    if (ev.kind != WsClient::Event::Kind::kMessage || ev.json()["payload"] != "c3RpbGwtaGVyZQ") return false;
+    if (ev.kind != WsClient::Event::Kind::kMessage || ev.json()["payload"] != "c3RpbGwtaGVyZQ")
+      return false;
     if (!b.send_text(msg(protocol::Relay{"YmFjaw"}))) return false;
     return a.expect("relay", limit).json()["payload"] == "YmFjaw";
   }

@@ -11,7 +11,9 @@ namespace proto = ferry::protocol;
 
 namespace {
 
-std::string error_code(WsClient& c) { return c.expect("error").json().value("code", ""); }
+std::string error_code(WsClient& c) {
+  return c.expect("error").json().value("code", "");
+}
 
 proto::Created create(WsClient& a) {
   REQUIRE(a.send_text(msg(proto::Create{})));
@@ -66,7 +68,8 @@ TEST_CASE("a joiner that does not confirm in time is closed with 4010 and the se
   CHECK(real.read(std::chrono::milliseconds(1200)).kind == WsClient::Event::Kind::kTimeout);
   CHECK(n.still_working());
   CHECK(eventually([&] {
-    return http_request(s.port(), "/metrics").body.find("reason=\"unconfirmed\"} 1") != std::string::npos;
+    return http_request(s.port(), "/metrics").body.find("reason=\"unconfirmed\"} 1") !=
+           std::string::npos;
   }));
 }
 

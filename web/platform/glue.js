@@ -110,22 +110,60 @@ Module['ferryGlue'] = (function () {
         window.showSaveFilePicker({ suggestedName: s.name })
           .then((fh) => fh.createWritable())
           .then((w) => sinkBlob(s).then((blob) => blob.stream().pipeTo(w)))
-          .then(() => emit(a.arg, 'saved'))
+          .then(() => { emit(a.arg, 'saved'); removeSaved(a.arg, 0); })
           .catch((e) => { if (!e || e.name !== 'AbortError') emit(a.arg, 'sink_error', quotaText(e)); });
       }
     }
     Module['ferryEvent'](0, 'gesture', id, new Uint8Array(0));
   }
-  function sinkBlob(s) {  // a finished sink as a Blob: disk-backed for OPFS
+  // A finished sink as a Blob: disk-backed for OPFS. Its type is the one C++ chose from a safe
+  // list (transfer::safe_download_type), never the sender's word as such.
+  function sinkBlob(s) {
     if (s.mode === 'memory') {
       const parts = [...s.parts.entries()].sort((p, q) => p[0] - q[0]).map((e) => e[1]);
-      return Promise.resolve(new Blob(parts));
+      return Promise.resolve(new Blob(parts, { type: s.type }));
     }
     return navigator.storage.getDirectory()
       .then((root) => root.getDirectoryHandle(kStorageDir))
       .then((d) => d.getFileHandle(s.key))
-      .then((fh) => fh.getFile());
+      .then((fh) => fh.getFile())
+      .then((file) => (s.type ? file.slice(0, file.size, s.type) : file));
   }
+  // A download reads its Blob URL within this time (ms), plus the time to read the file at the
+  // slowest rate we plan for (bytes per ms: 10 MB/s, an old USB disk); then the URL is revoked
+  // and the saved file's bytes are removed from this device.
+  const kDownloadReadMs = 60000;
+  const kSlowestReadBytesPerMs = 10 * 1000;
+  function downloadReadMs(s) { return kDownloadReadMs + Math.ceil(s.size / kSlowestReadBytesPerMs); }
+  function removeNow(h) {
+    if (!get(h)) return;
+    emit(h, 'removed');
+    Module['ferryGlue'].sinkAbort(h);
+  }
+  // A saved file is removed (after delayMs: a download still reads it), with the event removed.
+  // A second save of the same file starts the delay again. A file whose transfer is still going
+  // is kept until it is settled (its state deleted): a resume after a reload re-reads it.
+  function removeSaved(h, delayMs) {
+    const s = get(h);
+    if (!s) return;
+    clearTimeout(s.removeTimer);
+    s.removeTimer = setTimeout(() => {
+      if (s.settled) removeNow(h);
+      else s.removeWhenSettled = true;
+    }, delayMs);
+  }
+  // Closing the page ends its session: finished files of finished transfers cannot be offered
+  // again by a later page (their states are gone), so they are removed now. Partial files (and
+  // the finished files of a transfer still going) stay for a reload to resume; a later
+  // session's sweep takes them if none comes. A page kept in the back-forward cache keeps
+  // everything. Best effort: the worker may be stopped before it is done.
+  window.addEventListener('pagehide', (ev) => {
+    if (ev.persisted) return;
+    objects.forEach((e, h) => {
+      if (e.kind === 'sink' && e.obj.finished && e.obj.settled) Module['ferryGlue'].sinkAbort(h);
+    });
+  });
+  const kKeepUntilSavedKey = 'ferry.keepUntilSaved';  // sessionStorage: '1' keeps files after Leave
 
   // --- storage worker -------------------------------------------------------------------------
   // OPFS files are written in place through FileSystemSyncAccessHandle, which only dedicated
@@ -185,6 +223,7 @@ Module['ferryGlue'] = (function () {
       } else if (m.ev === 'read') {
         emit(m.sink, 'sink_read', String(m.req), new Uint8Array(m.buf));
       } else if (m.ev === 'finished') {
+        if (s) s.finished = true;
         emit(m.sink, 'finished');
       } else if (m.ev === 'error') {
         if (s && !s.failed) {
@@ -495,13 +534,24 @@ Module['ferryGlue'] = (function () {
     // Blob in RAM: small files only). Saving then uses File System Access ('save_as' gesture)
     // where it exists, else a download.
     storageMode() { return storageMode(); },
+    // The setting "keep received files until I save them" (off: removed when the session ends).
+    keepUntilSaved() {
+      try { return sessionStorage.getItem(kKeepUntilSavedKey) === '1'; } catch (e) { return false; }
+    },
+    setKeepUntilSaved(on) {
+      try { sessionStorage.setItem(kKeepUntilSavedKey, on ? '1' : '0'); } catch (e) { /* storage disabled */ }
+    },
     canSaveAs() { return !!(window.isSecureContext && window.showSaveFilePicker); },
     // Events on a sink: sink_opened (text = bytes already stored under the key), sink_read (id,
     // bytes), finished, saved, sink_error (message; it starts with "quota:" when the browser's
     // storage is full). key: stable across reloads, names ferry-incoming/<key>; keep: keep its
     // bytes (resume) rather than start empty. name is what the download is called.
-    sinkOpen(mode, key, name, size, keep) {
-      const s = { mode, key: fileKey(key), name, size, parts: new Map(), failed: false };
+    // type: the MIME type the file is offered with (already on the safe list; '' for none).
+    sinkOpen(mode, key, name, size, keep, type) {
+      // settled: no resume can need its bytes any more (memory: never resumed; OPFS: its
+      // transfer's state was deleted, see stateDelete).
+      const s = { mode, key: fileKey(key), name, size, type: type || '', parts: new Map(), failed: false, finished: false,
+        settled: mode !== 'opfs' };
       const h = add(s, 'sink');
       if (mode === 'opfs') {
         const st = storageWorker();
@@ -551,6 +601,7 @@ Module['ferryGlue'] = (function () {
       if (s.mode === 'opfs') {
         if (storage.worker) storage.worker.postMessage({ op: 'finish', sink: h });
       } else {
+        s.finished = true;
         queueMicrotask(() => emit(h, 'finished'));
       }
     },
@@ -565,16 +616,19 @@ Module['ferryGlue'] = (function () {
         document.body.appendChild(a);
         a.click();
         a.remove();
-        setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+        setTimeout(() => URL.revokeObjectURL(a.href), downloadReadMs(s));
         emit(h, 'saved');
+        removeSaved(h, downloadReadMs(s));
       };
       sinkBlob(s).then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
     },
-    // Drops a sink and deletes its file (after every operation posted before).
+    // Drops a sink and deletes its file (after every operation posted before). Also how a saved
+    // file, or one the session no longer needs, is removed.
     sinkAbort(h) {
       const s = get(h);
       objects.delete(h);
       if (!s) return;
+      clearTimeout(s.removeTimer);
       s.failed = true;
       s.parts.clear();
       if (s.mode === 'opfs' && storage.worker) storage.worker.postMessage({ op: 'abort', sink: h });
@@ -603,6 +657,14 @@ Module['ferryGlue'] = (function () {
       else setTimeout(() => emit(st.h, 'state_done'), 0);
     },
     stateDelete(key) {
+      // The transfer is over: its files are settled, and a saved one waiting for that goes now
+      // (in a microtask: this is a call from C++, which an event must not re-enter).
+      const prefix = fileKey(key) + '-';
+      objects.forEach((e, h) => {
+        if (e.kind !== 'sink' || !e.obj.key.startsWith(prefix)) return;
+        e.obj.settled = true;
+        if (e.obj.removeWhenSettled) queueMicrotask(() => removeNow(h));
+      });
       const st = storageWorker();
       if (st.worker) st.worker.postMessage({ op: 'stateDelete', key: fileKey(key) });
     },

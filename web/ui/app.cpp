@@ -180,8 +180,12 @@ void App::draw_home(float column) {
   }
   ImGui::Dummy(ImVec2(column, 8));
   ImGui::TextDisabled("Received files are kept %s.",
-                      client_.storage_mode() == "opfs" ? "on this device's disk until you save them"
+                      client_.storage_mode() == "opfs" ? "on this device's disk until you save them or leave"
                                                        : "in memory (small files only: open Ferry over https for large files)");
+  // Files kept after Leave ("keep until saved") can still be saved from here.
+  bool kept = false;
+  for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
+  if (kept) draw_received(column);
 }
 
 void App::draw_session(const app::Snapshot& s, float column) {
@@ -241,6 +245,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
   draw_transfers(s, column);
   draw_received(column);
+  ImGui::Dummy(ImVec2(column, 8));
+  bool keep = client_.keep_until_saved();
+  if (ImGui::Checkbox("Keep received files after I leave, until I save them", &keep)) {
+    client_.set_keep_until_saved(keep);
+  }
+  widgets_.name_last("keep-files");
+  if (primary_button("Leave", column)) client_.close_session();
+  widgets_.name_last("leave");
   draw_log(column);
 }
 
@@ -365,6 +377,11 @@ void App::draw_received(float column) {
     const std::string id = "save-" + std::to_string(ordinal(false, f.transfer_id)) + "-" + std::to_string(f.file_id);
     if (f.failed) {
       ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
+      continue;
+    }
+    if (f.removed) {
+      ImGui::TextWrapped("%s  (%s)  %s", f.name.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
+                         f.saved ? "saved, and removed from this browser" : "removed from this browser");
       continue;
     }
     ImGui::TextWrapped("%s  (%s)%s", f.name.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),

@@ -131,9 +131,17 @@ TEST_CASE("an envelope above the size limit is refused before parsing") {
 
 TEST_CASE("deep nesting is refused without crashing") {
   std::string deep(10000, '[');
-  CHECK(client_error(deep) == "bad_json");
+  CHECK(client_error(deep) == "too_deep");
   std::string balanced = std::string(5000, '[') + std::string(5000, ']');
-  CHECK(client_error(balanced) == "bad_json");
+  CHECK(client_error(balanced) == "too_deep");
+}
+
+TEST_CASE("an envelope nesting 10000 levels inside a field is refused as too_deep") {
+  const std::string nest = std::string(10000, '[') + std::string(10000, ']');
+  CHECK(client_error(R"({"v":1,"type":"create","x":)" + nest + "}") == "too_deep");
+  CHECK(server_error(R"({"v":1,"type":"created","ice_servers":)" + nest + "}") == "too_deep");
+  // Brackets inside strings are text, not nesting.
+  CHECK(client_error(R"({"v":1,"type":"relay","payload":")" + std::string(100, '[') + "\"}") == "bad_field");
 }
 
 TEST_CASE("server messages are checked field by field") {

@@ -1,7 +1,7 @@
 // Tests of the Origin check on /ws and of who may read /metrics.
-#include <catch2/catch.hpp>
-
 #include "access_policy.h"
+
+#include <catch2/catch.hpp>
 
 using namespace ferry::server;
 
@@ -30,7 +30,8 @@ TEST_CASE("the server's own origin may open /ws, another may not") {
   CHECK(origin_allowed(std::string_view("https://ferry.example"), "ferry.example:443", none));
   CHECK_FALSE(origin_allowed(std::string_view("https://evil.example"), "ferry.example", none));
   CHECK_FALSE(origin_allowed(std::string_view("http://127.0.0.1:8081"), "127.0.0.1:8080", none));
-  CHECK_FALSE(origin_allowed(std::string_view("https://ferry.example.evil.example"), "ferry.example", none));
+  CHECK_FALSE(origin_allowed(std::string_view("https://ferry.example.evil.example"),
+                             "ferry.example", none));
   CHECK_FALSE(origin_allowed(std::string_view("null"), "ferry.example", none));
   CHECK_FALSE(origin_allowed(std::string_view(""), "ferry.example", none));
   CHECK_FALSE(origin_allowed(std::string_view("https://ferry.example"), "", none));
@@ -44,7 +45,8 @@ TEST_CASE("--allowed-origin adds origins, compared normalized") {
   std::vector<std::string> allowed = {*normalize_origin("https://app.example:443")};
   CHECK(origin_allowed(std::string_view("https://APP.example"), "signal.example", allowed));
   CHECK_FALSE(origin_allowed(std::string_view("http://app.example"), "signal.example", allowed));
-  CHECK_FALSE(origin_allowed(std::string_view("https://app.example:8443"), "signal.example", allowed));
+  CHECK_FALSE(
+      origin_allowed(std::string_view("https://app.example:8443"), "signal.example", allowed));
 }
 
 TEST_CASE("/metrics is for loopback, or for the bearer of the metrics token") {
@@ -54,7 +56,8 @@ TEST_CASE("/metrics is for loopback, or for the bearer of the metrics token") {
   CHECK(metrics_allowed(parse_ip("::1"), "", ""));
   CHECK_FALSE(metrics_allowed(remote, "", ""));
   CHECK_FALSE(metrics_allowed(std::nullopt, "", ""));
-  CHECK_FALSE(metrics_allowed(remote, "Bearer anything", ""));  // no token configured: nothing matches
+  CHECK_FALSE(
+      metrics_allowed(remote, "Bearer anything", ""));  // no token configured: nothing matches
   CHECK(metrics_allowed(remote, "Bearer s3cret-token", "s3cret-token"));
   CHECK_FALSE(metrics_allowed(remote, "Bearer s3cret-toke", "s3cret-token"));
   CHECK_FALSE(metrics_allowed(remote, "Bearer s3cret-token2", "s3cret-token"));

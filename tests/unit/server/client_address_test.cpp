@@ -1,16 +1,20 @@
 // Tests of client addresses for the per-address limits: the IPv6 /64 key, trusted proxies and
 // their forwarding headers, hostile headers included.
-#include <catch2/catch.hpp>
-
 #include "client_address.h"
+
+#include <catch2/catch.hpp>
 
 using namespace ferry::server;
 
 namespace {
 
-std::string key(std::string_view ip) { return limit_key(parse_ip(ip).value()); }
+std::string key(std::string_view ip) {
+  return limit_key(parse_ip(ip).value());
+}
 
-std::vector<Cidr> cidrs(std::string_view list) { return parse_cidr_list(list).value(); }
+std::vector<Cidr> cidrs(std::string_view list) {
+  return parse_cidr_list(list).value();
+}
 
 std::string client(std::string_view peer, std::string_view trusted, std::string_view forwarded,
                    std::string_view xff) {
@@ -108,10 +112,12 @@ TEST_CASE("a trusted proxy's X-Forwarded-For gives the right-most untrusted addr
 
 TEST_CASE("a trusted proxy's Forwarded header is read when there is no X-Forwarded-For") {
   CHECK(client("10.0.0.2", "10.0.0.0/8", "for=198.51.100.1", "") == "198.51.100.1");
-  CHECK(client("10.0.0.2", "10.0.0.0/8", "for=1.1.1.1, for=198.51.100.1;proto=https;by=10.0.0.2", "") ==
+  CHECK(client("10.0.0.2", "10.0.0.0/8", "for=1.1.1.1, for=198.51.100.1;proto=https;by=10.0.0.2",
+               "") == "198.51.100.1");
+  CHECK(client("10.0.0.2", "10.0.0.0/8", R"(For="[2001:db8:cafe::17]:4711")", "") ==
+        "2001:db8:cafe::17");
+  CHECK(client("10.0.0.2", "10.0.0.0/8", R"(for="198.51.100.1:80", for=10.0.0.9)", "") ==
         "198.51.100.1");
-  CHECK(client("10.0.0.2", "10.0.0.0/8", R"(For="[2001:db8:cafe::17]:4711")", "") == "2001:db8:cafe::17");
-  CHECK(client("10.0.0.2", "10.0.0.0/8", R"(for="198.51.100.1:80", for=10.0.0.9)", "") == "198.51.100.1");
   // X-Forwarded-For wins when both arrive (the header common proxies append by default).
   CHECK(client("10.0.0.2", "10.0.0.0/8", "for=1.1.1.1", "198.51.100.1") == "198.51.100.1");
 }
@@ -151,7 +157,8 @@ TEST_CASE("the forwarding parsers list every hop") {
   CHECK((*x)[1].has_value());
   CHECK_FALSE((*x)[2].has_value());
   CHECK_FALSE(parse_x_forwarded_for(""));
-  auto f = parse_forwarded(R"(for=192.0.2.43, for="[2001:db8:cafe::17]";proto=http, by=10.0.0.1 ;; ,)");
+  auto f =
+      parse_forwarded(R"(for=192.0.2.43, for="[2001:db8:cafe::17]";proto=http, by=10.0.0.1 ;; ,)");
   REQUIRE(f);
   REQUIRE(f->size() == 3);
   CHECK((*f)[0].has_value());

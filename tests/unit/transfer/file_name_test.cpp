@@ -65,7 +65,48 @@ TEST_CASE("Windows reserved device names get a prefix") {
   CHECK(sanitize_file_name("aux") == "_aux");
   CHECK(sanitize_file_name("COM10") == "COM10");
   CHECK(sanitize_file_name("CONSOLE.txt") == "CONSOLE.txt");
-  CHECK(sanitize_file_name("COM0") == "COM0");
+  CHECK(sanitize_file_name("COMA") == "COMA");
+  CHECK(sanitize_file_name("CONIN") == "CONIN");
+}
+
+TEST_CASE("console, clock, port-zero and superscript port names are reserved too") {
+  // Microsoft's naming rules list COM0/LPT0 and COM/LPT with superscript 1-3 beside COM1-9.
+  CHECK(sanitize_file_name("COM0") == "_COM0");
+  CHECK(sanitize_file_name("lpt0.txt") == "_lpt0.txt");
+  CHECK(sanitize_file_name("COM\xc2\xb9") == "_COM\xc2\xb9");            // COM¹
+  CHECK(sanitize_file_name("com\xc2\xb2.txt") == "_com\xc2\xb2.txt");    // com²
+  CHECK(sanitize_file_name("COM\xc2\xb3") == "_COM\xc2\xb3");            // COM³
+  CHECK(sanitize_file_name("LPT\xc2\xb9.doc") == "_LPT\xc2\xb9.doc");    // LPT¹
+  CHECK(sanitize_file_name("LPT\xc2\xb2") == "_LPT\xc2\xb2");
+  CHECK(sanitize_file_name("lpt\xc2\xb3") == "_lpt\xc2\xb3");
+  CHECK(sanitize_file_name("COM\xe2\x81\xb4") == "COM\xe2\x81\xb4");  // superscript 4: not a port
+  CHECK(sanitize_file_name("CONIN$") == "_CONIN$");
+  CHECK(sanitize_file_name("conout$.log") == "_conout$.log");
+  CHECK(sanitize_file_name("CONOUT$ .txt") == "_CONOUT$ .txt");
+  CHECK(sanitize_file_name("CLOCK$") == "_CLOCK$");
+}
+
+TEST_CASE("invisible and format characters are replaced") {
+  CHECK(sanitize_file_name("invoice\xe2\x80\x8b.pdf") == "invoice_.pdf");  // U+200B zero width space
+  CHECK(sanitize_file_name("a\xe2\x80\x8c" "b") == "a_b");                // U+200C ZWNJ
+  CHECK(sanitize_file_name("a\xe2\x80\x8d" "b") == "a_b");                // U+200D ZWJ
+  CHECK(sanitize_file_name("a\xe2\x81\xa0" "b") == "a_b");                // U+2060 word joiner
+  CHECK(sanitize_file_name("a\xe2\x81\xa1\xe2\x81\xa2\xe2\x81\xa3\xe2\x81\xa4" "b") == "a____b");  // U+2061..4
+  CHECK(sanitize_file_name("pay\xc2\xad" "pal.exe") == "pay_pal.exe");     // U+00AD soft hyphen
+  CHECK(sanitize_file_name("a\xe1\xa0\x8e" "b") == "a_b");                // U+180E
+  CHECK(sanitize_file_name("a\xef\xbb\xbf" "b") == "a_b");                // U+FEFF inside
+  CHECK(sanitize_file_name("a\xe2\x81\xaa" "b") == "a_b");                // U+206A (deprecated Cf)
+  CHECK(sanitize_file_name("a\xd8\x80" "b") == "a_b");                     // U+0600 Arabic number sign
+  CHECK(sanitize_file_name("a\xef\xbf\xb9" "b") == "a_b");                // U+FFF9
+  CHECK(sanitize_file_name("a\xe3\x85\xa4" "b") == "a_b");                // U+3164 Hangul filler
+  CHECK(sanitize_file_name("a\xf3\xa0\x80\x81" "b") == "a_b");           // U+E0001 language tag
+  CHECK(sanitize_file_name("a\xf3\xa0\x81\xbf" "b") == "a_b");           // U+E007F cancel tag
+  CHECK(sanitize_file_name("a\xf0\x9d\x85\xb3" "b") == "a_b");           // U+1D173 musical format
+  CHECK(sanitize_file_name("a\xef\xbf\xbe" "b") == "a_b");                // U+FFFE noncharacter
+  // A name that is nothing but invisible characters is still a visible name.
+  CHECK(sanitize_file_name("\xe2\x80\x8b\xe2\x80\x8b") == "__");
+  // "CON" hidden behind a zero width space is no longer the device name, and is visible.
+  CHECK(sanitize_file_name("CON\xe2\x80\x8b") == "CON_");
 }
 
 TEST_CASE("trailing dots and spaces and leading spaces are removed") {
