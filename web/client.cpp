@@ -344,12 +344,14 @@ void Client::run(app::Command& c) {
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, app::cmd::OpenServer>) {
-          const std::string ws_origin = (origin_.rfind("https:", 0) == 0 ? "wss:" : "ws:") + origin_.substr(origin_.find(':') + 1);
           ws_.on_open([this] { session_->on_server_open(); });
           ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
           ws_.on_binary([this](const Bytes& b) { session_->on_server_binary(b); });
           ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
-          ws_.open(ws_origin + "/ws", std::string(protocol::kSignalSubprotocol));
+          // This origin's /ws, or the signalling server the deployment names (glue.js
+          // signalUrl).
+          ws_.open(glue().call<std::string>("signalUrl"),
+                   std::string(protocol::kSignalSubprotocol));
         } else if constexpr (std::is_same_v<T, app::cmd::SendServer>) {
           ws_.send(m.text);
         } else if constexpr (std::is_same_v<T, app::cmd::CloseServer>) {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { limitRate, offer, openLink, percent, waitPercent } from './lib/flows.mjs';
+import { activity, limitRate, offer, openLink, percent, waitPercent } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kBytes = 60 * 1000 * 1000;
@@ -18,10 +18,6 @@ function moveHost(env, host, newAddr) {
   run('ip', 'addr', 'del', `${env.lan.addr[host]}/24`, 'dev', 'eth0');
   try { run('ip', 'route', 'add', 'default', 'via', env.lan.addr.server); } catch { /* kept */ }
   log(`${host} moved from ${env.lan.addr[host]} to ${newAddr}`);
-}
-
-async function activity(page) {
-  return page.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
 }
 
 await runScenario('ice_restart', async (env) => {

@@ -4,14 +4,10 @@
 // the state it saved beside the partial file in OPFS, and the sender sends only what is missing.
 // The file arrives whole (SHA-256); reports how much was sent again.
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { limitRate, offer, openLink, percent, sentBytes, waitPercent } from './lib/flows.mjs';
+import { activity, limitRate, offer, openLink, percent, sentBytes, waitPercent } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kBytes = 60 * 1000 * 1000;
-
-async function activity(page) {
-  return page.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
-}
 
 await runScenario('resume_reload', async (env) => {
   const content = randomBytes(kBytes);

@@ -3,25 +3,14 @@
 // already-sealed frames through the server's WebSocket: the file arrives whole (SHA-256), the
 // UI says "relayed by server", and a recording proxy in front of the server shows that every
 // byte of the file crossed the relay and none of it in the clear.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { offer, openLink, startProxy } from './lib/flows.mjs';
+import { offer, onlyTcpToServer, openLink, startProxy } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kBytes = 12 * 1000 * 1000;
-
-// Lets a host reach only the server's TCP ports: no UDP, no TCP to the other host.
-function onlyTcpToServer(env, host) {
-  const ns = env.lan.ns[host];
-  const run = (...args) => execFileSync('ip', ['netns', 'exec', ns, 'iptables', ...args]);
-  run('-A', 'OUTPUT', '-o', 'eth0', '-p', 'tcp', '-d', env.lan.addr.server, '-j', 'ACCEPT');
-  run('-A', 'OUTPUT', '-o', 'eth0', '-j', 'DROP');
-  run('-A', 'INPUT', '-i', 'eth0', '-p', 'tcp', '-s', env.lan.addr.server, '-j', 'ACCEPT');
-  run('-A', 'INPUT', '-i', 'eth0', '-j', 'DROP');
-}
 
 await runScenario('server_relay', async (env) => {
   const content = randomBytes(kBytes);

@@ -723,6 +723,25 @@ Module['ferryGlue'] = (function () {
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };
     },
+    // The signalling WebSocket's URL. By default the page's own server (/ws on this origin). A
+    // deployment that hosts the page elsewhere names its signalling server in the shell page:
+    // <meta name="ferry-signal" content="wss://signal.example.org"> (the path /ws is added when
+    // the URL has none). Links still point at the page's own origin.
+    signalUrl() {
+      const meta = document.querySelector('meta[name="ferry-signal"]');
+      const configured = meta ? meta.content.trim() : '';
+      if (configured) {
+        try {
+          const u = new URL(configured);
+          if ((u.protocol === 'ws:' || u.protocol === 'wss:') && !u.search && !u.hash) {
+            if (u.pathname === '/') u.pathname = '/ws';
+            return u.href;
+          }
+        } catch (e) { /* reported below */ }
+        console.error('ferry-signal must be a ws: or wss: URL without query or fragment; using this origin');
+      }
+      return (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws';
+    },
     // The client cannot run (no WebGL2): a plain message in the page and the live region.
     fatal(text) {
       const el = document.createElement('p');

@@ -19,10 +19,12 @@ export function log(...args) {
   console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
 }
 
-// Starts ferry-server in `ns` bound to `addr`; resolves once it listens.
+// Starts ferry-server in `ns` (null: this namespace, for loopback) bound to `addr`; resolves once
+// it listens (port 0: any free port, which output() then names).
 export function startServer(ns, addr, port, extraArgs = []) {
-  const args = ['netns', 'exec', ns, kServer, '--bind', addr, '--port', String(port), '--web-root', kWebRoot, ...extraArgs];
-  const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [kServer, '--bind', addr, '--port', String(port), '--web-root', kWebRoot, ...extraArgs];
+  const proc = ns ? spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+                  : spawn(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('ferry-server did not start:\n' + out)), 15000);

@@ -1,17 +1,20 @@
 // Steps several scenarios share: A offers files and hands out the link, B opens it; cutting a
 // host off the network and back; reading progress from the live region.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-import { ClientPage, kRoot, kStepTimeoutMs, log } from './ferry.mjs';
+import { startAgent } from './agent.mjs';
+import { ClientPage, kRoot, kStepTimeoutMs, log, trackPeerConnections } from './ferry.mjs';
 
 export const kViewport = { width: 1000, height: 1400 };
 
 // A (on host `host`) chooses `files` and copies the link; returns { a, link, ctx }.
-// origin: where the page is loaded from (a proxy's origin, or the server's).
-export async function offer(env, files, { host = 'a', name = 'A', origin = env.origin } = {}) {
+// origin: where the page is loaded from (a proxy's origin, or the server's). track: keep the
+// page's RTCPeerConnections for the test (trackPeerConnections).
+export async function offer(env, files, { host = 'a', name = 'A', origin = env.origin, track = false } = {}) {
   const browser = await env.browser(host, origin === env.origin ? '' : origin);
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: kViewport });
+  if (track) await trackPeerConnections(ctx);
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const a = await ClientPage.open(ctx, origin + '/', name);
   env.pages.push(a);
@@ -23,9 +26,10 @@ export async function offer(env, files, { host = 'a', name = 'A', origin = env.o
 }
 
 // B (on host `host`) opens the link; returns { b, ctx, browser }.
-export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin } = {}) {
+export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin, track = false } = {}) {
   const browser = await env.browser(host, origin === env.origin ? '' : origin);
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: kViewport });
+  if (track) await trackPeerConnections(ctx);
   const b = await ClientPage.open(ctx, link, name);
   env.pages.push(b);
   return { b, ctx, browser };
@@ -52,6 +56,39 @@ export function cut(ns, on) {
   log(on ? `cut ${ns} off the network` : `${ns} is back on the network`);
 }
 
+// Lets a host reach only the server's TCP ports: no UDP, no TCP to the other host (WebRTC cannot
+// connect; only the server's data relay can carry frames).
+export function onlyTcpToServer(env, host) {
+  const ns = env.lan.ns[host];
+  const run = (...args) => execFileSync('ip', ['netns', 'exec', ns, 'iptables', ...args]);
+  run('-A', 'OUTPUT', '-o', 'eth0', '-p', 'tcp', '-d', env.lan.addr.server, '-j', 'ACCEPT');
+  run('-A', 'OUTPUT', '-o', 'eth0', '-j', 'DROP');
+  run('-A', 'INPUT', '-i', 'eth0', '-p', 'tcp', '-s', env.lan.addr.server, '-j', 'ACCEPT');
+  run('-A', 'INPUT', '-i', 'eth0', '-j', 'DROP');
+}
+
+// The lines of a page's activity log (its DOM mirror, #ferry-log).
+export async function activity(page) {
+  return page.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
+}
+
+// Saves file `id` on `page` (as ClientPage.save), but fails at once if `watched`'s activity log
+// shows a line matching `bad` first (a client that gave up would otherwise cost the whole wait).
+export async function saveUnless(page, id, watched, bad, timeout = 3 * kStepTimeoutMs) {
+  let done = false;
+  const gaveUp = until(`${watched.name}'s log to match ${bad}`, async () => done ||
+    (await activity(watched)).find((l) => bad.test(l)), { timeout, everyMs: 250 });
+  gaveUp.catch(() => {});
+  try {
+    return await Promise.race([page.save(id, timeout), gaveUp.then((line) => {
+      if (line === true) return null;
+      throw new Error(`${watched.name} logged "${line}" instead of ${page.name} receiving ${id}`);
+    })]);
+  } finally {
+    done = true;
+  }
+}
+
 // Caps a host's outgoing bandwidth (tbf works here; netem does not), so transfers last long
 // enough to interrupt them on two busy cores.
 export function limitRate(ns, rate = '40mbit') {
@@ -66,25 +103,13 @@ export async function sentBytes(page) {
   return page.page.evaluate(() => Module.ferryStats.sentBytes);
 }
 
-// Starts tamper_proxy.mjs in the server's namespace in front of ferry-server (mode "tamper" or
-// "record:FILE"); resolves to { origin, output(), stop() }.
+// Starts tamper_proxy.mjs in the server's namespace in front of ferry-server (mode "tamper",
+// "record:FILE" or "attack"); resolves to { origin, output(), command(op, args), stop() }
+// (commands: see tamper_proxy.mjs).
 export async function startProxy(env, mode, port = 8081) {
-  const proxy = spawn('ip', ['netns', 'exec', env.lan.ns.server, 'node',
-    path.join(kRoot, 'tests/e2e/lib/tamper_proxy.mjs'), env.lan.addr.server, String(port),
-    env.lan.addr.server, '8080', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proxy.stdout.on('data', (d) => { out += d; });
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('proxy did not start')), 10000);
-    const check = () => { if (out.includes('listening')) { clearTimeout(t); resolve(); } else setTimeout(check, 50); };
-    check();
-  });
-  const exited = new Promise((r) => proxy.on('exit', r));
-  return {
-    origin: `http://${env.lan.addr.server}:${port}`,
-    output: () => out,
-    async stop() { proxy.kill('SIGTERM'); await exited; },
-  };
+  const proxy = await startAgent(env.lan.ns.server, path.join(kRoot, 'tests/e2e/lib/tamper_proxy.mjs'),
+    [env.lan.addr.server, String(port), env.lan.addr.server, '8080', mode], { ready: /listening/, name: 'proxy' });
+  return { origin: `http://${env.lan.addr.server}:${port}`, ...proxy };
 }
 
 // Polls `probe` (async; returns something truthy when done) every `everyMs` until it holds, at

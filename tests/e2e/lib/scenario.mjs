@@ -23,6 +23,8 @@ export async function runScenario(name, body, { serverArgs = [], topology = 'lan
   let turn = null;
   try {
     lan.up();
+    // serverArgs may depend on the addresses: (lan) => [...].
+    if (typeof serverArgs === 'function') serverArgs = serverArgs(lan);
     if (topology === 'nat') {
       // As a TURN server on the internet should be: no relaying into private ranges, except
       // the test's "public" subnet, where the peers' reflexive and relay addresses live. It is
