@@ -269,11 +269,7 @@ TEST_CASE("a replayed sealed signalling message stops the session as tampering")
 
 TEST_CASE("the short code never reaches the activity log") {
   World w;
-  w.a.session.create();
-  w.run();
-  const std::string code = w.a.session.snapshot().short_code;
-  REQUIRE(w.b.session.join_code(code).ok());
-  w.run();
+  const std::string code = w.create_and_join_by_code();
   REQUIRE(w.b.session.snapshot().phase == Phase::kConnected);
   const std::string words = code.substr(code.find('-') + 1);
   for (const Session* s : {&w.a.session, &w.b.session}) {
@@ -286,12 +282,7 @@ TEST_CASE("a reload shows on both screens that the verification words changed") 
   const std::string link = w.create_and_join_by_link();
   const std::string sas_before = w.b.session.snapshot().sas;
   const std::string resume = w.b.session.resume_token();
-  w.b.channel_open = w.a.channel_open = false;
-  w.b.server_open = false;
-  w.a.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
-  w.a.session.on_channel_closed();
-  w.run();
-  w.b.session = Session(SessionOptions{"https://ferry.test", counter_rng(78)});
+  w.reload(w.b, 78);
   w.b.session.set_previous_sas(sas_before);
   REQUIRE(w.b.session.join_link(link, resume).ok());
   w.run();
@@ -314,12 +305,7 @@ TEST_CASE("transfer ids do not repeat when a sender's tab reloads") {
   w.b.session.send_files({{"one.bin", first.size(), ""}}, {1});
   w.run();
   const std::string resume = w.b.session.resume_token();
-  w.b.channel_open = w.a.channel_open = false;
-  w.b.server_open = false;
-  w.a.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
-  w.a.session.on_channel_closed();
-  w.run();
-  w.b.session = Session(SessionOptions{"https://ferry.test", counter_rng(79)});
+  w.reload(w.b, 79);
   REQUIRE(w.b.session.join_link(link, resume).ok());
   w.run();
   const Bytes second = pseudo_random_file(100'000, 45);

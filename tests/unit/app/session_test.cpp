@@ -29,11 +29,7 @@ TEST_CASE("joining by link secures the session and both sides show the same veri
 
 TEST_CASE("joining by short code works and uses the words as the password") {
   World w;
-  w.a.session.create();
-  w.run();
-  const std::string code = w.a.session.snapshot().short_code;
-  REQUIRE(w.b.session.join_code(code).ok());
-  w.run();
+  w.create_and_join_by_code();
   CHECK(w.a.session.snapshot().phase == Phase::kConnected);
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
 }
@@ -275,13 +271,7 @@ TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state
   const std::string resume = w.b.session.resume_token();
   const std::string sas_before = w.a.session.snapshot().sas;
   // The tab reloads: the page and its session are gone; the disk (sinks, saved state) stays.
-  w.b.channel_open = w.a.channel_open = false;
-  w.b.server_open = false;
-  w.a.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
-  w.a.session.on_channel_closed();
-  w.run();
-  w.b.session = Session(SessionOptions{"https://ferry.test", counter_rng(77)});
-  w.b.peer_created = false;
+  w.reload(w.b, 77);
   w.b.session.restore_incoming(w.b.rx, state);
   REQUIRE(w.b.session.join_link(link, resume).ok());
   const uint64_t sent_before = w.a.frame_bytes_sent;

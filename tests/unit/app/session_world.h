@@ -281,6 +281,29 @@ struct World {
     FAIL("the sessions did not settle");
   }
 
+  // p's tab reloads: its page and session are gone (the disk: sinks, saved states, stays), the
+  // other side hears it left and its channel closes; p comes back as a fresh Session.
+  void reload(Peer& p, uint8_t seed) {
+    Peer& q = other(p);
+    p.channel_open = q.channel_open = false;
+    p.server_open = false;
+    q.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
+    q.session.on_channel_closed();
+    run();
+    p.session = Session(SessionOptions{"https://ferry.test", counter_rng(seed)});
+    p.peer_created = false;
+  }
+
+  // A creates a room, B types its code; returns the code.
+  std::string create_and_join_by_code() {
+    a.session.create();
+    run();
+    const std::string code = a.session.snapshot().short_code;
+    REQUIRE(b.session.join_code(code).ok());
+    run();
+    return code;
+  }
+
   std::string create_and_join_by_link() {
     a.session.create();
     run();
