@@ -18,6 +18,9 @@ enum class CloseCode : uint16_t {
   kProtocol = 4007,           // a binary frame, or too many malformed envelopes in a row
   kReplaced = 4008,           // this peer rejoined on another connection
   kPakeFailed = 4009,         // the creator reported that this joiner failed the PAKE
+  kUnconfirmed = 4010,        // this joiner did not complete the handshake within the confirm timeout
+  kSeatTaken = 4011,          // this unconfirmed short-code joiner lost its seat to a link joiner
+  kRejected = 4012,           // the creator turned this unconfirmed joiner away (reject_peer)
 };
 
 std::string_view close_reason(CloseCode code);
@@ -34,6 +37,9 @@ inline std::string_view close_reason(CloseCode code) {
     case CloseCode::kProtocol: return "protocol_error";
     case CloseCode::kReplaced: return "replaced";
     case CloseCode::kPakeFailed: return "pake_failed";
+    case CloseCode::kUnconfirmed: return "unconfirmed";
+    case CloseCode::kSeatTaken: return "seat_taken";
+    case CloseCode::kRejected: return "rejected";
   }
   return "unknown";
 }

@@ -1,6 +1,8 @@
 // Flag and environment parsing for ferry-server (see config.h).
 #include "config.h"
 
+#include "access_policy.h"
+
 #include <charconv>
 #include <filesystem>
 #include <sstream>
@@ -34,12 +36,17 @@ bool to_number(const std::string& s, T& out) {
   }
 }
 
+// Items separated by commas and/or spaces.
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
-  std::stringstream ss(s);
   std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
+  for (char c : s + ",") {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else {
+      item += c;
+    }
   }
   return out;
 }
@@ -85,12 +92,49 @@ const std::vector<Flag>& flags() {
        [](Config& c, const std::string& v) {
          return to_number(v, c.rooms.max_pake_failures) && c.rooms.max_pake_failures >= 1;
        }},
+      {"max-room-failures",
+       "failed handshakes in one room (every code and join path) before it admits nobody new (default 10)",
+       [](Config& c, const std::string& v) {
+         return to_number(v, c.rooms.max_room_failures) && c.rooms.max_room_failures >= 1;
+       }},
+      {"confirm-timeout-ms", "milliseconds a joiner has to complete the handshake before its seat is freed (default 30000)",
+       [](Config& c, const std::string& v) {
+         return to_number(v, c.rooms.confirm_timeout_ms) && c.rooms.confirm_timeout_ms >= 1;
+       }},
       {"max-message", "largest text (signalling) message in bytes (default 66560)",
        [](Config& c, const std::string& v) { return to_number(v, c.max_message) && c.max_message >= 256; }},
       {"relay-rate", "data relay budget per room in bytes/s, for peers without WebRTC (default 4194304; 0: off)",
        [](Config& c, const std::string& v) { return to_number(v, c.relay_rate) && c.relay_rate >= 0; }},
-      {"relay-total-rate", "data relay budget of the whole server in bytes/s (default 0: no cap)",
+      {"relay-total-rate", "data relay budget of the whole server in bytes/s (default 67108864; 0: no cap)",
        [](Config& c, const std::string& v) { return to_number(v, c.relay_total_rate) && c.relay_total_rate >= 0; }},
+      {"text-relay-rate", "text (signalling) relay budget per room in bytes/s (default 131072)",
+       [](Config& c, const std::string& v) { return to_number(v, c.text_relay_rate) && c.text_relay_rate >= 1024; }},
+      {"max-queued-bytes", "bytes queued for sending over all connections before senders pause (default 268435456)",
+       [](Config& c, const std::string& v) {
+         return to_number(v, c.max_queued_bytes) && c.max_queued_bytes >= 64 * 1024;
+       }},
+      {"trust-proxy", "comma/space-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded is believed",
+       [](Config& c, const std::string& v) {
+         auto list = parse_cidr_list(v);
+         if (!list || list->empty()) return false;
+         c.trust_proxy.insert(c.trust_proxy.end(), list->begin(), list->end());
+         return true;
+       }},
+      {"allowed-origin", "origin (scheme://host[:port]) allowed to open /ws besides the server's own; repeatable",
+       [](Config& c, const std::string& v) {
+         auto items = split_list(v);
+         if (items.empty()) return false;
+         for (const auto& item : items) {
+           auto o = normalize_origin(item);
+           if (!o) return false;
+           c.allowed_origins.push_back(*o);
+         }
+         return true;
+       }},
+      {"signal-only", "serve no static files: only /ws, /healthz and /metrics (the client is hosted elsewhere)",
+       [](Config& c, const std::string&) { c.signal_only = true; return true; }, true},
+      {"metrics-token", "lets clients other than loopback read /metrics with Authorization: Bearer TOKEN",
+       [](Config& c, const std::string& v) { c.metrics_token = v; return !v.empty(); }},
       {"msg-rate", "messages per second per connection (default 20)",
        [](Config& c, const std::string& v) { return to_number(v, c.msg_rate) && c.msg_rate > 0; }},
       {"msg-burst", "message burst per connection (default 200)",

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "client_address.h"
 #include "room_registry.h"
 #include "turn.h"
 #include "util/result.h"
@@ -28,7 +29,22 @@ struct Config {
   // The data relay: bytes per second per room (0: off). 4 MiB/s keeps a fallback transfer usable
   // (a 1 GB file in about 4 minutes) while a few hundred relaying rooms fit in a 10 Gbit/s link.
   int64_t relay_rate = 4 * 1024 * 1024;
-  int64_t relay_total_rate = 0;  // bytes per second over all rooms together (0: no cap)
+  // Bytes per second over all rooms together (0: no cap). 64 MiB/s is about 540 Mbit/s in and
+  // as much out: half of a 1 Gbit/s server link, so relaying rooms (16 at the full per-room rate)
+  // can never starve the page, the signalling and the host of bandwidth.
+  int64_t relay_total_rate = 64 * 1024 * 1024;
+  // Text relays (sealed signalling: SDP, ICE candidates, the handshake) per room in bytes/s, with
+  // a burst of kTextRelayBurstSeconds of it. A session's whole signalling is a few tens of KiB;
+  // 128 KiB/s lets an ICE restart through at once and keeps a room from using text relays as a
+  // data channel.
+  int64_t text_relay_rate = 128 * 1024;
+  // Bytes queued for sending over all connections together: above it, every sender is paused
+  // until the queues drain. Each connection is capped on its own too; this bounds the sum.
+  size_t max_queued_bytes = 256 * 1024 * 1024;
+  std::vector<Cidr> trust_proxy;              // reverse proxies believed about the client address
+  std::vector<std::string> allowed_origins;   // normalized; besides the server's own origin
+  bool signal_only = false;                   // serve /ws, /healthz and /metrics only
+  std::string metrics_token;                  // lets non-loopback clients read /metrics (secret)
   double msg_rate = 20;                   // messages per second per connection, sustained
   double msg_burst = 200;                 // ICE candidates arrive in bursts
   double join_rate = 1;                   // creates and joins per second per IP, sustained

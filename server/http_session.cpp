@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include "access_policy.h"
+#include "client_address.h"
 #include "log.h"
 #include "static_files.h"
 #include "websocket_session.h"
@@ -23,6 +25,17 @@ bool wants_subprotocol(beast::string_view header) {
     if (item == protocol::kSignalSubprotocol) return true;
   }
   return false;
+}
+
+// Every instance of a header, joined as one list (RFC 9110 5.3): a proxy may append its own
+// X-Forwarded-For line after the client's.
+std::string joined_header(const http::request<http::string_body>& req, beast::string_view name) {
+  std::string out;
+  for (auto [it, end] = req.equal_range(name); it != end; ++it) {
+    if (!out.empty()) out += ", ";
+    out.append(it->value().data(), it->value().size());
+  }
+  return out;
 }
 
 template <class Body>
@@ -107,8 +120,26 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   state_->metrics().http_requests++;
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
+  auto client = client_address(ip_, config.trust_proxy, joined_header(req, "Forwarded"),
+                               joined_header(req, "X-Forwarded-For"));
+  auto forbidden = [&](std::string_view reason) {
+    state_->metrics().refuse(std::string(reason));
+    auto res = text_response(req, http::status::forbidden, "forbidden\n", "text/plain");
+    common_headers(res, req, tls, config.hsts);
+    res.keep_alive(false);
+    return send(std::move(res));
+  };
 
   if (path == "/ws") {
+    std::optional<std::string_view> origin;
+    if (auto it = req.find(http::field::origin); it != req.end()) {
+      origin = std::string_view(it->value().data(), it->value().size());
+    }
+    auto host = req[http::field::host];
+    if (!origin_allowed(origin, std::string_view(host.data(), host.size()), config.allowed_origins)) {
+      log_event("refused", {{"reason", "origin"}, {"ip", client ? limit_key(*client) : std::string("unknown")}});
+      return forbidden("origin");
+    }
     if (!websocket::is_upgrade(req)) {
       auto res = text_response(req, http::status::upgrade_required, "WebSocket only\n", "text/plain");
       res.set(http::field::upgrade, "websocket");
@@ -123,7 +154,8 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
       return send(std::move(res));
     }
     beast::get_lowest_layer(stream_).expires_never();
-    std::make_shared<WebSocketSession<Stream>>(std::move(stream_), state_, ip_)->run(parser_->release());
+    std::string key = client ? limit_key(*client) : "unknown";
+    std::make_shared<WebSocketSession<Stream>>(std::move(stream_), state_, std::move(key))->run(parser_->release());
     return;
   }
 
@@ -139,11 +171,20 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return send(std::move(res));
   }
   if (path == "/metrics") {
+    auto auth = req[http::field::authorization];
+    if (!metrics_allowed(client, std::string_view(auth.data(), auth.size()), config.metrics_token)) {
+      return forbidden("metrics");
+    }
     auto res = text_response(req, http::status::ok, state_->metrics_text(), "text/plain; version=0.0.4");
     common_headers(res, req, tls, config.hsts);
     return send(std::move(res));
   }
 
+  if (config.signal_only) {  // the client is hosted on another origin: no page, no code served here
+    auto res = text_response(req, http::status::not_found, "not found\n", "text/plain");
+    common_headers(res, req, tls, config.hsts);
+    return send(std::move(res));
+  }
   auto rel = resolve_target(target);
   if (!rel) {
     state_->metrics().refuse("bad_path");

@@ -1,6 +1,8 @@
 // Prometheus text exposition of the server's counters (see metrics.h).
 #include "metrics.h"
 
+#include <algorithm>
+
 #include <initializer_list>
 #include <sstream>
 #include <utility>
@@ -29,7 +31,7 @@ void family(std::ostringstream& o, const char* name, const char* type, const cha
 
 }  // namespace
 
-std::string Metrics::render(size_t rooms, size_t peers, size_t connections) const {
+std::string Metrics::render(size_t rooms, size_t peers, size_t connections, int64_t queued_bytes) const {
   std::ostringstream o;
   family(o, "ferry_rooms", "gauge", "Rooms in memory.", {{"", rooms}});
   family(o, "ferry_peers", "gauge", "Peers connected to a room.", {{"", peers}});
@@ -47,7 +49,15 @@ std::string Metrics::render(size_t rooms, size_t peers, size_t connections) cons
   family(o, "ferry_relay_dropped_total", "counter", "Binary frames dropped because the other peer was away.",
          {{"", relay_dropped.load()}});
   family(o, "ferry_relay_pauses_total", "counter", "Times a relay sender's reading was paused, by cause.",
-         {{"{reason=\"rate\"}", relay_pauses_rate.load()}, {"{reason=\"receiver\"}", relay_pauses_receiver.load()}});
+         {{"{reason=\"rate\"}", relay_pauses_rate.load()},
+          {"{reason=\"receiver\"}", relay_pauses_receiver.load()},
+          {"{reason=\"text_rate\"}", relay_pauses_text_rate.load()},
+          {"{reason=\"text_receiver\"}", relay_pauses_text_receiver.load()},
+          {"{reason=\"global\"}", relay_pauses_global.load()}});
+  family(o, "ferry_queued_bytes", "gauge", "Bytes queued for sending over all connections.",
+         {{"", static_cast<uint64_t>(std::max<int64_t>(queued_bytes, 0))}});
+  family(o, "ferry_pake_confirmed_total", "counter", "Joiners the creator reported as confirmed.",
+         {{"", pake_confirmed.load()}});
   family(o, "ferry_http_requests_total", "counter", "HTTP requests served.", {{"", http_requests.load()}});
   o << "# HELP ferry_refusals_total Refused messages and connections, by reason.\n"
        "# TYPE ferry_refusals_total counter\n";

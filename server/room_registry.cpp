@@ -11,6 +11,10 @@ namespace {
 // One answer for an unknown room and a wrong token, so the reply is no oracle for room ids.
 Error refused() { return make_error("join_refused", "no room with this id and token"); }
 
+Error room_locked() {
+  return make_error("room_locked", "too many failed attempts in this room: it admits nobody new");
+}
+
 }  // namespace
 
 RoomRegistry::Hash RoomRegistry::hash(const std::string& s) {
@@ -71,15 +75,26 @@ JoinResult RoomRegistry::joined(Room& room, int slot_index) const {
   return r;
 }
 
-Result<JoinResult> RoomRegistry::claim_joiner(PeerId peer, Room& room, int64_t now_ms) {
-  (void)now_ms;
+Result<JoinResult> RoomRegistry::claim_joiner(PeerId peer, Room& room, bool by_nameplate, int64_t now_ms) {
+  if (locked(room)) return room_locked();
   Slot& slot = room.slots[1];
-  if (slot.claimed) return make_error("room_full", "this room already has two peers");
+  std::optional<PeerId> displaced;
+  if (slot.claimed) {
+    // A squatter who knows only the nameplate must not keep the link holder out. A link (token)
+    // joiner is not displaced: it holds the same secret, and it expires if it never confirms.
+    bool displaceable = !by_nameplate && slot.by_nameplate && !slot.confirmed;
+    if (!displaceable) return make_error("room_full", "this room already has two peers");
+    displaced = free_joiner(room);
+  }
   slot.claimed = true;
   slot.gone = false;
   slot.peer = peer;
+  slot.confirmed = false;
+  slot.by_nameplate = by_nameplate;
+  slot.claimed_ms = now_ms;
   JoinResult r = joined(room, 1);
   r.resume = new_resume(slot);
+  r.displaced = displaced;
   peers_[peer] = {room.id, 1};
   return r;
 }
@@ -91,7 +106,7 @@ Result<JoinResult> RoomRegistry::join_by_token(PeerId peer, const std::string& r
   if (it == rooms_.end()) return refused();
   Hash h = hash(token);
   if (sodium_memcmp(h.data(), it->second.token_hash.data(), h.size()) != 0) return refused();
-  return claim_joiner(peer, it->second, now_ms);
+  return claim_joiner(peer, it->second, false, now_ms);
 }
 
 Result<JoinResult> RoomRegistry::join_by_nameplate(PeerId peer, const std::string& nameplate, int64_t now_ms) {
@@ -101,7 +116,7 @@ Result<JoinResult> RoomRegistry::join_by_nameplate(PeerId peer, const std::strin
   auto np = nameplates_.find(*n);
   if (np == nameplates_.end()) return make_error("no_such_nameplate", "no room with this code");
   Room& room = rooms_.at(np->second);
-  auto r = claim_joiner(peer, room, now_ms);
+  auto r = claim_joiner(peer, room, true, now_ms);
   if (r) {
     // Claimed: the number goes back to the pool. Remembered, so a failed PAKE can re-offer it.
     room.claimed_nameplate = *n;
@@ -123,6 +138,8 @@ Result<JoinResult> RoomRegistry::rejoin(PeerId peer, const std::string& room_id,
     Slot& slot = room.slots[i];
     if (!slot.claimed || slot.gone) continue;
     if (sodium_memcmp(h.data(), slot.resume_hash.data(), h.size()) != 0) continue;
+    // Past the failure limit only the creator and a confirmed joiner come back.
+    if (i == 1 && !slot.confirmed && locked(room)) return room_locked();
     JoinResult r = joined(room, i);
     if (slot.peer) {
       // The old connection has not noticed its drop yet; the new one takes over.
@@ -151,30 +168,108 @@ Result<RoomRegistry::RelayRoute> RoomRegistry::relay_route(PeerId peer) const {
   return RelayRoute{&room.id, room.slots[1 - p->second.second].peer};
 }
 
-Result<PakeResult> RoomRegistry::pake_failed(PeerId peer, int64_t now_ms) {
-  (void)now_ms;
+Result<RoomRegistry::Room*> RoomRegistry::creators_room(PeerId peer) {
   auto p = peers_.find(peer);
   if (p == peers_.end()) return make_error("not_in_room", "create or join a room first");
-  if (p->second.second != 0) return make_error("not_creator", "only the room's creator reports PAKE failures");
-  Room& room = rooms_.at(p->second.first);
-  PakeResult r;
+  if (p->second.second != 0) return make_error("not_creator", "only the room's creator may send this");
+  return &rooms_.at(p->second.first);
+}
+
+std::optional<PeerId> RoomRegistry::free_joiner(Room& room) {
   Slot& joiner = room.slots[1];
-  if (joiner.peer) {
-    r.evicted = joiner.peer;
-    peers_.erase(*joiner.peer);
-  }
-  joiner = Slot{};  // reopened for the link holder or another short-code attempt
-  ++room.failures;
-  if (room.failures >= limits_.max_pake_failures) {
-    if (room.nameplate) nameplates_.erase(*room.nameplate);
-    room.nameplate.reset();
-    room.claimed_nameplate.reset();
-    r.burned = true;
-  } else if (room.claimed_nameplate && !nameplates_.count(*room.claimed_nameplate)) {
+  std::optional<PeerId> was = joiner.peer;
+  if (was) peers_.erase(*was);
+  joiner = Slot{};  // its resume token stops working with it
+  return was;
+}
+
+void RoomRegistry::release_nameplate(Room& room) {
+  if (room.nameplate) nameplates_.erase(*room.nameplate);
+  room.nameplate.reset();
+  room.claimed_nameplate.reset();
+}
+
+void RoomRegistry::reoffer_nameplate(Room& room) {
+  if (room.claimed_nameplate && !nameplates_.count(*room.claimed_nameplate)) {
     room.nameplate = room.claimed_nameplate;
     nameplates_[*room.nameplate] = room.id;
   }
+}
+
+Result<PakeResult> RoomRegistry::pake_failed(PeerId peer, int64_t now_ms) {
+  auto r0 = creators_room(peer);
+  if (!r0) return r0.error();
+  Room& room = **r0;
+  PakeResult r;
+  Slot& joiner = room.slots[1];
+  if (joiner.confirmed) {
+    // A failed re-handshake on a confirmed seat: this connection goes, the seat stays with the
+    // resume token that proved the secret once (it may come back within grace, also once the
+    // room is locked). Its guesses are counted all the same, and the creator budgets its own.
+    if (joiner.peer) {
+      r.evicted = joiner.peer;
+      peers_.erase(*joiner.peer);
+      joiner.peer.reset();
+      joiner.left_ms = now_ms;
+    }
+  } else {
+    r.evicted = free_joiner(room);  // reopened for the link holder or another short-code attempt
+  }
+  ++room.code_failures;
+  ++room.total_failures;
+  if (room.code_failures >= limits_.max_pake_failures || locked(room)) {
+    release_nameplate(room);
+    r.burned = true;
+  } else {
+    reoffer_nameplate(room);
+  }
   return r;
+}
+
+Status RoomRegistry::pake_confirmed(PeerId peer, int64_t now_ms) {
+  (void)now_ms;
+  auto r0 = creators_room(peer);
+  if (!r0) return r0.error();
+  Room& room = **r0;
+  Slot& joiner = room.slots[1];
+  if (!joiner.claimed || joiner.gone) return make_error("no_peer", "no joiner to confirm");
+  joiner.confirmed = true;
+  release_nameplate(room);  // spent: a code is good for one session
+  return Ok{};
+}
+
+Result<RejectResult> RoomRegistry::reject_peer(PeerId peer, int64_t now_ms) {
+  (void)now_ms;
+  auto r0 = creators_room(peer);
+  if (!r0) return r0.error();
+  Room& room = **r0;
+  Slot& joiner = room.slots[1];
+  if (!joiner.claimed || joiner.gone) return make_error("no_peer", "no joiner to reject");
+  if (joiner.confirmed) return make_error("not_allowed", "a confirmed joiner cannot be rejected");
+  return RejectResult{free_joiner(room)};
+}
+
+Result<std::string> RoomRegistry::new_code(PeerId peer, int64_t now_ms) {
+  (void)now_ms;
+  auto r0 = creators_room(peer);
+  if (!r0) return r0.error();
+  Room& room = **r0;
+  if (locked(room)) return room_locked();
+  if (room.slots[1].confirmed) {
+    return make_error("room_confirmed", "a joiner has confirmed: this room takes no code any more");
+  }
+  auto n = allocate_nameplate();  // before the old one is released, so the number changes
+  if (!n) return make_error("no_nameplate", "no short code is free right now; the link still works");
+  release_nameplate(room);
+  room.nameplate = n;
+  room.code_failures = 0;
+  nameplates_[*n] = room.id;
+  return session::format_nameplate(*n);
+}
+
+int RoomRegistry::room_failures(const std::string& room_id) const {
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? 0 : it->second.total_failures;
 }
 
 std::optional<PeerId> RoomRegistry::disconnect(PeerId peer, int64_t now_ms) {
@@ -194,7 +289,7 @@ void RoomRegistry::destroy(const std::string& room_id, std::vector<Expired>* out
   Room& room = it->second;
   for (auto& slot : room.slots) {
     if (slot.peer) {
-      out->push_back({*slot.peer, code});
+      out->push_back({*slot.peer, code, std::nullopt});
       peers_.erase(*slot.peer);
     }
   }
@@ -213,6 +308,14 @@ std::vector<Expired> RoomRegistry::sweep(int64_t now_ms) {
     if (!room.slots[1].claimed && now_ms >= room.created_ms + limits_.unjoined_ttl_ms) {
       doomed.push_back(id);
       continue;
+    }
+    Slot& joiner = room.slots[1];
+    if (joiner.claimed && !joiner.confirmed && now_ms >= joiner.claimed_ms + limits_.confirm_timeout_ms) {
+      // A squatter, or a handshake that never finished. No guess was made: nothing counted, and
+      // the code it used (if any) is offered again for the person it was meant for.
+      std::optional<PeerId> creator = room.slots[0].peer;
+      if (auto was = free_joiner(room)) out.push_back({*was, CloseCode::kUnconfirmed, creator});
+      reoffer_nameplate(room);
     }
     bool anyone = false;
     for (auto& slot : room.slots) {

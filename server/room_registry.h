@@ -8,6 +8,18 @@
 //   grace; rejoin with the slot's resume token] ... destroyed when every claimed slot has been
 //   empty for the grace period, when nobody joined within the unjoined TTL, or at the hard cap.
 // Join tokens and resume tokens are stored as BLAKE2b hashes and compared in constant time.
+//
+// The joiner's seat (slot 1), and who may take it:
+//   free --join--> unconfirmed --pake_confirmed (creator)--> confirmed (kept; the code is spent)
+//   unconfirmed --pake_failed (creator)--> free, one failure counted (kPakeFailed)
+//   unconfirmed --reject_peer (creator)--> free, nothing counted      (kRejected)
+//   unconfirmed --confirm_timeout_ms since the claim--> free          (kUnconfirmed)
+//   unconfirmed by nameplate --token join--> the token joiner's       (kSeatTaken)
+//   confirmed --pake_failed--> its connection closed (kPakeFailed), the seat and resume token kept
+// A code is short, so the creator's guesses are counted: max_pake_failures per code (then the
+// nameplate burns), and max_room_failures per room over every join path; a room at that limit
+// is locked: it admits nobody new, and only its two seats' resume tokens still get in (an
+// unconfirmed joiner's does not).
 #pragma once
 
 #include <array>
@@ -31,6 +43,14 @@ struct RoomLimits {
   int64_t hard_cap_ms = 24 * 3600 * 1000LL;  // no room lives longer than a day
   int64_t grace_ms = 60 * 1000;              // a dropped peer may rejoin within 60 s
   int max_pake_failures = 3;                 // failed short-code guesses before the nameplate burns
+  // Failed handshakes in one room over every join path (code, link, rejoin) before it admits
+  // nobody new: three codes' worth and a few more, far beyond a person's typos, and it bounds
+  // what a link holder can try against the creator.
+  int max_room_failures = 10;
+  // A joiner must complete the handshake (the creator reports pake_confirmed) within this long
+  // of taking the seat, else the seat is freed: a handshake takes well under a second, and 30 s
+  // leaves room for a phone on a slow link, while a squatter holds the seat for 30 s at most.
+  int64_t confirm_timeout_ms = 30 * 1000;
 };
 
 struct CreateResult {
@@ -48,6 +68,9 @@ struct JoinResult {
   bool creator = false;
   std::optional<PeerId> other;     // the connected other peer, to get peer_joined
   std::optional<PeerId> replaced;  // a stale connection of the same slot, to close (rejoin)
+  // An unconfirmed nameplate joiner whose seat a token join took, to close with kSeatTaken; the
+  // creator (other) gets peer_left for it before peer_joined.
+  std::optional<PeerId> displaced;
 };
 
 struct PakeResult {
@@ -55,9 +78,15 @@ struct PakeResult {
   bool burned = false;            // the nameplate is gone for good
 };
 
+// A joiner sent away by the creator (reject_peer).
+struct RejectResult {
+  std::optional<PeerId> evicted;  // to close with kRejected; the creator gets peer_left
+};
+
 struct Expired {
   PeerId peer;
   CloseCode code;
+  std::optional<PeerId> notify;  // the other peer, to get peer_left (an expired unconfirmed joiner)
 };
 
 class RoomRegistry {
@@ -77,7 +106,13 @@ class RoomRegistry {
     std::optional<PeerId> to;
   };
   Result<RelayRoute> relay_route(PeerId peer) const;
+  // The creator's reports about the joiner's handshake, and its requests. Errors: not_in_room,
+  // not_creator, no_peer (no joiner), not_allowed (reject a confirmed joiner), room_locked,
+  // room_confirmed (a new code once a joiner confirmed), no_nameplate (none free).
   Result<PakeResult> pake_failed(PeerId peer, int64_t now_ms);
+  Status pake_confirmed(PeerId peer, int64_t now_ms);
+  Result<RejectResult> reject_peer(PeerId peer, int64_t now_ms);
+  Result<std::string> new_code(PeerId peer, int64_t now_ms);  // the fresh nameplate
   // The connection closed. Returns the other peer, to get peer_left.
   std::optional<PeerId> disconnect(PeerId peer, int64_t now_ms);
   // Drops expired rooms and slots; returns the connections to close.
@@ -87,6 +122,8 @@ class RoomRegistry {
   size_t room_count() const { return rooms_.size(); }
   size_t peer_count() const { return peers_.size(); }
   size_t nameplate_count() const { return nameplates_.size(); }
+  // The room's failed handshakes so far (all codes and paths), 0 for an unknown room.
+  int room_failures(const std::string& room_id) const;
 
  private:
   using Hash = std::array<uint8_t, 32>;
@@ -96,6 +133,10 @@ class RoomRegistry {
     std::optional<PeerId> peer;
     Hash resume_hash{};
     int64_t left_ms = 0;
+    // The joiner's seat only (the creator's is always confirmed):
+    bool confirmed = false;
+    bool by_nameplate = false;  // taken with the short code, so a token join may displace it
+    int64_t claimed_ms = 0;     // start of the confirm_timeout_ms window (not reset by rejoins)
   };
   struct Room {
     std::string id;
@@ -104,12 +145,22 @@ class RoomRegistry {
     std::optional<uint32_t> claimed_nameplate;  // the number a joiner used, re-offered after a failed PAKE
     std::array<Slot, 2> slots;  // 0: creator, 1: joiner
     int64_t created_ms = 0;
-    int failures = 0;
+    int code_failures = 0;   // of the current code; reset by new_code
+    int total_failures = 0;  // of the room, over every code and join path
   };
 
   static Hash hash(const std::string& s);
   std::string new_resume(Slot& slot);
-  Result<JoinResult> claim_joiner(PeerId peer, Room& room, int64_t now_ms);
+  Result<JoinResult> claim_joiner(PeerId peer, Room& room, bool by_nameplate, int64_t now_ms);
+  // The creator's room, or not_in_room / not_creator.
+  Result<Room*> creators_room(PeerId peer);
+  bool locked(const Room& room) const { return room.total_failures >= limits_.max_room_failures; }
+  // Frees the joiner's seat; returns its connection, if it had one.
+  std::optional<PeerId> free_joiner(Room& room);
+  void release_nameplate(Room& room);
+  // The code a joiner claimed becomes joinable again (its attempt ended without a guess counted
+  // against it, or with fewer than the limit).
+  void reoffer_nameplate(Room& room);
   JoinResult joined(Room& room, int slot_index) const;
   std::optional<uint32_t> allocate_nameplate();
   void destroy(const std::string& room_id, std::vector<Expired>* out, CloseCode code);

@@ -12,6 +12,12 @@ namespace ferry::server {
 
 namespace proto = ferry::protocol;
 
+namespace {
+// A fresh room may send this many seconds of its text relay budget at once: the offer, the
+// answer and a burst of ICE candidates go out together.
+constexpr double kTextRelayBurstSeconds = 8;
+}  // namespace
+
 Clocks system_clocks() {
   return Clocks{
       [] {
@@ -31,7 +37,9 @@ SharedState::SharedState(Config config, Clocks clocks, RandomFn rng)
       rooms_(config_.rooms, rng),
       joins_(config_.join_burst, config_.join_rate),
       // About one second of burst: a fresh room starts at full speed, a sustained one at the rate.
-      relay_rooms_(static_cast<double>(config_.relay_rate), static_cast<double>(config_.relay_rate)) {
+      relay_rooms_(static_cast<double>(config_.relay_rate), static_cast<double>(config_.relay_rate)),
+      text_rooms_(static_cast<double>(config_.text_relay_rate) * kTextRelayBurstSeconds,
+                  static_cast<double>(config_.text_relay_rate)) {
   if (config_.relay_total_rate > 0) {
     auto rate = static_cast<double>(config_.relay_total_rate);
     relay_total_.emplace(rate, rate, clocks_.now_ms());
@@ -144,15 +152,24 @@ ReadPause SharedState::on_binary(PeerId id, std::string_view frame) {
       pause.receiver = receiver;
     }
   }
+  global_pause(pause);
   return pause;
 }
 
-void SharedState::on_text(PeerId id, std::string_view text) {
+void SharedState::global_pause(ReadPause& pause) {
+  if (queued_total() <= static_cast<int64_t>(config_.max_queued_bytes)) return;
+  pause.wait_ms = std::max(pause.wait_ms, kGlobalQueuePauseMs);
+  metrics_.relay_pauses_global++;
+}
+
+ReadPause SharedState::on_text(PeerId id, std::string_view text) {
   Outbox out;
+  ReadPause pause;
+  std::weak_ptr<Peer> relay_to;
   {
     std::lock_guard lock(mutex_);
     auto it = conns_.find(id);
-    if (it == conns_.end()) return;
+    if (it == conns_.end()) return pause;
     Conn& conn = it->second;
     int64_t now = clocks_.now_ms();
     if (text.size() > config_.max_message) {
@@ -169,15 +186,27 @@ void SharedState::on_text(PeerId id, std::string_view text) {
         close(out, id, CloseCode::kProtocol);
       }
     } else {
-      dispatch(out, id, conn, *m);
+      dispatch(out, id, conn, *m, pause, relay_to);
     }
   }
   flush(out);
+  if (auto r = relay_to.lock(); r && r->queued_text_bytes() > kTextQueueHighBytes) {
+    metrics_.relay_pauses_text_receiver++;
+    pause.receiver = relay_to;
+    pause.drain = Peer::Drain::kText;
+  }
+  global_pause(pause);
+  return pause;
 }
 
 void SharedState::joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how) {
   if (r.replaced) {
     close(out, *r.replaced, CloseCode::kReplaced);
+  }
+  if (r.displaced) {
+    close(out, *r.displaced, CloseCode::kSeatTaken);
+    metrics_.refuse(std::string(close_reason(CloseCode::kSeatTaken)));
+    if (r.other) send(out, *r.other, proto::PeerLeft{});  // then peer_joined for the new joiner
   }
   proto::Joined j;
   j.room = r.room;
@@ -192,7 +221,8 @@ void SharedState::joined(Outbox& out, PeerId id, const JoinResult& r, std::strin
   log_event(how, {{"room", room_tag(r.room)}, {"peer", std::to_string(id)}});
 }
 
-void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::ClientMessage& m) {
+void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::ClientMessage& m, ReadPause& pause,
+                           std::weak_ptr<Peer>& relay_to) {
   int64_t now = clocks_.now_ms();
   bool is_entry = std::holds_alternative<proto::Create>(m) || std::holds_alternative<proto::JoinByToken>(m) ||
                   std::holds_alternative<proto::JoinByNameplate>(m) || std::holds_alternative<proto::Rejoin>(m);
@@ -228,9 +258,15 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
     if (!r) return error(out, id, r.error());
     joined(out, id, *r, "room_rejoined");
   } else if (const auto* relay = std::get_if<proto::Relay>(&m)) {
-    auto to = rooms_.relay_target(id);
-    if (!to) return error(out, id, to.error());
-    send(out, *to, proto::Relayed{relay->payload});
+    auto route = rooms_.relay_route(id);
+    if (!route) return error(out, id, route.error());
+    if (!route->to) return error(out, id, make_error("no_peer", "the other peer is not connected"));
+    // Like the data relay: the message is passed on and its sender slowed down for the debt.
+    pause.wait_ms = text_rooms_.borrow(*route->room, static_cast<double>(relay->payload.size()), now);
+    if (pause.wait_ms > 0) metrics_.relay_pauses_text_rate++;
+    PeerId to = *route->to;
+    if (auto c = conns_.find(to); c != conns_.end()) relay_to = c->second.peer;
+    send(out, to, proto::Relayed{relay->payload});
     metrics_.messages_relayed++;
     metrics_.bytes_relayed += relay->payload.size();
   } else if (std::holds_alternative<proto::PakeFailed>(m)) {
@@ -245,6 +281,25 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
       send(out, id, proto::ErrorMessage{"nameplate_burned", "too many failed attempts: the short code no longer works"});
     }
     log_event("pake_failed", {{"peer", std::to_string(id)}, {"burned", r->burned ? "1" : "0"}});
+  } else if (std::holds_alternative<proto::PakeConfirmed>(m)) {
+    auto r = rooms_.pake_confirmed(id, now);
+    if (!r) return error(out, id, r.error());
+    metrics_.pake_confirmed++;
+    log_event("pake_confirmed", {{"peer", std::to_string(id)}});
+  } else if (std::holds_alternative<proto::RejectPeer>(m)) {
+    auto r = rooms_.reject_peer(id, now);
+    if (!r) return error(out, id, r.error());
+    metrics_.refuse(std::string(close_reason(CloseCode::kRejected)));
+    if (r->evicted) {
+      close(out, *r->evicted, CloseCode::kRejected);
+      send(out, id, proto::PeerLeft{});
+    }
+    log_event("peer_rejected", {{"peer", std::to_string(id)}});
+  } else if (std::holds_alternative<proto::NewCode>(m)) {
+    auto r = rooms_.new_code(id, now);
+    if (!r) return error(out, id, r.error());
+    send(out, id, proto::NewNameplate{*r});
+    log_event("new_code", {{"peer", std::to_string(id)}});
   }
 }
 
@@ -256,9 +311,11 @@ void SharedState::sweep() {
     for (const auto& e : rooms_.sweep(now)) {
       metrics_.refuse(std::string(close_reason(e.code)));
       close(out, e.peer, e.code);
+      if (e.notify) send(out, *e.notify, proto::PeerLeft{});
     }
     joins_.prune(now);
     relay_rooms_.prune(now);  // a full budget is the same as a fresh one
+    text_rooms_.prune(now);
   }
   flush(out);
 }
@@ -281,7 +338,7 @@ std::string SharedState::metrics_text() {
     peers = rooms_.peer_count();
     conns = conns_.size();
   }
-  return metrics_.render(rooms, peers, conns);
+  return metrics_.render(rooms, peers, conns, queued_total());
 }
 
 size_t SharedState::connection_count() {

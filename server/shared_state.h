@@ -4,10 +4,13 @@
 // without sockets. Decisions are collected under the mutex and carried out after it is released,
 // so a slow peer never holds the lock.
 //
-// The data relay never drops for lack of budget: on_binary forwards the frame and tells the
-// connection how long to stop reading (ReadPause), so TCP backpressure reaches the sender.
+// The relays never drop for lack of budget: on_binary (and on_text, for text relays) forwards
+// the message and tells the connection how long to stop reading (ReadPause), so TCP
+// backpressure reaches the sender: for its room's byte budget, for a receiver holding too much
+// (4 MiB in all, or 1 MiB of text), and for the server's queues together (--max-queued-bytes).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,6 +45,14 @@ constexpr size_t kRelayQueueLowBytes = 2 * 1024 * 1024;
 // Each queued message costs its bytes plus this much (allocation, control block, queue slot),
 // so a flood of tiny frames is bounded by the same marks as a few large ones.
 constexpr size_t kQueuedMessageOverhead = 128;
+// A receiver whose unsent text (signalling) passes this mark stops its sender from being read.
+// A whole session's signalling is tens of KiB; 1 MiB is 16 of the largest messages, so only a
+// peer that does not read, or a sender abusing text as a data channel, ever reaches it.
+constexpr size_t kTextQueueHighBytes = 1024 * 1024;
+constexpr size_t kTextQueueLowBytes = 512 * 1024;
+// Above --max-queued-bytes over all connections, each message read pauses its sender this long
+// before the next read: the queues drain at the receivers' pace while nobody adds much.
+constexpr int64_t kGlobalQueuePauseMs = 100;
 // A relayed frame costs at least this much of the byte budget: chunk frames (64 KiB) pay their
 // size, and a flood of tiny frames is held to about 1000 frames per second at the default rate.
 constexpr size_t kMinRelayCharge = 4 * 1024;
@@ -54,15 +65,20 @@ class Peer {
   virtual void close(CloseCode code) = 0;
   // Bytes handed to send() and not yet written (each message plus kQueuedMessageOverhead).
   virtual size_t queued_bytes() const = 0;
-  // Calls done once queued_bytes() is at most kRelayQueueLowBytes, or the connection is gone;
-  // at once when it already is. done may run on any thread.
-  virtual void when_drained(std::function<void()> done) = 0;
+  // The text messages among them.
+  virtual size_t queued_text_bytes() const = 0;
+  // Calls done once the queue is drained (kAll: queued_bytes() at most kRelayQueueLowBytes;
+  // kText: queued_text_bytes() at most kTextQueueLowBytes), or the connection is gone; at once
+  // when it already is. done may run on any thread.
+  enum class Drain { kAll, kText };
+  virtual void when_drained(Drain which, std::function<void()> done) = 0;
 };
 
-// What a connection does after a binary message, before it reads the next one.
+// What a connection does after a message, before it reads the next one.
 struct ReadPause {
-  int64_t wait_ms = 0;            // the relay budget is in debt: read again after this long
+  int64_t wait_ms = 0;            // a budget is in debt: read again after this long
   std::weak_ptr<Peer> receiver;   // set when the receiver holds too much: read again once it drained
+  Peer::Drain drain = Peer::Drain::kAll;  // which of the receiver's queues
 };
 
 struct Clocks {
@@ -78,14 +94,19 @@ class SharedState {
   const Config& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
 
-  // Admission of a new WebSocket connection from ip. On success returns its id; the caller must
+  // Admission of a new WebSocket connection from ip (its limit key, see client_address.h). On success returns its id; the caller must
   // call detach(id) when it ends. On refusal returns the close code (the caller closes).
   Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal);
   void detach(PeerId id);
 
-  // One message from a connection.
-  void on_text(PeerId id, std::string_view text);
+  // One message from a connection, and how long to wait before reading the next.
+  ReadPause on_text(PeerId id, std::string_view text);
   ReadPause on_binary(PeerId id, std::string_view frame);
+
+  // Bytes queued for sending over all connections: each Peer adds what it queues and takes away
+  // what it wrote or dropped (its own queued_bytes() is the part it holds).
+  void add_queued(int64_t delta) { queued_total_ += delta; }
+  int64_t queued_total() const { return queued_total_.load(); }
 
   // Expires rooms; call a few times a second.
   void sweep();
@@ -111,7 +132,11 @@ class SharedState {
   void send(Outbox& out, PeerId to, const protocol::ServerMessage& m);
   void error(Outbox& out, PeerId to, const Error& e);
   void close(Outbox& out, PeerId to, CloseCode code);
-  void dispatch(Outbox& out, PeerId id, Conn& conn, const protocol::ClientMessage& m);
+  // relay_to: set to the receiver of a text relay, for the queue check after the lock.
+  void dispatch(Outbox& out, PeerId id, Conn& conn, const protocol::ClientMessage& m, ReadPause& pause,
+                std::weak_ptr<Peer>& relay_to);
+  // The pause for the server-wide queue cap, merged into pause.
+  void global_pause(ReadPause& pause);
   void joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how);
   int64_t to_unix_s(int64_t mono_ms) const;
   static void flush(Outbox& out);
@@ -124,6 +149,8 @@ class SharedState {
   RoomRegistry rooms_;
   KeyedBuckets joins_;
   KeyedBuckets relay_rooms_;              // byte budget per room id, while it is not full
+  KeyedBuckets text_rooms_;               // text relay byte budget per room id
+  std::atomic<int64_t> queued_total_{0};
   std::optional<TokenBucket> relay_total_;  // the whole server's byte budget, when capped
   std::unordered_map<std::string, size_t> conns_per_ip_;
   std::unordered_map<PeerId, Conn> conns_;

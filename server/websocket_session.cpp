@@ -9,16 +9,19 @@
 namespace ferry::server {
 namespace {
 
-// Messages above these are refused by Beast itself with close code 1009; below them, text above
-// --max-message and binary above kMaxRelayFrameBytes are refused by SharedState with 4001 (so
-// the name is ours). Binary gets a smaller factor: its limit is already 256 KiB.
+// Messages above these are refused here, while they are read, with 4001 and a proper closing
+// handshake (the rest of the message is read and discarded by it, so the peer gets the close
+// frame instead of a reset connection); below them, text above --max-message and binary above
+// kMaxRelayFrameBytes are refused by SharedState with 4001 too. Binary gets a smaller factor: its
+// limit is already 256 KiB.
 constexpr std::size_t kHardTextFactor = 4;
 constexpr std::size_t kHardBinaryFactor = 2;
 // Bytes waiting for a slow reader (see kQueuedMessageOverhead). A peer that does not read is
-// dropped rather than allowed to grow the server's memory: relayed binary frames stop at
-// kRelayQueueHighBytes (the sender is paused), text relays are bounded by the sender's message
-// rate, and this is what the two may add up to, with room to spare.
-constexpr std::size_t kMaxQueuedBytes = 24 * 1024 * 1024;
+// dropped rather than allowed to grow the server's memory: its sender is paused once relayed
+// binary frames pass kRelayQueueHighBytes or text passes kTextQueueHighBytes, so this is what
+// the two may add up to (plus one message each past the mark and the server's own replies),
+// with room to spare.
+constexpr std::size_t kMaxQueuedBytes = 8 * 1024 * 1024;
 // Time for the WebSocket handshake and for the closing handshake.
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
@@ -33,7 +36,16 @@ WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<Shar
 template <class Stream>
 WebSocketSession<Stream>::~WebSocketSession() {
   release_waiters();  // nobody else holds this session now
+  state_->add_queued(-static_cast<int64_t>(queued_bytes_.load()));  // what was never written
   if (id_) state_->detach(id_);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::dequeued(const Outgoing& m) {
+  std::size_t cost = queue_cost(m);
+  queued_bytes_ -= cost;
+  if (!m.binary) queued_text_bytes_ -= cost;
+  state_->add_queued(-static_cast<int64_t>(cost));
 }
 
 template <class Stream>
@@ -48,9 +60,11 @@ void WebSocketSession<Stream>::run(http::request<http::string_body> req) {
     res.set(http::field::server, "ferry-server");
     res.set(http::field::sec_websocket_protocol, "ferry.v1");
   }));
-  std::size_t hard_limit = config.max_message * kHardTextFactor;
-  if (config.relay_rate > 0) hard_limit = std::max(hard_limit, protocol::kMaxRelayFrameBytes * kHardBinaryFactor);
-  ws_.read_message_max(hard_limit);
+  hard_limit_ = config.max_message * kHardTextFactor;
+  if (config.relay_rate > 0) hard_limit_ = std::max(hard_limit_, protocol::kMaxRelayFrameBytes * kHardBinaryFactor);
+  // No limit in Beast: it would fail the connection at the frame header (1009) and reset it while
+  // the peer is still sending. do_read bounds every read to hard_limit_ + 1 bytes instead.
+  ws_.read_message_max(0);
   // Messages are bounded (256 KiB at most): one frame each, instead of Beast's 4 KiB fragments.
   ws_.auto_fragment(false);
   ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
@@ -72,22 +86,29 @@ void WebSocketSession<Stream>::do_read() {
     ws_.set_option(timeouts_);  // the read re-arms the idle timer
     reading_ = Reading::kActive;
   }
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+  // A message arrives in one or more reads; none brings the buffer past hard_limit_ + 1.
+  std::size_t room = hard_limit_ + 1 - std::min(buffer_.size(), hard_limit_);
+  ws_.async_read_some(buffer_, room,
+                      beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
 }
 
 template <class Stream>
 void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
-  if (ec) {
-    if (ec == websocket::error::message_too_big) state_->metrics().refuse("message_too_big");
-    return fail(ec, "ws_read");
-  }
+  if (ec) return fail(ec, "ws_read");
   if (closing_) return;
+  if (buffer_.size() > hard_limit_) {
+    log_event("refused", {{"reason", "message_too_big"}, {"peer", std::to_string(id_)}});
+    state_->metrics().refuse(std::string(close_reason(CloseCode::kMessageTooBig)));
+    buffer_.clear();
+    return do_close(CloseCode::kMessageTooBig);
+  }
+  if (!ws_.is_message_done()) return do_read();
   auto data = buffer_.cdata();
   std::string_view message(static_cast<const char*>(data.data()), data.size());
   if (ws_.got_text()) {
-    state_->on_text(id_, message);
+    auto pause = state_->on_text(id_, message);
     buffer_.consume(buffer_.size());
-    return do_read();
+    return do_pause(std::move(pause));
   }
   auto pause = state_->on_binary(id_, message);
   buffer_.consume(buffer_.size());
@@ -112,11 +133,11 @@ void WebSocketSession<Stream>::do_pause(ReadPause pause) {
     reading_ = Reading::kBudget;
     pause_timer_.expires_after(std::chrono::milliseconds(pause.wait_ms));
     pause_timer_.async_wait(
-        beast::bind_front_handler(&WebSocketSession::on_budget, self, id, std::move(pause.receiver)));
+        beast::bind_front_handler(&WebSocketSession::on_budget, self, id, std::move(pause.receiver), pause.drain));
     return;
   }
   reading_ = Reading::kReceiver;
-  receiver->when_drained([self, id] {
+  receiver->when_drained(pause.drain, [self, id] {
     net::post(self->ws_.get_executor(), beast::bind_front_handler(&WebSocketSession::on_drained, self, id));
   });
   pause_timer_.expires_after(timeouts_.idle_timeout);
@@ -125,9 +146,10 @@ void WebSocketSession<Stream>::do_pause(ReadPause pause) {
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::on_budget(uint64_t pause, std::weak_ptr<Peer> receiver, beast::error_code ec) {
+void WebSocketSession<Stream>::on_budget(uint64_t pause, std::weak_ptr<Peer> receiver, Drain drain,
+                                         beast::error_code ec) {
   if (ec || pause != pause_ || reading_ != Reading::kBudget) return;
-  do_pause(ReadPause{0, std::move(receiver)});
+  do_pause(ReadPause{0, std::move(receiver), drain});
 }
 
 template <class Stream>
@@ -151,7 +173,10 @@ void WebSocketSession<Stream>::on_drain_deadline(uint64_t pause, std::weak_ptr<P
 
 template <class Stream>
 void WebSocketSession<Stream>::send(Outgoing message) {
-  queued_bytes_ += queue_cost(message);  // at once, so the relay sees it before the post runs
+  std::size_t cost = queue_cost(message);
+  queued_bytes_ += cost;  // at once, so the relay sees it before the post runs
+  if (!message.binary) queued_text_bytes_ += cost;
+  state_->add_queued(static_cast<int64_t>(cost));
   net::post(ws_.get_executor(),
             beast::bind_front_handler(&WebSocketSession::on_send, this->shared_from_this(), std::move(message)));
 }
@@ -159,11 +184,11 @@ void WebSocketSession<Stream>::send(Outgoing message) {
 template <class Stream>
 void WebSocketSession<Stream>::on_send(Outgoing message) {
   if (closing_) {
-    queued_bytes_ -= queue_cost(message);
+    dequeued(message);
     return;
   }
   if (queued_bytes_ > kMaxQueuedBytes) {
-    queued_bytes_ -= queue_cost(message);
+    dequeued(message);
     log_event("slow_reader", {{"peer", std::to_string(id_)}});
     state_->metrics().refuse("slow_reader");
     return do_close(CloseCode::kMessageRate);
@@ -187,29 +212,43 @@ void WebSocketSession<Stream>::on_write(beast::error_code ec, std::size_t) {
     release_waiters();  // nothing more will drain
     return fail(ec, "ws_write");
   }
-  queued_bytes_ -= queue_cost(queue_.front());
+  dequeued(queue_.front());
   queue_.pop_front();
-  if (queued_bytes_ <= kRelayQueueLowBytes) release_waiters();
+  release_waiters(false);
   if (!queue_.empty() && !closing_) do_write();
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::when_drained(std::function<void()> done) {
-  net::post(ws_.get_executor(),
-            beast::bind_front_handler(&WebSocketSession::on_when_drained, this->shared_from_this(), std::move(done)));
+void WebSocketSession<Stream>::when_drained(Drain which, std::function<void()> done) {
+  net::post(ws_.get_executor(), beast::bind_front_handler(&WebSocketSession::on_when_drained,
+                                                          this->shared_from_this(), which, std::move(done)));
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::on_when_drained(std::function<void()> done) {
-  if (closing_ || queued_bytes_ <= kRelayQueueLowBytes) return done();
-  drain_waiters_.push_back(std::move(done));
+bool WebSocketSession<Stream>::drained(Drain which) const {
+  return which == Drain::kText ? queued_text_bytes_ <= kTextQueueLowBytes : queued_bytes_ <= kRelayQueueLowBytes;
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::release_waiters() {
-  auto waiters = std::move(drain_waiters_);
-  drain_waiters_.clear();
-  for (auto& done : waiters) done();
+void WebSocketSession<Stream>::on_when_drained(Drain which, std::function<void()> done) {
+  if (closing_ || drained(which)) return done();
+  drain_waiters_.emplace_back(which, std::move(done));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::release_waiters(bool all) {
+  if (drain_waiters_.empty()) return;
+  std::vector<std::function<void()>> ready;
+  std::vector<std::pair<Drain, std::function<void()>>> waiting;
+  for (auto& w : drain_waiters_) {
+    if (all || drained(w.first)) {
+      ready.push_back(std::move(w.second));
+    } else {
+      waiting.push_back(std::move(w));
+    }
+  }
+  drain_waiters_ = std::move(waiting);
+  for (auto& done : ready) done();
 }
 
 template <class Stream>

@@ -36,7 +36,8 @@ class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSoc
   void send(Outgoing message) override;
   void close(CloseCode code) override;
   size_t queued_bytes() const override { return queued_bytes_.load(); }
-  void when_drained(std::function<void()> done) override;
+  size_t queued_text_bytes() const override { return queued_text_bytes_.load(); }
+  void when_drained(Drain which, std::function<void()> done) override;
 
  private:
   void on_accept(beast::error_code ec);
@@ -46,14 +47,18 @@ class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSoc
   enum class Reading { kActive, kBudget, kReceiver };
 
   void do_pause(ReadPause pause);
-  void on_budget(uint64_t pause, std::weak_ptr<Peer> receiver, beast::error_code ec);
+  void on_budget(uint64_t pause, std::weak_ptr<Peer> receiver, Drain drain, beast::error_code ec);
   void on_drained(uint64_t pause);
   void on_drain_deadline(uint64_t pause, std::weak_ptr<Peer> receiver, beast::error_code ec);
   void on_send(Outgoing message);
   void do_write();
   void on_write(beast::error_code ec, std::size_t bytes);
-  void on_when_drained(std::function<void()> done);
-  void release_waiters();
+  void on_when_drained(Drain which, std::function<void()> done);
+  bool drained(Drain which) const;
+  // Releases the waiters whose queue drained (all of them when everything is to go).
+  void release_waiters(bool all = true);
+  // Bytes of a message that left the queue (written or dropped), off every counter.
+  void dequeued(const Outgoing& m);
   void do_close(CloseCode code);
   void on_close(beast::error_code ec);
 
@@ -65,8 +70,10 @@ class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSoc
   websocket::stream_base::timeout timeouts_{};
   std::deque<Outgoing> queue_;
   std::atomic<size_t> queued_bytes_{0};                // queue_ plus messages posted to it
-  std::vector<std::function<void()>> drain_waiters_;  // senders paused until this queue drains
+  std::atomic<size_t> queued_text_bytes_{0};           // the text messages among them
+  std::vector<std::pair<Drain, std::function<void()>>> drain_waiters_;  // senders paused until it drains
   PeerId id_ = 0;
+  std::size_t hard_limit_ = 0;  // bytes of one message, see kHardTextFactor
   bool closing_ = false;
   Reading reading_ = Reading::kActive;  // while paused, the idle timeout is off
   uint64_t pause_ = 0;  // numbers pauses, so a late timer or drain of an earlier one is ignored

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include "protocol/signal.h"
@@ -12,6 +13,8 @@
 #include "transfer/memory_budget.h"
 
 namespace ferry::web {
+
+using nlohmann::json;
 
 namespace {
 emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
@@ -49,28 +52,57 @@ void Client::sweep_storage() {
   storage_.sweep("", kAbandonedAfterMs);
 }
 
+// The join record of this tab, in sessionStorage: {"link", "resume", "sas"}. A reload of the
+// tab resumes from it; a copied, bookmarked or synced URL carries none of it.
+namespace {
+struct JoinRecord {
+  std::string link, resume, sas;
+};
+JoinRecord load_join_record() {
+  const json j = json::parse(glue().call<std::string>("loadJoin"), nullptr, false);
+  JoinRecord r;
+  if (!j.is_object()) return r;
+  for (auto [key, field] : {std::pair{"link", &r.link}, std::pair{"resume", &r.resume}, std::pair{"sas", &r.sas}}) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string()) *field = it->get<std::string>();
+  }
+  return r;
+}
+}  // namespace
+
 void Client::start_from_location() {
   emscripten::val loc = glue().call<emscripten::val>("location");
   const std::string path = loc["path"].as<std::string>();
-  if (path.rfind("/j/", 0) != 0) return;
-  // The fragment is the link secret, and after a join also ".<resume token>" (see process()):
-  // a reloaded tab takes its seat back with it.
-  std::string hash = loc["hash"].as<std::string>();
-  std::string resume;
-  if (const size_t dot = hash.find('.'); dot != std::string::npos) {
-    resume = hash.substr(dot + 1);
-    hash.resize(dot);
+  JoinRecord rec;
+  if (path.rfind("/j/", 0) == 0 && !loc["hash"].as<std::string>().empty()) {
+    // A link just opened. (Links of older versions kept ".<resume token>" in the fragment.)
+    std::string hash = loc["hash"].as<std::string>();
+    if (const size_t dot = hash.find('.'); dot != std::string::npos) {
+      rec.resume = hash.substr(dot + 1);
+      hash.resize(dot);
+    }
+    rec.link = origin_ + path + loc["search"].as<std::string>() + hash;
+  } else {
+    rec = load_join_record();  // a reload of a tab that had joined
   }
-  link_secret_ = hash.empty() ? "" : hash.substr(1);
-  const std::string href = origin_ + path + loc["search"].as<std::string>() + hash;
+  if (path.rfind("/j/", 0) == 0) {
+    // Secrets leave the address bar as soon as they are parsed: room, token and link secret.
+    glue().call<void>("clearAddress", std::string("/"));
+  }
+  if (rec.link.empty()) return;
   sweep_storage();
-  const Status st = session_->join_link(href, resume);
+  session_->set_previous_sas(rec.sas);
+  const std::string& resume = rec.resume;
+  const Status st = session_->join_link(rec.link, resume);
   if (!st) {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
     join_error_ = st.error().message;
+    forget_join();
     return;
   }
+  join_link_ = rec.link;
+  save_join();
   if (!resume.empty() && storage_mode_ == "opfs") {
     // A reloaded tab: what it saved of its incoming transfers (their files are on disk), so the
     // sender sends only what is missing. The list arrives long before the handshake is done.
@@ -78,8 +110,11 @@ void Client::start_from_location() {
     storage_.on_state([this, prefix](const std::string& key, Bytes&& bytes) {
       if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0) return;
       const std::string id = key.substr(prefix.size());
-      if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos) return;
-      session_->restore_incoming(static_cast<uint32_t>(std::stoul(id)), std::move(bytes));
+      // A transfer id is a u32 in decimal (ids start at random below 2^30, so 10 digits occur).
+      if (id.empty() || id.size() > 10 || id.find_first_not_of("0123456789") != std::string::npos) return;
+      const unsigned long long n = std::stoull(id);
+      if (n > UINT32_MAX) return;
+      session_->restore_incoming(static_cast<uint32_t>(n), std::move(bytes));
     });
     storage_.list_states(prefix);
   }
@@ -95,7 +130,22 @@ Status Client::join_code(const std::string& code) {
   return session_->join_code(code);
 }
 
+void Client::save_join() {
+  const json j{{"link", join_link_}, {"resume", session_->resume_token()}, {"sas", session_->snapshot().sas}};
+  std::string text = j.dump();
+  if (text == saved_record_) return;
+  saved_record_ = std::move(text);
+  glue().call<void>("saveJoin", saved_record_);
+}
+
+void Client::forget_join() {
+  join_link_.clear();
+  saved_record_.clear();
+  glue().call<void>("saveJoin", std::string());
+}
+
 void Client::close_session() {
+  forget_join();
   const std::string prefix = session_->storage_prefix();
   session_->close();
   for (auto& c : session_->take_commands()) run(c);
@@ -149,11 +199,7 @@ void Client::process(double now_ms) {
     for (auto& c : cmds) run(c);
     pump();
   }
-  // A joiner keeps its current resume token in the fragment, beside the link secret.
-  if (!link_secret_.empty() && !session_->resume_token().empty() && session_->resume_token() != fragment_resume_) {
-    fragment_resume_ = session_->resume_token();
-    glue().call<void>("setFragment", link_secret_ + "." + fragment_resume_);
-  }
+  if (!join_link_.empty()) save_join();
   if (now_ms - last_housekeeping_ >= kHousekeepingMs) {
     last_housekeeping_ = now_ms;
     housekeeping(now_ms);

@@ -51,6 +51,8 @@ class Client {
   // Leave: ends the session and removes what it received from this device (partial files,
   // their states, finished files), except finished unsaved files when keep_until_saved().
   void close_session();
+  // Forgets this tab's join record (Leave, Start over): a reload then starts afresh.
+  void forget_join();
   // The setting "keep received files until I save them" (this tab's sessionStorage). Off by
   // default: files are removed when the session ends.
   bool keep_until_saved() const { return keep_until_saved_; }
@@ -81,6 +83,7 @@ class Client {
   void housekeeping(double now_ms);  // wake lock, connection path
   void pump();
   void sweep_storage();
+  void save_join();
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -110,9 +113,11 @@ class Client {
   double last_path_query_ = 0;
   std::string join_error_;
   bool swept_ = false;
+  // A joiner's record for a reload of this tab (sessionStorage, never the URL): the link with
+  // its secret, the current resume token and the verification words shown.
+  std::string join_link_;
+  std::string saved_record_;  // the record last written, so it is written only on change
   bool keep_until_saved_ = false;
-  std::string link_secret_;      // a joiner's link secret (the fragment), to keep it there
-  std::string fragment_resume_;  // the resume token last written to the fragment
   bool wake_lock_ = false;
   double last_housekeeping_ = 0;
   bool processing_ = false;

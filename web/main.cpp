@@ -99,7 +99,14 @@ void drain() {
 
 }  // namespace
 
-EMSCRIPTEN_BINDINGS(ferry_main) { emscripten::function("ferryDrain", &drain); }
+// For the end-to-end tests: the short code the creator shows (the page never writes it into the
+// DOM; a test reads it here, as a person reads it off the screen).
+std::string test_short_code() { return g_runtime ? g_runtime->client.snapshot().short_code : std::string(); }
+
+EMSCRIPTEN_BINDINGS(ferry_main) {
+  emscripten::function("ferryDrain", &drain);
+  emscripten::function("ferryTestShortCode", &test_short_code);
+}
 
 int main() {
   if (!glfwInit()) {

@@ -38,6 +38,10 @@ std::string explain_server_error(const std::string& code, const std::string& mes
     return "Too many wrong tries: this code no longer works. Ask the sender for a new one.";
   }
   if (code == "room_full") return "Someone else has already joined this session.";
+  if (code == "no_nameplate") return "The server has no free code right now; the link still works.";
+  if (code == "room_locked") {
+    return "Too many wrong tries: this session no longer lets anyone new in. Ask the sender to start a new one.";
+  }
   if (code == "resume_refused") return "Could not reconnect: the session has ended.";
   return message.empty() ? "The server refused the request (" + code + ")." : "The server refused: " + message;
 }
@@ -55,6 +59,12 @@ std::string explain_close_code(int code) {
       return "The server is full right now. Try again later.";
     case 4006:
       return "This session has expired. Ask the sender for a new link or code.";
+    case 4010:
+      return "The secure handshake did not finish in time. Open the link or type the code again.";
+    case 4011:
+      return "Someone opened the full link of this session, which takes precedence over the code.";
+    case 4012:
+      return "The other device refused this attempt (the code no longer works, or someone already joined).";
     case 4001:
     case 4002:
     case 4007:
@@ -127,6 +137,12 @@ const char* to_string(Phase phase) {
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   if (!options_.rng) options_.rng = default_random();
   chunk_size_ = options_.chunk_size;
+  // Transfer ids must not repeat across reloads of a tab (the other side may still hold a
+  // transfer of the same id from before, and saved receiver states are keyed by it): start at a
+  // random point of a 2^30 range, which leaves room to count up.
+  uint32_t r = 0;
+  options_.rng(reinterpret_cast<uint8_t*>(&r), sizeof r);
+  next_transfer_id_ = 1 + (r & kTransferIdStartMask);
 }
 
 // --- user intents ---------------------------------------------------------------------------
@@ -149,6 +165,9 @@ Status Session::join_link(std::string_view text, std::string_view resume) {
   method_ = JoinMethod::kLink;
   room_ = link->room;
   secret_ = link->secret;
+  channel_.emplace(SecureChannel::joiner(link->room, JoinMethod::kLink,
+                                        session::password_from_link_secret(link->secret), options_.rng));
+  if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
   if (!resume.empty() && protocol::is_valid_token(resume)) {
     // A reloaded tab: take our seat back instead of joining anew (the join token is used up).
     resume_token_ = std::string(resume);
@@ -187,6 +206,18 @@ void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<in
   log("Ready to send " + std::to_string(out.files.size()) + (out.files.size() == 1 ? " file" : " files") +
       " (" + format_bytes(static_cast<double>(total)) + ")");
   if (channel_open_) start_outgoing(out, id);
+}
+
+void Session::new_code() {
+  if (!creator_ || !room_ || phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
+  if (channel_ && channel_->confirmed_method()) return;  // joined: codes are over for this session
+  send_server(protocol::NewCode{});
+  log("Asked the server for a new code");
+}
+
+void Session::set_previous_sas(std::string words) {
+  previous_sas_ = std::move(words);
+  if (channel_) channel_->set_previous_sas(previous_sas_);
 }
 
 void Session::pause(uint32_t id, bool outgoing) { control(id, outgoing, Control::kPause); }
@@ -282,7 +313,11 @@ void Session::maintain_connection() {
     log("The connection to the other device is gone");
     close_data_path();
   }
-  if (!creator_ || !handshake_ || !handshake_->confirmed() || !can_signal()) return;
+  if (channel_) {
+    on_channel_event(channel_->tick(now_ms_));
+    if (phase_ == Phase::kFailed) return;
+  }
+  if (!creator_ || !secured() || !can_signal()) return;
   if (channel_open_) {
     if (transport_ != Transport::kDirect || ice_bad_since_ms_ < 0) return;
     const double bad_for = now_ms_ - ice_bad_since_ms_;
@@ -328,7 +363,7 @@ void Session::on_network_change(bool online) {
   // The signalling socket may be bound to an address that is gone, and would only notice after a
   // long TCP time-out: open a new one now (the server replaces the old seat). Once rejoined, the
   // ICE restart is asked for (on_joined).
-  restart_wanted_ = handshake_ && handshake_->confirmed();
+  restart_wanted_ = secured();
   emit(cmd::CloseServer{});
   server_open_ = false;
   server_opening_ = true;
@@ -431,7 +466,7 @@ void Session::on_server_message(std::string_view text) {
           on_joined(m);
         } else if constexpr (std::is_same_v<T, protocol::PeerJoined>) {
           peer_present_ = true;
-          const bool keys = handshake_ && handshake_->confirmed();
+          const bool keys = secured();
           log(joined_peer_once_ ? "The other device is back" : "The other device joined");
           joined_peer_once_ = true;
           if (!keys) {
@@ -455,6 +490,8 @@ void Session::on_server_message(std::string_view text) {
           on_relay(m.payload);
         } else if constexpr (std::is_same_v<T, protocol::ErrorMessage>) {
           on_server_error(m);
+        } else if constexpr (std::is_same_v<T, protocol::NewNameplate>) {
+          on_new_nameplate(m);
         }
       },
       *msg);
@@ -514,9 +551,11 @@ void Session::on_created(const protocol::Created& m) {
   ice_servers_json_ = ice_servers_to_json(m.ice_servers);
   code_ = session::ShortCode::generate(*nameplate, options_.rng);
   link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
+  channel_.emplace(SecureChannel::creator(*room_, *secret_, code_, options_.rng));
   phase_ = Phase::kWaitingForPeer;
   status_ = "Share the link or the code. Waiting for the other device…";
-  log("Session created; code " + code_->format());
+  // The code is a password: it is shown on screen only, never written to the log.
+  log("Session created");
 }
 
 void Session::on_joined(const protocol::Joined& m) {
@@ -530,6 +569,12 @@ void Session::on_joined(const protocol::Joined& m) {
     return;
   }
   room_ = *room;
+  if (!channel_ && !creator_ && code_) {
+    // Joined by code: the room is known only now.
+    channel_.emplace(SecureChannel::joiner(*room_, JoinMethod::kCode,
+                                          session::password_from_short_code(*code_), options_.rng));
+    if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
+  }
   resume_token_ = m.resume;
   relay_rate_ = m.relay_rate;
   ice_servers_json_ = ice_servers_to_json(m.ice_servers);
@@ -544,7 +589,7 @@ void Session::on_joined(const protocol::Joined& m) {
     }
     return;
   }
-  if (handshake_ && handshake_->confirmed()) {
+  if (secured()) {
     // Our keys still hold: A reconnects the data path when it sees us.
     if (!channel_open_) status_ = "Reconnecting to the other device…";
     return;
@@ -557,13 +602,38 @@ void Session::on_joined(const protocol::Joined& m) {
   }
 }
 
+// A asked for a fresh code: new words too, so nothing guessed at the old one carries over.
+void Session::on_new_nameplate(const protocol::NewNameplate& m) {
+  auto nameplate = session::parse_nameplate(m.nameplate);
+  if (!creator_ || !channel_ || !nameplate) {
+    log("Ignored an unexpected code from the server");
+    return;
+  }
+  if (channel_->confirmed_method()) return;  // too late: a joiner is in
+  code_ = session::ShortCode::generate(*nameplate, options_.rng);
+  channel_->set_code(*code_);
+  log("A new code is ready");
+  if (phase_ == Phase::kWaitingForPeer) status_ = waiting_status();
+}
+
+std::string Session::waiting_status() const {
+  if (channel_ && channel_->code_dead()) {
+    return "Too many wrong tries: the code no longer works. Share the link, or get a new code.";
+  }
+  return "Share the link or the code. Waiting for the other device…";
+}
+
 // B speaks first: which password it holds. A answers with the handshake's first share.
 void Session::say_hello() {
+  if (!channel_) return;
   phase_ = Phase::kSecuring;
   status_ = "Securing the connection…";
-  const uint8_t method = static_cast<uint8_t>(*method_);
-  send_relay(RelayKind::kHello, ByteView(&method, 1));
-  start_handshake(*method_);
+  channel_->start(now_ms_);
+  if (channel_->state() == SecureChannel::State::kFailed) {
+    fail(channel_->error());
+    return;
+  }
+  flush_channel();
 }
 
 void Session::on_server_error(const protocol::ErrorMessage& m) {
@@ -601,7 +671,13 @@ void Session::peer_gone(const std::string& why) {
     close_data_path();
     attempt_started_ms_ = -1;
   }
-  if (handshake_ && !handshake_->confirmed()) handshake_.reset();  // a half-done handshake is dead
+  if (channel_) channel_->on_peer_left();  // a half-done handshake is dead; live keys stay
+  if (creator_ && !secured()) {
+    // Nobody had proved the password yet: we are simply waiting for a joiner again.
+    phase_ = Phase::kWaitingForPeer;
+    status_ = waiting_status();
+    return;
+  }
   phase_ = Phase::kPeerLeft;
   status_ = creator_ ? "The other device went away. Waiting for it to come back…"
                      : "The sender went away. Waiting for it to come back…";
@@ -622,8 +698,8 @@ void Session::send_relay(RelayKind kind, ByteView body) {
 }
 
 void Session::send_sealed(const std::string& text) {
-  if (!handshake_ || !handshake_->confirmed()) return;
-  auto sealed = handshake_->signal_sender().seal(as_bytes(text));
+  if (!secured()) return;
+  auto sealed = channel_->signal_sender().seal(as_bytes(text));
   if (!sealed) {
     log("Could not seal a signalling message: " + sealed.error().message);
     return;
@@ -631,29 +707,14 @@ void Session::send_sealed(const std::string& text) {
   send_relay(RelayKind::kSealed, *sealed);
 }
 
-Bytes Session::password_for(JoinMethod method) const {
-  if (method == JoinMethod::kLink) return session::password_from_link_secret(*secret_);
-  return session::password_from_short_code(*code_);
-}
-
-void Session::start_handshake(JoinMethod method) {
-  if ((method == JoinMethod::kLink && !secret_) || (method == JoinMethod::kCode && !code_)) {
-    fail(make_error("bad_method", "The other device asked for a way of joining we did not offer."));
-    return;
+void Session::flush_channel() {
+  for (auto& o : channel_->take_outgoing()) {
+    if (o.relay) {
+      send_relay(*o.relay, o.body);
+    } else if (o.server) {
+      send_server(*o.server);
+    }
   }
-  const Bytes password = password_for(method);
-  auto hs = session::Handshake::start(creator_ ? crypto::Role::Initiator : crypto::Role::Responder,
-                                      *room_, password, options_.rng);
-  if (!hs) {
-    fail(hs.error());
-    return;
-  }
-  handshake_.emplace(std::move(hs).value());
-  flush_handshake();
-}
-
-void Session::flush_handshake() {
-  while (auto m = handshake_->take_outgoing()) send_relay(RelayKind::kHandshake, *m);
 }
 
 void Session::on_relay(std::string_view payload) {
@@ -666,25 +727,12 @@ void Session::on_relay(std::string_view payload) {
   const ByteView body = ByteView(*bytes).subspan(1);
   switch (kind) {
     case RelayKind::kHello:
-      if (!creator_ || body.size() != 1 || (body[0] != 1 && body[0] != 2)) {
-        log("Ignored an unexpected hello");
-        return;
-      }
-      if (handshake_) {
-        // A HELLO means the joiner starts afresh (it reloaded, or lost our last messages):
-        // whatever we had with it is gone; transfers go on under the new keys.
-        log("The other device is securing the connection again");
-        handshake_.reset();
-        close_data_path();
-        emit(cmd::ClosePeer{});
-        attempt_started_ms_ = -1;
-      }
-      phase_ = Phase::kSecuring;
-      status_ = "Securing the connection…";
-      start_handshake(static_cast<JoinMethod>(body[0]));
+      if (!channel_) return;
+      on_channel_event(channel_->on_hello(body, now_ms_));
       return;
     case RelayKind::kHandshake:
-      on_handshake_message(body);
+      if (!channel_) return;
+      on_channel_event(channel_->on_handshake(body, now_ms_));
       return;
     case RelayKind::kSealed:
       on_sealed(body);
@@ -693,54 +741,67 @@ void Session::on_relay(std::string_view payload) {
   log("Ignored a relay message of unknown kind");
 }
 
-void Session::on_handshake_message(ByteView body) {
-  if (!handshake_ || handshake_->failed() || handshake_->confirmed()) {
-    log("Ignored an unexpected handshake message");
-    return;
-  }
-  const Status st = handshake_->receive(body);
-  flush_handshake();
-  if (!st) {
-    if (creator_) {
-      // One wrong guess: the server evicts the joiner and counts it; we wait for another.
-      send_server(protocol::PakeFailed{});
-      log(st.error().code == "wrong_password"
-              ? "Someone tried to join with a wrong code or link"
-              : "A joining device failed the secure handshake (" + st.error().code + ")");
-      handshake_.reset();
-      phase_ = Phase::kWaitingForPeer;
-      status_ = "Share the link or the code. Waiting for the other device…";
+// What the secure channel's last step means for the session.
+void Session::on_channel_event(SecureChannel::Event event) {
+  using Event = SecureChannel::Event;
+  using CState = SecureChannel::State;
+  flush_channel();
+  const std::string note = channel_->take_note();
+  switch (event) {
+    case Event::kNone:
+      if (!note.empty()) log(note);
+      if (creator_ && channel_->state() == CState::kHandshaking) {
+        phase_ = Phase::kSecuring;
+        status_ = "Securing the connection…";
+      }
       return;
-    }
-    if (st.error().code == "wrong_password") {
-      fail(make_error("wrong_password",
-                      method_ == JoinMethod::kCode
-                          ? "Wrong code. Check the code with the sender and try again."
-                          : "This link does not match the session. Ask the sender for the link again."));
-    } else {
-      fail(make_error(st.error().code, "The secure handshake failed: " + st.error().message));
-    }
-    return;
+    case Event::kConfirmed:
+    case Event::kRekeyed:
+      on_handshake_confirmed(event == Event::kRekeyed);
+      return;
+    case Event::kAttemptFailed:
+    case Event::kCodeDied:
+      if (!note.empty()) log(note);
+      if (event == Event::kCodeDied) {
+        log("Too many wrong tries: this code no longer works. The link still works; you can get a new code.");
+      }
+      if (!secured() && phase_ != Phase::kFailed) {
+        phase_ = Phase::kWaitingForPeer;
+        status_ = waiting_status();
+      }
+      return;
+    case Event::kFailed:
+      fail(channel_->error());
+      return;
   }
-  if (handshake_->confirmed()) on_handshake_confirmed();
 }
 
-void Session::on_handshake_confirmed() {
-  sas_ = handshake_->sas_words();
+void Session::on_handshake_confirmed(bool rekeyed) {
+  sas_ = channel_->sas_words();
+  const crypto::SessionKeys& keys = channel_->keys();
+  if (rekeyed || channel_->sas_changed()) {
+    // New keys (the other device reloaded and proved the same password): whatever data path we
+    // had belongs to the old keys.
+    log("Secure channel established again. The verification words changed: " + sas_);
+    close_data_path();
+    emit(cmd::ClosePeer{});
+    attempt_started_ms_ = -1;
+  } else {
+    log("Secure channel established. Verification words: " + sas_);
+  }
   phase_ = Phase::kConnectingPeer;
   status_ = "Secured. Connecting to the other device…";
-  log("Secure channel established. Verification words: " + sas_);
   // Transfers from an earlier connection go on under the new keys (senders on connect()).
-  for (auto& [id, in] : incoming_) in.receiver.rekey(handshake_->keys().recv_data);
+  for (auto& [id, in] : incoming_) in.receiver.rekey(keys.recv_data);
   if (creator_) start_attempt();
 }
 
 void Session::on_sealed(ByteView body) {
-  if (!handshake_ || !handshake_->confirmed()) {
+  if (!secured()) {
     log("Ignored a sealed message before the handshake finished");
     return;
   }
-  auto plain = handshake_->signal_receiver().open(body);
+  auto plain = channel_->signal_receiver().open(body);
   if (!plain) {
     // A relayed message that fails authentication was altered on the way: the server (or
     // someone on its path) is tampering. Nothing it says can be trusted any more.
@@ -894,7 +955,7 @@ void Session::open_data_path(Transport t, size_t max_message_size) {
     if (!out.sender) {
       start_outgoing(out, id);
     } else {
-      send_frames(out.sender->connect(handshake_->keys().send_data));
+      send_frames(out.sender->connect(channel_->keys().send_data));
     }
   }
 }
@@ -903,13 +964,13 @@ void Session::start_outgoing(Outgoing& out, uint32_t id) {
   transfer::SenderOptions opts;
   opts.chunk_size = chunk_size_;
   opts.max_reads_in_flight = kReadsInFlight;
-  auto s = transfer::Sender::create(handshake_->keys().send_data, id, out.files, opts, options_.rng);
+  auto s = transfer::Sender::create(channel_->keys().send_data, id, out.files, opts, options_.rng);
   if (!s) {
     log("Cannot send these files: " + s.error().message);
     return;
   }
   out.sender.emplace(std::move(s).value());
-  send_frames(out.sender->connect(handshake_->keys().send_data));
+  send_frames(out.sender->connect(channel_->keys().send_data));
 }
 
 void Session::on_channel_closed() {
@@ -936,29 +997,32 @@ void Session::close_data_path() {
 }
 
 // A receiver for a transfer the sender offers: from the state this browser saved of it (a
-// reloaded tab resumes into the bytes it kept), or a new one.
-transfer::Receiver Session::new_receiver(uint32_t id) {
-  const auto& key = handshake_->keys().recv_data;
+// reloaded tab resumes into the bytes it kept), or a new one. No side effects: it is kept only
+// once the sender's MANIFEST opened in it (on_channel_message).
+transfer::Receiver Session::new_receiver(uint32_t id, bool& restored) {
+  const auto& key = channel_->keys().recv_data;
+  restored = false;
   auto saved = persisted_.find(id);
   if (saved == persisted_.end()) return transfer::Receiver(key, id, options_.rng);
   auto r = transfer::Receiver::restore(key, saved->second, options_.rng);
-  persisted_.erase(saved);
-  if (!r || r->transfer_id() != id || !r->manifest()) {
-    log("Could not use the saved state of an earlier transfer; receiving it again");
-    return transfer::Receiver(key, id, options_.rng);
-  }
-  uint64_t kept = 0;
-  for (const auto& f : r->manifest()->files) {
-    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true});
-    const auto* have = r->have_map(f.id);
-    if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r->manifest()->chunk_size});
-  }
-  log("Resuming a transfer from what this browser kept (" + format_bytes(static_cast<double>(kept)) + ")");
+  if (!r || r->transfer_id() != id || !r->manifest()) return transfer::Receiver(key, id, options_.rng);
+  restored = true;
   return std::move(r).value();
 }
 
+// A restored receiver was accepted: its files are opened where the saved bytes are.
+void Session::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
+  uint64_t kept = 0;
+  for (const auto& f : r.manifest()->files) {
+    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true});
+    const auto* have = r.have_map(f.id);
+    if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r.manifest()->chunk_size});
+  }
+  log("Resuming a transfer from what this browser kept (" + format_bytes(static_cast<double>(kept)) + ")");
+}
+
 void Session::on_channel_message(ByteView bytes) {
-  if (!channel_open_ || !handshake_ || !handshake_->confirmed()) return;
+  if (!channel_open_ || !secured()) return;
   auto frame = protocol::parse(bytes);
   if (!frame) {
     log("Dropped a malformed frame (" + frame.error().code + ")");
@@ -987,18 +1051,38 @@ void Session::on_channel_message(ByteView bytes) {
   }
   const uint32_t id = std::visit([](const auto& f) { return f.transfer_id; }, *frame);
   auto it = incoming_.find(id);
-  if (it == incoming_.end()) {
-    if (incoming_.size() >= kMaxIncomingTransfers) {
-      log("Dropped a transfer: too many at once");
-      return;
-    }
-    it = incoming_.emplace(id, Incoming{new_receiver(id)}).first;
+  if (it != incoming_.end()) {
+    run_receiver_commands(id, it->second.receiver.on_frame(*frame));
+    return;
   }
-  run_receiver_commands(id, it->second.receiver.on_frame(*frame));
+  // An incoming transfer exists only once its sealed MANIFEST opened: anything else for an
+  // unknown id (forged, or late from a transfer we dropped) is dropped without keeping a thing.
+  const auto* control = std::get_if<protocol::ControlFrame>(&*frame);
+  if (!control || incoming_.size() >= kMaxIncomingTransfers) {
+    if (dropped_frames_++ % kDroppedFrameLogEvery == 0) {
+      log(control ? "Dropped a transfer: too many at once" : "Dropped a frame of no transfer this device knows");
+    }
+    return;
+  }
+  bool restored = false;
+  transfer::Receiver r = new_receiver(id, restored);
+  auto cmds = r.on_frame(*frame);
+  if (!r.manifest_opened()) {
+    if (dropped_frames_++ % kDroppedFrameLogEvery == 0) log("Dropped a frame that did not open as a file list");
+    return;
+  }
+  if (persisted_.erase(id) && !restored) {
+    log("Could not use the saved state of an earlier transfer; receiving it again");
+  }
+  if (restored) reopen_sinks(id, r);
+  incoming_.emplace(id, Incoming{std::move(r)});
+  run_receiver_commands(id, std::move(cmds));
 }
 
 void Session::pump(uint64_t buffered_amount) {
-  if (!channel_open_) return;
+  // While a new handshake runs beside the live keys, nothing new is sent: if it confirms, the
+  // transfers resume under the new keys; if it was forged, they go on under the live ones.
+  if (!channel_open_ || (channel_ && channel_->rekeying())) return;
   for (auto& [id, out] : outgoing_) {
     if (!out.sender) continue;
     while (auto r = out.sender->next_read(buffered_amount)) {
@@ -1139,7 +1223,7 @@ void Session::fail(Error error) {
   status_ = error.message;
   log(error.message);
   error_ = std::move(error);
-  handshake_.reset();
+  channel_.reset();
 }
 
 std::vector<Command> Session::take_commands() {
@@ -1163,6 +1247,11 @@ Snapshot Session::snapshot() const {
   s.link = link_;
   if (creator_ && code_) s.short_code = code_->format();
   s.sas = sas_;
+  if (channel_) {
+    s.sas_changed = channel_->sas_changed();
+    s.rekeying = channel_->rekeying();
+    s.code_dead = creator_ && channel_->code_dead();
+  }
   s.peer_present = peer_present_;
   s.path = path_;
   s.error = error_;

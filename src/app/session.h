@@ -26,11 +26,13 @@
 //   go on under the new keys (Sender::connect, Receiver::rekey, or Receiver::restore from the
 //   state B kept on disk, so only missing chunks are sent again).
 //
-// Relay payloads are base64url of: kind (u8) || body. Kinds: 1 HELLO (body: method u8),
-// 2 HANDSHAKE (body: a handshake message), 3 SEALED (body: crypto::SealedSender output whose
-// plaintext is a JSON object {"t": "offer"|"answer"|"ice", ...}). Nothing but HELLO and
-// HANDSHAKE is accepted before the handshake confirms; a SEALED message that fails to open
-// aborts the session (the server, or someone, tampered with it).
+// Relay payloads are base64url of: kind (u8) || body. Kinds: 1 HELLO (body: method u8 and B's
+// nonce, session/handshake.h), 2 HANDSHAKE (body: a handshake message), 3 SEALED (body:
+// crypto::SealedSender output whose plaintext is a JSON object {"t": "offer"|"answer"|"ice",
+// ...}). Nothing but HELLO and HANDSHAKE is accepted before the handshake confirms; a SEALED
+// message that fails to open aborts the session (the server, or someone, tampered with it).
+// The handshakes, the keys, the creator's attempt budget and re-keying live in SecureChannel
+// (app/secure_channel.h); an incoming transfer exists only once its sealed MANIFEST opened.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +45,7 @@
 #include <variant>
 #include <vector>
 
+#include "app/secure_channel.h"
 #include "protocol/signal.h"
 #include "session/handshake.h"
 #include "session/ids.h"
@@ -54,14 +57,15 @@
 
 namespace ferry::app {
 
-// Relay payload kinds (first byte of a decoded relay payload).
-enum class RelayKind : uint8_t { kHello = 1, kHandshake = 2, kSealed = 3 };
-// How the joiner got in, which fixes the CPace password both sides must use.
-enum class JoinMethod : uint8_t { kLink = 1, kCode = 2 };
-
 // Most incoming transfers we keep at once: each holds a have-map and per-file state; a peer that
 // opens more is misbehaving.
 constexpr size_t kMaxIncomingTransfers = 64;
+// Frames dropped before a MANIFEST opened are logged once per this many (a flood of forged
+// frames must not flood the log).
+constexpr uint64_t kDroppedFrameLogEvery = 1000;
+// Transfer ids start at a random number below this mask + 1 (see the constructor): 2^30 leaves
+// 3 * 2^30 ids to count up before the u32 wraps.
+constexpr uint32_t kTransferIdStartMask = (1u << 30) - 1;
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
 // A sealed signalling message's plaintext (SDP with candidates) stays far below this.
@@ -143,6 +147,9 @@ struct Snapshot {
   std::string link;
   std::string short_code;
   std::string sas;
+  bool sas_changed = false;  // the words differ from the ones first shown: compare them again
+  bool rekeying = false;     // a new handshake runs beside the live keys; sending waits
+  bool code_dead = false;    // A: too many wrong tries; the link still works, new_code() helps
   bool peer_present = false;
   std::string path;  // "direct", "direct through NAT", "relayed by TURN", "relayed by server", or ""
   std::vector<TransferView> transfers;
@@ -240,6 +247,10 @@ class Session {
   // B: a pasted or opened link. With `resume` (a reloaded tab), rejoins with that resume token.
   Status join_link(std::string_view link, std::string_view resume = {});
   Status join_code(std::string_view typed_code); // B: a typed short code
+  // A: a fresh short code for the room (after the old one died); the link is unchanged.
+  void new_code();
+  // B after a reload: the verification words this tab showed before, so that a change shows.
+  void set_previous_sas(std::string words);
   // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
   void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
   void pause(uint32_t transfer_id, bool outgoing);
@@ -311,16 +322,17 @@ class Session {
   void send_server(const protocol::ClientMessage& m);
   void send_relay(RelayKind kind, ByteView body);
   void send_sealed(const std::string& json);
-  void flush_handshake();
-  void start_handshake(JoinMethod method);
+  void flush_channel();
+  void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
-  void on_handshake_message(ByteView body);
   void on_sealed(ByteView body);
   void on_created(const protocol::Created& m);
   void on_joined(const protocol::Joined& m);
   void on_server_error(const protocol::ErrorMessage& m);
   void peer_gone(const std::string& why);
   void say_hello();
+  std::string waiting_status() const;
+  bool secured() const { return channel_ && channel_->secured(); }
   std::string connected_status() const;
   void maintain_connection();
   void start_attempt();
@@ -330,13 +342,14 @@ class Session {
   void open_data_path(Transport t, size_t max_message_size);
   void close_data_path();
   bool can_signal() const { return server_open_ && peer_present_; }
-  void on_handshake_confirmed();
+  void on_handshake_confirmed(bool rekeyed);
   std::string state_key(uint32_t transfer_id) const;
-  transfer::Receiver new_receiver(uint32_t transfer_id);
+  transfer::Receiver new_receiver(uint32_t transfer_id, bool& restored);
+  void reopen_sinks(uint32_t transfer_id, const transfer::Receiver& r);
+  void on_new_nameplate(const protocol::NewNameplate& m);
   void start_outgoing(Outgoing& out, uint32_t id);
   void run_receiver_commands(uint32_t transfer_id, std::vector<transfer::Command> cmds);
   void send_frames(const std::vector<Bytes>& frames);
-  Bytes password_for(JoinMethod method) const;
   static void update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
                            double& since);
 
@@ -365,7 +378,9 @@ class Session {
   std::optional<protocol::ClientMessage> pending_join_;
   bool peer_present_ = false;
 
-  std::optional<session::Handshake> handshake_;
+  std::optional<SecureChannel> channel_;  // made once the room is known
+  std::string previous_sas_;              // set_previous_sas()
+  uint64_t dropped_frames_ = 0;           // frames of no transfer whose MANIFEST opened
   std::string sas_;
   std::string path_;
   bool channel_open_ = false;

@@ -77,33 +77,87 @@ Bytes password_from_short_code(const ShortCode& code) {
   return Bytes(words.begin(), words.end());
 }
 
-Bytes session_id_for_room(const RoomId& room) {
+std::string_view to_string(JoinMethod method) {
+  return method == JoinMethod::kCode ? "code" : "link";
+}
+
+Result<Hello> parse_hello(ByteView body) {
+  if (body.size() != kHelloBytes || (body[0] != static_cast<uint8_t>(JoinMethod::kLink) &&
+                                     body[0] != static_cast<uint8_t>(JoinMethod::kCode))) {
+    return make_error("malformed_hello", "The other device's first message is not a valid hello.");
+  }
+  Hello h;
+  h.method = static_cast<JoinMethod>(body[0]);
+  std::copy(body.begin() + 1, body.end(), h.nonce.begin());
+  return h;
+}
+
+Bytes serialize_hello(const Hello& hello) {
+  Bytes out(kHelloBytes);
+  out[0] = static_cast<uint8_t>(hello.method);
+  std::copy(hello.nonce.begin(), hello.nonce.end(), out.begin() + 1);
+  return out;
+}
+
+Bytes session_id(const RoomId& room, ByteView nonce_b, ByteView nonce_a) {
   Bytes input(kSidLabel.begin(), kSidLabel.end());
   input.insert(input.end(), room.str().begin(), room.str().end());
+  input.insert(input.end(), nonce_b.begin(), nonce_b.end());
+  input.insert(input.end(), nonce_a.begin(), nonce_a.end());
   const auto digest = crypto::blake2b_256(input);
   return Bytes(digest.begin(), digest.end());
 }
 
-Result<Handshake> Handshake::start(Role role, const RoomId& room, ByteView password,
-                                   const RandomFn& rng) {
-  if (password.empty()) {
-    return make_error("empty_password", "Type the password to use for this room.");
-  }
-  const Bytes sid = session_id_for_room(room);
-  // Empty associated data: the IR transcript already orders the shares by role.
-  auto cpace = crypto::Cpace::start(role, password, as_bytes(kChannelId), sid, ByteView(), rng);
-  if (!cpace) return cpace.error();
-  Handshake hs(role, std::move(cpace).value());
-  if (role == Role::Initiator) {
-    hs.outbox_.push_back(hs.make_message(HandshakeMessageType::ShareA, {hs.cpace_->share()}));
-  }
+Bytes channel_id(JoinMethod method) {
+  return crypto::cpace_lv_cat({as_bytes(kChannelId), as_bytes(to_string(method)),
+                               as_bytes("creator"), as_bytes("joiner")});
+}
+
+namespace {
+Status check_password(ByteView password) {
+  if (password.empty()) return make_error("empty_password", "Type the password to use for this room.");
+  return Ok{};
+}
+}  // namespace
+
+Result<Handshake> Handshake::start_joiner(const RoomId& room, JoinMethod method, ByteView password,
+                                          const RandomFn& rng) {
+  if (auto st = check_password(password); !st) return st.error();
+  Handshake hs(Role::Responder, room, method);
+  rng(hs.nonce_.data(), hs.nonce_.size());
+  hs.password_.assign(password.begin(), password.end());
+  hs.rng_ = rng;
   return hs;
 }
 
-Handshake::Handshake(Role role, crypto::Cpace cpace)
+Result<Handshake> Handshake::start_creator(const RoomId& room, const Hello& hello,
+                                           ByteView password, const RandomFn& rng) {
+  if (auto st = check_password(password); !st) return st.error();
+  Handshake hs(Role::Initiator, room, hello.method);
+  rng(hs.nonce_.data(), hs.nonce_.size());
+  const Bytes sid = session_id(room, hello.nonce, hs.nonce_);
+  // Empty associated data: the IR transcript already orders the shares by role.
+  auto cpace = crypto::Cpace::start(Role::Initiator, password, channel_id(hello.method), sid,
+                                    ByteView(), rng);
+  if (!cpace) return cpace.error();
+  hs.cpace_.emplace(std::move(cpace).value());
+  hs.outbox_.push_back(
+      hs.make_message(HandshakeMessageType::ShareA, {hs.nonce_, hs.cpace_->share()}));
+  return hs;
+}
+
+Handshake::Handshake(Role role, const RoomId& room, JoinMethod method)
     : role_(role),
       state_(role == Role::Initiator ? State::AwaitingShareB : State::AwaitingShareA),
-      cpace_(std::move(cpace)) {}
+      room_(room),
+      method_(method) {}
+
+Handshake::~Handshake() { sodium_memzero(password_.data(), password_.size()); }
+
+Bytes Handshake::hello() const {
+  assert(role_ == Role::Responder);
+  return serialize_hello(Hello{method_, nonce_});
+}
 
 Bytes Handshake::make_message(HandshakeMessageType type,
                               std::initializer_list<ByteView> fields) const {
@@ -115,6 +169,8 @@ Bytes Handshake::make_message(HandshakeMessageType type,
 
 Status Handshake::fail(Error error) {
   state_ = State::Failed;
+  sodium_memzero(password_.data(), password_.size());
+  password_.clear();
   cpace_.reset();
   keys_.reset();
   sender_.reset();
@@ -187,10 +243,19 @@ void Handshake::confirm() {
   state_ = State::Confirmed;
 }
 
-// B: A's share arrives; answer with our share and our tag.
+// B: A's share arrives (with A's nonce, which completes the sid): start CPace, answer with our
+// share and our tag.
 Status Handshake::on_share_a(ByteView body) {
+  const ByteView nonce_a = body.subspan(0, kHandshakeNonceBytes);
+  const Bytes sid = session_id(room_, nonce_, nonce_a);
+  auto cpace = crypto::Cpace::start(Role::Responder, password_, channel_id(method_), sid,
+                                    ByteView(), rng_);
+  sodium_memzero(password_.data(), password_.size());
+  password_.clear();
+  if (!cpace) return fail(cpace.error());
+  cpace_.emplace(std::move(cpace).value());
   const crypto::CpacePoint own_share = cpace_->share();
-  auto st = finish_cpace(body);
+  auto st = finish_cpace(body.subspan(kHandshakeNonceBytes));
   if (!st) return fail(st.error());
   const auto tag = crypto::confirm_tag(*keys_, transcript_);
   outbox_.push_back(make_message(HandshakeMessageType::ShareB, {own_share, tag}));

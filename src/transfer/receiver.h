@@ -103,6 +103,8 @@ class Receiver {
   bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)
   uint32_t transfer_id() const { return transfer_id_; }
   const std::optional<Manifest>& manifest() const { return manifest_; }
+  // A sealed MANIFEST from the sender opened (on this connection's keys): the transfer is real.
+  bool manifest_opened() const { return epoch_.has_value(); }
   const HaveMap* have_map(uint32_t file_id) const;
   TransferProgress progress() const;
 

@@ -1,5 +1,6 @@
 // e2e.resume_reload: the receiver reloads its tab in the middle of a transfer. The reloaded page
-// takes its seat back with the resume token kept in the URL fragment, runs a new handshake, finds
+// takes its seat back with the resume token kept in the tab's sessionStorage (the address bar
+// holds no secret once the link was parsed), runs a new handshake beside A's live keys, finds
 // the state it saved beside the partial file in OPFS, and the sender sends only what is missing.
 // The file arrives whole (SHA-256); reports how much was sent again.
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
@@ -21,7 +22,9 @@ await runScenario('resume_reload', async (env) => {
   const at = 30 + 10 * Math.floor(Math.random() * 3);  // 30, 40 or 50 %
   await waitPercent(b, at);
   const url = b.page.url();
-  if (!/#[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(url)) throw new Error('no resume token in the fragment: ' + url.replace(/#.*/, '#…'));
+  if (/[#?]|\/j\//.test(url)) throw new Error('the address bar still holds the link: ' + url.replace(/[#?].*/, '…'));
+  const record = JSON.parse(await b.page.evaluate(() => sessionStorage.getItem('ferry.join')) || '{}');
+  if (!record.resume || !/#/.test(record.link || '')) throw new Error('no join record in sessionStorage');
   const before = await percent(b);
   log(`B reloads at ${before}%`);
   const t0 = Date.now();

@@ -39,7 +39,8 @@ class FuzzPeer : public Peer {
   }
   void close(CloseCode) override { closed = true; }
   size_t queued_bytes() const override { return queued; }
-  void when_drained(std::function<void()> done) override { done(); }
+  size_t queued_text_bytes() const override { return queued; }
+  void when_drained(Drain, std::function<void()> done) override { done(); }
   bool closed = false;
   size_t queued = 0;
   ferry::protocol::Created* last_created = nullptr;
@@ -68,6 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.max_bad_messages = 1000;
   config.rooms.grace_ms = 1000;
   config.rooms.unjoined_ttl_ms = 5000;
+  config.rooms.confirm_timeout_ms = 2000;  // reached within a few !tick lines
+  config.rooms.max_room_failures = 4;
   config.relay_rate = 1'000'000;
   config.relay_total_rate = 3'000'000;
   std::vector<std::string> sent_frames;
@@ -112,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                     ferry::protocol::JoinByToken{last_created.room, last_created.token}}));
       }
     } else if (ids[who]) {
-      state.on_text(ids[who], text);
+      if (state.on_text(ids[who], text).wait_ms < 0) std::abort();
     }
   }
   for (int i = 0; i < kPeers; ++i) {

@@ -203,7 +203,8 @@ struct WsClient::Impl {
   beast::flat_buffer buffer;
 };
 
-WsClient::WsClient(uint16_t port, const std::string& subprotocol, const std::string& path) : impl_(new Impl) {
+WsClient::WsClient(uint16_t port, const std::string& subprotocol, const std::string& path, const Headers& headers)
+    : impl_(new Impl) {
   beast::error_code ec;
   auto& lowest = beast::get_lowest_layer(impl_->ws);
   lowest.socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
@@ -211,8 +212,9 @@ WsClient::WsClient(uint16_t port, const std::string& subprotocol, const std::str
     impl_->error = ec.message();
     return;
   }
-  impl_->ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
+  impl_->ws.set_option(websocket::stream_base::decorator([subprotocol, headers](websocket::request_type& req) {
     if (!subprotocol.empty()) req.set(http::field::sec_websocket_protocol, subprotocol);
+    for (const auto& [k, v] : headers) req.set(k, v);
   }));
   impl_->ws.read_message_max(16 * 1024 * 1024);
   websocket::response_type res;
@@ -242,11 +244,19 @@ bool WsClient::send_text(const std::string& text) {
   return !ec;
 }
 
+bool WsClient::send_text(const std::string& text, std::chrono::milliseconds timeout) {
+  return write_for(text, false, timeout);
+}
+
 bool WsClient::send_binary(const std::string& data, std::chrono::milliseconds timeout) {
+  return write_for(data, true, timeout);
+}
+
+bool WsClient::write_for(const std::string& data, bool binary, std::chrono::milliseconds timeout) {
   if (!impl_->connected) return false;
   beast::error_code ec;
   bool done = false;
-  impl_->ws.binary(true);
+  impl_->ws.binary(binary);
   impl_->ws.async_write(net::buffer(data), [&](beast::error_code e, std::size_t) {
     ec = e;
     done = true;

@@ -70,14 +70,22 @@ class WsClient {
     std::string type() const;     // the message's "type", or "" when not a message
   };
 
-  // Connects to ws://127.0.0.1:port/ws offering subprotocol (empty: offer none).
-  explicit WsClient(uint16_t port, const std::string& subprotocol = "ferry.v1", const std::string& path = "/ws");
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  // Connects to ws://127.0.0.1:port/ws offering subprotocol (empty: offer none), with extra
+  // request headers (Origin, X-Forwarded-For, ...).
+  explicit WsClient(uint16_t port, const std::string& subprotocol = "ferry.v1", const std::string& path = "/ws",
+                    const Headers& headers = {});
+  // The same with the default subprotocol and path.
+  WsClient(uint16_t port, const Headers& headers) : WsClient(port, "ferry.v1", "/ws", headers) {}
   ~WsClient();
   bool connected() const;
   const std::string& connect_error() const;
   std::string negotiated_subprotocol() const;
 
   bool send_text(const std::string& text);
+  // A text message within the time limit (for a sender the server may stop reading); the stream
+  // is unusable after a timeout.
+  bool send_text(const std::string& text, std::chrono::milliseconds timeout);
   // A binary message; false when it failed or did not complete within the time limit (the
   // stream is unusable afterwards, as after a timed-out read).
   bool send_binary(const std::string& data, std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
@@ -91,6 +99,7 @@ class WsClient {
   void drop();
 
  private:
+  bool write_for(const std::string& data, bool binary, std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -3,25 +3,13 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
 namespace proto = ferry::protocol;
 
 namespace {
-
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
-
-// Reads one message and checks it is a valid server envelope of the given type.
-proto::ServerMessage must_get(WsClient& c, const std::string& type) {
-  auto ev = c.expect(type);
-  INFO("waiting for " << type << ", got kind " << static_cast<int>(ev.kind) << " text " << ev.text);
-  REQUIRE(ev.kind == WsClient::Event::Kind::kMessage);
-  auto m = proto::parse_server_message(ev.text);
-  REQUIRE(m.ok());
-  return *m;
-}
 
 struct Pair {
   proto::Created created;

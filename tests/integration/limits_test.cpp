@@ -2,38 +2,11 @@
 // room keeps working.
 #include <catch2/catch.hpp>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
 namespace proto = ferry::protocol;
-
-namespace {
-
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
-
-// A working pair of peers: the neighbour that must not be affected by another room's refusal.
-struct Neighbours {
-  explicit Neighbours(uint16_t port) : a(port), b(port) {
-    REQUIRE(a.send_text(msg(proto::Create{})));
-    auto ev = a.expect("created");
-    auto created = std::get<proto::Created>(*proto::parse_server_message(ev.text));
-    REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-    REQUIRE(b.expect("joined").kind == WsClient::Event::Kind::kMessage);
-    REQUIRE(a.expect("peer_joined").kind == WsClient::Event::Kind::kMessage);
-  }
-  // The relay still works both ways.
-  bool still_working() {
-    if (!a.send_text(msg(proto::Relay{"c3RpbGwtaGVyZQ"}))) return false;
-    auto ev = b.expect("relay");
-    if (ev.kind != WsClient::Event::Kind::kMessage || ev.json()["payload"] != "c3RpbGwtaGVyZQ") return false;
-    if (!b.send_text(msg(proto::Relay{"YmFjaw"}))) return false;
-    return a.expect("relay").json()["payload"] == "YmFjaw";
-  }
-  WsClient a, b;
-};
-
-}  // namespace
 
 TEST_CASE("a message above --max-message closes with 4001") {
   Server s({"--max-message", "4096"});

@@ -8,33 +8,13 @@
 #include <random>
 #include <thread>
 
-#include "harness.h"
+#include "peers.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
 namespace proto = ferry::protocol;
 
 namespace {
-
-std::string msg(const proto::ClientMessage& m) { return proto::serialize(m); }
-
-// Two peers joined in one room.
-struct Room {
-  explicit Room(uint16_t port) : a(port), b(port) {
-    REQUIRE(a.send_text(msg(proto::Create{})));
-    auto ev = a.expect("created");
-    REQUIRE(ev.kind == WsClient::Event::Kind::kMessage);
-    created = std::get<proto::Created>(*proto::parse_server_message(ev.text));
-    REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-    auto jv = b.expect("joined");
-    REQUIRE(jv.kind == WsClient::Event::Kind::kMessage);
-    joined = std::get<proto::Joined>(*proto::parse_server_message(jv.text));
-    REQUIRE(a.expect("peer_joined").kind == WsClient::Event::Kind::kMessage);
-  }
-  WsClient a, b;
-  proto::Created created;
-  proto::Joined joined;
-};
 
 std::string random_bytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

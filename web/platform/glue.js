@@ -705,10 +705,20 @@ Module['ferryGlue'] = (function () {
     },
 
     // --- page ---------------------------------------------------------------------------
-    // Replaces the address bar's fragment without a navigation or a history entry (a joiner
-    // keeps its resume token there, so a reload can take its seat back).
-    setFragment(fragment) {
-      try { history.replaceState(history.state, '', location.pathname + location.search + '#' + fragment); } catch (e) { /* sandboxed */ }
+    // Secrets leave the address bar once parsed: the URL becomes `path` (no query, no
+    // fragment) without a navigation or a new history entry.
+    clearAddress(path) {
+      try { history.replaceState(null, '', path); } catch (e) { /* sandboxed */ }
+    },
+    // This tab's join record (link with its secret, resume token, verification words): kept in
+    // sessionStorage, so a reload of the tab resumes and a copied or synced URL carries nothing.
+    loadJoin() {
+      try { return sessionStorage.getItem('ferry.join') || ''; } catch (e) { return ''; }
+    },
+    saveJoin(text) {
+      try {
+        if (text) sessionStorage.setItem('ferry.join', text); else sessionStorage.removeItem('ferry.join');
+      } catch (e) { /* storage off: a reload starts afresh */ }
     },
     location() {
       return { origin: location.origin, path: location.pathname, search: location.search, hash: location.hash };

@@ -1,6 +1,8 @@
 // The client's screens. See app.h.
 #include "ui/app.h"
 
+#include <algorithm>
+
 #include <emscripten/val.h>
 
 #include <cmath>
@@ -198,6 +200,7 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::PopStyleColor();
     widgets_.name_last("status");
     if (primary_button("Start over", column)) {
+      client_.forget_join();
       emscripten::val::global("location").set("href", std::string("/"));
     }
     widgets_.name_last("start-over");
@@ -213,10 +216,22 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
 
   if (!s.sas.empty()) {
-    heading("Verification words");
+    heading(s.sas_changed ? "Verification words (changed)" : "Verification words");
     ImGui::TextWrapped("%s", s.sas.c_str());
     widgets_.name_last("sas");
-    ImGui::TextDisabled("Both screens show the same words when nobody is in the middle.");
+    if (s.sas_changed) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
+      ImGui::TextWrapped("The connection was secured again and the words changed. Compare the new words "
+                         "on both screens before you go on.");
+      ImGui::PopStyleColor();
+      widgets_.name_last("sas-changed");
+    } else {
+      ImGui::TextDisabled("Both screens show the same words when nobody is in the middle.");
+    }
+  }
+  if (s.rekeying) {
+    ImGui::TextDisabled("The other device is securing the connection again; sending waits until it has.");
+    widgets_.name_last("rekeying");
   }
   if (s.phase == app::Phase::kConnected || !s.path.empty()) {
     heading("Connection");
@@ -243,10 +258,22 @@ void App::draw_session(const app::Snapshot& s, float column) {
 
 void App::draw_share(const app::Snapshot& s, float column) {
   heading("Code to type on the other device");
-  ImGui::PushFont(g_title_font);
-  ImGui::TextUnformatted(s.short_code.c_str());
-  ImGui::PopFont();
-  widgets_.name_last("short-code");
+  if (s.code_dead) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("This code no longer works: someone tried wrong codes too often. The link below "
+                       "still works.");
+    ImGui::PopStyleColor();
+    widgets_.name_last("code-dead");
+    if (primary_button("New code", column)) client_.session().new_code();
+    widgets_.name_last("new-code");
+  } else {
+    ImGui::PushFont(g_title_font);
+    ImGui::TextUnformatted(s.short_code.c_str());
+    ImGui::PopFont();
+    widgets_.name_last("short-code");
+    primary_button("Copy code", column);
+    widgets_.name_last("copy-code", Gesture::kCopy, s.short_code);
+  }
 
   heading("Or open this link");
   ImGui::TextWrapped("%s", s.link.c_str());
@@ -279,9 +306,24 @@ void App::draw_qr(const std::string& text, float size) {
   ImGui::Dummy(ImVec2(side, side));
 }
 
+int App::ordinal(bool outgoing, uint32_t transfer_id) {
+  auto [it, fresh] = ordinals_.try_emplace({outgoing, transfer_id}, 0);
+  if (fresh) it->second = next_ordinal_[outgoing ? 1 : 0]++;
+  return it->second;
+}
+
 void App::draw_transfers(const app::Snapshot& s, float column) {
   if (s.transfers.empty()) return;
-  for (const auto& t : s.transfers) {
+  // In the order they appeared: outgoing first, then incoming.
+  std::vector<const app::TransferView*> order;
+  for (const auto& t : s.transfers) order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(), [this](const app::TransferView* x, const app::TransferView* y) {
+    if (x->outgoing != y->outgoing) return x->outgoing;
+    return ordinal(x->outgoing, x->id) < ordinal(y->outgoing, y->id);
+  });
+  for (const app::TransferView* tp : order) {
+    const auto& t = *tp;
+    const std::string name = std::to_string(ordinal(t.outgoing, t.id));
     const bool moving = t.state == "sending" || t.state == "receiving";
     const bool paused_by_peer = t.state == "paused" && !t.paused_here;
     char title[96];
@@ -296,13 +338,13 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(static_cast<double>(f.bytes_done)).c_str(),
                     format_bytes(static_cast<double>(f.size)).c_str());
       ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
-      widgets_.name_last((t.outgoing ? "out-" : "in-") + std::to_string(t.id) + "-" + std::to_string(f.file_id));
+      widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (t.state == "sending" || t.state == "receiving") {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
-    const std::string id = (t.outgoing ? "out-" : "in-") + std::to_string(t.id);
+    const std::string id = (t.outgoing ? "out-" : "in-") + name;
     if (t.state == "sending" || t.state == "receiving" || t.state == "waiting") {
       if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
@@ -332,7 +374,7 @@ void App::draw_received(float column) {
   heading("Received files");
   for (const auto& f : client_.received()) {
     if (!f.finished && !f.failed) continue;
-    const std::string id = "save-" + std::to_string(f.transfer_id) + "-" + std::to_string(f.file_id);
+    const std::string id = "save-" + std::to_string(ordinal(false, f.transfer_id)) + "-" + std::to_string(f.file_id);
     if (f.failed) {
       ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
       continue;
@@ -367,10 +409,13 @@ void App::draw_log(float column) {
 
 void App::announce(const app::Snapshot& s) {
   std::string text = s.status;
-  if (s.creator && !s.short_code.empty() &&
+  // The code is a password: it is drawn on the canvas and copied by its button, never written
+  // into the page's DOM (screen readers get a pointer to the button instead).
+  if (s.creator && !s.short_code.empty() && !s.code_dead &&
       (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft)) {
-    text += " Code: " + s.short_code + ".";
+    text += " A code to type on the other device is on screen; Copy code copies it.";
   }
+  if (s.sas_changed) text += " The verification words changed: compare them again.";
   if (!s.path.empty()) text += " Connection: " + s.path + ".";
   for (const auto& t : s.transfers) {
     if (t.progress.bytes_total == 0) continue;

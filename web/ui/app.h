@@ -2,7 +2,10 @@
 // owns protocol state: it reads Client::snapshot() and calls the Client's intent methods.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "client.h"
 #include "imgui.h"
@@ -30,6 +33,10 @@ class App {
   void draw_log(float column);
   void draw_qr(const std::string& text, float size);
   void announce(const app::Snapshot& s);
+  // Widgets name transfers by the order they appeared on this page in each direction (out-1,
+  // in-1, in-2, ...), not by protocol id: ids start at random (app/session.h), names stay
+  // stable and readable for people and tests.
+  int ordinal(bool outgoing, uint32_t transfer_id);
 
   web::Client& client_;
   Widgets widgets_;
@@ -40,6 +47,8 @@ class App {
   std::string last_announced_;
   uint64_t logged_ = 0;  // activity lines copied to the DOM log so far
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
+  std::map<std::pair<bool, uint32_t>, int> ordinals_;
+  int next_ordinal_[2] = {1, 1};  // incoming, outgoing
 };
 
 }  // namespace ferry::ui

@@ -113,6 +113,15 @@ export class ClientPage {
     return this.page.evaluate(() => document.getElementById('ferry-live').textContent);
   }
 
+  // The short code the creator shows. The page draws it on the canvas only (it is a password:
+  // never in the DOM), so the test reads it through the client's test hook, as a person reads
+  // it off the screen. Waits until there is one.
+  async shortCode(timeout = kStepTimeoutMs) {
+    const h = await this.page.waitForFunction(() => window.Module && Module.ferryTestShortCode && Module.ferryTestShortCode(),
+      null, { timeout });
+    return h.jsonValue();
+  }
+
   async waitStatus(re, timeout = kStepTimeoutMs) {
     await this.page.waitForFunction((src) => new RegExp(src).test(document.getElementById('ferry-live').textContent),
       re.source, { timeout });

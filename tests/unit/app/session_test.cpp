@@ -1,265 +1,10 @@
 // Tests for app::Session: two sessions talk through an in-process relay that behaves like
-// ferry-server's rooms, and a loopback "DataChannel". The real handshake, sealing, frames and
-// transfer state machines run; only the browser and the network are simulated.
-#include <catch2/catch.hpp>
+// ferry-server's rooms, and a loopback "DataChannel" (session_world.h). The real handshake,
+// sealing, frames and transfer state machines run; only the browser and the network are
+// simulated.
+#include "session_world.h"
 
-#include <map>
-#include <string>
-#include <variant>
-#include <vector>
-
-#include "app/session.h"
-#include "crypto/blake2b.h"
-#include "protocol/signal.h"
-#include "session/ids.h"
-#include "util/bytes.h"
-
-using namespace ferry;
-using namespace ferry::app;
-
-namespace {
-
-RandomFn counter_rng(uint8_t seed) {
-  auto state = std::make_shared<uint64_t>(seed * 0x9E3779B97F4A7C15ull + 1);
-  return [state](uint8_t* out, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      *state ^= *state << 13;
-      *state ^= *state >> 7;
-      *state ^= *state << 17;
-      out[i] = static_cast<uint8_t>(*state);
-    }
-  };
-}
-
-Bytes pseudo_random_file(size_t n, uint8_t seed) {
-  Bytes b(n);
-  counter_rng(seed)(b.data(), n);
-  return b;
-}
-
-// One peer: a Session plus its local files and sinks.
-struct Peer {
-  Session session;
-  std::map<int, Bytes> files;                            // handle -> content
-  std::map<std::pair<uint32_t, uint32_t>, Bytes> sinks;  // (transfer, file) -> written bytes
-  std::map<std::pair<uint32_t, uint32_t>, bool> finished;
-  std::map<std::pair<uint32_t, uint32_t>, bool> aborted;
-  std::map<std::pair<uint32_t, uint32_t>, std::pair<std::string, bool>> sink_keys;  // key, keep
-  bool server_open = false;
-  bool channel_open = false;
-  bool peer_created = false;
-  std::map<std::string, Bytes> saved;  // SaveState by key
-  int ice_restarts = 0;
-  int fresh_peers = 0;
-  uint64_t frame_bytes_sent = 0;
-
-  explicit Peer(uint8_t seed) : session(SessionOptions{"https://ferry.test", counter_rng(seed)}) {}
-};
-
-// Routes commands between two peers: a fake ferry-server room and a fake DataChannel.
-struct World {
-  Peer a{1};
-  Peer b{2};
-  std::string room = session::RoomId::generate(counter_rng(9)).str();
-  std::string token = session::JoinToken::generate(counter_rng(10)).str();
-  std::string resume = session::ResumeToken::generate(counter_rng(11)).str();
-  int joins = 0;
-  int pake_failures = 0;
-  int64_t relay_rate = 0;   // the server's data relay (0: off)
-  bool direct_ok = true;    // false: no DataChannel ever opens (UDP blocked)
-  bool server_up = true;    // false: OpenServer fails
-  double now = 0;
-  Bytes relayed;            // every binary frame the server relayed
-  // Test hooks: alter a relayed payload, or a frame on the channel.
-  std::function<void(std::string& payload)> tamper_relay;
-  std::function<void(Bytes& frame)> tamper_frame;
-
-  Peer& other(Peer& p) { return &p == &a ? b : a; }
-
-  void server_receive(Peer& from, const std::string& text) {
-    auto m = protocol::parse_client_message(text);
-    REQUIRE(m.ok());
-    Peer& to = other(from);
-    if (std::holds_alternative<protocol::Create>(*m)) {
-      protocol::Created c{room, token, "7", 0, resume, {}, relay_rate};
-      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{c}));
-    } else if (auto* jn = std::get_if<protocol::JoinByNameplate>(&*m); jn && jn->nameplate != "7") {
-      protocol::ErrorMessage e{"no_such_nameplate", "no room with this code"};
-      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{e}));
-    } else if (std::holds_alternative<protocol::JoinByToken>(*m) ||
-               std::holds_alternative<protocol::JoinByNameplate>(*m)) {
-      ++joins;
-      protocol::Joined j{room, resume, 0, false, true, {}, relay_rate};
-      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{j}));
-      to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{}}));
-    } else if (auto* r = std::get_if<protocol::Relay>(&*m)) {
-      std::string payload = r->payload;
-      if (tamper_relay) tamper_relay(payload);
-      to.session.on_server_message(
-          protocol::serialize(protocol::ServerMessage{protocol::Relayed{payload}}));
-    } else if (auto* rj = std::get_if<protocol::Rejoin>(&*m)) {
-      REQUIRE(rj->resume == resume);
-      protocol::Joined j{room, resume, 0, &from == &a, to.server_open, {}, relay_rate};
-      from.session.on_server_message(protocol::serialize(protocol::ServerMessage{j}));
-      if (to.server_open) to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerJoined{}}));
-    } else if (std::holds_alternative<protocol::PakeFailed>(*m)) {
-      ++pake_failures;
-      to.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
-    }
-  }
-
-  // Carries out one peer's commands; returns whether anything happened.
-  bool step(Peer& p) {
-    if (p.session.transport() != Transport::kNone) p.session.pump(0);
-    auto cmds = p.session.take_commands();
-    Peer& q = other(p);
-    for (auto& c : cmds) {
-      std::visit(
-          [&](auto&& m) {
-            using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, cmd::OpenServer>) {
-              if (!server_up) {
-                p.session.on_server_closed(1006, "");
-                return;
-              }
-              p.server_open = true;
-              p.session.on_server_open();
-            } else if constexpr (std::is_same_v<T, cmd::SendServer>) {
-              server_receive(p, m.text);
-            } else if constexpr (std::is_same_v<T, cmd::CreatePeer>) {
-              if (!p.peer_created) ++p.fresh_peers;
-              p.peer_created = true;
-            } else if constexpr (std::is_same_v<T, cmd::ClosePeer>) {
-              p.peer_created = false;
-              p.channel_open = false;
-            } else if constexpr (std::is_same_v<T, cmd::CreateOffer>) {
-              if (m.ice_restart) ++p.ice_restarts;
-              p.session.on_local_description(R"({"type":"offer","sdp":"v=0 offer"})");
-              p.session.on_local_candidate(R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"})");
-            } else if constexpr (std::is_same_v<T, cmd::SetRemoteDescription>) {
-              if (m.json.find("\"offer\"") != std::string::npos) {
-                p.session.on_local_description(R"({"type":"answer","sdp":"v=0 answer"})");
-              } else if (direct_ok && !p.channel_open) {
-                // The answer arrived at the offerer: the channel opens on both sides.
-                p.channel_open = q.channel_open = true;
-                p.session.on_channel_open(256 * 1024);
-                q.session.on_channel_open(256 * 1024);
-              }
-            } else if constexpr (std::is_same_v<T, cmd::SendFrame>) {
-              p.frame_bytes_sent += m.frame.size();
-              if (m.via_server) {
-                if (p.server_open && q.server_open) {
-                  relayed.insert(relayed.end(), m.frame.begin(), m.frame.end());
-                  q.session.on_server_binary(m.frame);
-                }
-              } else if (p.channel_open) {
-                Bytes f = m.frame;
-                if (tamper_frame) tamper_frame(f);
-                q.session.on_channel_message(f);
-              }
-            } else if constexpr (std::is_same_v<T, cmd::ReadFile>) {
-              const Bytes& file = p.files.at(p.session.file_handle(m.transfer_id, m.file_id));
-              p.session.on_file_read(m.transfer_id, m.file_id, m.index,
-                                     ByteView(file).subspan(static_cast<size_t>(m.offset), m.length));
-            } else if constexpr (std::is_same_v<T, cmd::OpenSink>) {
-              if (!m.keep || !p.sinks.count({m.transfer_id, m.file_id})) p.sinks[{m.transfer_id, m.file_id}] = Bytes();
-              p.sink_keys[{m.transfer_id, m.file_id}] = {m.key, m.keep};
-            } else if constexpr (std::is_same_v<T, cmd::WriteSink>) {
-              Bytes& s = p.sinks[{m.transfer_id, m.file_id}];
-              const size_t end = static_cast<size_t>(m.offset) + m.bytes.size();
-              if (s.size() < end) s.resize(end);
-              std::copy(m.bytes.begin(), m.bytes.end(), s.begin() + static_cast<ptrdiff_t>(m.offset));
-            } else if constexpr (std::is_same_v<T, cmd::ReadSink>) {
-              const Bytes& s = p.sinks.at({m.transfer_id, m.file_id});
-              p.session.on_sink_read(m.transfer_id, m.file_id, m.index,
-                                     ByteView(s).subspan(static_cast<size_t>(m.offset), m.length));
-            } else if constexpr (std::is_same_v<T, cmd::FinishSink>) {
-              p.finished[{m.transfer_id, m.file_id}] = true;
-            } else if constexpr (std::is_same_v<T, cmd::AbortSink>) {
-              p.aborted[{m.transfer_id, m.file_id}] = true;
-            } else if constexpr (std::is_same_v<T, cmd::SaveState>) {
-              p.saved[m.key] = m.state;
-            } else if constexpr (std::is_same_v<T, cmd::DropState>) {
-              p.saved.erase(m.key);
-            }
-          },
-          c);
-    }
-    if (p.session.transport() != Transport::kNone) p.session.pump(0);
-    return !cmds.empty();
-  }
-
-  // A offers one file of pseudo-random bytes (handle 1); returns its content.
-  Bytes send_from_a(const std::string& name, size_t size, uint8_t seed) {
-    Bytes file = pseudo_random_file(size, seed);
-    a.files[1] = file;
-    a.session.send_files({{name, file.size(), ""}}, {1});
-    return file;
-  }
-
-  // Time passes in 250 ms steps; both sessions' timers run.
-  void advance(double ms) {
-    for (double t = 0; t < ms; t += 250) {
-      now += 250;
-      a.session.tick(now);
-      b.session.tick(now);
-      run();
-    }
-  }
-
-  // The server loses one peer's WebSocket (a network drop); the other hears it left.
-  void drop_server(Peer& p) {
-    p.server_open = false;
-    p.session.on_server_closed(1006, "");
-    Peer& q = other(p);
-    if (q.server_open) q.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
-    run();
-  }
-
-  // Both ends see the DataChannel close (the network dropped long enough for SCTP to give up).
-  void close_channel() {
-    a.channel_open = b.channel_open = false;
-    a.session.on_channel_closed();
-    b.session.on_channel_closed();
-    run();
-  }
-
-  void run(int max_rounds = 100000) {
-    for (int i = 0; i < max_rounds; ++i) {
-      const bool any_a = step(a);
-      const bool any_b = step(b);
-      if (!any_a && !any_b) return;
-    }
-    FAIL("the sessions did not settle");
-  }
-
-  std::string create_and_join_by_link() {
-    a.session.create();
-    run();
-    const Snapshot s = a.session.snapshot();
-    REQUIRE(s.phase == Phase::kWaitingForPeer);
-    REQUIRE(b.session.join_link(s.link).ok());
-    run();
-    return s.link;
-  }
-};
-
-// The session ended with this error code.
-void check_failed(const Session& session, const std::string& code) {
-  const Snapshot s = session.snapshot();
-  CHECK(s.phase == Phase::kFailed);
-  REQUIRE(s.error);
-  CHECK(s.error->code == code);
-}
-
-bool has_log(const Session& s, const std::string& needle) {
-  for (const auto& l : s.log()) {
-    if (l.text.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
+using namespace ferry_test;
 
 TEST_CASE("a created session shows a link with the room, token and secret, and a short code") {
   World w;
@@ -336,14 +81,14 @@ TEST_CASE("files go both ways in one session and arrive intact") {
   w.b.session.send_files({{"naïve 日本語 🚀.txt", back.size(), ""}}, {21});
   w.run();
 
-  REQUIRE(w.b.sinks.count({1, 0}));
-  CHECK(w.b.sinks[{1, 0}] == big);
-  CHECK(w.b.finished[{1, 0}]);
-  CHECK(w.b.finished[{1, 1}]);
-  CHECK(w.b.sinks[{1, 1}].empty());
-  REQUIRE(w.a.sinks.count({1, 0}));
-  CHECK(w.a.sinks[{1, 0}] == back);
-  CHECK(w.a.finished[{1, 0}]);
+  REQUIRE(w.b.sinks.count({w.b.rx, 0}));
+  CHECK(w.b.sinks[{w.b.rx, 0}] == big);
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK(w.b.finished[{w.b.rx, 1}]);
+  CHECK(w.b.sinks[{w.b.rx, 1}].empty());
+  REQUIRE(w.a.sinks.count({w.a.rx, 0}));
+  CHECK(w.a.sinks[{w.a.rx, 0}] == back);
+  CHECK(w.a.finished[{w.a.rx, 0}]);
 
   const Snapshot sa = w.a.session.snapshot();
   REQUIRE(sa.transfers.size() == 2);
@@ -360,8 +105,8 @@ TEST_CASE("a received file is stored under a key of room, transfer and file, sta
   w.create_and_join_by_link();
   w.run();
   // The same names after a reload: the browser's storage finds the partial file again.
-  CHECK(w.b.sink_keys[{1, 0}] == std::make_pair(w.room + "-1-0", false));
-  CHECK(w.b.sink_keys[{1, 1}] == std::make_pair(w.room + "-1-1", false));
+  CHECK(w.b.sink_keys[{w.b.rx, 0}] == std::make_pair(w.room + "-" + std::to_string(w.b.rx) + "-0", false));
+  CHECK(w.b.sink_keys[{w.b.rx, 1}] == std::make_pair(w.room + "-" + std::to_string(w.b.rx) + "-1", false));
 }
 
 TEST_CASE("a tampered sealed signalling message aborts the session with a clear error") {
@@ -396,8 +141,8 @@ TEST_CASE("a tampered chunk on the channel is never written, and the file does n
   };
   w.create_and_join_by_link();
   w.run();
-  CHECK_FALSE(w.b.finished[{1, 0}]);
-  const Bytes& got = w.b.sinks[{1, 0}];
+  CHECK_FALSE(w.b.finished[{w.b.rx, 0}]);
+  const Bytes& got = w.b.sinks[{w.b.rx, 0}];
   // Whatever was written matches the real file wherever it was written: never tampered bytes.
   size_t wrong = 0;
   for (size_t i = 0; i < got.size(); ++i) wrong += (got[i] != 0 && got[i] != file[i]) ? 1 : 0;
@@ -427,25 +172,6 @@ TEST_CASE("a rate-limit close from the server is explained, not shown as a numbe
   CHECK(sa.error->message.find("Too many attempts") != std::string::npos);
 }
 
-namespace {
-
-// A runs until B has at least `bytes` of transfer 1, file 0 (or the world settles).
-void run_until_received(World& w, size_t bytes) {
-  for (int i = 0; i < 100000; ++i) {
-    const bool any_a = w.step(w.a);
-    const bool any_b = w.step(w.b);
-    const bool any = any_a || any_b;
-    auto it = w.b.sinks.find({1, 0});
-    if (it != w.b.sinks.end() && it->second.size() >= bytes) return;
-    if (!any) return;
-  }
-}
-
-bool contains(const Bytes& hay, ByteView needle) {
-  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
-}
-
-}  // namespace
 
 TEST_CASE("without a direct path the sealed frames go through the server's relay") {
   World w;
@@ -461,8 +187,8 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
   const Bytes file = w.send_from_a("r.bin", 300 * 1000, 31);
   w.run();
   for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
-  CHECK(w.b.finished[{1, 0}]);
-  CHECK((w.b.sinks[{1, 0}] == file));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
   // The server carried the whole file, and never a readable piece of it.
   CHECK(w.relayed.size() > file.size());
   for (size_t at = 0; at + 32 <= file.size(); at += 4999) {
@@ -500,14 +226,14 @@ TEST_CASE("a channel that closes mid-transfer reconnects and resumes from the ha
   w.create_and_join_by_link();
   const Bytes file = w.send_from_a("cut.bin", 2 * 1000 * 1000, 32);
   run_until_received(w, file.size() / 2);
-  REQUIRE_FALSE(w.b.finished[{1, 0}]);
+  REQUIRE_FALSE(w.b.finished[{w.b.rx, 0}]);
   w.close_channel();
   CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
   w.advance(kMinAttemptGapMs + 500);  // A builds a new connection
   w.run();
   CHECK(w.a.fresh_peers == 2);
-  CHECK(w.b.finished[{1, 0}]);
-  CHECK((w.b.sinks[{1, 0}] == file));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
   // Resent: at most what was in flight when the channel closed (reads in flight, 64 KiB each).
   CHECK(w.a.frame_bytes_sent < file.size() + (kReadsInFlight + 2) * (64 * 1024 + 200));
 }
@@ -525,7 +251,7 @@ TEST_CASE("a signalling drop rejoins with the resume token; the live channel car
   CHECK(w.a.session.snapshot().sas == sas);  // no new handshake was needed
   const Bytes file = w.send_from_a("after.bin", 100 * 1000, 33);
   w.run();
-  CHECK((w.b.sinks[{1, 0}] == file));
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
 }
 
 TEST_CASE("the server staying away ends the session with a clear error") {
@@ -543,7 +269,7 @@ TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state
   const std::string link = w.create_and_join_by_link();
   const Bytes file = w.send_from_a("reload.bin", 12 * 1000 * 1000, 34);
   run_until_received(w, 10 * 1000 * 1000);  // past the first save (kPersistEveryBytes)
-  const std::string key = w.room + "-1";
+  const std::string key = w.room + "-" + std::to_string(w.b.rx);
   REQUIRE(w.b.saved.count(key));
   const Bytes state = w.b.saved[key];
   const std::string resume = w.b.session.resume_token();
@@ -556,7 +282,7 @@ TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state
   w.run();
   w.b.session = Session(SessionOptions{"https://ferry.test", counter_rng(77)});
   w.b.peer_created = false;
-  w.b.session.restore_incoming(1, state);
+  w.b.session.restore_incoming(w.b.rx, state);
   REQUIRE(w.b.session.join_link(link, resume).ok());
   const uint64_t sent_before = w.a.frame_bytes_sent;
   w.run();
@@ -565,8 +291,8 @@ TEST_CASE("a reloaded receiver rejoins, secures again and resumes from the state
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
   CHECK(w.a.session.snapshot().sas != sas_before);  // a new handshake, new keys
   CHECK(has_log(w.b.session, "Resuming a transfer"));
-  CHECK(w.b.finished[{1, 0}]);
-  CHECK((w.b.sinks[{1, 0}] == file));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
   // Only what the saved state did not cover is sent again: the file less the 8 MiB saved.
   const uint64_t sent_after = w.a.frame_bytes_sent - sent_before;
   CHECK(sent_after < file.size() - kPersistEveryBytes + 4 * 64 * 1024);
@@ -606,7 +332,7 @@ TEST_CASE("a vanished peer: once the direct path is dead too, transfers wait ins
   const Snapshot s = w.b.session.snapshot();
   CHECK(s.transfers.at(0).state == "waiting");
   CHECK(s.path.empty());
-  CHECK_FALSE(w.b.finished[{1, 0}]);
+  CHECK_FALSE(w.b.finished[{w.b.rx, 0}]);
 }
 
 TEST_CASE("only the side that paused can resume; the other side's resume does nothing") {
@@ -614,18 +340,18 @@ TEST_CASE("only the side that paused can resume; the other side's resume does no
   w.create_and_join_by_link();
   const Bytes file = w.send_from_a("p.bin", 10 * 1000 * 1000, 36);
   run_until_received(w, file.size() / 4);
-  w.b.session.pause(1, false);
+  w.b.session.pause(w.b.rx, false);
   w.run();
   CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
   CHECK_FALSE(w.a.session.snapshot().transfers.at(0).paused_here);
   CHECK(w.b.session.snapshot().transfers.at(0).paused_here);
   const size_t lines = w.a.session.log().size();
-  w.a.session.resume(1, true);  // not A's pause: nothing happens, nothing is logged
+  w.a.session.resume(w.a.session.snapshot().transfers.at(0).id, true);  // not A's pause: nothing happens, nothing is logged
   w.run();
   CHECK(w.a.session.log().size() == lines);
   CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
-  w.b.session.resume(1, false);
+  w.b.session.resume(w.b.rx, false);
   w.run();
-  CHECK(w.b.finished[{1, 0}]);
-  CHECK((w.b.sinks[{1, 0}] == file));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
 }

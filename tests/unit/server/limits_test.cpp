@@ -99,7 +99,7 @@ TEST_CASE("config defaults serve on port 8080 on all interfaces") {
   CHECK(c->ice.stun_urls.empty());
   CHECK(c->web_root.ends_with("build/wasm/web"));
   CHECK(c->relay_rate == 4 * 1024 * 1024);
-  CHECK(c->relay_total_rate == 0);
+  CHECK(c->relay_total_rate == 64 * 1024 * 1024);
 }
 
 TEST_CASE("the data relay is configured by --relay-rate and --relay-total-rate") {
@@ -114,6 +114,50 @@ TEST_CASE("the data relay is configured by --relay-rate and --relay-total-rate")
   CHECK_FALSE(parse({"--relay-rate", "1.5"}).ok());
   CHECK_FALSE(parse({"--relay-rate", "fast"}).ok());
   CHECK_FALSE(parse({"--relay-total-rate", "-5"}).ok());
+}
+
+TEST_CASE("the abuse limits have finite defaults and flags") {
+  auto d = parse({});
+  REQUIRE(d.ok());
+  CHECK(d->rooms.confirm_timeout_ms == 30'000);
+  CHECK(d->rooms.max_room_failures == 10);
+  CHECK(d->max_queued_bytes == 256u * 1024 * 1024);
+  CHECK(d->text_relay_rate == 128 * 1024);
+  CHECK(d->trust_proxy.empty());
+  CHECK(d->allowed_origins.empty());
+  CHECK_FALSE(d->signal_only);
+  CHECK(d->metrics_token.empty());
+  auto c = parse({"--confirm-timeout-ms", "500", "--max-room-failures=4", "--max-queued-bytes", "1048576",
+                  "--text-relay-rate", "4096", "--signal-only", "--metrics-token", "t0k"});
+  REQUIRE(c.ok());
+  CHECK(c->rooms.confirm_timeout_ms == 500);
+  CHECK(c->rooms.max_room_failures == 4);
+  CHECK(c->max_queued_bytes == 1024u * 1024);
+  CHECK(c->text_relay_rate == 4096);
+  CHECK(c->signal_only);
+  CHECK(c->metrics_token == "t0k");
+  CHECK_FALSE(parse({"--confirm-timeout-ms", "0"}).ok());
+  CHECK_FALSE(parse({"--max-room-failures", "0"}).ok());
+  CHECK_FALSE(parse({"--max-queued-bytes", "10"}).ok());
+  CHECK_FALSE(parse({"--metrics-token", ""}).ok());
+}
+
+TEST_CASE("--trust-proxy and --allowed-origin take lists, repeated, from flags and FERRY_ variables") {
+  auto c = parse({"--trust-proxy", "10.0.0.0/8, fd00::/8", "--trust-proxy=192.168.1.1",
+                  "--allowed-origin", "https://App.example:443", "--allowed-origin", "http://a.example:8080,https://b.example"},
+                 {{"FERRY_TRUST_PROXY", "127.0.0.1"}});
+  REQUIRE(c.ok());
+  CHECK(c->trust_proxy.size() == 4);
+  REQUIRE(c->allowed_origins.size() == 3);
+  CHECK(c->allowed_origins[0] == "https://app.example");
+  CHECK(c->allowed_origins[1] == "http://a.example:8080");
+  auto env = parse({}, {{"FERRY_ALLOWED_ORIGIN", "https://x.example https://y.example"}});
+  REQUIRE(env.ok());
+  CHECK(env->allowed_origins.size() == 2);
+  CHECK_FALSE(parse({"--trust-proxy", "10.0.0.0/40"}).ok());
+  CHECK_FALSE(parse({"--trust-proxy", ""}).ok());
+  CHECK_FALSE(parse({"--allowed-origin", "https://x.example/path"}).ok());
+  CHECK_FALSE(parse({"--allowed-origin", "*"}).ok());
 }
 
 TEST_CASE("config reads flags and FERRY_ variables, flags winning") {

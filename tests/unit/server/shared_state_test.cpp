@@ -17,10 +17,12 @@ class FakePeer : public Peer {
   void send(Outgoing m) override {
     (m.binary ? binary : sent).push_back(*m.data);
     queued += m.data->size() + kQueuedMessageOverhead;
+    if (!m.binary) queued_text += m.data->size() + kQueuedMessageOverhead;
   }
   void close(CloseCode code) override { closed = code; }
   size_t queued_bytes() const override { return queued; }
-  void when_drained(std::function<void()> done) override { done(); }
+  size_t queued_text_bytes() const override { return queued_text; }
+  void when_drained(Drain, std::function<void()> done) override { done(); }
 
   // The last message, parsed.
   proto::ServerMessage last() const {
@@ -38,6 +40,7 @@ class FakePeer : public Peer {
   std::vector<std::string> sent;    // text messages
   std::vector<std::string> binary;  // relayed binary frames
   size_t queued = 0;                // as if nothing was ever written
+  size_t queued_text = 0;
   std::optional<CloseCode> closed;
 };
 
@@ -376,4 +379,153 @@ TEST_CASE("ICE servers with TURN credentials are handed to peers when configured
   REQUIRE(created.ice_servers.size() == 1);
   CHECK(created.ice_servers[0].username.starts_with(std::to_string(1'700'000'000 + 3600) + ":"));
   CHECK_FALSE(created.ice_servers[0].credential.empty());
+}
+
+// --- the joiner's seat and the abuse limits, through the signalling logic ---------------------
+
+namespace {
+
+std::string text(const proto::ClientMessage& m) { return proto::serialize(m); }
+
+// The types of the messages a peer was sent, in order.
+std::vector<size_t> kinds(const FakePeer& p) {
+  std::vector<size_t> out;
+  for (const auto& s : p.sent) out.push_back(proto::parse_server_message(s)->index());
+  return out;
+}
+
+constexpr size_t kPeerJoinedIndex = 2, kPeerLeftIndex = 3;
+
+}  // namespace
+
+TEST_CASE("a token join displaces a nameplate squatter: seat_taken for it, peer_left then peer_joined for the creator") {
+  Harness h;
+  auto [a, ida] = h.connect("10.0.0.1");
+  auto [squatter, ids] = h.connect("10.0.0.2");
+  auto [b, idb] = h.connect("10.0.0.3");
+  h.state->on_text(ida, create());
+  auto created = std::get<proto::Created>(a->last());
+  h.state->on_text(ids, text(proto::JoinByNameplate{created.nameplate}));
+  REQUIRE(std::holds_alternative<proto::Joined>(squatter->last()));
+  a->sent.clear();
+  h.state->on_text(idb, text(proto::JoinByToken{created.room, created.token}));
+  REQUIRE(std::holds_alternative<proto::Joined>(b->last()));
+  CHECK(squatter->closed == CloseCode::kSeatTaken);
+  CHECK(kinds(*a) == std::vector<size_t>{kPeerLeftIndex, kPeerJoinedIndex});
+  h.state->on_text(ida, text(proto::Relay{"aGk"}));
+  CHECK(std::get<proto::Relayed>(b->last()).payload == "aGk");
+}
+
+TEST_CASE("an unconfirmed joiner is closed with unconfirmed on sweep and the creator gets peer_left") {
+  Config c;
+  c.rooms.confirm_timeout_ms = 1000;
+  Harness h(c);
+  Pair p(h);
+  Pair confirmed(h);
+  confirmed.a->sent.clear();
+  h.state->on_text(confirmed.ida, text(proto::PakeConfirmed{}));
+  CHECK(confirmed.a->sent.empty());  // no answer to a confirmation
+  h.now = 999;
+  h.state->sweep();
+  CHECK_FALSE(p.b->closed);
+  h.now = 1000;
+  h.state->sweep();
+  CHECK(p.b->closed == CloseCode::kUnconfirmed);
+  CHECK(std::holds_alternative<proto::PeerLeft>(p.a->last()));
+  CHECK_FALSE(confirmed.b->closed);
+  CHECK(metric(h, "ferry_pake_confirmed_total") == 1);
+}
+
+TEST_CASE("reject_peer closes the joiner with rejected; the creator's requests are refused to others") {
+  Harness h;
+  Pair p(h);
+  h.state->on_text(p.idb, text(proto::RejectPeer{}));
+  CHECK(p.b->last_error() == "not_creator");
+  h.state->on_text(p.idb, text(proto::PakeConfirmed{}));
+  CHECK(p.b->last_error() == "not_creator");
+  h.state->on_text(p.idb, text(proto::NewCode{}));
+  CHECK(p.b->last_error() == "not_creator");
+  h.state->on_text(p.ida, text(proto::RejectPeer{}));
+  CHECK(p.b->closed == CloseCode::kRejected);
+  CHECK(std::holds_alternative<proto::PeerLeft>(p.a->last()));
+  h.state->on_text(p.ida, text(proto::RejectPeer{}));
+  CHECK(p.a->last_error() == "no_peer");
+}
+
+TEST_CASE("new_code answers nameplate, and room_confirmed once the joiner confirmed") {
+  Harness h;
+  Pair p(h);
+  h.state->on_text(p.ida, text(proto::NewCode{}));
+  auto fresh = std::get<proto::NewNameplate>(p.a->last());
+  CHECK(proto::is_valid_nameplate(fresh.nameplate));
+  CHECK(fresh.nameplate != p.created.nameplate);
+  h.state->on_text(p.ida, text(proto::PakeConfirmed{}));
+  h.state->on_text(p.ida, text(proto::NewCode{}));
+  CHECK(p.a->last_error() == "room_confirmed");
+}
+
+TEST_CASE("a locked room answers room_locked to a token join") {
+  Config c;
+  c.rooms.max_room_failures = 2;
+  Harness h(c);
+  Pair p(h);
+  for (int i = 0; i < 2; ++i) {
+    h.state->on_text(p.ida, text(proto::PakeFailed{}));
+    auto [g, idg] = h.connect("10.0.1." + std::to_string(i));
+    h.state->on_text(idg, text(proto::JoinByToken{p.created.room, p.created.token}));
+    if (i == 0) {
+      REQUIRE(std::holds_alternative<proto::Joined>(g->last()));
+    } else {
+      CHECK(g->last_error() == "room_locked");
+    }
+  }
+}
+
+TEST_CASE("a room over its text relay budget pauses the sender for the debt; another room is not") {
+  Config c;
+  c.text_relay_rate = 10'000;  // bytes per second, 8 s of burst
+  Harness h(c);
+  Pair p(h), q(h);
+  std::string payload(40'000, 'A');
+  CHECK(h.state->on_text(p.ida, text(proto::Relay{payload})).wait_ms == 0);
+  CHECK(h.state->on_text(p.idb, text(proto::Relay{payload})).wait_ms == 0);  // 80'000: the burst
+  CHECK(h.state->on_text(p.ida, text(proto::Relay{payload})).wait_ms == 4000);
+  CHECK(std::get<proto::Relayed>(p.b->last()).payload == payload);  // passed on, not dropped
+  CHECK(h.state->on_text(q.ida, text(proto::Relay{payload})).wait_ms == 0);
+  CHECK(metric(h, "ferry_relay_pauses_total{reason=\"text_rate\"}") == 1);
+}
+
+TEST_CASE("a receiver with about 1 MiB of unsent text pauses its sender until its text drains") {
+  Config c;
+  c.text_relay_rate = 1'000'000'000;
+  c.msg_burst = 1000;
+  Harness h(c);
+  Pair p(h);
+  std::string payload(60'000, 'A');
+  int relays = 0;
+  ReadPause pause;
+  while (pause.receiver.expired() && relays < 100) {
+    pause = h.state->on_text(p.ida, text(proto::Relay{payload}));
+    ++relays;
+  }
+  CHECK(pause.receiver.lock() == p.b);
+  CHECK(pause.drain == Peer::Drain::kText);
+  CHECK(relays > 10);
+  CHECK(relays < 20);
+  CHECK(metric(h, "ferry_relay_pauses_total{reason=\"text_receiver\"}") == 1);
+}
+
+TEST_CASE("above the server-wide queue cap every message read pauses its sender briefly") {
+  Config c;
+  c.max_queued_bytes = 1'000'000;
+  Harness h(c);
+  Pair p(h), q(h);
+  CHECK(h.state->on_text(q.ida, text(proto::Relay{"aGk"})).wait_ms == 0);
+  h.state->add_queued(1'000'001);  // what the connections report they hold
+  CHECK(h.state->on_text(q.ida, text(proto::Relay{"aGk"})).wait_ms == kGlobalQueuePauseMs);
+  CHECK(h.state->on_binary(p.ida, "frame").wait_ms == kGlobalQueuePauseMs);
+  CHECK(std::get<proto::Relayed>(q.b->last()).payload == "aGk");  // still delivered
+  CHECK(metric(h, "ferry_queued_bytes") == 1'000'001);
+  h.state->add_queued(-1'000'001);
+  CHECK(h.state->on_text(q.ida, text(proto::Relay{"aGk"})).wait_ms == 0);
 }
