@@ -44,9 +44,6 @@ async function waitGone(page, pattern, timeoutMs) {
   if (!ok) throw new Error(`still in OPFS after ${timeoutMs} ms (/${pattern}/): ${JSON.stringify(await opfsNames(page))}`);
 }
 
-// Storage names are <room>-<transfer id>-<file id>; transfer ids start at random in each tab.
-const transferOf = (name) => name.split('-').slice(-2, -1)[0];
-
 await runScenario('receiver_hygiene', async (env) => {
   const saved = randomBytes(2 * 1000 * 1000 + 5);
   const unsaved = randomBytes(1000 * 1000 + 3);
@@ -59,19 +56,19 @@ await runScenario('receiver_hygiene', async (env) => {
   if (await b.page.evaluate(() => Module.ferryGlue.storageMode()) !== 'opfs') throw new Error('B has no OPFS');
   await b.widget('save-1-0', 3 * kStepTimeoutMs);
   await b.widget('save-1-1', 3 * kStepTimeoutMs);
+  // Stored as <room>-<transfer id>-<file id> (the first transfer id is random): file 0 and 1.
   const before = await opfsNames(b);
   log('B holds in OPFS:', JSON.stringify(before));
-  const t1 = before.length ? transferOf(before[0]) : 'none';
-  if (!before.some((n) => n.endsWith(`-${t1}-0`)) || !before.some((n) => n.endsWith(`-${t1}-1`))) {
-    throw new Error('the received files are not in OPFS: ' + JSON.stringify(before));
-  }
+  const key0 = before.find((n) => n.endsWith('-0'));
+  const key1 = before.find((n) => n.endsWith('-1'));
+  if (before.length !== 2 || !key0 || !key1) throw new Error('the received files are not in OPFS: ' + JSON.stringify(before));
 
   const got = await b.save('save-1-0');
   if (sha256(got.bytes) !== sha256(saved)) throw new Error('SHA-256 mismatch for the saved file');
   const t0 = Date.now();
-  await waitGone(b, `-${t1}-0$`, kRemovedAfterSaveMs);
+  await waitGone(b, `^${key0}$`, kRemovedAfterSaveMs);
   const afterSave = await opfsNames(b);
-  if (!afterSave.some((n) => n.endsWith(`-${t1}-1`))) throw new Error('the unsaved file went too: ' + JSON.stringify(afterSave));
+  if (!afterSave.includes(key1)) throw new Error('the unsaved file went too: ' + JSON.stringify(afterSave));
   log(`the saved file left OPFS ${Date.now() - t0} ms after its download began; the unsaved one is still there`);
 
   // A partial file (and, once enough arrived, its state) when B leaves.
@@ -84,7 +81,8 @@ await runScenario('receiver_hygiene', async (env) => {
   }, null, { timeout: 3 * kStepTimeoutMs, polling: 100 });
   const during = await opfsNames(b);
   log('B holds in OPFS mid-transfer:', JSON.stringify(during));
-  if (!during.some((n) => transferOf(n) !== t1 && n.endsWith('-0'))) throw new Error('the partial file is not in OPFS: ' + JSON.stringify(during));
+  const partial = during.filter((n) => n !== key1 && !n.endsWith('.state'));
+  if (partial.length !== 1) throw new Error('the partial file is not in OPFS: ' + JSON.stringify(during));
   await b.click('leave');
   await waitGone(b, '.', kRemovedAfterLeaveMs);
   log('after Leave, ferry-incoming is empty');
