@@ -20,16 +20,6 @@ namespace {
 emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
 constexpr const char* kChannelLabel = "ferry";
 
-// The sender's declared MIME type of an incoming file. cmd::OpenSink carries it once the
-// session fills OpenSink::mime; until then every file is offered as application/octet-stream.
-template <class OpenSink>
-std::string declared_type(const OpenSink& m) {
-  if constexpr (requires { m.mime; }) {
-    return m.mime;
-  } else {
-    return {};
-  }
-}
 }  // namespace
 
 Client::Client() {
@@ -386,7 +376,7 @@ void Client::run(app::Command& c) {
           f.file_id = m.file_id;
           f.name = m.name;
           f.size = m.size;
-          f.type = transfer::safe_download_type(declared_type(m));
+          f.type = transfer::safe_download_type(m.mime);
           f.in_memory = storage_mode_ == "memory";
           // Refused before anything is allocated (transfer/memory_budget.h).
           if (f.in_memory) {

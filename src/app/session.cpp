@@ -1023,7 +1023,7 @@ transfer::Receiver Session::new_receiver(uint32_t id, bool& restored) {
 void Session::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
   uint64_t kept = 0;
   for (const auto& f : r.manifest()->files) {
-    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true});
+    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true, f.mime});
     const auto* have = r.have_map(f.id);
     if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r.manifest()->chunk_size});
   }
@@ -1160,7 +1160,7 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
             uint64_t total = 0;
             for (const auto& f : m.manifest.files) {
               total += f.size;
-              emit(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false});
+              emit(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false, f.mime});
             }
             log("Receiving " + std::to_string(m.manifest.files.size()) +
                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");

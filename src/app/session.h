@@ -194,6 +194,7 @@ struct OpenSink {  // where an incoming file will be written
   uint64_t size = 0;
   std::string key;    // stable storage name: <room>-<transfer>-<file>
   bool keep = false;  // resume: keep the bytes already stored under key
+  std::string mime;   // the sender's declared type (the platform offers it only if safe)
 };
 struct SaveState {  // durable receiver state; store it after every write emitted before it
   std::string key;  // <room>-<transfer>

@@ -345,3 +345,14 @@ TEST_CASE("only the side that paused can resume; the other side's resume does no
   CHECK(w.b.finished[{w.b.rx, 0}]);
   CHECK((w.b.sinks[{w.b.rx, 0}] == file));
 }
+
+TEST_CASE("a sink is opened with the sender's declared type, for the platform to vet") {
+  World w;
+  w.create_and_join_by_link();
+  const Bytes file = pseudo_random_file(10'000, 46);
+  w.a.files[1] = file;
+  w.a.session.send_files({{"photo.png", file.size(), "image/png"}}, {1});
+  w.run();
+  CHECK(w.b.sink_mimes[{w.b.rx, 0}] == "image/png");
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+}

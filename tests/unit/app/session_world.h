@@ -51,6 +51,7 @@ struct Peer {
   std::map<std::pair<uint32_t, uint32_t>, bool> finished;
   std::map<std::pair<uint32_t, uint32_t>, bool> aborted;
   std::map<std::pair<uint32_t, uint32_t>, std::pair<std::string, bool>> sink_keys;  // key, keep
+  std::map<std::pair<uint32_t, uint32_t>, std::string> sink_mimes;  // the declared types
   bool server_open = false;
   bool channel_open = false;
   bool peer_created = false;
@@ -212,6 +213,7 @@ struct World {
               if (!p.rx) p.rx = m.transfer_id;
               if (!m.keep || !p.sinks.count({m.transfer_id, m.file_id})) p.sinks[{m.transfer_id, m.file_id}] = Bytes();
               p.sink_keys[{m.transfer_id, m.file_id}] = {m.key, m.keep};
+              p.sink_mimes[{m.transfer_id, m.file_id}] = m.mime;
             } else if constexpr (std::is_same_v<T, cmd::WriteSink>) {
               Bytes& s = p.sinks[{m.transfer_id, m.file_id}];
               const size_t end = static_cast<size_t>(m.offset) + m.bytes.size();
