@@ -10,20 +10,27 @@
 #include <emscripten/bind.h>
 
 #include <cstdio>
+#include <string>
 
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
-#include "imgui_impl_opengl3.h"
 #include "client.h"
 #include "platform/canvas.h"
 #include "ui/app.h"
+#include "ui/imgui_gl_renderer.h"
 
 namespace {
 
 // Repaint policy. Software GL (and a phone's battery) makes a full repaint expensive, and it
 // shares the main thread with the transfer: measured in bench/throughput, painting every
 // animation frame cut Ferry to 0.15 of a raw DataChannel, 10 paints a second gave 0.7.
-constexpr double kBusyRepaintMs = 250;   // state changed, nobody touching: 4 fps
+// Input repaints at once (kFramesAfterInput frames); state changes repaint at a rate that depends
+// on whether someone is using the page.
+constexpr double kInteractingMs = 1000;        // input this recent: a person is using the page
+constexpr double kInteractiveRepaintMs = 250;  // state changed while someone interacts: 4 fps
+// State changed and nobody touches the page: during a transfer that is every chunk. Twice a
+// second keeps the progress text moving and costs little (bench/README.md: painting per side).
+constexpr double kUnattendedRepaintMs = 500;
 constexpr double kIdleRepaintMs = 1000;  // nothing changed: once a second (speeds, ETA)
 constexpr int kFramesAfterInput = 4;     // ImGui settles hover/active states in a few frames
 
@@ -55,8 +62,10 @@ struct Runtime {
   ferry::web::Canvas canvas;
   ferry::web::Client client;
   ferry::ui::App app{client};
+  ferry::ui::ImGuiGlRenderer renderer;
   InputWatch input;
   double last_paint = -1e9;
+  double last_input = -1e9;
   uint64_t painted_version = ~0ull;
   int frames_after_input = 0;
 };
@@ -68,15 +77,19 @@ void frame() {
   const double now = emscripten_get_now();
   rt.client.process(now);
   const ferry::web::CanvasSize size = rt.canvas.sync();
-  if (size.dpr_changed) rt.app.on_scale_changed(size.dpr);
+  if (size.dpr_changed && rt.app.on_scale_changed(size.dpr)) rt.renderer.upload_fonts();
 
-  ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   rt.canvas.apply_to_imgui(ImGui::GetIO());
-  if (rt.input.changed(ImGui::GetIO()) || size.dpr_changed) rt.frames_after_input = kFramesAfterInput;
+  if (rt.input.changed(ImGui::GetIO()) || size.dpr_changed) {
+    rt.frames_after_input = kFramesAfterInput;
+    rt.last_input = now;
+  }
   const double since = now - rt.last_paint;
+  const double change_interval =
+      now - rt.last_input < kInteractingMs ? kInteractiveRepaintMs : kUnattendedRepaintMs;
   const bool paint = rt.frames_after_input > 0 || since >= kIdleRepaintMs ||
-                     (rt.client.version() != rt.painted_version && since >= kBusyRepaintMs);
+                     (rt.client.version() != rt.painted_version && since >= change_interval);
   if (!paint) return;
   if (rt.frames_after_input > 0) --rt.frames_after_input;
   rt.last_paint = now;
@@ -89,7 +102,7 @@ void frame() {
   const ImVec4 bg = rt.app.background();
   glClearColor(bg.x, bg.y, bg.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
-  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  rt.renderer.render(ImGui::GetDrawData());
 }
 
 // Called by the glue's microtask after browser events: transfer I/O between frames.
@@ -135,8 +148,16 @@ int main() {
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // nothing of a session is written to storage
   ImGui_ImplGlfw_InitForOpenGL(rt.window, true);
-  ImGui_ImplOpenGL3_Init("#version 300 es");
+  const std::string renderer_error = rt.renderer.init();
+  if (!renderer_error.empty()) {
+    std::fprintf(stderr, "ferry: WebGL 2 renderer: %s\n", renderer_error.c_str());
+    emscripten::val::module_property("ferryGlue").call<void>(
+        "fatal", std::string("Ferry cannot start: this browser could not set up WebGL 2 drawing (") + renderer_error +
+                     "). Try another browser, or turn on hardware acceleration.");
+    return 1;
+  }
   rt.app.on_scale_changed(rt.canvas.sync().dpr);
+  rt.renderer.upload_fonts();
 
   emscripten_set_main_loop(frame, 0, false);
   return 0;

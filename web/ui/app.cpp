@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "imgui_impl_opengl3.h"
 #include "qrcodegen.hpp"
 #include "util/format.h"
 
@@ -55,8 +54,8 @@ void heading(const char* text) {
 }
 }  // namespace
 
-void App::on_scale_changed(float dpr) {
-  if (dpr == dpr_) return;
+bool App::on_scale_changed(float dpr) {
+  if (dpr == dpr_) return false;
   dpr_ = dpr;
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
@@ -70,9 +69,8 @@ void App::on_scale_changed(float dpr) {
   g_title_font = io.Fonts->AddFontFromFileTTF(kFontPath, kTitleCssPx * dpr, nullptr, kRanges);
   io.FontGlobalScale = 1.0f / dpr;
   io.Fonts->Build();
-  ImGui_ImplOpenGL3_DestroyFontsTexture();
-  ImGui_ImplOpenGL3_CreateFontsTexture();
   apply_theme();
+  return true;
 }
 
 void App::apply_theme() {
