@@ -7,6 +7,7 @@
 #include <GLFW/glfw3.h>
 #include <emscripten/val.h>
 #include <emscripten.h>
+#include <emscripten/html5.h>
 #include <emscripten/bind.h>
 
 #include <cstdio>
@@ -33,6 +34,20 @@ constexpr double kInteractiveRepaintMs = 250;  // state changed while someone in
 constexpr double kUnattendedRepaintMs = 500;
 constexpr double kIdleRepaintMs = 1000;  // nothing changed: once a second (speeds, ETA)
 constexpr int kFramesAfterInput = 4;     // ImGui settles hover/active states in a few frames
+
+// How the frame function is scheduled. While a person uses the page, on every animation frame,
+// so input is answered at once. Otherwise on a timer: a requestAnimationFrame loop keeps
+// Chromium's compositor (in the GPU process) making frames 60 times a second even when nothing
+// is drawn, which bench/README.md measured at 1-2 CPU-s per 100 MB per side.
+enum class Pacing { kAnimationFrames, kTimer };
+// The timer's period: the transfer's I/O runs on events (drain()), this only paints and runs the
+// session's timers. Input after a quiet second is first answered within it (input events switch
+// back to animation frames at once, the pending tick still comes first): under the ~100 ms
+// people perceive as instant.
+constexpr int kTimerTickMs = 50;
+// Emscripten's timer rounds its delay down to whole milliseconds, so a tick can come up to 1 ms
+// early: without this margin a 500 ms repaint would slip to the next tick (550 ms).
+constexpr double kTimerEarlyMs = 2;
 
 // Whether ImGui's input changed since the last frame (mouse, touch, wheel, keys, text).
 class InputWatch {
@@ -68,9 +83,43 @@ struct Runtime {
   double last_input = -1e9;
   uint64_t painted_version = ~0ull;
   int frames_after_input = 0;
+  Pacing pacing = Pacing::kAnimationFrames;  // emscripten_set_main_loop(frame, 0, ...) starts so
 };
 
 Runtime* g_runtime = nullptr;  // the frame callback has no user pointer in 3.1.6's GLFW path
+
+void set_pacing(Runtime& rt, Pacing pacing) {
+  if (pacing == rt.pacing) return;
+  rt.pacing = pacing;
+  if (pacing == Pacing::kAnimationFrames) {
+    emscripten_set_main_loop_timing(EM_TIMING_RAF, 1);
+  } else {
+    emscripten_set_main_loop_timing(EM_TIMING_SETTIMEOUT, kTimerTickMs);
+  }
+}
+
+// Any pointer, key, wheel, touch or resize event on the page: a person is here. Registered on
+// the window in the capture phase, so it sees events the overlays keep from GLFW. Does not
+// consume the event.
+template <typename Event>
+EM_BOOL on_input(int /*event_type*/, const Event* /*event*/, void* /*user_data*/) {
+  if (g_runtime != nullptr) {
+    g_runtime->last_input = emscripten_get_now();
+    set_pacing(*g_runtime, Pacing::kAnimationFrames);
+  }
+  return EM_FALSE;
+}
+
+void watch_input() {
+  const char* window = EMSCRIPTEN_EVENT_TARGET_WINDOW;
+  emscripten_set_mousedown_callback(window, nullptr, EM_TRUE, on_input<EmscriptenMouseEvent>);
+  emscripten_set_mousemove_callback(window, nullptr, EM_TRUE, on_input<EmscriptenMouseEvent>);
+  emscripten_set_wheel_callback(window, nullptr, EM_TRUE, on_input<EmscriptenWheelEvent>);
+  emscripten_set_keydown_callback(window, nullptr, EM_TRUE, on_input<EmscriptenKeyboardEvent>);
+  emscripten_set_touchstart_callback(window, nullptr, EM_TRUE, on_input<EmscriptenTouchEvent>);
+  emscripten_set_touchmove_callback(window, nullptr, EM_TRUE, on_input<EmscriptenTouchEvent>);
+  emscripten_set_resize_callback(window, nullptr, EM_TRUE, on_input<EmscriptenUiEvent>);
+}
 
 void frame() {
   Runtime& rt = *g_runtime;
@@ -85,9 +134,10 @@ void frame() {
     rt.frames_after_input = kFramesAfterInput;
     rt.last_input = now;
   }
-  const double since = now - rt.last_paint;
-  const double change_interval =
-      now - rt.last_input < kInteractingMs ? kInteractiveRepaintMs : kUnattendedRepaintMs;
+  const bool attended = rt.frames_after_input > 0 || now - rt.last_input < kInteractingMs;
+  set_pacing(rt, attended ? Pacing::kAnimationFrames : Pacing::kTimer);
+  const double since = now - rt.last_paint + (rt.pacing == Pacing::kTimer ? kTimerEarlyMs : 0);
+  const double change_interval = attended ? kInteractiveRepaintMs : kUnattendedRepaintMs;
   const bool paint = rt.frames_after_input > 0 || since >= kIdleRepaintMs ||
                      (rt.client.version() != rt.painted_version && since >= change_interval);
   if (!paint) return;
@@ -159,6 +209,7 @@ int main() {
   rt.app.on_scale_changed(rt.canvas.sync().dpr);
   rt.renderer.upload_fonts();
 
+  watch_input();
   emscripten_set_main_loop(frame, 0, false);
   return 0;
 }
