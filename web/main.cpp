@@ -179,6 +179,13 @@ int main() {
   glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  // An opaque canvas with a colour buffer only: ImGui needs no depth or stencil, and the frame
+  // clears to an opaque colour. Each buffer the context has is cleared by the browser after
+  // every presented frame and an alpha canvas is blended by the compositor: work in the GPU
+  // process (software GL on many machines) for every paint.
+  glfwWindowHint(GLFW_ALPHA_BITS, 0);
+  glfwWindowHint(GLFW_DEPTH_BITS, 0);
+  glfwWindowHint(GLFW_STENCIL_BITS, 0);
 
   static Runtime rt;
   g_runtime = &rt;

@@ -110,7 +110,10 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(static_cast<float>(css_width), static_cast<float>(css_height)));
   ImGui::Begin("Ferry", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+               // NoBackground: the frame's glClear paints the same colour (background()); a
+               // full-canvas blended quad is the costliest draw in software GL.
+               ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings |
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_AlwaysVerticalScrollbar * 0);
   if (scroll_px != 0) ImGui::SetScrollY(ImGui::GetScrollY() - scroll_px);
   const float avail = ImGui::GetContentRegionAvail().x;
