@@ -121,10 +121,20 @@ void watch_input() {
   emscripten_set_resize_callback(window, nullptr, EM_TRUE, on_input<EmscriptenUiEvent>);
 }
 
+// Whether the state (not input) asks for a repaint now: what changed, and how long ago we painted.
+bool repaint_due(const Runtime& rt, double now, bool attended) {
+  const double since = now - rt.last_paint + (rt.pacing == Pacing::kTimer ? kTimerEarlyMs : 0);
+  const double change_interval = attended ? kInteractiveRepaintMs : kUnattendedRepaintMs;
+  return since >= kIdleRepaintMs || (rt.client.version() != rt.painted_version && since >= change_interval);
+}
+
 void frame() {
   Runtime& rt = *g_runtime;
   const double now = emscripten_get_now();
   rt.client.process(now);
+  // Unattended timer ticks stay cheap: input and resizes come as events (on_input), which switch
+  // back to animation frames, so there is nothing to poll unless a repaint is due.
+  if (rt.pacing == Pacing::kTimer && !repaint_due(rt, now, false)) return;
   const ferry::web::CanvasSize size = rt.canvas.sync();
   if (size.dpr_changed && rt.app.on_scale_changed(size.dpr)) rt.renderer.upload_fonts();
 
@@ -136,11 +146,7 @@ void frame() {
   }
   const bool attended = rt.frames_after_input > 0 || now - rt.last_input < kInteractingMs;
   set_pacing(rt, attended ? Pacing::kAnimationFrames : Pacing::kTimer);
-  const double since = now - rt.last_paint + (rt.pacing == Pacing::kTimer ? kTimerEarlyMs : 0);
-  const double change_interval = attended ? kInteractiveRepaintMs : kUnattendedRepaintMs;
-  const bool paint = rt.frames_after_input > 0 || since >= kIdleRepaintMs ||
-                     (rt.client.version() != rt.painted_version && since >= change_interval);
-  if (!paint) return;
+  if (rt.frames_after_input == 0 && !repaint_due(rt, now, attended)) return;
   if (rt.frames_after_input > 0) --rt.frames_after_input;
   rt.last_paint = now;
   rt.painted_version = rt.client.version();

@@ -5,11 +5,12 @@
 // synchronous state queries (getParameter / getError), counted by wrapping WebGL2's prototype.
 //
 //   node bench/throughput/profile.mjs [--mb 100] [--top 25] [--interval-us 200] [--screenshot 30]
+//   node bench/throughput/profile.mjs --idle 10   (the cost of one paint: see idlePaintCost)
 //
 // For wasm function names, serve the profiling build (see bench/README.md):
 //   FERRY_WEB_ROOT=build/wasm-profile/web node bench/throughput/profile.mjs
 // --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
-import { kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
+import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
 import { cpuByType, cpuDelta, ferryRound } from './run.mjs';
 
@@ -22,6 +23,7 @@ const kTop = arg('top', 25);
 // Chromium's default sampling interval is 1000 us; finer shows short wasm functions.
 const kIntervalUs = arg('interval-us', 200);
 const kScreenshotPct = arg('screenshot', 0);
+const kIdleSeconds = arg('idle', 0);
 
 // Counts, in every page of the context, the WebGL2 calls that matter for painting.
 async function countGlCalls(ctx) {
@@ -90,7 +92,30 @@ function printProfile(name, result) {
   }
 }
 
+// One page, nobody touching it, no transfer: it repaints once a second (the elapsed times), so
+// the CPU its GPU process and renderer use per paint is the cost of a paint (the renderer's
+// includes the frame loop's ticks between paints).
+async function idlePaintCost(env) {
+  const ba = await env.browser('a');
+  const ctx = await ba.newContext({ viewport: { width: 1000, height: 900 } });
+  await countGlCalls(ctx);
+  const a = await ClientPage.open(ctx, env.origin + '/', 'A');
+  await a.page.waitForFunction(() => window.ferryGlCounts.clear > 3, null, { timeout: 10_000 });
+  const c0 = cpuByType(env.lan.ns.a);
+  const n0 = await a.page.evaluate(() => window.ferryGlCounts.clear);
+  const until = n0 + kIdleSeconds;
+  await a.page.waitForFunction((n) => window.ferryGlCounts.clear >= n, until, { timeout: 3000 * kIdleSeconds, polling: 1000 });
+  const c1 = cpuByType(env.lan.ns.a);
+  const paints = (await a.page.evaluate(() => window.ferryGlCounts.clear)) - n0;
+  const ms = (k) => ((c1[k] - c0[k]) * 1000 / paints).toFixed(1);
+  console.log(`idle page: ${paints} paints; per paint: gpu ${ms('gpu')} ms, renderer ${ms('renderer')} ms, browser ${ms('browser')} ms`);
+}
+
 await runScenario('bench_profile', async (env) => {
+  if (kIdleSeconds > 0) {
+    await idlePaintCost(env);
+    return;
+  }
   const file = env.file('profile.bin', randomBytes(kMB * 1000 * 1000));
   const ba = await env.browser('a');
   const bb = await env.browser('b');
