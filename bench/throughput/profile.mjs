@@ -12,12 +12,8 @@
 // --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
 import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
-import { cpuByType, cpuDelta, ferryRound } from './run.mjs';
+import { arg, cpuByType, cpuDelta, ferryRound } from './run.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const kMB = arg('mb', 100);
 const kTop = arg('top', 25);
 // Chromium's default sampling interval is 1000 us; finer shows short wasm functions.

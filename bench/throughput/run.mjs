@@ -15,7 +15,8 @@ import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/li
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
 import { chromiumRssMB, forEachChromium } from '../../tests/e2e/lib/procs.mjs';
 
-const arg = (name, dflt) => {
+// A numeric command-line option: --name value (also for the benches that import this file).
+export const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };

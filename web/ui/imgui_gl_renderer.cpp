@@ -52,7 +52,9 @@ GLuint compile(GLenum type, const char* source, std::string& error) {
   return 0;
 }
 
-GLuint texture_name(ImTextureID id) { return static_cast<GLuint>(reinterpret_cast<intptr_t>(id)); }
+GLuint texture_name(ImTextureID id) {
+  return static_cast<GLuint>(reinterpret_cast<intptr_t>(id));
+}
 
 }  // namespace
 
@@ -102,7 +104,8 @@ std::string ImGuiGlRenderer::init() {
   const GLsizei stride = sizeof(ImDrawVert);
   glVertexAttribPointer(kPositionAttribute, 2, GL_FLOAT, GL_FALSE, stride,
                         reinterpret_cast<void*>(offsetof(ImDrawVert, pos)));
-  glVertexAttribPointer(kUvAttribute, 2, GL_FLOAT, GL_FALSE, stride, reinterpret_cast<void*>(offsetof(ImDrawVert, uv)));
+  glVertexAttribPointer(kUvAttribute, 2, GL_FLOAT, GL_FALSE, stride,
+                        reinterpret_cast<void*>(offsetof(ImDrawVert, uv)));
   glVertexAttribPointer(kColorAttribute, 4, GL_UNSIGNED_BYTE, GL_TRUE, stride,
                         reinterpret_cast<void*>(offsetof(ImDrawVert, col)));
 
@@ -169,9 +172,11 @@ void ImGuiGlRenderer::render(const ImDrawData* data) {
   const ImVec2 clip_scale = data->FramebufferScale;
   for (int n = 0; n < data->CmdListsCount; ++n) {
     const ImDrawList* list = data->CmdLists[n];
-    glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(list->VtxBuffer.Size * sizeof(ImDrawVert)),
+    glBufferData(GL_ARRAY_BUFFER,
+                 static_cast<GLsizeiptr>(list->VtxBuffer.Size * sizeof(ImDrawVert)),
                  list->VtxBuffer.Data, GL_STREAM_DRAW);
-    glBufferData(GL_ELEMENT_ARRAY_BUFFER, static_cast<GLsizeiptr>(list->IdxBuffer.Size * sizeof(ImDrawIdx)),
+    glBufferData(GL_ELEMENT_ARRAY_BUFFER,
+                 static_cast<GLsizeiptr>(list->IdxBuffer.Size * sizeof(ImDrawIdx)),
                  list->IdxBuffer.Data, GL_STREAM_DRAW);
     for (const ImDrawCmd& cmd : list->CmdBuffer) {
       if (cmd.UserCallback != nullptr) {
@@ -188,16 +193,17 @@ void ImGuiGlRenderer::render(const ImDrawData* data) {
       const float y1 = (cmd.ClipRect.w - clip_off.y) * clip_scale.y;
       if (x1 <= x0 || y1 <= y0) continue;
       // GL's scissor origin is the bottom-left corner.
-      glScissor(static_cast<GLint>(x0), static_cast<GLint>(fb_height - y1), static_cast<GLsizei>(x1 - x0),
-                static_cast<GLsizei>(y1 - y0));
+      glScissor(static_cast<GLint>(x0), static_cast<GLint>(fb_height - y1),
+                static_cast<GLsizei>(x1 - x0), static_cast<GLsizei>(y1 - y0));
       const GLuint texture = texture_name(cmd.GetTexID());
       if (texture != bound_texture) {
         glBindTexture(GL_TEXTURE_2D, texture);
         bound_texture = texture;
       }
-      glDrawElements(GL_TRIANGLES, static_cast<GLsizei>(cmd.ElemCount),
-                     sizeof(ImDrawIdx) == 2 ? GL_UNSIGNED_SHORT : GL_UNSIGNED_INT,
-                     reinterpret_cast<void*>(static_cast<intptr_t>(cmd.IdxOffset * sizeof(ImDrawIdx))));
+      glDrawElements(
+          GL_TRIANGLES, static_cast<GLsizei>(cmd.ElemCount),
+          sizeof(ImDrawIdx) == 2 ? GL_UNSIGNED_SHORT : GL_UNSIGNED_INT,
+          reinterpret_cast<void*>(static_cast<intptr_t>(cmd.IdxOffset * sizeof(ImDrawIdx))));
     }
   }
   // The next frame's glClear must cover the whole canvas.

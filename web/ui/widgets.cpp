@@ -35,15 +35,16 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
                                              : "";
   o.arg = arg;
   overlays_.push_back(id);
-  auto it = written_.find(id);
-  if (it != written_.end() && it->second == o) return;  // the DOM already shows this
-  const bool placed = it == written_.end() || it->second.kind != o.kind || it->second.x != o.x ||
-                      it->second.y != o.y || it->second.w != o.w || it->second.h != o.h ||
-                      it->second.visible != o.visible;
+  const auto it = written_.find(id);
+  const bool fresh = it == written_.end();
+  const bool placed = fresh || it->second.kind != o.kind || it->second.x != o.x || it->second.y != o.y ||
+                      it->second.w != o.w || it->second.h != o.h || it->second.visible != o.visible;
+  const bool acted = fresh || it->second.action != o.action || it->second.arg != o.arg;
+  if (!placed && !acted) return;  // the DOM already shows this
   if (placed) glue().call<void>("overlay", id, o.kind, o.x, o.y, o.w, o.h, o.visible);
-  if (o.action == "copy") {
+  if (acted && o.action == "copy") {
     glue().call<void>("setGestureAction", id, o.action, arg);
-  } else if (!o.action.empty()) {
+  } else if (acted && !o.action.empty()) {
     glue().call<void>("setGestureAction", id, o.action, std::atoi(arg.c_str()));
   }
   written_[id] = std::move(o);

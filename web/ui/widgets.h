@@ -42,7 +42,6 @@ class Widgets {
     bool visible = false;
     std::string action;  // "" (a picker or text field), "copy", "download" or "save_as"
     std::string arg;
-    bool operator==(const Overlay&) const = default;
   };
   std::vector<Named> named_;
   std::vector<std::string> overlays_;       // placed this frame, in order
