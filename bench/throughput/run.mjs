@@ -9,12 +9,14 @@
 // real server, a file of the same size chosen in the UI; timed from the first chunk received to
 // the file verified. Also reports the receiver's peak renderer RSS and its wasm heap.
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
 import { chromiumRssMB, forEachChromium } from '../../tests/e2e/lib/procs.mjs';
 
-const arg = (name, dflt) => {
+// A numeric command-line option: --name value (also for the benches that import this file).
+export const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
@@ -27,7 +29,7 @@ const kMsg = arg('msg', 64 * 1024 + 63);
 
 // CPU seconds used so far by each kind of Chromium process in one test host, so a round can be
 // attributed: renderer (page + wasm), browser (file reads, OPFS writes), network (SCTP/DTLS), gpu.
-function cpuByType(ns) {
+export function cpuByType(ns) {
   const hz = 100;
   const out = { renderer: 0, browser: 0, network: 0, gpu: 0, other: 0 };
   forEachChromium(ns, (pid, cmd) => {
@@ -39,7 +41,7 @@ function cpuByType(ns) {
   });
   return out;
 }
-function cpuDelta(before, after, mb) {
+export function cpuDelta(before, after, mb) {
   const o = {};
   for (const k of Object.keys(after)) o[k] = Number(((after[k] - before[k]) / (mb / 100)).toFixed(2));
   return o;  // CPU seconds per 100 MB
@@ -80,16 +82,22 @@ async function rawRound(pa, pb, bytes) {
   return bytes / 1e6 / (ms / 1000);
 }
 
-async function ferryRound(env, ba, bb, file, bytes, beforeClose) {
+// One Ferry transfer of `file` from a page in `ba` to one in `bb`. Hooks (all optional, awaited):
+// onContext(ctx) before a context opens its page, onStart(a, b) when the first chunk has arrived,
+// beforeClose(a, b) when the file is verified, before the pages close.
+export async function ferryRound(env, ba, bb, file, bytes, beforeClose, { onContext, onStart } = {}) {
   const ctxA = await ba.newContext({ viewport: { width: 1000, height: 900 } });
+  if (onContext) await onContext(ctxA);
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   const a = await ClientPage.open(ctxA, env.origin + '/', 'A');
   await a.chooseFiles([file]);
   await a.click('copy-link');
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
   const ctxB = await bb.newContext({ viewport: { width: 1000, height: 900 } });
+  if (onContext) await onContext(ctxB);
   const b = await ClientPage.open(ctxB, link, 'B');
   await b.page.waitForFunction(() => Module.ferryStats.received > 1, null, { timeout: kStepTimeoutMs });
+  if (onStart) await onStart(a, b);
   const t0 = Date.now();
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, chromiumRssMB(env.lan.ns.b).renderer); }, 250);
@@ -97,13 +105,14 @@ async function ferryRound(env, ba, bb, file, bytes, beforeClose) {
   clearInterval(sampler);
   const ms = Date.now() - t0;
   const heapMB = await b.page.evaluate(() => Module.HEAPU8.length / 1048576);
-  beforeClose();  // the renderers exit with their contexts: sample their CPU first
+  await beforeClose(a, b);  // the renderers exit with their contexts: sample their CPU first
   await ctxA.close();
   await ctxB.close();
   return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB };
 }
 
-await runScenario('bench_throughput', async (env) => {
+// Run as a program (not when another bench imports the functions above).
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runScenario('bench_throughput', async (env) => {
   const file = env.file('bench.bin', randomBytes(kBytes));
   const ba = await env.browser('a');
   const bb = await env.browser('b');

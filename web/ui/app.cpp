@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "imgui_impl_opengl3.h"
 #include "qrcodegen.hpp"
 #include "util/format.h"
 
@@ -55,8 +54,8 @@ void heading(const char* text) {
 }
 }  // namespace
 
-void App::on_scale_changed(float dpr) {
-  if (dpr == dpr_) return;
+bool App::on_scale_changed(float dpr) {
+  if (dpr == dpr_) return false;
   dpr_ = dpr;
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
@@ -70,9 +69,8 @@ void App::on_scale_changed(float dpr) {
   g_title_font = io.Fonts->AddFontFromFileTTF(kFontPath, kTitleCssPx * dpr, nullptr, kRanges);
   io.FontGlobalScale = 1.0f / dpr;
   io.Fonts->Build();
-  ImGui_ImplOpenGL3_DestroyFontsTexture();
-  ImGui_ImplOpenGL3_CreateFontsTexture();
   apply_theme();
+  return true;
 }
 
 void App::apply_theme() {
@@ -112,7 +110,10 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(static_cast<float>(css_width), static_cast<float>(css_height)));
   ImGui::Begin("Ferry", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+               // NoBackground: the frame's glClear paints the same colour (background()); a
+               // full-canvas blended quad is the costliest draw in software GL.
+               ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings |
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_AlwaysVerticalScrollbar * 0);
   if (scroll_px != 0) ImGui::SetScrollY(ImGui::GetScrollY() - scroll_px);
   const float avail = ImGui::GetContentRegionAvail().x;

@@ -17,8 +17,9 @@ class App {
  public:
   explicit App(web::Client& client) : client_(client) {}
 
-  // Reloads the font at the new devicePixelRatio so text stays crisp.
-  void on_scale_changed(float dpr);
+  // Reloads the font at the new devicePixelRatio so text stays crisp. Returns whether the font
+  // atlas was rebuilt: then the renderer must upload it before the next frame.
+  bool on_scale_changed(float dpr);
   // scroll_px: vertical scroll from touch drags since the last frame.
   void draw(int css_width, int css_height, float scroll_px);
   ImVec4 background() const;

@@ -2,6 +2,9 @@
 #include "ui/widgets.h"
 
 #include <emscripten/val.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace ferry::ui {
@@ -19,22 +22,45 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   const bool visible = max.y > clip_min.y && min.y < clip_max.y && ImGui::IsItemVisible();
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
-  const char* kind = gesture == Gesture::kFiles ? "files" : gesture == Gesture::kText ? "text" : "button";
-  glue().call<void>("overlay", id, std::string(kind), min.x, min.y, max.x - min.x, max.y - min.y, visible);
-  if (gesture == Gesture::kCopy) glue().call<void>("setGestureAction", id, std::string("copy"), arg);
-  if (gesture == Gesture::kDownload) {
-    glue().call<void>("setGestureAction", id, std::string("download"), std::atoi(arg.c_str()));
-  }
-  if (gesture == Gesture::kSaveAs) {
-    glue().call<void>("setGestureAction", id, std::string("save_as"), std::atoi(arg.c_str()));
-  }
+  Overlay o;
+  o.kind = gesture == Gesture::kFiles ? "files" : gesture == Gesture::kText ? "text" : "button";
+  o.x = min.x;
+  o.y = min.y;
+  o.w = max.x - min.x;
+  o.h = max.y - min.y;
+  o.visible = visible;
+  o.action = gesture == Gesture::kCopy       ? "copy"
+             : gesture == Gesture::kDownload ? "download"
+             : gesture == Gesture::kSaveAs   ? "save_as"
+                                             : "";
+  o.arg = arg;
   overlays_.push_back(id);
+  const auto it = written_.find(id);
+  const bool fresh = it == written_.end();
+  const bool placed = fresh || it->second.kind != o.kind || it->second.x != o.x || it->second.y != o.y ||
+                      it->second.w != o.w || it->second.h != o.h || it->second.visible != o.visible;
+  const bool acted = fresh || it->second.action != o.action || it->second.arg != o.arg;
+  if (!placed && !acted) return;  // the DOM already shows this
+  if (placed) glue().call<void>("overlay", id, o.kind, o.x, o.y, o.w, o.h, o.visible);
+  if (acted && o.action == "copy") {
+    glue().call<void>("setGestureAction", id, o.action, arg);
+  } else if (acted && !o.action.empty()) {
+    glue().call<void>("setGestureAction", id, o.action, std::atoi(arg.c_str()));
+  }
+  written_[id] = std::move(o);
 }
 
 void Widgets::end_frame() {
   std::string keep;
   for (const auto& id : overlays_) keep += (keep.empty() ? "" : ",") + id;
-  glue().call<void>("overlaysKeep", keep);
+  if (keep != last_kept_) {
+    glue().call<void>("overlaysKeep", keep);
+    last_kept_ = keep;
+    // The page hid the others: they are placed afresh when their widgets come back.
+    for (auto it = written_.begin(); it != written_.end();) {
+      it = std::find(overlays_.begin(), overlays_.end(), it->first) == overlays_.end() ? written_.erase(it) : ++it;
+    }
+  }
   nlohmann::json j = nlohmann::json::object();
   for (const auto& n : named_) {
     j[n.id] = {{"x", n.min.x}, {"y", n.min.y}, {"w", n.max.x - n.min.x}, {"h", n.max.y - n.min.y}};

@@ -3,6 +3,7 @@
 // (file picker, clipboard, save), because Safari allows those only inside the event handler.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ class Widgets {
   // Call right after the ImGui item it names.
   void name_last(const std::string& id, Gesture gesture = Gesture::kNone, const std::string& arg = "");
   // Call once per frame after drawing: publishes rectangles and hides stale overlays.
+  // The page's DOM is written only where something changed since the last frame: an overlay's
+  // place, visibility or action, the set of overlays on screen, the published rectangles.
   void end_frame();
 
  private:
@@ -32,8 +35,18 @@ class Widgets {
     std::string id;
     ImVec2 min, max;
   };
+  // What the page's overlay element for one widget shows now (as last written to the DOM).
+  struct Overlay {
+    std::string kind;
+    float x = 0, y = 0, w = 0, h = 0;
+    bool visible = false;
+    std::string action;  // "" (a picker or text field), "copy", "download" or "save_as"
+    std::string arg;
+  };
   std::vector<Named> named_;
-  std::vector<std::string> overlays_;
+  std::vector<std::string> overlays_;       // placed this frame, in order
+  std::map<std::string, Overlay> written_;  // on screen in the DOM, by widget id
+  std::string last_kept_ = "\n";           // the last overlaysKeep list ("\n": never sent)
   std::string last_published_;
 };
 

@@ -1,0 +1,142 @@
+// bench/throughput/profile.mjs: where the CPU goes during one Ferry transfer. Records a CDP CPU
+// profile of both pages (sender A, receiver B) from the first chunk received to the file verified,
+// and prints self time by function (top N), the CPU per Chromium process type over the same
+// window (as run.mjs attributes it from /proc; run.mjs also counts page start-up), and what the pages asked of WebGL: paints (glClear calls) and
+// synchronous state queries (getParameter / getError), counted by wrapping WebGL2's prototype.
+//
+//   node bench/throughput/profile.mjs [--mb 100] [--top 25] [--interval-us 200] [--screenshot 30]
+//   node bench/throughput/profile.mjs --idle 10   (the cost of one paint: see idlePaintCost)
+//
+// For wasm function names, serve the profiling build (see bench/README.md):
+//   FERRY_WEB_ROOT=build/wasm-profile/web node bench/throughput/profile.mjs
+// --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
+import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
+import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { arg, cpuByType, cpuDelta, ferryRound } from './run.mjs';
+
+const kMB = arg('mb', 100);
+const kTop = arg('top', 25);
+// Chromium's default sampling interval is 1000 us; finer shows short wasm functions.
+const kIntervalUs = arg('interval-us', 200);
+const kScreenshotPct = arg('screenshot', 0);
+const kIdleSeconds = arg('idle', 0);
+
+// Counts, in every page of the context, the WebGL2 calls that matter for painting.
+async function countGlCalls(ctx) {
+  await ctx.addInitScript(() => {
+    const counts = { clear: 0, getParameter: 0, getError: 0, drawElements: 0 };
+    window.ferryGlCounts = counts;
+    const proto = window.WebGL2RenderingContext && window.WebGL2RenderingContext.prototype;
+    if (!proto) return;
+    for (const name of Object.keys(counts)) {
+      const original = proto[name];
+      proto[name] = function counted(...args) {
+        counts[name] += 1;
+        return original.apply(this, args);
+      };
+    }
+  });
+}
+
+async function startProfile(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: kIntervalUs });
+  await cdp.send('Profiler.start');
+  const gl = await page.evaluate(() => ({ ...window.ferryGlCounts }));
+  return { cdp, gl, t0: Date.now() };
+}
+
+async function stopProfile(page, started) {
+  const { profile } = await started.cdp.send('Profiler.stop');
+  const gl = await page.evaluate(() => ({ ...window.ferryGlCounts }));
+  const seconds = (Date.now() - started.t0) / 1000;
+  await started.cdp.detach();
+  const glDelta = {};
+  for (const k of Object.keys(gl)) glDelta[k] = gl[k] - started.gl[k];
+  return { profile, gl: glDelta, seconds };
+}
+
+// Self time by function: each sample is charged to the node on top of the stack.
+function selfTimes(profile) {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byFunction = new Map();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; ++i) {
+    const us = profile.timeDeltas[i] || 0;
+    const { callFrame } = byNode.get(profile.samples[i]);
+    const file = callFrame.url ? callFrame.url.split('/').pop() : '';
+    const key = `${callFrame.functionName || '(anonymous)'}${file ? ` ${file}` : ''}`;
+    byFunction.set(key, (byFunction.get(key) || 0) + us);
+    total += us;
+  }
+  const rows = [...byFunction.entries()].sort((x, y) => y[1] - x[1]);
+  return { total, rows };
+}
+
+function printProfile(name, result) {
+  const { total, rows } = selfTimes(result.profile);
+  const busy = total - rows.filter(([k]) => k.startsWith('(idle)')).reduce((s, [, us]) => s + us, 0);
+  const gl = result.gl;
+  const perPaint = gl.clear > 0 ? (gl.getParameter / gl.clear).toFixed(1) : 'n/a';
+  console.log(`\n== page ${name}: ${(total / 1e6).toFixed(1)} s profiled, main thread busy ${(100 * busy / total).toFixed(0)}%`);
+  console.log(`   WebGL: ${gl.clear} paints (${(gl.clear / result.seconds).toFixed(1)}/s), ${gl.getParameter} getParameter `
+    + `(${perPaint} per paint), ${gl.getError} getError, ${gl.drawElements} drawElements`);
+  console.log('   self %   self ms  function');
+  for (const [key, us] of rows.slice(0, kTop)) {
+    console.log(`   ${(100 * us / total).toFixed(1).padStart(6)}  ${(us / 1000).toFixed(0).padStart(8)}  ${key}`);
+  }
+}
+
+// One page, nobody touching it, no transfer: it repaints once a second (the elapsed times), so
+// the CPU its GPU process and renderer use per paint is the cost of a paint (the renderer's
+// includes the frame loop's ticks between paints).
+async function idlePaintCost(env) {
+  const ba = await env.browser('a');
+  const ctx = await ba.newContext({ viewport: { width: 1000, height: 900 } });
+  await countGlCalls(ctx);
+  const a = await ClientPage.open(ctx, env.origin + '/', 'A');
+  await a.page.waitForFunction(() => window.ferryGlCounts.clear > 3, null, { timeout: 10_000 });
+  const c0 = cpuByType(env.lan.ns.a);
+  const n0 = await a.page.evaluate(() => window.ferryGlCounts.clear);
+  const until = n0 + kIdleSeconds;
+  await a.page.waitForFunction((n) => window.ferryGlCounts.clear >= n, until, { timeout: 3000 * kIdleSeconds, polling: 1000 });
+  const c1 = cpuByType(env.lan.ns.a);
+  const paints = (await a.page.evaluate(() => window.ferryGlCounts.clear)) - n0;
+  const ms = (k) => ((c1[k] - c0[k]) * 1000 / paints).toFixed(1);
+  console.log(`idle page: ${paints} paints; per paint: gpu ${ms('gpu')} ms, renderer ${ms('renderer')} ms, browser ${ms('browser')} ms`);
+}
+
+await runScenario('bench_profile', async (env) => {
+  if (kIdleSeconds > 0) {
+    await idlePaintCost(env);
+    return;
+  }
+  const file = env.file('profile.bin', randomBytes(kMB * 1000 * 1000));
+  const ba = await env.browser('a');
+  const bb = await env.browser('b');
+  let started = null;
+  let results = null;
+  let cpu = null;
+  let ca = null;
+  let cb = null;
+  await ferryRound(env, ba, bb, file, kMB * 1e6, async (a, b) => {
+    cpu = { sender: cpuDelta(ca, cpuByType(env.lan.ns.a), kMB), receiver: cpuDelta(cb, cpuByType(env.lan.ns.b), kMB) };
+    results = { A: await stopProfile(a.page, started.A), B: await stopProfile(b.page, started.B) };
+  }, {
+    onContext: countGlCalls,
+    onStart: async (a, b) => {
+      ca = cpuByType(env.lan.ns.a);
+      cb = cpuByType(env.lan.ns.b);
+      started = { A: await startProfile(a.page), B: await startProfile(b.page) };
+      if (kScreenshotPct > 0) {
+        await b.waitStatus(new RegExp(`Receiving ${kScreenshotPct}%`));
+        log(`screenshot: ${await b.screenshot(`profile-B-${kScreenshotPct}`)}`);
+      }
+    },
+  });
+  for (const [name, r] of Object.entries(results)) printProfile(name, r);
+  console.log(`\nCPU s per 100 MB by process type, while profiled (first chunk to verified; screenshots in ${kOut}):`);
+  console.log(`  sender   ${JSON.stringify(cpu.sender)}`);
+  console.log(`  receiver ${JSON.stringify(cpu.receiver)}`);
+});
