@@ -467,7 +467,10 @@ void Session::on_server_message(std::string_view text) {
         } else if constexpr (std::is_same_v<T, protocol::PeerJoined>) {
           peer_present_ = true;
           const bool keys = secured();
-          log(joined_peer_once_ ? "The other device is back" : "The other device joined");
+          // Before anyone proved the password, each joiner may be someone else.
+          log(!joined_peer_once_ ? "The other device joined"
+              : keys             ? "The other device is back"
+                                 : "A device joined");
           joined_peer_once_ = true;
           if (!keys) {
             // B (re)starts the handshake; A waits for its HELLO.
