@@ -15,9 +15,20 @@ export const kChromiumArgs = [
 
 const kPidFile = Symbol('ferryPidFile');
 
+// FERRY_PIN_CPUS=a:0,b:1 pins each host's browser (every one of its processes: affinity is
+// inherited) to its own core with taskset, to model two devices in the benchmarks. Unset in the
+// tests.
+function chromiumProgram(host) {
+  const pins = Object.fromEntries((process.env.FERRY_PIN_CPUS || '').split(',').filter(Boolean)
+    .map((p) => p.split(':')));
+  const cpu = pins[host];
+  if (cpu !== undefined && !/^\d+(-\d+)?$/.test(cpu)) throw new Error(`FERRY_PIN_CPUS: bad cpu list for ${host}: ${cpu}`);
+  return cpu !== undefined ? `taskset -c ${cpu} /usr/bin/chromium` : '/usr/bin/chromium';
+}
+
 // origin: the server's http origin, treated as secure so OPFS and File System Access exist.
 export async function launchChromium(lan, host, origin, extraArgs = []) {
-  const executablePath = lan ? lan.wrapper(lan.ns[host], '/usr/bin/chromium') : '/usr/bin/chromium';
+  const executablePath = lan ? lan.wrapper(lan.ns[host], chromiumProgram(host)) : '/usr/bin/chromium';
   const browser = await chromium.launch({
     executablePath,
     args: [...kChromiumArgs, `--unsafely-treat-insecure-origin-as-secure=${origin}`, ...extraArgs],
@@ -31,7 +42,7 @@ export async function launchChromium(lan, host, origin, extraArgs = []) {
 // and keeps OPFS in the browser's memory. Returns a BrowserContext; closing it ends the browser.
 export async function launchChromiumWithProfile(lan, host, origin, profileDir, options = {}) {
   return chromium.launchPersistentContext(profileDir, {
-    executablePath: lan ? lan.wrapper(lan.ns[host], '/usr/bin/chromium') : '/usr/bin/chromium',
+    executablePath: lan ? lan.wrapper(lan.ns[host], chromiumProgram(host)) : '/usr/bin/chromium',
     args: [...kChromiumArgs, `--unsafely-treat-insecure-origin-as-secure=${origin}`],
     headless: true,
     ...options,
