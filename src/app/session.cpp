@@ -211,6 +211,7 @@ void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<in
 void Session::new_code() {
   if (!creator_ || !room_ || phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
   if (channel_ && channel_->confirmed_method()) return;  // joined: codes are over for this session
+  new_code_asked_ = true;
   send_server(protocol::NewCode{});
   log("Asked the server for a new code");
 }
@@ -608,10 +609,13 @@ void Session::on_joined(const protocol::Joined& m) {
 // A asked for a fresh code: new words too, so nothing guessed at the old one carries over.
 void Session::on_new_nameplate(const protocol::NewNameplate& m) {
   auto nameplate = session::parse_nameplate(m.nameplate);
-  if (!creator_ || !channel_ || !nameplate) {
+  // Only the answer to the person's own New code: a fresh code is a fresh guess budget, so a
+  // server that could hand out codes unasked could keep guessing for ever.
+  if (!creator_ || !channel_ || !nameplate || !new_code_asked_) {
     log("Ignored an unexpected code from the server");
     return;
   }
+  new_code_asked_ = false;
   if (channel_->confirmed_method()) return;  // too late: a joiner is in
   code_ = session::ShortCode::generate(*nameplate, options_.rng);
   channel_->set_code(*code_);

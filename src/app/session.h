@@ -385,6 +385,7 @@ class Session {
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   std::string previous_sas_;              // set_previous_sas()
+  bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
   uint64_t dropped_frames_ = 0;           // frames of no transfer whose MANIFEST opened
   std::string sas_;
   std::string path_;

@@ -248,10 +248,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
   draw_received(column);
   ImGui::Dummy(ImVec2(column, 8));
   bool keep = client_.keep_until_saved();
-  if (ImGui::Checkbox("Keep received files after I leave, until I save them", &keep)) {
-    client_.set_keep_until_saved(keep);
-  }
+  const float left = ImGui::GetCursorPosX();
+  if (ImGui::Checkbox("##keep-files", &keep)) client_.set_keep_until_saved(keep);
   widgets_.name_last("keep-files");
+  // The label wraps inside the column (a phone is too narrow for it on one line).
+  ImGui::SameLine();
+  ImGui::PushTextWrapPos(left + column);
+  ImGui::TextWrapped("Keep received files after I leave, until I save them");
+  ImGui::PopTextWrapPos();
   if (primary_button("Leave", column)) client_.close_session();
   widgets_.name_last("leave");
   draw_log(column);

@@ -317,3 +317,18 @@ TEST_CASE("transfer ids do not repeat when a sender's tab reloads") {
   CHECK(sa.transfers[0].id != sa.transfers[1].id);
   for (const auto& t : sa.transfers) CHECK(t.state == "complete");
 }
+
+TEST_CASE("a code the server hands out unasked is ignored: no fresh budget for the guesser") {
+  World w;
+  w.lift_budget = true;
+  create(w);
+  const std::string code = w.a.session.snapshot().short_code;
+  for (int i = 0; i < kMaxCodeFailures; ++i) REQUIRE(guess_code(w, wrong_words(code)));
+  REQUIRE(w.a.session.snapshot().code_dead);
+  w.a.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::NewNameplate{"9"}}));
+  w.run();
+  CHECK(w.a.session.snapshot().code_dead);
+  CHECK(w.a.session.snapshot().short_code == code);
+  CHECK_FALSE(guess_code(w, wrong_words(code)));  // still no answer
+  CHECK(has_log(w.a.session, "Ignored an unexpected code from the server"));
+}
