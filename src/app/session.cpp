@@ -74,42 +74,6 @@ std::string explain_close_code(int code) {
   }
 }
 
-std::string transfer_state(const transfer::Sender& s) {
-  using S = transfer::Sender::State;
-  switch (s.state()) {
-    case S::kDisconnected:
-    case S::kAwaitingHave:
-      return "waiting";
-    case S::kSending:
-    case S::kAwaitingComplete:
-      return s.paused() ? "paused" : "sending";
-    case S::kComplete:
-      return "complete";
-    case S::kCancelled:
-      return "cancelled";
-    case S::kFailed:
-      return "failed";
-  }
-  return "failed";
-}
-
-std::string transfer_state(const transfer::Receiver& r) {
-  using S = transfer::Receiver::State;
-  switch (r.state()) {
-    case S::kAwaitingManifest:
-      return "waiting";
-    case S::kReceiving:
-      return r.paused() ? "paused" : "receiving";
-    case S::kComplete:
-      return "complete";
-    case S::kCancelled:
-      return "cancelled";
-    case S::kFailed:
-      return "failed";
-  }
-  return "failed";
-}
-
 }  // namespace
 
 const char* to_string(Phase phase) {
@@ -134,15 +98,16 @@ const char* to_string(Phase phase) {
   return "failed";
 }
 
-Session::Session(SessionOptions options) : options_(std::move(options)) {
-  if (!options_.rng) options_.rng = default_random();
-  chunk_size_ = options_.chunk_size;
-  // Transfer ids must not repeat across reloads of a tab (the other side may still hold a
-  // transfer of the same id from before, and saved receiver states are keyed by it): start at a
-  // random point of a 2^30 range, which leaves room to count up.
-  uint32_t r = 0;
-  options_.rng(reinterpret_cast<uint8_t*>(&r), sizeof r);
-  next_transfer_id_ = 1 + (r & kTransferIdStartMask);
+namespace {
+RandomFn or_default(RandomFn rng) { return rng ? std::move(rng) : default_random(); }
+}  // namespace
+
+Session::Session(SessionOptions options)
+    : options_(std::move(options)),
+      data_(or_default(options_.rng), options_.chunk_size,
+            [out = out_.get()](Command c) { out->commands.push_back(std::move(c)); },
+            [out = out_.get()](std::string text) { out->add_log(std::move(text)); }) {
+  options_.rng = or_default(std::move(options_.rng));
 }
 
 // --- user intents ---------------------------------------------------------------------------
@@ -164,6 +129,7 @@ Status Session::join_link(std::string_view text, std::string_view resume) {
   creator_ = false;
   method_ = JoinMethod::kLink;
   room_ = link->room;
+  data_.set_storage_prefix(storage_prefix());
   secret_ = link->secret;
   channel_.emplace(SecureChannel::joiner(link->room, JoinMethod::kLink,
                                         session::password_from_link_secret(link->secret), options_.rng));
@@ -196,16 +162,7 @@ Status Session::join_code(std::string_view typed) {
 }
 
 void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles) {
-  if (files.empty() || files.size() != handles.size()) return;
-  const uint32_t id = next_transfer_id_++;
-  Outgoing& out = outgoing_[id];
-  out.files = std::move(files);
-  out.handles = std::move(handles);
-  uint64_t total = 0;
-  for (const auto& f : out.files) total += f.size;
-  log("Ready to send " + std::to_string(out.files.size()) + (out.files.size() == 1 ? " file" : " files") +
-      " (" + format_bytes(static_cast<double>(total)) + ")");
-  if (channel_open_) start_outgoing(out, id);
+  data_.send_files(std::move(files), std::move(handles));
 }
 
 void Session::new_code() {
@@ -221,42 +178,9 @@ void Session::set_previous_sas(std::string words) {
   if (channel_) channel_->set_previous_sas(previous_sas_);
 }
 
-void Session::pause(uint32_t id, bool outgoing) { control(id, outgoing, Control::kPause); }
-void Session::resume(uint32_t id, bool outgoing) { control(id, outgoing, Control::kResume); }
-void Session::cancel(uint32_t id, bool outgoing) { control(id, outgoing, Control::kCancel); }
-
-void Session::control(uint32_t id, bool outgoing, Control what) {
-  static constexpr const char* kDone[] = {"Paused", "Resumed", "Cancelled"};
-  // Only what changes something is done and logged: resuming what the other side paused, or
-  // pausing twice, is not.
-  const auto wanted = [what](bool paused_here, bool over) {
-    return !over && (what == Control::kCancel || (what == Control::kPause) != paused_here);
-  };
-  if (outgoing) {
-    auto it = outgoing_.find(id);
-    if (it == outgoing_.end()) return;
-    if (!it->second.sender) {
-      // Not started yet (no peer): cancelling simply forgets the files.
-      if (what != Control::kCancel) return;
-      outgoing_.erase(it);
-    } else {
-      auto& s = *it->second.sender;
-      using S = transfer::Sender::State;
-      const bool over = s.state() == S::kComplete || s.state() == S::kCancelled || s.state() == S::kFailed;
-      if (!wanted(s.paused_here(), over)) return;
-      send_frames(what == Control::kPause ? s.pause() : what == Control::kResume ? s.resume() : s.cancel());
-    }
-  } else {
-    auto it = incoming_.find(id);
-    if (it == incoming_.end()) return;
-    auto& r = it->second.receiver;
-    using S = transfer::Receiver::State;
-    const bool over = r.state() == S::kComplete || r.state() == S::kCancelled || r.state() == S::kFailed;
-    if (!wanted(r.paused_here(), over)) return;
-    run_receiver_commands(id, what == Control::kPause ? r.pause() : what == Control::kResume ? r.resume() : r.cancel());
-  }
-  log(kDone[static_cast<int>(what)]);
-}
+void Session::pause(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kPause); }
+void Session::resume(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kResume); }
+void Session::cancel(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kCancel); }
 
 void Session::close() {
   emit(cmd::ClosePeer{});
@@ -268,28 +192,19 @@ void Session::close() {
 }
 
 void Session::restore_incoming(uint32_t transfer_id, Bytes state) {
-  if (persisted_.size() >= kMaxIncomingTransfers || incoming_.count(transfer_id)) return;
-  persisted_[transfer_id] = std::move(state);
+  data_.restore_incoming(transfer_id, std::move(state));
 }
 
 std::string Session::storage_prefix() const { return room_ ? room_->str() + "-" : std::string(); }
-
-std::string Session::state_key(uint32_t transfer_id) const {
-  return storage_prefix() + std::to_string(transfer_id);
-}
 
 // --- server ---------------------------------------------------------------------------------
 
 void Session::tick(double now_ms) {
   now_ms_ = now_ms;
-  if (now_ms - last_speed_sample_ < kSpeedSampleMs) return;
-  last_speed_sample_ = now_ms;
-  for (auto& [id, out] : outgoing_) {
-    if (out.sender) update_speed(now_ms, out.sender->progress().bytes_done, out.last_bytes, out.speed, out.speed_since);
-  }
-  for (auto& [id, in] : incoming_) {
-    update_speed(now_ms, in.receiver.progress().bytes_done, in.last_bytes, in.speed, in.speed_since);
-  }
+  out_->now_ms = now_ms;
+  if (now_ms - last_tick_ms_ < kSpeedSampleMs) return;
+  last_tick_ms_ = now_ms;
+  data_.tick(now_ms);
   maintain_connection();
 }
 
@@ -414,24 +329,6 @@ void Session::start_relay() {
   open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
 }
 
-void Session::update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
-                           double& since) {
-  if (since < 0) {
-    since = now;
-    last_bytes = bytes;
-    return;
-  }
-  const double dt = now - since;
-  if (dt <= 0) return;
-  const double instant = static_cast<double>(bytes - std::min(bytes, last_bytes)) * 1000.0 / dt;
-  // The first interval sets the speed outright: easing in from zero would show a tiny speed and
-  // an absurd ETA for the first seconds of every transfer.
-  const double alpha = speed == 0 ? 1.0 : std::min(1.0, dt / kSpeedWindowMs);
-  speed = speed + alpha * (instant - speed);
-  since = now;
-  last_bytes = bytes;
-}
-
 void Session::on_server_open() {
   server_open_ = true;
   server_opening_ = false;
@@ -548,6 +445,7 @@ void Session::on_created(const protocol::Created& m) {
     return;
   }
   room_ = *room;
+  data_.set_storage_prefix(storage_prefix());
   token_ = *token;
   resume_token_ = m.resume;
   relay_rate_ = m.relay_rate;
@@ -573,6 +471,7 @@ void Session::on_joined(const protocol::Joined& m) {
     return;
   }
   room_ = *room;
+  data_.set_storage_prefix(storage_prefix());
   if (!channel_ && !creator_ && code_) {
     // Joined by code: the room is known only now.
     channel_.emplace(SecureChannel::joiner(*room_, JoinMethod::kCode,
@@ -800,7 +699,7 @@ void Session::on_handshake_confirmed(bool rekeyed) {
   phase_ = Phase::kConnectingPeer;
   status_ = "Secured. Connecting to the other device…";
   // Transfers from an earlier connection go on under the new keys (senders on connect()).
-  for (auto& [id, in] : incoming_) in.receiver.rekey(keys.recv_data);
+  data_.set_keys(keys.send_data, keys.recv_data);
   if (creator_) start_attempt();
 }
 
@@ -961,32 +860,8 @@ void Session::open_data_path(Transport t, size_t max_message_size) {
   if (t == Transport::kServer) path_ = "relayed by server";
   phase_ = peer_present_ ? Phase::kConnected : Phase::kPeerLeft;
   status_ = connected_status();
-  chunk_size_ = options_.chunk_size;
-  if (max_message_size > kChunkFrameOverheadBytes &&
-      max_message_size < options_.chunk_size + kChunkFrameOverheadBytes) {
-    chunk_size_ = static_cast<uint32_t>(max_message_size - kChunkFrameOverheadBytes);
-  }
   log(t == Transport::kServer ? "Connected to the other device through the server" : "Connected to the other device");
-  for (auto& [id, out] : outgoing_) {
-    if (!out.sender) {
-      start_outgoing(out, id);
-    } else {
-      send_frames(out.sender->connect(channel_->keys().send_data));
-    }
-  }
-}
-
-void Session::start_outgoing(Outgoing& out, uint32_t id) {
-  transfer::SenderOptions opts;
-  opts.chunk_size = chunk_size_;
-  opts.max_reads_in_flight = kReadsInFlight;
-  auto s = transfer::Sender::create(channel_->keys().send_data, id, out.files, opts, options_.rng);
-  if (!s) {
-    log("Cannot send these files: " + s.error().message);
-    return;
-  }
-  out.sender.emplace(std::move(s).value());
-  send_frames(out.sender->connect(channel_->keys().send_data));
+  data_.open(max_message_size, t == Transport::kServer);
 }
 
 void Session::on_channel_closed() {
@@ -1002,9 +877,7 @@ void Session::close_data_path() {
   channel_open_ = false;
   transport_ = Transport::kNone;
   path_.clear();
-  for (auto& [id, out] : outgoing_) {
-    if (out.sender) out.sender->disconnect();
-  }
+  data_.close();
   if (phase_ == Phase::kConnected) {
     phase_ = Phase::kConnectingPeer;
     status_ = "Connection lost. Reconnecting…";
@@ -1012,135 +885,37 @@ void Session::close_data_path() {
   log("The data channel closed");
 }
 
-// A receiver for a transfer the sender offers: from the state this browser saved of it (a
-// reloaded tab resumes into the bytes it kept), or a new one. No side effects: it is kept only
-// once the sender's MANIFEST opened in it (on_channel_message).
-transfer::Receiver Session::new_receiver(uint32_t id, bool& restored) {
-  const auto& key = channel_->keys().recv_data;
-  restored = false;
-  auto saved = persisted_.find(id);
-  if (saved == persisted_.end()) return transfer::Receiver(key, id, options_.rng);
-  auto r = transfer::Receiver::restore(key, saved->second, options_.rng);
-  if (!r || r->transfer_id() != id || !r->manifest()) return transfer::Receiver(key, id, options_.rng);
-  restored = true;
-  return std::move(r).value();
-}
-
-// A restored receiver was accepted: its files are opened where the saved bytes are.
-void Session::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
-  uint64_t kept = 0;
-  for (const auto& f : r.manifest()->files) {
-    emit(cmd::OpenSink{id, f.id, f.name, f.size, storage_prefix() + std::to_string(id) + "-" + std::to_string(f.id), true, f.mime});
-    const auto* have = r.have_map(f.id);
-    if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r.manifest()->chunk_size});
-  }
-  log("Resuming a transfer from what this browser kept (" + format_bytes(static_cast<double>(kept)) + ")");
-}
-
 void Session::on_channel_message(ByteView bytes) {
   if (!channel_open_ || !secured()) return;
-  auto frame = protocol::parse(bytes);
-  if (!frame) {
-    log("Dropped a malformed frame (" + frame.error().code + ")");
-    return;
-  }
-  if (auto* c = std::get_if<protocol::ControlFrame>(&*frame); c && c->origin == protocol::Origin::kReceiver) {
-    auto it = outgoing_.find(c->transfer_id);
-    if (it == outgoing_.end() || !it->second.sender) {
-      log("Dropped a frame for an unknown transfer");
-      return;
-    }
-    auto& sender = *it->second.sender;
-    const auto before = sender.state();
-    auto frames = sender.on_frame(*frame);
-    if (!frames) {
-      log("Rejected a frame: " + frames.error().message);
-      return;
-    }
-    send_frames(*frames);
-    if (before != sender.state()) {
-      if (sender.state() == transfer::Sender::State::kComplete) log("Sent: the other device has every file");
-      if (sender.state() == transfer::Sender::State::kCancelled) log("The other device cancelled a transfer");
-      if (sender.state() == transfer::Sender::State::kFailed) log("A transfer failed on the other device");
-    }
-    return;
-  }
-  const uint32_t id = std::visit([](const auto& f) { return f.transfer_id; }, *frame);
-  auto it = incoming_.find(id);
-  if (it != incoming_.end()) {
-    run_receiver_commands(id, it->second.receiver.on_frame(*frame));
-    return;
-  }
-  // An incoming transfer exists only once its sealed MANIFEST opened: anything else for an
-  // unknown id (forged, or late from a transfer we dropped) is dropped without keeping a thing.
-  const auto* control = std::get_if<protocol::ControlFrame>(&*frame);
-  if (!control || incoming_.size() >= kMaxIncomingTransfers) {
-    if (dropped_frames_++ % kDroppedFrameLogEvery == 0) {
-      log(control ? "Dropped a transfer: too many at once" : "Dropped a frame of no transfer this device knows");
-    }
-    return;
-  }
-  bool restored = false;
-  transfer::Receiver r = new_receiver(id, restored);
-  auto cmds = r.on_frame(*frame);
-  if (!r.manifest_opened()) {
-    if (dropped_frames_++ % kDroppedFrameLogEvery == 0) log("Dropped a frame that did not open as a file list");
-    return;
-  }
-  if (persisted_.erase(id) && !restored) {
-    log("Could not use the saved state of an earlier transfer; receiving it again");
-  }
-  if (restored) reopen_sinks(id, r);
-  incoming_.emplace(id, Incoming{std::move(r)});
-  run_receiver_commands(id, std::move(cmds));
+  data_.on_frame(bytes);
+}
+
+void Session::on_channel_message_in_place(std::span<uint8_t> bytes) {
+  if (!channel_open_ || !secured()) return;
+  data_.on_frame_in_place(bytes);
 }
 
 void Session::pump(uint64_t buffered_amount) {
   // While a new handshake runs beside the live keys, nothing new is sent: if it confirms, the
   // transfers resume under the new keys; if it was forged, they go on under the live ones.
   if (!channel_open_ || (channel_ && channel_->rekeying())) return;
-  for (auto& [id, out] : outgoing_) {
-    if (!out.sender) continue;
-    while (auto r = out.sender->next_read(buffered_amount)) {
-      emit(cmd::ReadFile{id, r->file_id, r->index, r->offset, r->length});
-    }
-  }
+  data_.pump(buffered_amount);
 }
 
 void Session::on_file_read(uint32_t id, uint32_t file_id, uint64_t index, ByteView bytes) {
-  auto it = outgoing_.find(id);
-  if (it == outgoing_.end() || !it->second.sender) return;
-  auto frames = it->second.sender->on_read(file_id, index, bytes);
-  if (!frames) {
-    log("Read error: " + frames.error().message);
-    send_frames(it->second.sender->cancel());
-    return;
-  }
-  send_frames(*frames);
+  data_.on_file_read(id, file_id, index, bytes);
 }
 
 void Session::on_file_read_error(uint32_t id, std::string_view message) {
-  auto it = outgoing_.find(id);
-  if (it == outgoing_.end() || !it->second.sender) return;
-  log("Could not read a file: " + std::string(message));
-  send_frames(it->second.sender->cancel());
+  data_.on_file_read_error(id, message);
 }
 
 void Session::on_sink_read(uint32_t id, uint32_t file_id, uint64_t index, ByteView bytes) {
-  auto it = incoming_.find(id);
-  if (it == incoming_.end()) return;
-  run_receiver_commands(id, it->second.receiver.on_read_back(file_id, index, bytes));
+  data_.on_sink_read(id, file_id, index, bytes);
 }
 
 void Session::on_sink_error(uint32_t id, uint32_t file_id, std::string_view message) {
-  auto it = incoming_.find(id);
-  if (it == incoming_.end()) return;
-  (void)file_id;
-  const bool quota = message.find("quota") != std::string_view::npos;
-  log(quota ? "This browser has no more storage for received files. Free some space, or open Ferry "
-              "in a browser with more room, then try again."
-            : "Could not save a file: " + std::string(message));
-  run_receiver_commands(id, it->second.receiver.cancel());
+  data_.on_sink_error(id, file_id, message);
 }
 
 void Session::on_storage_error(std::string_view message) {
@@ -1148,90 +923,17 @@ void Session::on_storage_error(std::string_view message) {
   log("Could not save progress for resuming later: " + std::string(message));
 }
 
-void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
-  bool save = false;  // a new manifest or a finished file: save the receiver's state now
-  bool over = false;  // the transfer ended: its saved state is of no use any more
-  for (auto& c : cmds) {
-    std::visit([&](const auto& m) {
-      using T = std::decay_t<decltype(m)>;
-      save = save || std::is_same_v<T, transfer::cmd::ManifestReceived> || std::is_same_v<T, transfer::cmd::FileComplete>;
-      if constexpr (std::is_same_v<T, transfer::cmd::Failure>) over = over || m.fatal;
-      over = over || std::is_same_v<T, transfer::cmd::TransferComplete> || std::is_same_v<T, transfer::cmd::TransferCancelled>;
-    }, c);
-  }
-  for (auto& c : cmds) {
-    std::visit(
-        [&](auto&& m) {
-          using T = std::decay_t<decltype(m)>;
-          if constexpr (std::is_same_v<T, transfer::cmd::ManifestReceived>) {
-            uint64_t total = 0;
-            for (const auto& f : m.manifest.files) {
-              total += f.size;
-              emit(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false, f.mime});
-            }
-            log("Receiving " + std::to_string(m.manifest.files.size()) +
-                (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
-          } else if constexpr (std::is_same_v<T, transfer::cmd::Write>) {
-            incoming_.at(id).unsaved_bytes += m.bytes.size();
-            emit(cmd::WriteSink{id, m.file_id, m.offset, std::move(m.bytes)});
-          } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {
-            emit(cmd::ReadSink{id, m.file_id, m.index, m.offset, m.length});
-          } else if constexpr (std::is_same_v<T, transfer::cmd::Send>) {
-            if (channel_open_) emit(cmd::SendFrame{std::move(m.frame), transport_ == Transport::kServer});
-          } else if constexpr (std::is_same_v<T, transfer::cmd::FileComplete>) {
-            emit(cmd::FinishSink{id, m.file_id});
-            const auto& man = incoming_.at(id).receiver.manifest();
-            log("Received " + (man ? man->files.at(m.file_id).name : std::string("a file")) +
-                " (verified)");
-          } else if constexpr (std::is_same_v<T, transfer::cmd::FileFailed>) {
-            emit(cmd::AbortSink{id, m.file_id});
-            log("A file failed verification and was discarded: " + m.error.message);
-          } else if constexpr (std::is_same_v<T, transfer::cmd::TransferComplete>) {
-            log("All files received");
-          } else if constexpr (std::is_same_v<T, transfer::cmd::TransferCancelled>) {
-            const auto& r = incoming_.at(id).receiver;
-            if (r.manifest()) {
-              for (const auto& f : r.progress().files) {
-                if (f.state != transfer::FileState::kComplete) emit(cmd::AbortSink{id, f.file_id});
-              }
-            }
-            log(m.by_peer ? "The sender cancelled the transfer" : "Transfer cancelled");
-          } else if constexpr (std::is_same_v<T, transfer::cmd::Failure>) {
-            log((m.fatal ? "Transfer failed: " : "Rejected a frame: ") + m.error.message);
-            if (m.fatal) {
-              const auto& r = incoming_.at(id).receiver;
-              for (const auto& f : r.progress().files) {
-                if (f.state != transfer::FileState::kComplete) emit(cmd::AbortSink{id, f.file_id});
-              }
-            }
-          }
-        },
-        c);
-  }
-  // Saved after the writes above, in command order: the state never claims bytes the platform
-  // has not been asked to write first.
-  Incoming& in = incoming_.at(id);
-  if (over) {
-    in.unsaved_bytes = 0;
-    emit(cmd::DropState{state_key(id)});
-  } else if (save || in.unsaved_bytes >= kPersistEveryBytes) {
-    in.unsaved_bytes = 0;
-    emit(cmd::SaveState{state_key(id), in.receiver.persist()});
-  }
-}
-
-void Session::send_frames(const std::vector<Bytes>& frames) {
-  if (!channel_open_) return;
-  const bool via_server = transport_ == Transport::kServer;
-  for (const auto& f : frames) emit(cmd::SendFrame{f, via_server});
-}
-
 // --- output ---------------------------------------------------------------------------------
 
 void Session::log(std::string text) {
-  log_.push_back(LogLine{now_ms_, std::move(text)});
-  ++log_total_;
-  while (log_.size() > kMaxLogLines) log_.pop_front();
+  out_->now_ms = now_ms_;
+  out_->add_log(std::move(text));
+}
+
+void Session::Outbox::add_log(std::string text) {
+  log.push_back(LogLine{now_ms, std::move(text)});
+  ++log_total;
+  while (log.size() > kMaxLogLines) log.pop_front();
 }
 
 void Session::fail(Error error) {
@@ -1243,17 +945,13 @@ void Session::fail(Error error) {
 }
 
 std::vector<Command> Session::take_commands() {
-  std::vector<Command> out(std::make_move_iterator(commands_.begin()),
-                           std::make_move_iterator(commands_.end()));
-  commands_.clear();
+  std::vector<Command> out(std::make_move_iterator(out_->commands.begin()),
+                           std::make_move_iterator(out_->commands.end()));
+  out_->commands.clear();
   return out;
 }
 
-int Session::file_handle(uint32_t id, uint32_t file_id) const {
-  auto it = outgoing_.find(id);
-  if (it == outgoing_.end() || file_id >= it->second.handles.size()) return 0;
-  return it->second.handles[file_id];
-}
+int Session::file_handle(uint32_t id, uint32_t file_id) const { return data_.file_handle(id, file_id); }
 
 Snapshot Session::snapshot() const {
   Snapshot s;
@@ -1271,37 +969,7 @@ Snapshot Session::snapshot() const {
   s.peer_present = peer_present_;
   s.path = path_;
   s.error = error_;
-  for (const auto& [id, out] : outgoing_) {
-    TransferView v;
-    v.id = id;
-    v.outgoing = true;
-    if (out.sender) {
-      v.state = transfer_state(*out.sender);
-      v.paused_here = out.sender->paused_here();
-      v.progress = out.sender->progress();
-      v.bytes_per_second = out.speed;
-    } else {
-      v.state = "waiting";
-      uint32_t fid = 0;
-      for (const auto& f : out.files) {
-        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending});
-        v.progress.bytes_total += f.size;
-      }
-    }
-    s.transfers.push_back(std::move(v));
-  }
-  for (const auto& [id, in] : incoming_) {
-    TransferView v;
-    v.id = id;
-    v.outgoing = false;
-    v.state = transfer_state(in.receiver);
-    // Nothing moves without a connection, whatever the receiver last heard.
-    if (!channel_open_ && (v.state == "receiving" || v.state == "paused")) v.state = "waiting";
-    v.paused_here = in.receiver.paused_here();
-    v.progress = in.receiver.progress();
-    v.bytes_per_second = in.speed;
-    s.transfers.push_back(std::move(v));
-  }
+  s.transfers = data_.transfers();
   return s;
 }
 

@@ -45,6 +45,8 @@
 #include <variant>
 #include <vector>
 
+#include "app/commands.h"
+#include "app/data_plane.h"
 #include "app/secure_channel.h"
 #include "protocol/peer_signal.h"
 #include "protocol/signal.h"
@@ -58,34 +60,8 @@
 
 namespace ferry::app {
 
-// Most incoming transfers we keep at once: each holds a have-map and per-file state; a peer that
-// opens more is misbehaving.
-constexpr size_t kMaxIncomingTransfers = 64;
-// Frames dropped before a MANIFEST opened are logged once per this many (a flood of forged
-// frames must not flood the log).
-constexpr uint64_t kDroppedFrameLogEvery = 1000;
-// Transfer ids start at a random number below this mask + 1 (see the constructor): 2^30 leaves
-// 3 * 2^30 ids to count up before the u32 wraps.
-constexpr uint32_t kTransferIdStartMask = (1u << 30) - 1;
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
-// Frame overhead on a DataChannel message: the CHUNK header and the AEAD nonce and tag.
-constexpr uint32_t kChunkFrameOverheadBytes = 23 + 24 + 16;
-// Chunk size on a DataChannel, in bytes. Measured in bench/throughput (500 MB, Chromium to
-// Chromium): 64 KiB chunks gave 11.0 MB/s and 256 KiB chunks 10.1 MB/s: the cost is CPU per
-// byte, not per message, so the smaller size that every browser accepts wins. A peer that
-// announces a smaller a=max-message-size still gets chunks that fit.
-constexpr uint32_t kPreferredChunkBytes = transfer::kDefaultChunkBytes;
-// Chunk reads in flight per outgoing transfer: reads are served from 4 MiB blocks read ahead
-// by the glue, so 8 chunks (2 MiB) in flight keep the channel full (bench/throughput) while
-// bounding the wasm heap.
-constexpr size_t kReadsInFlight = 8;
-// Speed is averaged over this window, in milliseconds: long enough to be steady, short enough
-// to follow a change of network.
-constexpr double kSpeedWindowMs = 3000;
-// Speeds are sampled this often, in milliseconds; tick() does nothing in between (it runs on
-// every drained browser event, i.e. per chunk).
-constexpr double kSpeedSampleMs = 250;
 
 // The initial direct attempt gets this long, in ms, to open a DataChannel before the data goes
 // through the server's relay (when the server offers one). ICE over a host or STUN candidate
@@ -104,12 +80,6 @@ constexpr double kMinAttemptGapMs = 2000;
 // flows directly.
 constexpr double kServerRetryMaxMs = 8000;
 constexpr double kServerGiveUpMs = 90000;
-// A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
-// reloaded tab resumes from there.
-constexpr uint64_t kPersistEveryBytes = 4ull * 1024 * 1024;
-
-// How the frames currently travel.
-enum class Transport : uint8_t { kNone, kDirect, kServer };
 
 enum class Phase {
   kIdle,            // nothing started
@@ -128,17 +98,6 @@ struct LogLine {
   std::string text;
 };
 
-struct TransferView {
-  uint32_t id = 0;
-  bool outgoing = false;
-  // "waiting" (also while the connection is down), "sending", "receiving", "paused",
-  // "complete", "cancelled", "failed"
-  std::string state;
-  bool paused_here = false;  // paused by this side: only this side can resume it
-  transfer::TransferProgress progress;
-  double bytes_per_second = 0;
-};
-
 struct Snapshot {
   Phase phase = Phase::kIdle;
   bool creator = false;
@@ -154,83 +113,6 @@ struct Snapshot {
   std::vector<TransferView> transfers;
   std::optional<Error> error;
 };
-
-namespace cmd {
-struct OpenServer {};  // open the WebSocket to <origin>/ws with protocol::kSignalSubprotocol
-struct SendServer {
-  std::string text;
-};
-struct CloseServer {};
-struct CreatePeer {
-  std::string ice_servers_json;
-  bool offerer = false;  // the offerer also creates the DataChannel
-};
-struct CreateOffer {
-  bool ice_restart = false;
-};
-struct SetRemoteDescription {
-  std::string json;
-};
-struct AddIceCandidate {
-  std::string json;
-};
-struct ClosePeer {};
-struct QueryPath {};
-struct SendFrame {
-  Bytes frame;
-  bool via_server = false;  // a binary WebSocket message through the server's relay
-};
-struct ReadFile {  // a slice of a chosen file; answer with on_file_read
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t index = 0;
-  uint64_t offset = 0;
-  uint32_t length = 0;
-};
-struct OpenSink {  // where an incoming file will be written
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  std::string name;
-  uint64_t size = 0;
-  std::string key;    // stable storage name: <room>-<transfer>-<file>
-  bool keep = false;  // resume: keep the bytes already stored under key
-  std::string mime;   // the sender's declared type (the platform offers it only if safe)
-};
-struct SaveState {  // durable receiver state; store it after every write emitted before it
-  std::string key;  // <room>-<transfer>
-  Bytes state;
-};
-struct DropState {
-  std::string key;
-};
-struct WriteSink {
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t offset = 0;
-  Bytes bytes;
-};
-struct ReadSink {  // answer with on_sink_read
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t index = 0;
-  uint64_t offset = 0;
-  uint32_t length = 0;
-};
-struct FinishSink {  // the file verified: commit it and offer it to the user
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-};
-struct AbortSink {  // the file failed or was cancelled: drop what was written
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-};
-}  // namespace cmd
-
-using Command =
-    std::variant<cmd::OpenServer, cmd::SendServer, cmd::CloseServer, cmd::CreatePeer,
-                 cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
-                 cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
-                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink, cmd::SaveState, cmd::DropState>;
 
 struct SessionOptions {
   std::string origin;  // the page's origin, for links ("https://ferry.example")
@@ -276,6 +158,8 @@ class Session {
   void on_path(std::string_view path);
   void on_channel_open(size_t remote_max_message_size);
   void on_channel_message(ByteView bytes);
+  // The same in the platform's receive buffer: a CHUNK is parsed, opened and hashed in place.
+  void on_channel_message_in_place(std::span<uint8_t> bytes);
   void on_channel_closed();
   // The channel may take more (bufferedAmount fell): asks the senders for more reads.
   void pump(uint64_t buffered_amount);
@@ -286,9 +170,14 @@ class Session {
   void on_storage_error(std::string_view message);  // saving a transfer's state failed
 
   std::vector<Command> take_commands();
+  bool has_commands() const { return !out_->commands.empty(); }
+  // Where CHUNK frames and chunk writes go at once (the browser); without one they become
+  // cmd::SendFrame and cmd::WriteSink.
+  void set_data_io(DataIo* io) { data_.set_io(io); }
+  bool transfers_moving() const { return data_.moving(); }
   Snapshot snapshot() const;
-  const std::deque<LogLine>& log() const { return log_; }
-  uint64_t log_total() const { return log_total_; }  // lines logged so far, dropped ones included
+  const std::deque<LogLine>& log() const { return out_->log; }
+  uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
   Transport transport() const { return channel_open_ ? transport_ : Transport::kNone; }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
   const std::string& resume_token() const { return resume_token_; }
@@ -298,25 +187,7 @@ class Session {
   int file_handle(uint32_t transfer_id, uint32_t file_id) const;
 
  private:
-  struct Outgoing {
-    std::optional<transfer::Sender> sender;  // made when the channel opens (chunk size known)
-    std::vector<transfer::SourceFile> files;
-    std::vector<int> handles;
-    uint64_t last_bytes = 0;
-    double speed = 0;
-    double speed_since = -1;
-  };
-  struct Incoming {
-    transfer::Receiver receiver;
-    uint64_t unsaved_bytes = 0;  // written since the last SaveState
-    uint64_t last_bytes = 0;
-    double speed = 0;
-    double speed_since = -1;
-  };
-
-  enum class Control { kPause, kResume, kCancel };
-  void control(uint32_t id, bool outgoing, Control what);
-  void emit(Command c) { commands_.push_back(std::move(c)); }
+  void emit(Command c) { out_->commands.push_back(std::move(c)); }
   void log(std::string text);
   void fail(Error error);
   void send_server(const protocol::ClientMessage& m);
@@ -348,24 +219,23 @@ class Session {
   void close_data_path();
   bool can_signal() const { return server_open_ && peer_present_; }
   void on_handshake_confirmed(bool rekeyed);
-  std::string state_key(uint32_t transfer_id) const;
-  transfer::Receiver new_receiver(uint32_t transfer_id, bool& restored);
-  void reopen_sinks(uint32_t transfer_id, const transfer::Receiver& r);
   void on_new_nameplate(const protocol::NewNameplate& m);
-  void start_outgoing(Outgoing& out, uint32_t id);
-  void run_receiver_commands(uint32_t transfer_id, std::vector<transfer::Command> cmds);
-  void send_frames(const std::vector<Bytes>& frames);
-  static void update_speed(double now, uint64_t bytes, uint64_t& last_bytes, double& speed,
-                           double& since);
 
   SessionOptions options_;
   Phase phase_ = Phase::kIdle;
   bool creator_ = false;
   double now_ms_ = 0;
-  double last_speed_sample_ = -1e18;
-  std::deque<Command> commands_;
-  std::deque<LogLine> log_;
-  uint64_t log_total_ = 0;
+  double last_tick_ms_ = -1e18;
+  // Commands and log lines, on the heap so that the data plane's hooks stay valid when a
+  // Session is moved.
+  struct Outbox {
+    std::deque<Command> commands;
+    std::deque<LogLine> log;
+    uint64_t log_total = 0;
+    double now_ms = 0;
+    void add_log(std::string text);
+  };
+  std::unique_ptr<Outbox> out_ = std::make_unique<Outbox>();
   std::optional<Error> error_;
   std::string status_;
 
@@ -384,14 +254,13 @@ class Session {
   bool peer_present_ = false;
 
   std::optional<SecureChannel> channel_;  // made once the room is known
+  DataPlane data_;                        // the transfers
   std::string previous_sas_;              // set_previous_sas()
   bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
-  uint64_t dropped_frames_ = 0;           // frames of no transfer whose MANIFEST opened
   std::string sas_;
   std::string path_;
   bool channel_open_ = false;
   Transport transport_ = Transport::kNone;
-  uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
   int64_t relay_rate_ = 0;        // the server's data relay, bytes per second (0: none)
   bool use_relay_ = false;        // the direct path failed once: reconnect through the relay
   bool ever_connected_ = false;
@@ -414,11 +283,7 @@ class Session {
   double server_lost_since_ms_ = -1;
   int server_failures_ = 0;
   bool server_given_up_ = false;
-  std::map<uint32_t, Bytes> persisted_;  // restore_incoming(), until the sender offers it
 
-  uint32_t next_transfer_id_ = 1;
-  std::map<uint32_t, Outgoing> outgoing_;
-  std::map<uint32_t, Incoming> incoming_;
 };
 
 }  // namespace ferry::app

@@ -62,36 +62,53 @@ SecretKey derive_file_key(const SecretKey& data_key, uint32_t transfer_id, uint3
   return out;
 }
 
-void seal_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteView plaintext,
-                const RandomFn& rng) {
+void seal_chunk_to(uint8_t* out, const SecretKey& file_key, const ChunkId& id, ByteView plaintext,
+                   const RandomFn& rng) {
   ensure_sodium_init();
   const auto ad = chunk_ad(id);
-  out.assign(sealed_chunk_size(plaintext.size()), 0);
-  rng(out.data(), kChunkNonceBytes);
+  rng(out, kChunkNonceBytes);
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kChunkNonceBytes, &clen, plaintext.data(),
-                                             plaintext.size(), ad.data(), ad.size(), nullptr,
-                                             out.data(), file_key.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + kChunkNonceBytes, &clen, plaintext.data(),
+                                             plaintext.size(), ad.data(), ad.size(), nullptr, out,
+                                             file_key.data());
   assert(clen == plaintext.size() + kChunkTagBytes);
 }
 
-Status open_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteView sealed) {
+void seal_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteView plaintext,
+                const RandomFn& rng) {
+  out.resize(sealed_chunk_size(plaintext.size()));
+  seal_chunk_to(out.data(), file_key, id, plaintext, rng);
+}
+
+Result<std::span<uint8_t>> open_chunk_in_place(std::span<uint8_t> sealed, const SecretKey& file_key,
+                                               const ChunkId& id) {
   ensure_sodium_init();
-  out.clear();
   if (sealed.size() < kChunkNonceBytes + kChunkTagBytes) {
     return make_error("bad_mac", "Encrypted chunk is too short to be valid.");
   }
   const auto ad = chunk_ad(id);
-  const size_t body = sealed.size() - kChunkNonceBytes;
-  out.resize(body - kChunkTagBytes);
+  uint8_t* body = sealed.data() + kChunkNonceBytes;
+  const size_t body_len = sealed.size() - kChunkNonceBytes;
+  // libsodium verifies the tag first and decrypts only then; the plaintext may overlap the
+  // ciphertext exactly (m == c).
   unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &mlen, nullptr,
-                                                 sealed.data() + kChunkNonceBytes, body, ad.data(),
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(body, &mlen, nullptr, body, body_len, ad.data(),
                                                  ad.size(), sealed.data(), file_key.data()) != 0) {
-    out.clear();
     return make_error("bad_mac", "Encrypted chunk failed authentication (damaged or misplaced).");
   }
-  assert(mlen == out.size());
+  assert(mlen == body_len - kChunkTagBytes);
+  return sealed.subspan(kChunkNonceBytes, body_len - kChunkTagBytes);
+}
+
+Status open_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteView sealed) {
+  out.assign(sealed.begin(), sealed.end());
+  auto plain = open_chunk_in_place(out, file_key, id);
+  if (!plain) {
+    out.clear();
+    return plain.error();
+  }
+  out.erase(out.begin(), out.begin() + kChunkNonceBytes);
+  out.resize(plain->size());
   return Ok{};
 }
 

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "util/bytes.h"
 #include "util/result.h"
@@ -50,6 +51,18 @@ void seal_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteVi
 
 // Opens what seal_chunk produced. On failure returns Error{"bad_mac"} and `out` is cleared.
 Status open_chunk(Bytes& out, const SecretKey& file_key, const ChunkId& id, ByteView sealed);
+
+// The same seal into caller memory: `out` has sealed_chunk_size(plaintext.size()) bytes and
+// must not overlap `plaintext`.
+void seal_chunk_to(uint8_t* out, const SecretKey& file_key, const ChunkId& id, ByteView plaintext,
+                   const RandomFn& rng);
+
+// Opens a sealed chunk in place: on success the plaintext is `sealed` from byte
+// kChunkNonceBytes on, sealed.size() - kChunkNonceBytes - kChunkTagBytes bytes long (returned).
+// The tag is checked before anything is decrypted: a forged chunk never yields plaintext (on
+// failure libsodium clears the ciphertext bytes; the buffer is to be dropped).
+Result<std::span<uint8_t>> open_chunk_in_place(std::span<uint8_t> sealed, const SecretKey& file_key,
+                                               const ChunkId& id);
 
 constexpr size_t sealed_chunk_size(size_t plaintext) {
   return kChunkNonceBytes + plaintext + kChunkTagBytes;

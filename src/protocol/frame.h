@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <variant>
 
 #include "util/bytes.h"
@@ -76,6 +78,16 @@ struct ControlFrame {
 
 using Frame = std::variant<ChunkFrame, ControlFrame>;
 
+// A CHUNK frame parsed in place: the payload is a view into the caller's buffer, which the
+// receiver decrypts in place (no copy, no allocation per chunk on the data path).
+struct ChunkView {
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  bool last = false;
+  std::span<uint8_t> payload;  // nonce || ciphertext || tag, inside the caller's buffer
+};
+
 // Serialises a frame. A payload shorter than kSealOverheadBytes or longer than kMaxPayloadBytes
 // is a programmer error (asserted): the transfer layer only ever frames what it sealed.
 Bytes encode(const ChunkFrame& frame);
@@ -85,5 +97,16 @@ Bytes encode(const Frame& frame);
 // Parses exactly one frame. Error codes: "empty", "truncated", "bad_version", "unknown_type",
 // "oversize", "bad_length", "bad_flags", "bad_origin", "trailing_bytes".
 Result<Frame> parse(ByteView bytes);
+
+// The frame's type when `bytes` starts like a frame of this version, for routing before a full
+// parse (std::nullopt: not a frame parse() could accept).
+std::optional<FrameType> peek_type(ByteView bytes);
+// Parses a CHUNK frame in place, with exactly the checks and error codes of parse().
+Result<ChunkView> parse_chunk(std::span<uint8_t> bytes);
+
+// Writes a CHUNK frame's header for a sealed payload of `payload_len` bytes into `out`
+// (kChunkHeaderBytes long); the sealed payload follows it in the same buffer.
+void put_chunk_header(uint8_t* out, uint32_t transfer_id, uint32_t file_id, uint64_t index,
+                      bool last, uint32_t payload_len);
 
 }  // namespace ferry::protocol

@@ -151,6 +151,26 @@ std::vector<Command> Receiver::on_frame(const protocol::Frame& frame) {
 }
 
 void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>& out) {
+  // The owning form (tests, fuzzing): the same checks in place on a copy, and the written bytes
+  // copied out of it.
+  Bytes payload = frame.payload;
+  const size_t first = out.size();
+  on_chunk(protocol::ChunkView{frame.transfer_id, frame.file_id, frame.index, frame.last, payload}, out);
+  for (size_t i = first; i < out.size(); ++i) {
+    if (auto* w = std::get_if<cmd::WriteInPlace>(&out[i])) {
+      out[i] = cmd::Write{w->file_id, w->offset, Bytes(w->bytes.begin(), w->bytes.end())};
+    }
+  }
+}
+
+std::vector<Command> Receiver::on_chunk_in_place(const protocol::ChunkView& frame) {
+  std::vector<Command> out;
+  if (state_ == State::kCancelled || state_ == State::kFailed) return out;
+  on_chunk(frame, out);
+  return out;
+}
+
+void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& out) {
   if (state_ == State::kComplete) return;  // late duplicates after the end
   if (state_ != State::kReceiving) {
     return reject(out, "unexpected_chunk", "a chunk arrived before the file list");
@@ -171,11 +191,9 @@ void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>&
     return reject(out, "bad_chunk_length", "a chunk of the wrong length was dropped");
   }
   if (f.have.has(frame.index) || f.state == FileState::kFailed) return;  // duplicate
-  Bytes plain;
-  auto opened = crypto::open_chunk(
-      plain, f.key, crypto::ChunkId{transfer_id_, frame.file_id, frame.index, frame.last},
-      frame.payload);
-  if (!opened) {
+  auto plain = crypto::open_chunk_in_place(
+      frame.payload, f.key, crypto::ChunkId{transfer_id_, frame.file_id, frame.index, frame.last});
+  if (!plain) {
     return reject(out, "bad_mac",
                   "a chunk of \"" + entry.name + "\" failed authentication and was not written");
   }
@@ -183,10 +201,10 @@ void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>&
   if (f.state == FileState::kPending) f.state = FileState::kActive;
   const bool hash_now = frame.index == f.hash_cursor && !f.read_back_pending;
   if (hash_now) {
-    f.hasher.update(plain);
+    f.hasher.update(*plain);
     ++f.hash_cursor;
   }
-  out.push_back(cmd::Write{frame.file_id, frame.index * manifest_->chunk_size, std::move(plain)});
+  out.push_back(cmd::WriteInPlace{frame.file_id, frame.index * manifest_->chunk_size, *plain});
   if (hash_now) advance_hash(fi, out);
   check_file(fi, out);
 }

@@ -41,6 +41,13 @@ struct Write {
   uint64_t offset = 0;
   Bytes bytes;
 };
+// The same, in place: `bytes` points into the buffer the frame was handed in
+// (Receiver::on_chunk_in_place), valid until that buffer is reused. Carry it out at once.
+struct WriteInPlace {
+  uint32_t file_id = 0;
+  uint64_t offset = 0;
+  ByteView bytes;
+};
 struct ReadBack {
   uint32_t file_id = 0;
   uint64_t index = 0;
@@ -70,7 +77,7 @@ struct Failure {
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::ManifestReceived, cmd::Write, cmd::ReadBack, cmd::Send,
+using Command = std::variant<cmd::ManifestReceived, cmd::Write, cmd::WriteInPlace, cmd::ReadBack, cmd::Send,
                              cmd::FileComplete, cmd::FileFailed, cmd::TransferComplete,
                              cmd::TransferCancelled, cmd::Failure>;
 
@@ -91,6 +98,9 @@ class Receiver {
 
   // A frame of this transfer from its sender (CHUNK, or CONTROL with origin kSender).
   std::vector<Command> on_frame(const protocol::Frame& frame);
+  // A CHUNK parsed in place (protocol::parse_chunk): opened in its own buffer, and written with
+  // cmd::WriteInPlace, which points into it. The data path's form: no copy, no allocation.
+  std::vector<Command> on_chunk_in_place(const protocol::ChunkView& frame);
   // The bytes a ReadBack asked for.
   std::vector<Command> on_read_back(uint32_t file_id, uint64_t index, ByteView bytes);
 
@@ -123,6 +133,7 @@ class Receiver {
   void send(ControlBody body, std::vector<Command>& out);
   void fail(Error error, std::vector<Command>& out);
   void on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>& out);
+  void on_chunk(const protocol::ChunkView& frame, std::vector<Command>& out);
   void on_control(const protocol::ControlFrame& frame, std::vector<Command>& out);
   void on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Command>& out);
   void hash_plain(size_t file, ByteView bytes, std::vector<Command>& out);

@@ -158,8 +158,7 @@ void Sender::maybe_all_sent() {
   state_ = State::kAwaitingComplete;
 }
 
-Result<std::vector<Bytes>> Sender::on_read(uint32_t file_id, uint64_t index, ByteView bytes) {
-  std::vector<Bytes> out;
+Status Sender::on_read(uint32_t file_id, uint64_t index, ByteView bytes, const FrameOut& send) {
   const FileEntry* entry = manifest_.find(file_id);
   if (entry == nullptr) return make_error("bad_read", "read of an unknown file");
   auto& f = files_[file_id];  // ids are positions (see create)
@@ -169,29 +168,45 @@ Result<std::vector<Bytes>> Sender::on_read(uint32_t file_id, uint64_t index, Byt
     return make_error("bad_read", "reading \"" + entry->name +
                                       "\" returned the wrong number of bytes: was it changed?");
   }
+  std::vector<Bytes> file_ends;
+  const auto send_file_ends = [&] {
+    for (const auto& e : file_ends) send(e);
+  };
   auto it = std::find(in_flight_.begin(), in_flight_.end(),
                       ReadRequest{file_id, index, index * manifest_.chunk_size, expected});
   if (it == in_flight_.end()) {
     // Requested before a drop: still useful to the hash, never sent.
-    hash_in_order(f, file_id, index, bytes, out);
-    return out;
+    hash_in_order(f, file_id, index, bytes, file_ends);
+    send_file_ends();
+    return Ok{};
   }
   in_flight_.erase(it);
-  if (state_ != State::kSending) return out;
+  if (state_ != State::kSending) return Ok{};
   if (!f.covered.has(index)) {
-    protocol::ChunkFrame frame;
-    frame.transfer_id = transfer_id_;
-    frame.file_id = file_id;
-    frame.index = index;
-    frame.last = index + 1 == f.covered.chunk_count();
-    crypto::seal_chunk(frame.payload, f.key,
-                       crypto::ChunkId{transfer_id_, file_id, index, frame.last}, bytes, rng_);
-    out.push_back(protocol::encode(frame));
+    // Sealed straight into the frame buffer behind its header; the buffer is reused, so the
+    // data path allocates and zero-fills nothing per chunk.
+    const bool last = index + 1 == f.covered.chunk_count();
+    const size_t payload = crypto::sealed_chunk_size(bytes.size());
+    const size_t total = protocol::kChunkHeaderBytes + payload;
+    if (chunk_frame_.size() < total) chunk_frame_.resize(total);
+    protocol::put_chunk_header(chunk_frame_.data(), transfer_id_, file_id, index, last,
+                               static_cast<uint32_t>(payload));
+    crypto::seal_chunk_to(chunk_frame_.data() + protocol::kChunkHeaderBytes, f.key,
+                          crypto::ChunkId{transfer_id_, file_id, index, last}, bytes, rng_);
     f.covered.set(index);
     chunk_bytes_sent_ += bytes.size();
+    send(ByteView(chunk_frame_.data(), total));
   }
-  hash_in_order(f, file_id, index, bytes, out);
+  hash_in_order(f, file_id, index, bytes, file_ends);
+  send_file_ends();
   maybe_all_sent();
+  return Ok{};
+}
+
+Result<std::vector<Bytes>> Sender::on_read(uint32_t file_id, uint64_t index, ByteView bytes) {
+  std::vector<Bytes> out;
+  auto st = on_read(file_id, index, bytes, [&out](ByteView f) { out.emplace_back(f.begin(), f.end()); });
+  if (!st) return st.error();
   return out;
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -88,6 +89,10 @@ class Sender {
   // A read finished. Returns the frames to send (a CHUNK, and FILE_END after a file's last
   // chunk); an empty list for a hash-only or stale read. Errors: "bad_read" (wrong length).
   Result<std::vector<Bytes>> on_read(uint32_t file_id, uint64_t index, ByteView bytes);
+  // The same, handing each frame to `send` as it is made: the CHUNK is sealed into a buffer
+  // the sender reuses, so the view is valid only during the call (the data path's form).
+  using FrameOut = std::function<void(ByteView frame)>;
+  Status on_read(uint32_t file_id, uint64_t index, ByteView bytes, const FrameOut& send);
   // A frame from the receiver of this transfer (CONTROL, origin kReceiver). Returns frames to
   // send (FILE_END again after a HAVE). A frame that fails authentication or arrives twice is
   // rejected and changes nothing.
@@ -145,6 +150,7 @@ class Sender {
   bool paused_local_ = false;
   bool paused_remote_ = false;
   uint64_t chunk_bytes_sent_ = 0;
+  Bytes chunk_frame_;  // the CHUNK frame being sent (on_read), grown once
 };
 
 const char* to_string(Sender::State state);

@@ -1,6 +1,7 @@
 // libFuzzer harness for the DataChannel frame parser (network input from the peer or a relay).
 // Every input must either be rejected or parse to a frame that re-encodes to exactly the same
-// bytes: the format has one encoding per frame, so any difference is a parser bug.
+// bytes: the format has one encoding per frame, so any difference is a parser bug. The in-place
+// CHUNK parser (the data path's) must agree with parse() on every input.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,24 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ferry::ByteView input(data, size);
   auto parsed = ferry::protocol::parse(input);
+  ferry::Bytes copy(data, data + size);
+  auto in_place = ferry::protocol::parse_chunk(copy);
+  const auto* chunk = parsed.ok() ? std::get_if<ferry::protocol::ChunkFrame>(&*parsed) : nullptr;
+  if (in_place.ok() != (chunk != nullptr)) abort();
+  if (chunk != nullptr) {
+    const auto& v = *in_place;
+    if (v.transfer_id != chunk->transfer_id || v.file_id != chunk->file_id || v.index != chunk->index ||
+        v.last != chunk->last || v.payload.size() != chunk->payload.size() ||
+        std::memcmp(v.payload.data(), chunk->payload.data(), v.payload.size()) != 0) {
+      abort();
+    }
+  } else if (!parsed.ok() && in_place.error().code != parsed.error().code) {
+    abort();  // the same input is rejected for the same reason
+  }
+  if (ferry::protocol::peek_type(input).has_value() != (size >= 2 && data[0] == ferry::protocol::kFrameVersion &&
+                                                        (data[1] == 1 || data[1] == 2))) {
+    abort();
+  }
   if (!parsed.ok()) {
     if (parsed.error().code.empty()) abort();  // every rejection must name its cause
     return 0;

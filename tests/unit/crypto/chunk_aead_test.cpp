@@ -110,3 +110,36 @@ TEST_CASE("chunk wire format is stable across builds") {
       to_hex(sealed) ==
       "000102030405060708090a0b0c0d0e0f1011121314151617cb7fdeeb910ce52b17daa32b967370b11ef18ce585");
 }
+
+TEST_CASE("a chunk opened in place yields the plaintext inside its own buffer") {
+  const auto fk = derive_file_key(key_of(5), 9, 1);
+  const ChunkId id{9, 1, 3, false};
+  const Bytes pt = sample(64 * 1024);
+  Bytes frame(sealed_chunk_size(pt.size()));
+  seal_chunk_to(frame.data(), fk, id, pt, default_random());
+  Bytes copy;
+  seal_chunk(copy, fk, id, pt, default_random());  // same size, other nonce
+  CHECK(copy.size() == frame.size());
+  auto plain = open_chunk_in_place(frame, fk, id);
+  REQUIRE(plain.ok());
+  CHECK(plain->data() == frame.data() + kChunkNonceBytes);
+  CHECK(Bytes(plain->begin(), plain->end()) == pt);
+}
+
+TEST_CASE("a tampered chunk opened in place fails and yields nothing") {
+  const auto fk = derive_file_key(key_of(6), 2, 2);
+  const ChunkId id{2, 2, 0, true};
+  Bytes sealed;
+  seal_chunk(sealed, fk, id, sample(300), default_random());
+  for (size_t i : {size_t(0), kChunkNonceBytes, sealed.size() / 2, sealed.size() - 1}) {
+    Bytes bad = sealed;
+    bad[i] ^= 0x80;
+    auto r = open_chunk_in_place(bad, fk, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "bad_mac");
+  }
+  Bytes moved = sealed;
+  CHECK_FALSE(open_chunk_in_place(moved, fk, ChunkId{2, 2, 1, true}).ok());
+  Bytes short_one(kChunkNonceBytes + kChunkTagBytes - 1);
+  CHECK_FALSE(open_chunk_in_place(short_one, fk, id).ok());
+}

@@ -144,7 +144,41 @@ TEST_CASE("malformed frames are rejected with a precise error") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == c.code);
     CHECK_FALSE(r.error().message.empty());
+    // The data path's in-place parser rejects it too, for the same reason when it looks like
+    // a chunk (or fails before the type).
+    Bytes copy = c.bytes;
+    auto v = parse_chunk(copy);
+    REQUIRE_FALSE(v.ok());
+    const bool chunk_like = c.bytes.size() < 2 || c.bytes[0] != kFrameVersion || c.bytes[1] == 1 ||
+                            c.bytes.size() > kMaxFrameBytes;
+    if (chunk_like) CHECK(v.error().code == c.code);
   }
+}
+
+TEST_CASE("a chunk parsed in place points into its own buffer with the same fields") {
+  const ChunkFrame f = sample_chunk();
+  Bytes wire = encode(f);
+  auto v = parse_chunk(wire);
+  REQUIRE(v.ok());
+  CHECK(v->transfer_id == f.transfer_id);
+  CHECK(v->file_id == f.file_id);
+  CHECK(v->index == f.index);
+  CHECK(v->last == f.last);
+  CHECK(v->payload.data() == wire.data() + kChunkHeaderBytes);
+  CHECK(Bytes(v->payload.begin(), v->payload.end()) == f.payload);
+  CHECK(peek_type(wire) == FrameType::kChunk);
+  Bytes control = encode(sample_control());
+  CHECK(peek_type(control) == FrameType::kControl);
+  CHECK_FALSE(parse_chunk(control).ok());
+}
+
+TEST_CASE("a chunk header written in place matches the encoder's") {
+  const ChunkFrame f = sample_chunk();
+  const Bytes wire = encode(f);
+  Bytes header(kChunkHeaderBytes);
+  put_chunk_header(header.data(), f.transfer_id, f.file_id, f.index, f.last,
+                   static_cast<uint32_t>(f.payload.size()));
+  CHECK(header == Bytes(wire.begin(), wire.begin() + kChunkHeaderBytes));
 }
 
 TEST_CASE("encoding a parsed frame gives back the same bytes") {

@@ -1,0 +1,166 @@
+// The data plane: every transfer of a session, both ways, on whatever path the frames take.
+// Plain logic like app::Session, which owns it: the session decides when a path is open and
+// which keys are live; the data plane turns frames, file reads and storage answers into
+// frames, writes and commands.
+//
+//   Session --open(chunk size, path)/close()/set_keys()--> DataPlane
+//   frames in:  on_frame(bytes) (copied: tests, the relay) or on_frame_in_place(buffer) (the
+//               browser's receive arena: parsed, opened and hashed where it lies)
+//   reads in:   on_file_read(...)      (sealed into the sender's reused frame buffer)
+//   out:        DataIo::send_frame / DataIo::write for the bulk (CHUNK frames and chunk writes,
+//               at once, as views), and Commands (OpenSink, ReadFile, SaveState...) for the rest.
+//               Without a DataIo, frames and writes become cmd::SendFrame / cmd::WriteSink.
+//
+// Incoming transfers exist only once their sealed MANIFEST opened (a forged frame allocates
+// nothing); their state is saved for a reload (cmd::SaveState) after the writes it covers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/commands.h"
+#include "crypto/chunk_aead.h"
+#include "transfer/receiver.h"
+#include "transfer/sender.h"
+#include "util/bytes.h"
+
+namespace ferry::app {
+
+// Most incoming transfers we keep at once: each holds a have-map and per-file state; a peer that
+// opens more is misbehaving.
+constexpr size_t kMaxIncomingTransfers = 64;
+// Frames dropped before a MANIFEST opened are logged once per this many (a flood of forged
+// frames must not flood the log).
+constexpr uint64_t kDroppedFrameLogEvery = 1000;
+// Transfer ids start at a random number below this mask + 1 (see the constructor): 2^30 leaves
+// 3 * 2^30 ids to count up before the u32 wraps.
+constexpr uint32_t kTransferIdStartMask = (1u << 30) - 1;
+// Frame overhead on a DataChannel message: the CHUNK header and the AEAD nonce and tag.
+constexpr uint32_t kChunkFrameOverheadBytes = 23 + 24 + 16;
+// Chunk size on a DataChannel, in bytes. Measured in bench/throughput (500 MB, Chromium to
+// Chromium): 64 KiB chunks gave 11.0 MB/s and 256 KiB chunks 10.1 MB/s: the cost is CPU per
+// byte, not per message, so the smaller size that every browser accepts wins. A peer that
+// announces a smaller a=max-message-size still gets chunks that fit.
+constexpr uint32_t kPreferredChunkBytes = transfer::kDefaultChunkBytes;
+// Chunk reads in flight per outgoing transfer: reads are served from 4 MiB blocks read ahead
+// by the glue, so 8 chunks (2 MiB) in flight keep the channel full (bench/throughput) while
+// bounding the wasm heap.
+constexpr size_t kReadsInFlight = 8;
+// Speed is averaged over this window, in milliseconds: long enough to be steady, short enough
+// to follow a change of network.
+constexpr double kSpeedWindowMs = 3000;
+// Speeds are sampled this often, in milliseconds; tick() does nothing in between (it runs on
+// every drained browser event, i.e. per chunk).
+constexpr double kSpeedSampleMs = 250;
+// A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
+// reloaded tab resumes from there.
+constexpr uint64_t kPersistEveryBytes = 4ull * 1024 * 1024;
+
+// Where the bulk goes at once, without a command in between (the browser's client). Views are
+// valid during the call only.
+class DataIo {
+ public:
+  virtual ~DataIo() = default;
+  // A frame on the open path (via_server: a binary WebSocket message through the relay).
+  virtual void send_frame(ByteView frame, bool via_server) = 0;
+  // Plaintext of an incoming file at `offset`, after the OpenSink of that file.
+  virtual void write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) = 0;
+};
+
+class DataPlane {
+ public:
+  using Emit = std::function<void(Command)>;
+  using Log = std::function<void(std::string)>;
+  DataPlane(RandomFn rng, uint32_t chunk_size, Emit emit, Log log);
+
+  void set_io(DataIo* io) { io_ = io; }
+  // "<room>-": names saved states and stored files (set once the room is known).
+  void set_storage_prefix(std::string prefix) { prefix_ = std::move(prefix); }
+  // The live keys (a handshake confirmed): incoming transfers go on under them.
+  void set_keys(const crypto::SecretKey& send_data, const crypto::SecretKey& recv_data);
+
+  // --- the path -----------------------------------------------------------------------------
+  // A path opened (max_message_size: the peer's limit per message, 0 if unknown): outgoing
+  // transfers (re)connect and resume from the receiver's have-map.
+  void open(size_t max_message_size, bool via_server);
+  void close();  // the path is gone: senders wait for the next one
+  bool is_open() const { return open_; }
+
+  // --- intents ------------------------------------------------------------------------------
+  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  enum class Control { kPause, kResume, kCancel };
+  void control(uint32_t id, bool outgoing, Control what);
+  // A receiver's saved state found after a reload; used when the sender offers that transfer.
+  void restore_incoming(uint32_t transfer_id, Bytes state);
+
+  // --- events ---------------------------------------------------------------------------------
+  void tick(double now_ms);  // speeds
+  void on_frame(ByteView bytes);
+  // The data path's form: `bytes` is the platform's receive buffer, parsed and opened in place
+  // (the buffer's contents are consumed).
+  void on_frame_in_place(std::span<uint8_t> bytes);
+  // The path may take more (`buffered`: bytes it holds): asks the senders for reads.
+  void pump(uint64_t buffered);
+  void on_file_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
+  void on_file_read_error(uint32_t transfer_id, std::string_view message);
+  void on_sink_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
+  void on_sink_error(uint32_t transfer_id, uint32_t file_id, std::string_view message);
+
+  std::vector<TransferView> transfers() const;
+  bool moving() const;  // some transfer is sending or receiving right now
+  int file_handle(uint32_t transfer_id, uint32_t file_id) const;
+
+ private:
+  struct Speed {
+    uint64_t last_bytes = 0;
+    double value = 0;
+    double since = -1;
+    void update(double now, uint64_t bytes);
+  };
+  struct Outgoing {
+    std::optional<transfer::Sender> sender;  // made when a path opens (chunk size known)
+    std::vector<transfer::SourceFile> files;
+    std::vector<int> handles;
+    Speed speed;
+  };
+  struct Incoming {
+    transfer::Receiver receiver;
+    uint64_t unsaved_bytes = 0;  // written since the last SaveState
+    Speed speed;
+  };
+
+  void send_frame(ByteView frame);
+  void send_frames(const std::vector<Bytes>& frames);
+  void write(uint32_t id, uint32_t file_id, uint64_t offset, ByteView bytes);
+  void start_outgoing(Outgoing& out, uint32_t id);
+  void on_sender_frame(const protocol::Frame& frame);  // a CONTROL from a receiver of ours
+  void run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds);
+  transfer::Receiver new_receiver(uint32_t id, bool& restored);
+  void reopen_sinks(uint32_t id, const transfer::Receiver& r);
+  std::string state_key(uint32_t id) const { return prefix_ + std::to_string(id); }
+
+  RandomFn rng_;
+  uint32_t preferred_chunk_size_;
+  Emit emit_;
+  Log log_;
+  DataIo* io_ = nullptr;
+  std::string prefix_;
+  std::optional<crypto::SecretKey> send_key_, recv_key_;
+  bool open_ = false;
+  bool via_server_ = false;
+  uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
+  double last_speed_sample_ = -1e18;
+  uint64_t dropped_frames_ = 0;          // frames of no transfer whose MANIFEST opened
+  std::map<uint32_t, Bytes> persisted_;  // restore_incoming(), until the sender offers it
+  uint32_t next_transfer_id_ = 1;
+  std::map<uint32_t, Outgoing> outgoing_;
+  std::map<uint32_t, Incoming> incoming_;
+};
+
+}  // namespace ferry::app

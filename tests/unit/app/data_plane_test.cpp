@@ -1,0 +1,184 @@
+// app::DataPlane on its own: two data planes joined by a direct in-order path, with the bulk
+// (CHUNK frames and chunk writes) going through a DataIo as views, the way the browser runs it.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+
+#include "app/data_plane.h"
+
+using namespace ferry;
+using namespace ferry::app;
+
+namespace {
+
+crypto::SecretKey key_of(uint8_t seed) {
+  uint8_t k[crypto::kKeyBytes];
+  for (size_t i = 0; i < sizeof k; ++i) k[i] = static_cast<uint8_t>(seed * 17 + i);
+  return crypto::SecretKey(k);
+}
+
+RandomFn counter_rng(uint32_t seed) {
+  return [n = seed](uint8_t* out, size_t len) mutable {
+    for (size_t i = 0; i < len; ++i) out[i] = static_cast<uint8_t>(++n * 2654435761u >> 24);
+  };
+}
+
+Bytes pattern(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i * 131 + seed + (i >> 9));
+  return b;
+}
+
+// One side: its data plane, what it was asked to do, and its I/O.
+struct Side : DataIo {
+  std::deque<Command> commands;
+  std::vector<std::string> log;
+  DataPlane plane;
+  std::deque<Bytes> outbox;                    // frames for the other side
+  std::map<std::pair<uint32_t, uint32_t>, Bytes> disk;  // (transfer, file) -> bytes written
+  std::map<int, Bytes> files;                  // handle -> file to send
+  size_t frames_sent_through_io = 0;
+  size_t writes_through_io = 0;
+  std::vector<const uint8_t*> frame_buffers;   // where each CHUNK view pointed
+
+  explicit Side(uint32_t seed)
+      : plane(counter_rng(seed), 4096, [this](Command c) { commands.push_back(std::move(c)); },
+              [this](std::string t) { log.push_back(std::move(t)); }) {}
+
+  void send_frame(ByteView frame, bool via_server) override {
+    CHECK_FALSE(via_server);
+    ++frames_sent_through_io;
+    if (protocol::peek_type(frame) == protocol::FrameType::kChunk) frame_buffers.push_back(frame.data());
+    outbox.emplace_back(frame.begin(), frame.end());
+  }
+  void write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) override {
+    ++writes_through_io;
+    Bytes& f = disk[{transfer_id, file_id}];
+    if (f.size() < offset + bytes.size()) f.resize(offset + bytes.size());
+    std::copy(bytes.begin(), bytes.end(), f.begin() + static_cast<std::ptrdiff_t>(offset));
+  }
+
+  // Carries out the commands a platform would (reads from `files`, read-backs from `disk`).
+  void run_commands() {
+    while (!commands.empty()) {
+      Command c = std::move(commands.front());
+      commands.pop_front();
+      if (auto* r = std::get_if<cmd::ReadFile>(&c)) {
+        const Bytes& f = files.at(plane.file_handle(r->transfer_id, r->file_id));
+        plane.on_file_read(r->transfer_id, r->file_id, r->index, ByteView(f.data() + r->offset, r->length));
+      } else if (auto* rb = std::get_if<cmd::ReadSink>(&c)) {
+        const Bytes& f = disk[{rb->transfer_id, rb->file_id}];
+        plane.on_sink_read(rb->transfer_id, rb->file_id, rb->index, ByteView(f.data() + rb->offset, rb->length));
+      } else if (std::holds_alternative<cmd::SendFrame>(c) || std::holds_alternative<cmd::WriteSink>(c)) {
+        FAIL("with a DataIo, frames and writes never become commands");
+      }
+    }
+  }
+};
+
+void run(Side& a, Side& b) {
+  for (int round = 0; round < 100000; ++round) {
+    a.plane.pump(0);
+    b.plane.pump(0);
+    a.run_commands();
+    b.run_commands();
+    if (a.outbox.empty() && b.outbox.empty() && a.commands.empty() && b.commands.empty()) return;
+    for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+      while (!from->outbox.empty()) {
+        Bytes f = std::move(from->outbox.front());
+        from->outbox.pop_front();
+        to->plane.on_frame_in_place(f);  // the receive arena: consumed in place
+      }
+    }
+  }
+  FAIL("the transfer did not settle");
+}
+
+void connect(Side& a, Side& b) {
+  a.plane.set_io(&a);
+  b.plane.set_io(&b);
+  a.plane.set_storage_prefix("room-");
+  b.plane.set_storage_prefix("room-");
+  a.plane.set_keys(key_of(1), key_of(2));
+  b.plane.set_keys(key_of(2), key_of(1));
+  a.plane.open(0, false);
+  b.plane.open(0, false);
+}
+
+}  // namespace
+
+TEST_CASE("a data plane delivers files through its DataIo as views, and completes") {
+  Side a(1), b(2);
+  connect(a, b);
+  const Bytes one = pattern(4096 * 9 + 5, 1);
+  const Bytes two = pattern(100, 2);
+  a.files[10] = one;
+  a.files[11] = two;
+  a.plane.send_files({{"one.bin", one.size(), ""}, {"two.txt", two.size(), "text/plain"}}, {10, 11});
+  run(a, b);
+  const auto ta = a.plane.transfers();
+  const auto tb = b.plane.transfers();
+  REQUIRE(ta.size() == 1);
+  REQUIRE(tb.size() == 1);
+  CHECK(ta[0].state == "complete");
+  CHECK(tb[0].state == "complete");
+  CHECK(b.disk[{tb[0].id, 0}] == one);
+  CHECK(b.disk[{tb[0].id, 1}] == two);
+  CHECK(b.writes_through_io == 11);
+  // Every CHUNK left the sender from one reused buffer.
+  REQUIRE(a.frame_buffers.size() == 11);
+  for (const auto* p : a.frame_buffers) CHECK(p == a.frame_buffers.front());
+}
+
+TEST_CASE("without a DataIo, frames and writes become commands") {
+  Side a(3);
+  a.plane.set_keys(key_of(1), key_of(2));
+  a.plane.open(0, true);
+  a.files[1] = pattern(10, 3);
+  a.plane.send_files({{"x", 10, ""}}, {1});
+  REQUIRE_FALSE(a.commands.empty());
+  const auto* f = std::get_if<cmd::SendFrame>(&a.commands.front());
+  REQUIRE(f != nullptr);  // the MANIFEST
+  CHECK(f->via_server);
+  CHECK(a.frames_sent_through_io == 0);
+}
+
+TEST_CASE("a chunk of no known transfer allocates nothing and is logged once per many") {
+  Side a(4), b(5);
+  connect(a, b);
+  const Bytes file = pattern(4096 * 2, 4);
+  a.files[1] = file;
+  a.plane.send_files({{"x", file.size(), ""}}, {1});
+  a.run_commands();
+  // Drop the MANIFEST: B never opened the transfer.
+  REQUIRE(a.outbox.size() == 1);
+  a.outbox.clear();
+  Bytes chunk(protocol::kChunkHeaderBytes + crypto::sealed_chunk_size(4096));
+  protocol::put_chunk_header(chunk.data(), 77, 0, 0, false, static_cast<uint32_t>(crypto::sealed_chunk_size(4096)));
+  for (int i = 0; i < 5; ++i) {
+    Bytes copy = chunk;
+    b.plane.on_frame_in_place(copy);
+  }
+  CHECK(b.plane.transfers().empty());
+  CHECK(b.writes_through_io == 0);
+  CHECK(b.log.size() == 1);
+}
+
+TEST_CASE("a closed path sends nothing and receives nothing") {
+  Side a(6), b(7);
+  connect(a, b);
+  b.plane.close();
+  a.files[1] = pattern(5000, 5);
+  a.plane.send_files({{"x", 5000, ""}}, {1});
+  a.run_commands();
+  while (!a.outbox.empty()) {
+    Bytes f = std::move(a.outbox.front());
+    a.outbox.pop_front();
+    b.plane.on_frame_in_place(f);
+  }
+  CHECK(b.plane.transfers().empty());
+  a.plane.close();
+  a.plane.pump(0);
+  CHECK(a.commands.empty());
+}
