@@ -13,7 +13,7 @@
 // Protocol 1 (glue.js kStorageProtocol: change both together).
 // Messages in ({op, ...}):           replies ({ev, ...}):
 //   open   {sink, key, keep}           opened {sink, size} | error {sink, name, message}
-//   write  {sink, at, buf}             written {bytes} (batched acks, all sinks together)
+//   write  {sink, at, buf, len}        written {sink, bytes} (one ack per write message)
 //   read   {sink, at, length, req}     read {sink, req, buf}
 //   finish {sink}                      finished {sink}  (flushed and closed: getFile() works)
 //   abort  {sink}                      (closed and deleted; no reply)
@@ -35,7 +35,6 @@ const kStateSuffix = '.state';
 const kTmpSuffix = '.tmp';
 // Writes are acknowledged to the main thread in batches of this many bytes (or when the queue
 // runs dry): one message per 64 KiB chunk would double the messages of a transfer.
-const kAckBytes = 1024 * 1024;
 // A state file: magic, payload length, CRC-32 of the payload, then the payload. A state that
 // was cut short (a crash in the middle of the fallback in-place write) fails the check and is
 // skipped, so the receiver starts that file again rather than trusting a torn have-map.
@@ -47,8 +46,6 @@ const sinks = new Map();  // sink -> {key, file (handle), access (sync handle) |
 const queue = [];
 let head = 0;
 let running = false;
-let unacked = 0;
-let ackScheduled = false;
 
 function dir() {
   if (!dirPromise) {
@@ -60,21 +57,6 @@ function dir() {
 
 function errorOf(e) {
   return { name: (e && e.name) || 'Error', message: (e && e.message) || String(e) };
-}
-
-function ack() {
-  ackScheduled = false;
-  if (unacked === 0) return;
-  postMessage({ ev: 'written', bytes: unacked });
-  unacked = 0;
-}
-function written(n) {
-  unacked += n;
-  if (unacked >= kAckBytes) ack();
-  else if (!ackScheduled) {
-    ackScheduled = true;
-    setTimeout(ack, 0);
-  }
 }
 
 function crc32(bytes) {
@@ -148,7 +130,7 @@ const ops = {
   },
   write(m) {  // synchronous: the common case runs without a promise
     const s = sinks.get(m.sink);
-    const bytes = new Uint8Array(m.buf);
+    const bytes = new Uint8Array(m.buf, 0, m.len === undefined ? m.buf.byteLength : m.len);
     try {
       if (!s || s.failed || !s.access) return;
       const n = s.access.write(bytes, { at: m.at });
@@ -158,7 +140,10 @@ const ops = {
       if (s) s.failed = true;
       postMessage(Object.assign({ ev: 'error', sink: m.sink }, errorOf(e)));
     } finally {
-      written(bytes.length);  // acknowledged even when dropped: the main thread's count must fall
+      // Acknowledged even when dropped: the main thread's count must fall. One ack per write
+      // message (a batch of up to 1 MiB), naming its sink: the receiver's flow-control window
+      // opens as its own bytes reach the disk.
+      postMessage({ ev: 'written', sink: m.sink, bytes: bytes.length });
     }
   },
   read(m) {

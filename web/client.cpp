@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <span>
 #include <cstdint>
 #include <type_traits>
 
@@ -17,7 +18,11 @@ namespace ferry::web {
 using nlohmann::json;
 
 namespace {
-emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
+// Module.ferryGlue, looked up once.
+const emscripten::val& glue() {
+  static const emscripten::val g = emscripten::val::module_property("ferryGlue");
+  return g;
+}
 constexpr const char* kChannelLabel = "ferry";
 
 }  // namespace
@@ -29,6 +34,7 @@ Client::Client() {
   can_save_as_ = glue().call<bool>("canSaveAs");
   keep_until_saved_ = glue().call<bool>("keepUntilSaved");
   session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+  session_->set_data_io(this);
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
   }
@@ -87,6 +93,7 @@ void Client::start_from_location() {
   if (!st) {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+    session_->set_data_io(this);
     join_error_ = st.error().message;
     forget_join();
     return;
@@ -170,9 +177,7 @@ uint64_t Client::in_memory_bytes() const {
   return total;
 }
 
-void Client::process(double now_ms) {
-  if (processing_) return;  // a JS call made from here must not run us again
-  processing_ = true;
+void Client::dispatch_events() {
   auto& queue = event_queue();
   // Bounded per call so a flood of events cannot freeze the page.
   if (!queue.empty()) ++version_;
@@ -181,20 +186,90 @@ void Client::process(double now_ms) {
     queue.pop_front();
     dispatch(ev);
   }
-  session_->tick(now_ms);
-  pump();
-  for (int round = 0; round < 8; ++round) {
+}
+
+void Client::run_commands() {
+  for (int round = 0; round < 8 && session_->has_commands(); ++round) {
     auto cmds = session_->take_commands();
-    if (cmds.empty()) break;
     for (auto& c : cmds) run(c);
     pump();
   }
+}
+
+void Client::process(double now_ms) {
+  if (processing_) return;  // a JS call made from here must not run us again
+  processing_ = true;
+  dispatch_events();
+  session_->tick(now_ms);
+  pump();
+  run_commands();
   if (!join_link_.empty()) save_join();
   if (now_ms - last_housekeeping_ >= kHousekeepingMs) {
     last_housekeeping_ = now_ms;
     housekeeping(now_ms);
   }
   processing_ = false;
+}
+
+void Client::deliver(std::span<DataEntry> table, std::span<uint8_t> data, double now_ms) {
+  if (processing_) return;
+  processing_ = true;
+  dispatch_events();
+  run_commands();
+  if (!table.empty()) ++version_;
+  size_t at = 0;
+  for (const DataEntry& e : table) {
+    on_data(e, data.subspan(at, e.length));
+    at += e.length;
+    // What a message asked for (sinks to open, reads) is carried out before the next one, so
+    // commands and the bulk the data plane hands over directly keep their order.
+    if (session_->has_commands()) run_commands();
+  }
+  processing_ = false;
+  process(now_ms);
+}
+
+void Client::on_data(const DataEntry& e, std::span<uint8_t> bytes) {
+  switch (e.kind) {
+    case DataKind::kChannel:
+      if (dc_.is_open() && static_cast<Handle>(e.handle) == dc_.handle()) session_->on_channel_message_in_place(bytes);
+      break;
+    case DataKind::kServer:
+      if (static_cast<Handle>(e.handle) == ws_.handle()) session_->on_server_binary(bytes);
+      break;
+    case DataKind::kFileRead: {
+      auto it = reads_.find(static_cast<int>(e.id));
+      if (it == reads_.end()) return;
+      const PendingRead r = it->second;
+      reads_.erase(it);
+      session_->on_file_read(r.transfer_id, r.file_id, r.index, bytes);
+      break;
+    }
+    case DataKind::kSinkRead: {
+      auto it = sink_reads_.find(static_cast<int>(e.id));
+      if (it == sink_reads_.end()) return;
+      const PendingRead r = it->second;
+      sink_reads_.erase(it);
+      session_->on_sink_read(r.transfer_id, r.file_id, r.index, bytes);
+      break;
+    }
+  }
+}
+
+void Client::send_frame(ByteView frame, bool via_server) {
+  if (via_server) {
+    ws_.send_binary(frame);
+  } else {
+    dc_.send(frame);
+  }
+}
+
+void Client::write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) {
+  auto it = received_index_.find({transfer_id, file_id});
+  if (it == received_index_.end()) return;
+  // Pointer and length into wasm memory: storage.js copies it into its write batch at once.
+  glue().call<void>("sinkWrite", received_[it->second].sink, static_cast<double>(offset),
+                    reinterpret_cast<uintptr_t>(bytes.data()), static_cast<double>(bytes.size()));
 }
 
 // Lets the session queue more reads when the path it sends on has room.
@@ -212,10 +287,7 @@ void Client::pump() {
 }
 
 void Client::housekeeping(double now_ms) {
-  bool moving = false;
-  for (const auto& t : session_->snapshot().transfers) {
-    moving = moving || t.state == "sending" || t.state == "receiving";
-  }
+  const bool moving = session_->transfers_moving();
   if (moving != wake_lock_) {
     wake_lock_ = moving;
     glue().call<void>("wakeLock", moving);
@@ -228,6 +300,14 @@ void Client::housekeeping(double now_ms) {
 
 void Client::dispatch(BrowserEvent& ev) {
   if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
+  if (ev.kind == "read_error") {  // on handle 0: the file may be gone
+    auto it = reads_.find(static_cast<int>(ev.number));
+    if (it == reads_.end()) return;
+    const uint32_t transfer_id = it->second.transfer_id;
+    reads_.erase(it);
+    session_->on_file_read_error(transfer_id, ev.text);
+    return;
+  }
   if (ev.handle == 0) {
     if (ev.kind == "files") {
       on_files_chosen(ev.text);
@@ -236,29 +316,6 @@ void Client::dispatch(BrowserEvent& ev) {
     } else {
       ui_events_.push_back(std::move(ev));
     }
-    return;
-  }
-  if (ev.kind == "read" || ev.kind == "read_error") {
-    const int id = std::atoi(ev.text.c_str());
-    auto it = reads_.find(id);
-    if (it == reads_.end()) return;
-    const PendingRead r = it->second;
-    reads_.erase(it);
-    if (ev.kind == "read") {
-      session_->on_file_read(r.transfer_id, r.file_id, r.index, ev.bytes);
-    } else {
-      const size_t space = ev.text.find(' ');
-      session_->on_file_read_error(r.transfer_id, space == std::string::npos ? ev.text : ev.text.substr(space + 1));
-    }
-    return;
-  }
-  if (ev.kind == "sink_read") {
-    const int id = std::atoi(ev.text.c_str());
-    auto it = sink_reads_.find(id);
-    if (it == sink_reads_.end()) return;
-    const PendingRead r = it->second;
-    sink_reads_.erase(it);
-    session_->on_sink_read(r.transfer_id, r.file_id, r.index, ev.bytes);
     return;
   }
   if (ReceivedFile* f = find_received(ev.handle)) {
@@ -317,7 +374,6 @@ void Client::wire_channel() {
     session_->on_channel_open(pc_.max_message_size());
     pc_.query_path();
   });
-  dc_.on_message([this](Bytes&& b) { session_->on_channel_message(b); });
   dc_.on_buffered_low([this] { session_->pump(dc_.buffered_amount()); });
   dc_.on_closed([this](const std::string&) { session_->on_channel_closed(); });
 }
@@ -336,7 +392,6 @@ void Client::run(app::Command& c) {
         if constexpr (std::is_same_v<T, app::cmd::OpenServer>) {
           ws_.on_open([this] { session_->on_server_open(); });
           ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
-          ws_.on_binary([this](const Bytes& b) { session_->on_server_binary(b); });
           ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
           // This origin's /ws, or the signalling server the deployment names (glue.js
           // signalUrl).
@@ -360,11 +415,7 @@ void Client::run(app::Command& c) {
         } else if constexpr (std::is_same_v<T, app::cmd::QueryPath>) {
           pc_.query_path();
         } else if constexpr (std::is_same_v<T, app::cmd::SendFrame>) {
-          if (m.via_server) {
-            ws_.send_binary(m.frame);
-          } else {
-            dc_.send(m.frame);
-          }
+          send_frame(m.frame, m.via_server);
         } else if constexpr (std::is_same_v<T, app::cmd::ReadFile>) {
           const int id = next_request_++;
           reads_[id] = {m.transfer_id, m.file_id, m.index};
@@ -393,10 +444,7 @@ void Client::run(app::Command& c) {
           received_index_[{m.transfer_id, m.file_id}] = received_.size();
           received_.push_back(f);
         } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {
-          auto it = received_index_.find({m.transfer_id, m.file_id});
-          if (it == received_index_.end()) return;
-          emscripten::val view(emscripten::typed_memory_view(m.bytes.size(), m.bytes.data()));
-          glue().call<void>("sinkWrite", received_[it->second].sink, static_cast<double>(m.offset), view);
+          write(m.transfer_id, m.file_id, m.offset, m.bytes);
         } else if constexpr (std::is_same_v<T, app::cmd::ReadSink>) {
           auto it = received_index_.find({m.transfer_id, m.file_id});
           if (it == received_index_.end()) return;

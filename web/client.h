@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <utility>
@@ -40,7 +41,7 @@ struct ReceivedFile {
   bool removed = false;  // its bytes are gone from this device (saved, or the session ended)
 };
 
-class Client {
+class Client : public app::DataIo {
  public:
   Client();
 
@@ -61,6 +62,14 @@ class Client {
   // Events in, commands out, keep the channel fed. Runs from the glue's microtask drain after
   // browser events, and once per rendered frame; never re-entered.
   void process(double now_ms);
+  // A batch of data (platform/events.h): DataChannel and relay frames (opened in place), file
+  // reads and read-backs. Queued events are dispatched first, so a channel's "open" comes
+  // before its first message; then the batch, then everything process() does.
+  void deliver(std::span<DataEntry> table, std::span<uint8_t> data, double now_ms);
+
+  // app::DataIo: the bulk, at once.
+  void send_frame(ByteView frame, bool via_server) override;
+  void write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) override;
 
   app::Snapshot snapshot() const { return session_->snapshot(); }
   // Changes whenever process() did anything: the frame loop repaints only then (and on input).
@@ -80,6 +89,9 @@ class Client {
 
  private:
   void dispatch(BrowserEvent& ev);
+  void dispatch_events();
+  void run_commands();  // the session's commands, until it has none
+  void on_data(const DataEntry& entry, std::span<uint8_t> bytes);
   void housekeeping(double now_ms);  // wake lock, connection path
   void pump();
   void sweep_storage();

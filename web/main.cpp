@@ -161,7 +161,7 @@ void frame() {
   rt.renderer.render(ImGui::GetDrawData());
 }
 
-// Called by the glue's microtask after browser events: transfer I/O between frames.
+// Called by the glue's drain (once per task) after browser events: transfer I/O between frames.
 void drain() {
   if (g_runtime != nullptr) g_runtime->client.process(emscripten_get_now());
 }
@@ -195,6 +195,9 @@ int main() {
 
   static Runtime rt;
   g_runtime = &rt;
+  ferry::web::set_data_handler([](std::span<ferry::web::DataEntry> table, std::span<uint8_t> data) {
+    if (g_runtime != nullptr) g_runtime->client.deliver(table, data, emscripten_get_now());
+  });
   const ferry::web::CanvasSize size = rt.canvas.sync();
   rt.window = glfwCreateWindow(size.css_width, size.css_height, "Ferry", nullptr, nullptr);
   if (rt.window == nullptr) {

@@ -8,7 +8,11 @@
 namespace ferry::web {
 
 namespace {
-emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
+// Module.ferryGlue, looked up once.
+const emscripten::val& glue() {
+  static const emscripten::val g = emscripten::val::module_property("ferryGlue");
+  return g;
+}
 }  // namespace
 
 // --- DataChannel ------------------------------------------------------------------------------
@@ -22,14 +26,17 @@ void DataChannel::adopt(Handle h) {
 
 bool DataChannel::send(ByteView bytes) {
   if (!open_) return false;
-  // A view onto wasm memory, valid for this call only: the browser copies it at send().
-  emscripten::val view(emscripten::typed_memory_view(bytes.size(), bytes.data()));
-  return glue().call<bool>("dcSend", handle_, view);
+  // Pointer and length into wasm memory, valid for this call only: the browser copies it at
+  // send(), and answers with bufferedAmount (one call per frame, nothing else).
+  const double after = glue().call<double>("dcSend", handle_, reinterpret_cast<uintptr_t>(bytes.data()),
+                                           static_cast<double>(bytes.size()));
+  if (after < 0) return false;
+  buffered_ = static_cast<size_t>(after);
+  return true;
 }
 
-size_t DataChannel::buffered_amount() const {
-  if (handle_ == 0) return 0;
-  return static_cast<size_t>(glue().call<double>("dcBuffered", handle_));
+void DataChannel::refresh_buffered() {
+  buffered_ = handle_ == 0 ? 0 : static_cast<size_t>(glue().call<double>("dcBuffered", handle_));
 }
 
 void DataChannel::set_buffered_low_threshold(size_t bytes) {
@@ -48,9 +55,8 @@ bool DataChannel::dispatch(BrowserEvent& ev) {
   if (ev.kind == "open") {
     open_ = true;
     if (on_open_) on_open_();
-  } else if (ev.kind == "binary") {
-    if (on_message_) on_message_(std::move(ev.bytes));
   } else if (ev.kind == "buffered_low") {
+    buffered_ = static_cast<size_t>(ev.number);
     if (on_buffered_low_) on_buffered_low_();
   } else if (ev.kind == "error") {
     last_error_ = ev.text;
@@ -112,7 +118,7 @@ bool PeerConnection::dispatch(const BrowserEvent& ev) {
   } else if (ev.kind == "state") {
     if (on_state_) on_state_(ev.text);
   } else if (ev.kind == "datachannel") {
-    if (on_data_channel_) on_data_channel_(std::atoi(ev.text.c_str()));
+    if (on_data_channel_) on_data_channel_(static_cast<Handle>(ev.number));
   } else if (ev.kind == "path") {
     if (on_path_) on_path_(ev.text);
   } else if (ev.kind == "error") {

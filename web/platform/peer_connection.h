@@ -1,5 +1,6 @@
 // RTCPeerConnection and RTCDataChannel through the browser's own implementation
-// (platform/glue.js), libdatachannel-style: on_x() setters, events dispatched from the queue.
+// (platform/js/peer.js, channel.js), libdatachannel-style: on_x() setters, events dispatched
+// from the queue. Binary messages arrive as data batches (platform/events.h), not events.
 //
 // Implements: offer/answer, trickle ICE, connection state, ICE restart, the selected path
 // (host / srflx / relay), binary data channels with bufferedAmount backpressure and the remote
@@ -25,14 +26,16 @@ class DataChannel {
 
   void adopt(Handle h);  // a channel the peer opened (the "datachannel" event)
   bool send(ByteView bytes);
-  size_t buffered_amount() const;
+  // What the channel holds: the figure of the last send() or buffered_low, re-read from the
+  // browser only by refresh_buffered() (each read is a call into JS).
+  size_t buffered_amount() const { return buffered_; }
+  void refresh_buffered();
   void set_buffered_low_threshold(size_t bytes);
   void close();
   bool is_open() const { return open_; }
   Handle handle() const { return handle_; }
 
   void on_open(std::function<void()> f) { on_open_ = std::move(f); }
-  void on_message(std::function<void(Bytes&&)> f) { on_message_ = std::move(f); }
   void on_buffered_low(std::function<void()> f) { on_buffered_low_ = std::move(f); }
   void on_closed(std::function<void(const std::string& why)> f) { on_closed_ = std::move(f); }
 
@@ -41,9 +44,9 @@ class DataChannel {
  private:
   Handle handle_ = 0;
   bool open_ = false;
+  size_t buffered_ = 0;
   std::string last_error_;
   std::function<void()> on_open_;
-  std::function<void(Bytes&&)> on_message_;
   std::function<void()> on_buffered_low_;
   std::function<void(const std::string&)> on_closed_;
 };

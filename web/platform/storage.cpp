@@ -8,7 +8,10 @@
 namespace ferry::web {
 
 namespace {
-emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
+const emscripten::val& glue() {
+  static const emscripten::val g = emscripten::val::module_property("ferryGlue");
+  return g;
+}
 }  // namespace
 
 Handle Storage::handle() {
@@ -18,9 +21,8 @@ Handle Storage::handle() {
 
 void Storage::write_state(const std::string& key, ByteView bytes) {
   handle();
-  // A view onto wasm memory: glue.js copies it before anything can grow the heap.
-  emscripten::val view(emscripten::typed_memory_view(bytes.size(), bytes.data()));
-  glue().call<void>("stateWrite", key, view);
+  // Pointer and length into wasm memory: storage.js copies it at once.
+  glue().call<void>("stateWrite", key, reinterpret_cast<uintptr_t>(bytes.data()), static_cast<double>(bytes.size()));
 }
 
 void Storage::list_states(const std::string& prefix) {
@@ -49,7 +51,7 @@ bool Storage::dispatch(BrowserEvent& ev) {
   } else if (ev.kind == "state_done") {
     if (on_listed_) on_listed_();
   } else if (ev.kind == "swept") {
-    if (on_swept_) on_swept_(std::atoi(ev.text.c_str()));
+    if (on_swept_) on_swept_(static_cast<int>(ev.number));
   } else if (ev.kind == "storage_error") {
     if (on_error_) on_error_(ev.text);
   }

@@ -8,7 +8,10 @@
 namespace ferry::web {
 
 namespace {
-emscripten::val glue() { return emscripten::val::module_property("ferryGlue"); }
+const emscripten::val& glue() {
+  static const emscripten::val g = emscripten::val::module_property("ferryGlue");
+  return g;
+}
 }  // namespace
 
 WebSocket::~WebSocket() { close(1001, "client closed"); }
@@ -25,8 +28,9 @@ bool WebSocket::send(const std::string& text) {
 
 bool WebSocket::send_binary(ByteView bytes) {
   if (!open_) return false;
-  emscripten::val view(emscripten::typed_memory_view(bytes.size(), bytes.data()));
-  return glue().call<bool>("wsSendBinary", handle_, view);
+  const double after = glue().call<double>("wsSendBinary", handle_, reinterpret_cast<uintptr_t>(bytes.data()),
+                                           static_cast<double>(bytes.size()));
+  return after >= 0;
 }
 
 uint64_t WebSocket::buffered_amount() const {
@@ -48,16 +52,13 @@ bool WebSocket::dispatch(const BrowserEvent& ev) {
     if (on_open_) on_open_();
   } else if (ev.kind == "text") {
     if (on_text_) on_text_(ev.text);
-  } else if (ev.kind == "binary") {
-    if (on_binary_) on_binary_(ev.bytes);
   } else if (ev.kind == "error") {
     last_error_ = ev.text;
   } else if (ev.kind == "closed") {
     open_ = false;
     handle_ = 0;
-    const int code = std::atoi(ev.text.c_str());
-    const size_t space = ev.text.find(' ');
-    std::string reason = space == std::string::npos ? "" : ev.text.substr(space + 1);
+    const int code = static_cast<int>(ev.number);
+    std::string reason = ev.text;
     if (reason.empty()) reason = last_error_;
     if (on_closed_) on_closed_(code, reason);
   }

@@ -1,8 +1,9 @@
-// WebSocket through the browser's own implementation (platform/glue.js), libdatachannel-style:
+// WebSocket through the browser's own implementation (platform/js/websocket.js), libdatachannel-style:
 // callbacks are set with on_x(), events arrive from the frame loop's queue via dispatch().
 //
 // Implements: text and binary messages, bufferedAmount, open/close/error with the close code.
-// Binary messages carry sealed transfer frames when the data goes through the server's relay.
+// Binary messages carry sealed transfer frames when the data goes through the server's relay;
+// they arrive as data batches (platform/events.h), not as events.
 #pragma once
 
 #include <functional>
@@ -30,7 +31,6 @@ class WebSocket {
 
   void on_open(std::function<void()> f) { on_open_ = std::move(f); }
   void on_text(std::function<void(const std::string&)> f) { on_text_ = std::move(f); }
-  void on_binary(std::function<void(const Bytes&)> f) { on_binary_ = std::move(f); }
   // code is the WebSocket close code (1006 when the connection failed), reason its text.
   void on_closed(std::function<void(int code, const std::string& reason)> f) {
     on_closed_ = std::move(f);
@@ -45,7 +45,6 @@ class WebSocket {
   std::string last_error_;
   std::function<void()> on_open_;
   std::function<void(const std::string&)> on_text_;
-  std::function<void(const Bytes&)> on_binary_;
   std::function<void(int, const std::string&)> on_closed_;
 };
 

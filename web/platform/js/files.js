@@ -1,0 +1,56 @@
+// Ferry's JS glue, part 5: files to send. Chosen or dropped files become handles; event on
+// handle 0: files (JSON [{h,name,size,type}]). fileRead answers with data (core.js, kind
+// fileRead, id = request id) or the event read_error (number = request id, text = message).
+// Reads go through a block cache: one File.slice().arrayBuffer() per 4 MiB block (each costs
+// milliseconds of IPC), and the chunk reads are served from it. A block starts where a request
+// that no cached block covers starts, so chunks never straddle two blocks. The cache is shared
+// by all files (the sender reads one file at a time): 8 MiB at most.
+'use strict';
+(function (core) {
+  const add = core.add;
+  const get = core.get;
+  const emit = core.emit;
+  const errorText = core.errorText;
+  const stats = core.stats;
+  const kReadBlock = 4 * 1024 * 1024;  // bytes per File read
+  const kReadBlocksKept = 2;           // 8 MiB at most, all files together
+  const readCache = [];                // [{h, start, end, bytes: Promise<Uint8Array>}]
+
+  core.registerFiles = function (list) {
+    const out = [];
+    for (const f of list) out.push({ h: add(f, 'file'), name: f.name, size: f.size, type: f.type || '' });
+    if (out.length) emit(0, 'files', JSON.stringify(out));
+  };
+  document.addEventListener('dragover', (ev) => { ev.preventDefault(); });
+  document.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    if (ev.dataTransfer && ev.dataTransfer.files) core.registerFiles(ev.dataTransfer.files);
+  });
+
+  core.provide({
+    fileRead(h, offset, length, requestId) {
+      stats.reads++;
+      const f = get(h);
+      if (!f) {
+        setTimeout(() => emit(0, 'read_error', 'the file is no longer available', null, requestId), 0);
+        return;
+      }
+      let block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end);
+      if (!block) {
+        const end = Math.min(f.size, offset + Math.max(kReadBlock, length));
+        block = { h, start: offset, end, bytes: f.slice(offset, end).arrayBuffer().then((buf) => new Uint8Array(buf)) };
+        readCache.push(block);
+        while (readCache.length > kReadBlocksKept) readCache.shift();
+      }
+      block.bytes.then((bytes) => {
+        const from = offset - block.start;
+        if (from + length > bytes.length) throw new Error('the file changed while it was being sent');
+        core.queueData(core.kDataKind.fileRead, h, requestId, bytes.subarray(from, from + length));
+      }).catch((e) => {
+        const i = readCache.indexOf(block);
+        if (i >= 0) readCache.splice(i, 1);
+        emit(0, 'read_error', errorText(e), null, requestId);
+      });
+    },
+  });
+})(ferryCore);

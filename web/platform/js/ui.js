@@ -1,0 +1,152 @@
+// Ferry's JS glue, part 7: what the canvas UI needs of the page: touch, the DOM overlays that
+// user gestures need, the widget map for tests, the wake lock, the activity log and the live
+// region, and the fatal-error message.
+'use strict';
+(function (core) {
+  const get = core.get;
+  const emit = core.emit;
+  const errorText = core.errorText;
+  const overlays = new Map();           // widget id -> DOM element over it
+  const gestureActions = new Map();     // widget id -> {action, arg}
+  let wantWake = false;
+  let wakeSentinel = null;
+
+  function gesture(id) {
+    const a = gestureActions.get(id);
+    if (a && a.action === 'copy') {
+      navigator.clipboard.writeText(a.arg)
+        .then(() => emit(0, 'copied', id))
+        .catch((e) => emit(0, 'gesture_error', id + ' ' + errorText(e)));
+    } else if (a && a.action === 'download') {
+      core.api.sinkDownload(a.arg);
+    } else if (a && a.action === 'save_as') {
+      // File System Access: the user picks where; the file streams disk to disk.
+      const s = get(a.arg);
+      if (s) {
+        window.showSaveFilePicker({ suggestedName: s.name })
+          .then((fh) => fh.createWritable())
+          .then((w) => core.sinkBlob(s).then((blob) => blob.stream().pipeTo(w)))
+          .then(() => { emit(a.arg, 'saved'); core.removeSaved(a.arg, 0); })
+          .catch((e) => { if (!e || e.name !== 'AbortError') emit(a.arg, 'sink_error', core.quotaText(e)); });
+      }
+    }
+    emit(0, 'gesture', id);
+  }
+
+  // Touch: Emscripten 3.1.6's GLFW puts a tap at the old mouse position, so touch pointers
+  // go straight to C++ (platform/canvas.cpp), in CSS pixels relative to the canvas.
+  function touch(phase, ev) {
+    if (ev.pointerType !== 'touch' || !Module['ferryTouch']) return;
+    const r = ev.target.getBoundingClientRect();
+    Module['ferryTouch'](phase, ev.clientX - r.left, ev.clientY - r.top);
+  }
+  function attachTouch() {
+    const c = document.getElementById('canvas');
+    if (!c) return;
+    c.addEventListener('pointerdown', (ev) => touch('down', ev), { passive: true });
+    c.addEventListener('pointermove', (ev) => touch('move', ev), { passive: true });
+    c.addEventListener('pointerup', (ev) => touch('up', ev), { passive: true });
+    c.addEventListener('pointercancel', (ev) => touch('up', ev), { passive: true });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachTouch);
+  else attachTouch();
+
+  core.provide({
+    // --- user-gesture overlays -----------------------------------------------------------
+    // Safari allows pickers and clipboard only inside the event handler, so the ImGui buttons
+    // that need one get a transparent DOM element placed over their rectangle (CSS pixels).
+    // kind: 'files' (a file input), 'text' (a text field), 'button' (click: gesture event on
+    // handle 0, text = id).
+    overlay(id, kind, x, y, w, h, visible) {
+      let el = overlays.get(id);
+      if (!el) {
+        if (kind === 'files') {
+          el = document.createElement('input');
+          el.type = 'file';
+          el.multiple = true;
+          el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
+        } else if (kind === 'text') {
+          // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
+          // show their keyboard; its value is mirrored into C++ on every change.
+          el = document.createElement('input');
+          el.type = 'text';
+          el.autocomplete = 'off';
+          el.spellcheck = false;
+          el.setAttribute('autocapitalize', 'none');
+          el.setAttribute('enterkeyhint', 'go');
+          const send = (kind2) => emit(0, kind2, id + '\n' + el.value);
+          el.addEventListener('input', () => send('text'));
+          // GLFW listens on window and swallows Backspace/Tab: keep typing inside the field.
+          el.addEventListener('keydown', (ev) => {
+            ev.stopPropagation();
+            if (ev.key === 'Enter') send('text_enter');
+          });
+          el.addEventListener('keyup', (ev) => ev.stopPropagation());
+          el.addEventListener('keypress', (ev) => ev.stopPropagation());
+        } else {
+          el = document.createElement('button');
+          el.addEventListener('click', () => gesture(id));
+        }
+        el.className = kind === 'text' ? 'ferry-overlay ferry-text' : 'ferry-overlay';
+        el.setAttribute('aria-label', id);
+        el.dataset.ferryWidget = id;
+        document.body.appendChild(el);
+        overlays.set(id, el);
+      }
+      el.style.display = visible ? 'block' : 'none';
+      el.style.left = x + 'px';
+      el.style.top = y + 'px';
+      el.style.width = w + 'px';
+      el.style.height = h + 'px';
+    },
+    // Runs the action a gesture asked for, inside the same event handler (see gesture()).
+    setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
+    // Hides the overlays not placed this frame (their widgets are not on screen).
+    overlaysKeep(idsCsv) {
+      const keep = new Set(idsCsv ? idsCsv.split(',') : []);
+      overlays.forEach((el, id) => { if (!keep.has(id)) el.style.display = 'none'; });
+    },
+    // Rectangles of named widgets (CSS pixels), for tests that click where a user would.
+    publishWidgets(json) {
+      window.ferryWidgets = JSON.parse(json);
+    },
+    // Keeps the screen on while a transfer runs (phones would sleep and drop the connection).
+    // Browsers release the lock when the tab is hidden; it is asked for again on return.
+    wakeLock(on) {
+      wantWake = !!on;
+      if (!navigator.wakeLock) return;
+      if (wantWake && !wakeSentinel) {
+        navigator.wakeLock.request('screen').then((s) => {
+          wakeSentinel = s;
+          s.addEventListener('release', () => { wakeSentinel = null; });
+          if (!wantWake) s.release().catch(() => {});
+        }).catch(() => { /* not allowed now (hidden tab); retried on the next change */ });
+      } else if (!wantWake && wakeSentinel) {
+        wakeSentinel.release().catch(() => {});
+        wakeSentinel = null;
+      }
+    },
+    // The client cannot run (no WebGL2): a plain message in the page and the live region.
+    fatal(text) {
+      const el = document.createElement('p');
+      el.className = 'ferry-fatal';
+      el.setAttribute('role', 'alert');
+      el.textContent = text;
+      document.body.appendChild(el);
+      const canvas = document.getElementById('canvas');
+      if (canvas) canvas.style.display = 'none';
+    },
+    logLine(text) {  // one activity line for the role=log list; the newest 200 are kept
+      const el = document.getElementById('ferry-log');
+      if (!el) return;
+      const li = document.createElement('li');
+      li.textContent = text;
+      el.appendChild(li);
+      while (el.childElementCount > 200) el.removeChild(el.firstChild);
+    },
+    announce(text) {  // the ARIA live region mirrors state and progress for screen readers
+      const el = document.getElementById('ferry-live');
+      if (el && el.textContent !== text) el.textContent = text;
+    },
+  });
+})(ferryCore);
