@@ -55,7 +55,8 @@ struct Side : DataIo {
   void write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) override {
     ++writes_through_io;
     Bytes& f = disk[{transfer_id, file_id}];
-    if (f.size() < offset + bytes.size()) f.resize(offset + bytes.size());
+    const size_t end = static_cast<size_t>(offset) + bytes.size();
+    if (f.size() < end) f.resize(end);
     std::copy(bytes.begin(), bytes.end(), f.begin() + static_cast<std::ptrdiff_t>(offset));
   }
 
