@@ -105,10 +105,20 @@ export async function ferryRound(env, ba, bb, file, bytes, beforeClose, { onCont
   clearInterval(sampler);
   const ms = Date.now() - t0;
   const heapMB = await b.page.evaluate(() => Module.HEAPU8.length / 1048576);
+  // JS<->wasm crossings per chunk on each side (platform/js/core.js counts calls both ways).
+  const statsOf = (p) => p.page.evaluate(() => Object.assign({}, Module.ferryStats));
+  const sa = await statsOf(a);
+  const sb = await statsOf(b);
+  const crossings = {
+    sender: (sa.toWasm + sa.fromWasm) / Math.max(1, sa.sent),
+    receiver: (sb.toWasm + sb.fromWasm) / Math.max(1, sb.received),
+    receiverSinkPostsPerChunk: sb.sinkPosts / Math.max(1, sb.received),
+    receiverChunksPerDrain: sb.delivered / Math.max(1, sb.drains),
+  };
   await beforeClose(a, b);  // the renderers exit with their contexts: sample their CPU first
   await ctxA.close();
   await ctxB.close();
-  return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB };
+  return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB, crossings };
 }
 
 // Run as a program (not when another bench imports the functions above).
@@ -135,6 +145,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) await runScenario('bench
       log(`  Ferry CPU s/100MB sender ${JSON.stringify(cpuDelta(ca, cpuByType(env.lan.ns.a), kMB))} receiver ${JSON.stringify(cpuDelta(cb, cpuByType(env.lan.ns.b), kMB))}`);
     }));
     log(`round ${r + 1}: Ferry ${ferry.at(-1).mbps.toFixed(1)} MB/s, receiver renderer peak RSS ${ferry.at(-1).peakRssMB.toFixed(0)} MB, wasm heap ${ferry.at(-1).heapMB.toFixed(0)} MB`);
+    const x = ferry.at(-1).crossings;
+    log(`  crossings per chunk: sender ${x.sender.toFixed(2)}, receiver ${x.receiver.toFixed(2)}; receiver: ${x.receiverSinkPostsPerChunk.toFixed(3)} storage posts and ${x.receiverChunksPerDrain.toFixed(1)} messages per drain`);
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const rawM = median(raw);

@@ -38,11 +38,39 @@ async function instrument(page) {
     window.ev = [];
     const waiters = new Set();
     const inner = Module.ferryEvent;
-    Module.ferryEvent = (h, kind, text, bytes) => {
-      window.ev.push({ h, kind, text, bytes: bytes ? new Uint8Array(bytes) : null });
-      inner(h, kind, text, bytes);
+    // Events carry numbers (sizes, request ids) apart from text: recorded as text here.
+    Module.ferryEvent = (h, kind, text, number, bytes) => {
+      window.ev.push({ h, kind, text: text !== '' ? text : String(number), bytes: bytes ? new Uint8Array(bytes) : null });
+      inner(h, kind, text, number, bytes);
       waiters.forEach((w) => w());
     };
+    // Read-backs come as data batches (platform/js/core.js): recorded as sink_read events.
+    const arena = Module.ferryArena;
+    const deliver = Module.ferryDeliver;
+    let base = 0;
+    Module.ferryArena = (bytes, count) => { base = arena(bytes, count); return base; };
+    Module.ferryDeliver = (n) => {
+      const u32 = new Uint32Array(Module.HEAPU8.buffer);
+      let at = base + 16 * n;
+      for (let i = 0; i < n; i++) {
+        const t = (base >> 2) + 4 * i;
+        const len = u32[t + 3];
+        if (u32[t] === 4) {
+          window.ev.push({ h: u32[t + 1], kind: 'sink_read', text: String(u32[t + 2]), bytes: Module.HEAPU8.slice(at, at + len) });
+        }
+        at += len;
+      }
+      deliver(n);
+      waiters.forEach((w) => w());
+    };
+    // Bytes for the glue's (pointer, length) calls: copied into wasm memory (the arena) first.
+    window.inWasm = (u8) => {
+      const p = arena(u8.length, 0);
+      Module.HEAPU8.set(u8, p);
+      return p;
+    };
+    window.sinkWrite = (h, at, u8) => Module.ferryGlue.sinkWrite(h, at, window.inWasm(u8), u8.length);
+    window.stateWrite = (key, u8) => Module.ferryGlue.stateWrite(key, window.inWasm(u8), u8.length);
     // The next event of one of `kinds` on handle h (an error event on h fails it).
     window.nextEvent = (h, kinds, timeoutMs) => new Promise((resolve, reject) => {
       const fail = ['sink_error', 'storage_error'];
@@ -96,7 +124,7 @@ async function writeChunks(page, h, chunks) {
   return page.evaluate(({ h, chunks, kChunk, kSize }) => {
     for (const i of chunks) {
       const at = i * kChunk;
-      Module.ferryGlue.sinkWrite(h, at, window.content.subarray(at, Math.min(kSize, at + kChunk)));
+      window.sinkWrite(h, at, window.content.subarray(at, Math.min(kSize, at + kChunk)));
     }
     return Module.ferryGlue.storagePending();  // nothing can be acknowledged within this task
   }, { h, chunks, kChunk, kSize });
@@ -133,7 +161,7 @@ async function check(env, ctx) {
     const g = Module.ferryGlue;
     const h = g.sinkOpen('opfs', key, 'junk', 0, false);
     await window.nextEvent(h, ['sink_opened'], 60000);
-    g.sinkWrite(h, 0, new Uint8Array(9 * 1024 * 1024).fill(7));
+    window.sinkWrite(h, 0, new Uint8Array(9 * 1024 * 1024).fill(7));
     g.sinkFinish(h);
     await window.nextEvent(h, ['finished'], 60000);
     const h2 = g.sinkOpen('opfs', key, 'junk', 0, true);
@@ -177,11 +205,11 @@ async function check(env, ctx) {
     const enc = (s) => new TextEncoder().encode(s);
     // An aborted sink leaves no file.
     const hx = g.sinkOpen('opfs', 'testroom-1-1', 'aborted.bin', 100, false);
-    g.sinkWrite(hx, 0, new Uint8Array(100));
+    window.sinkWrite(hx, 0, new Uint8Array(100));
     g.sinkAbort(hx);
-    g.stateWrite(key, enc('{"have": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] older and longer}'));
-    g.stateWrite(key, enc(state));  // replaces the first one whole
-    g.stateWrite('otherroom-9-9', enc('a state some other room left behind'));
+    window.stateWrite(key, enc('{"have": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] older and longer}'));
+    window.stateWrite(key, enc(state));  // replaces the first one whole
+    window.stateWrite('otherroom-9-9', enc('a state some other room left behind'));
     // The queue is ordered: once this list answers, the states above are on disk.
     return { got: await window.listStates('testroom-'), names: await window.opfsNames() };
   }, { key: kKey, state });

@@ -54,11 +54,12 @@
   }
   core.quotaText = quotaText;
 
-  // A test-only slow disk (shell/storage-worker.js): the page passes the rate the worker
-  // writes at, from ?ferry-test-slow-disk=<bytes per second>. It only slows this page's own disk.
+  // A test-only slow disk (shell/storage-worker.js): a test's init script sets
+  // window.ferryTestSlowDiskBytesPerSec before the page loads, and the worker writes no faster.
+  // Nothing outside the page can set it; it only slows this page's own disk.
   function slowDiskRate() {
-    const m = /[?&]ferry-test-slow-disk=(\d+)/.exec(location.search);
-    return m ? Number(m[1]) : 0;
+    const r = Number(window.ferryTestSlowDiskBytesPerSec);
+    return Number.isFinite(r) && r > 0 ? r : 0;
   }
 
   function storageWorker() {
