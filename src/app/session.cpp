@@ -1149,6 +1149,7 @@ void Session::on_storage_error(std::string_view message) {
 }
 
 void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
+  uint64_t written = 0;  // flow: acked at once until DataPlane wires storage acks
   bool save = false;  // a new manifest or a finished file: save the receiver's state now
   bool over = false;  // the transfer ended: its saved state is of no use any more
   for (auto& c : cmds) {
@@ -1173,6 +1174,7 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
           } else if constexpr (std::is_same_v<T, transfer::cmd::Write>) {
             incoming_.at(id).unsaved_bytes += m.bytes.size();
+            written += m.bytes.size();
             emit(cmd::WriteSink{id, m.file_id, m.offset, std::move(m.bytes)});
           } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {
             emit(cmd::ReadSink{id, m.file_id, m.index, m.offset, m.length});
@@ -1218,6 +1220,8 @@ void Session::run_receiver_commands(uint32_t id, std::vector<transfer::Command> 
     in.unsaved_bytes = 0;
     emit(cmd::SaveState{state_key(id), in.receiver.persist()});
   }
+  // flow: acked at once until DataPlane wires storage acks (the receiver's WINDOW follows).
+  if (written > 0) run_receiver_commands(id, in.receiver.on_written(written));
 }
 
 void Session::send_frames(const std::vector<Bytes>& frames) {

@@ -466,7 +466,7 @@ TEST_CASE("a have-map from an earlier connection is rejected by the sender") {
   CHECK(r.error().code == "wrong_epoch");
   CHECK(link.sender.state() == Sender::State::kAwaitingHave);
   link.to_sender_open = true;
-  link.deliver_to_sender(link.to_sender.back());  // the genuine HAVE
+  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // the genuine HAVE
   CHECK(link.sender.state() == Sender::State::kSending);
 }
 
