@@ -175,7 +175,7 @@ void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>&
   if (frame.payload.size() != crypto::sealed_chunk_size(len)) {
     return reject(out, "bad_chunk_length", "a chunk of the wrong length was dropped");
   }
-  if (f.have.has(frame.index) || f.state == FileState::kFailed) return;  // duplicate
+  if (f.have.has(frame.index)) return;  // duplicate: it counts nothing
   Bytes plain;
   auto opened = crypto::open_chunk(
       plain, f.key, crypto::ChunkId{transfer_id_, frame.file_id, frame.index, frame.last},
@@ -196,8 +196,16 @@ void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>&
                 out);
   }
   received_epoch_ += len;
-  unwritten_ += len;
   f.have.set(frame.index);
+  if (f.state == FileState::kFailed) {
+    // A file that failed part-way (a read-back error) keeps nothing, but its chunks spent the
+    // sender's credit: consumed at once, so the other files still get through. Marked held, so
+    // a copy of it counts nothing.
+    sodium_memzero(plain.data(), plain.size());
+    consumed_epoch_ += len;
+    return grant(out);
+  }
+  unwritten_ += len;
   if (f.state == FileState::kPending) f.state = FileState::kActive;
   const bool hash_now = frame.index == f.hash_cursor && !f.read_back_pending;
   if (hash_now) {
@@ -225,7 +233,7 @@ void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
 }
 
 uint64_t Receiver::credit() const {
-  const uint64_t limit = acked_epoch_ + window_;
+  const uint64_t limit = consumed_epoch_ + window_;
   return limit > carried_ ? limit - carried_ : 0;
 }
 
@@ -233,7 +241,7 @@ uint64_t Receiver::credit() const {
 // unwritten, and the first WINDOW goes out.
 void Receiver::start_credit(std::vector<Command>& out) {
   carried_ = unwritten_;
-  acked_epoch_ = 0;
+  consumed_epoch_ = 0;
   received_epoch_ = 0;
   granted_ = credit();
   send(WindowMsg{granted_}, out);
@@ -243,14 +251,18 @@ std::vector<Command> Receiver::on_written(uint64_t bytes) {
   std::vector<Command> out;
   bytes = std::min(bytes, unwritten_);
   unwritten_ -= bytes;
-  acked_epoch_ += bytes;
+  consumed_epoch_ += bytes;
+  grant(out);
+  return out;
+}
+
+void Receiver::grant(std::vector<Command>& out) {
   // Few messages: a new WINDOW only after a quarter window of growth (see kMinReceiveWindowBytes
   // for why that never starves the sender).
   if (state_ == State::kReceiving && epoch_ && credit() >= granted_ + window_ / 4) {
     granted_ = credit();
     send(WindowMsg{granted_}, out);
   }
-  return out;
 }
 
 std::vector<Command> Receiver::on_read_back(uint32_t file_id, uint64_t index, ByteView bytes) {

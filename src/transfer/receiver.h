@@ -20,13 +20,15 @@
 // durably written (on_written: the storage worker's acknowledgements; a synchronous sink
 // acknowledges at once). Per epoch (one MANIFEST), the receiver grants the sender a cumulative
 // credit of CHUNK plaintext bytes in a WINDOW message:
-//     credit = acked_this_epoch + window - carried,   carried = unwritten when the epoch began
+//     credit = consumed_this_epoch + window - carried,   carried = unwritten when the epoch began
+// where consumed = acknowledged, plus chunks of a file that already failed (discarded unwritten)
 // (acknowledgements come in Write order, so the carried bytes of earlier epochs are acked
 // first), clamped at 0. So unwritten bytes never exceed the window (plus the carried bytes while
 // they drain, which the credit subtracts). WINDOW goes right after each HAVE, and again whenever
 // the credit has grown by window/4 since the last one. A sender whose chunks go past the last
 // credit sent (plus kFlowSlackBytes) ignores flow control: the transfer fails "flow_control",
-// before the chunk is written or kept. Duplicates of chunks already held count nothing.
+// before the chunk is written or kept. Duplicates of chunks already held count nothing (a
+// failed file's discarded chunks are marked held in its have-map for that reason).
 #pragma once
 
 #include <cstdint>
@@ -175,6 +177,7 @@ class Receiver {
   size_t file_index(uint32_t file_id) const;  // SIZE_MAX if unknown
   uint64_t credit() const;  // what may be granted now (see the header comment)
   void start_credit(std::vector<Command>& out);
+  void grant(std::vector<Command>& out);  // sends WINDOW when the credit has grown enough
 
   crypto::SecretKey key_;
   uint32_t transfer_id_;
@@ -191,7 +194,7 @@ class Receiver {
   uint64_t window_;
   uint64_t unwritten_ = 0;       // bytes of Writes not yet acknowledged
   uint64_t carried_ = 0;         // unwritten_ when this epoch began
-  uint64_t acked_epoch_ = 0;     // acknowledged since this epoch began
+  uint64_t consumed_epoch_ = 0;  // acknowledged (or discarded, see on_chunk) in this epoch
   uint64_t received_epoch_ = 0;  // plaintext of new chunks accepted in this epoch
   uint64_t granted_ = 0;         // the credit last sent in this epoch
 };

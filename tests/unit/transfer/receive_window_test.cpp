@@ -46,16 +46,16 @@ Epoch epoch_of(const Bytes& manifest_frame) {
 }
 
 // A CHUNK sealed like a real sender's, but sent whatever the credit says.
-Bytes rogue_chunk(const Bytes& file, uint64_t index) {
+Bytes rogue_chunk(const Bytes& file, uint64_t index, uint32_t file_id = 0) {
   const uint64_t n = chunk_count(file.size(), kChunk);
   const uint32_t len = chunk_length(file.size(), kChunk, index);
   protocol::ChunkFrame frame;
   frame.transfer_id = 7;
-  frame.file_id = 0;
+  frame.file_id = file_id;
   frame.index = index;
   frame.last = index + 1 == n;
-  const auto key = crypto::derive_file_key(key_from(1), 7, 0);
-  crypto::seal_chunk(frame.payload, key, crypto::ChunkId{7, 0, index, frame.last},
+  const auto key = crypto::derive_file_key(key_from(1), 7, file_id);
+  crypto::seal_chunk(frame.payload, key, crypto::ChunkId{7, file_id, index, frame.last},
                      ByteView(file.data() + index * kChunk, len), seeded_random(index));
   return protocol::encode(frame);
 }
@@ -277,4 +277,30 @@ TEST_CASE("rekey keeps the unwritten count for the next epoch") {
   CHECK(link.receiver.on_written(kWindow / 2).empty());  // no epoch yet: nothing to send
   link.deliver_to_receiver(link.sender.connect(key_from(6)));
   CHECK(link.sender.credit() == kWindow / 2);
+}
+
+TEST_CASE("chunks of a file that failed part-way still earn credit, so the other files finish") {
+  Link link = Link::make({{"broken.bin", pseudo_random_bytes(3 * kWindow, 6)},
+                          {"fine.bin", pseudo_random_bytes(5 * kChunk + 7, 7)}},
+                         kChunk, 1, kWindow);
+  link.deliver_to_receiver(link.sender.connect(key_from(1)));
+  // Chunk 1 arrives before chunk 0; hashing it needs a read-back, which the disk fails.
+  const Bytes& broken = link.source[0];
+  auto cmds = link.receiver.on_frame(parse_ok(rogue_chunk(broken, 1)));
+  auto more = link.receiver.on_frame(parse_ok(rogue_chunk(broken, 0)));
+  cmds.insert(cmds.end(), more.begin(), more.end());
+  auto read_backs = commands_of<cmd::ReadBack>(cmds);
+  REQUIRE(read_backs.size() == 1);
+  for (const auto& c : cmds) link.log.push_back(c);
+  CHECK(link.receiver.on_written(2 * kChunk).empty());
+  link.run(link.receiver.on_read_back(0, read_backs[0].index, ByteView()));  // short read
+  REQUIRE(commands_of<cmd::FileFailed>(link.log).size() == 1);
+  // The sender goes on sending the broken file (it cannot know) and then the other one.
+  link.pump();
+  CHECK(link.receiver.state() == Receiver::State::kFailed);  // every file done, one failed
+  CHECK(link.sender.state() == Sender::State::kFailed);
+  CHECK(link.receiver.progress().files.at(1).state == FileState::kComplete);
+  CHECK((link.sink[1] == link.source[1]));
+  CHECK(link.sink[0].empty());  // nothing of the broken file was written after it failed
+  for (const auto& f : commands_of<cmd::Failure>(link.log)) CHECK(f.error.code != "flow_control");
 }
