@@ -20,15 +20,17 @@
 // durably written (on_written: the storage worker's acknowledgements; a synchronous sink
 // acknowledges at once). Per epoch (one MANIFEST), the receiver grants the sender a cumulative
 // credit of CHUNK plaintext bytes in a WINDOW message:
-//     credit = consumed_this_epoch + window - carried,   carried = unwritten when the epoch began
-// where consumed = acknowledged, plus chunks of a file that already failed (discarded unwritten)
-// (acknowledgements come in Write order, so the carried bytes of earlier epochs are acked
-// first), clamped at 0. So unwritten bytes never exceed the window (plus the carried bytes while
-// they drain, which the credit subtracts). WINDOW goes right after each HAVE, and again whenever
-// the credit has grown by window/4 since the last one. A sender whose chunks go past the last
-// credit sent (plus kFlowSlackBytes) ignores flow control: the transfer fails "flow_control",
-// before the chunk is written or kept. Duplicates of chunks already held count nothing (a
-// failed file's discarded chunks are marked held in its have-map for that reason).
+//     credit = max(0, consumed + window - carried)
+// consumed: bytes acknowledged in this epoch, plus chunks of a file that already failed (they
+//   are discarded unwritten, yet spent the sender's credit);
+// carried: bytes still unwritten when the epoch began (a reconnect or rekey while the disk was
+//   behind). Acknowledgements come in Write order, so those are acknowledged first.
+// So unwritten bytes stay within the window (or the carried bytes, while those exceed it).
+// WINDOW goes right after each HAVE, and again whenever the credit has grown by window/4 since
+// the last one. An authenticated chunk that takes this epoch's received bytes past the last
+// credit sent (plus kFlowSlackBytes) is a sender ignoring flow control: the transfer fails with
+// "flow_control" before the chunk is written or kept. Duplicates of chunks already held count
+// nothing (a failed file's discarded chunks are marked held in its have-map for that reason).
 #pragma once
 
 #include <cstdint>

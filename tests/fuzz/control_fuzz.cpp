@@ -3,9 +3,9 @@
 // crashes and every rejection names its cause; a parsed message re-encodes and parses back to
 // itself; and, for every kind but MANIFEST (whose names are sanitised on the way in), the
 // re-encoding is the input byte for byte, so the parser accepts exactly one spelling.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <variant>
 

@@ -60,7 +60,9 @@ Bytes rogue_chunk(const Bytes& file, uint64_t index, uint32_t file_id = 0) {
   return protocol::encode(frame);
 }
 
-bool any_failure(const std::vector<Command>& log) { return !commands_of<cmd::Failure>(log).empty(); }
+bool any_failure(const std::vector<Command>& log) {
+  return !commands_of<cmd::Failure>(log).empty();
+}
 
 }  // namespace
 
@@ -90,7 +92,8 @@ TEST_CASE("acknowledging written bytes lets a throttled transfer finish with few
   const size_t size = 3 * kWindow + 12345;
   Link link = throttled(size);
   uint64_t peak = 0;
-  for (int round = 0; round < 10000 && link.receiver.state() == Receiver::State::kReceiving; ++round) {
+  for (int round = 0; round < 10000 && link.receiver.state() == Receiver::State::kReceiving;
+       ++round) {
     link.pump();
     peak = std::max(peak, link.receiver.unwritten_bytes());
     link.ack(std::min<uint64_t>(link.unacked, 3 * kChunk));  // the disk writes a little at a time
@@ -162,15 +165,12 @@ TEST_CASE("a replayed WINDOW or one from an earlier connection is rejected by th
   REQUIRE_FALSE(replay.ok());
   CHECK(replay.error().code == "replay");
   link.pump();
-  link.sender.disconnect();
-  link.to_sender_open = false;
-  link.deliver_to_receiver(link.sender.connect(key_from(1)));
+  link.reconnect_unheard(key_from(1));
   // The relay replays the first connection's WINDOW (a full window) instead of the new frames.
   auto stale = link.sender.on_frame(parse_ok(old_window));
   REQUIRE_FALSE(stale.ok());
   CHECK(stale.error().code == "wrong_epoch");
   CHECK(link.sender.credit() == 0);  // a new epoch starts without credit
-  link.to_sender_open = true;
   link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // the new HAVE only
   CHECK(link.sender.state() == Sender::State::kSending);
   CHECK_FALSE(link.sender.next_read(0));
@@ -199,7 +199,8 @@ TEST_CASE("a WINDOW before the have-map counts, and a smaller credit than before
   CHECK(sender.state() == Sender::State::kSending);
   uint64_t sent = 0;
   while (auto r = sender.next_read(0)) {
-    auto frames = sender.on_read(r->file_id, r->index, ByteView(data.data() + r->offset, r->length));
+    auto frames =
+        sender.on_read(r->file_id, r->index, ByteView(data.data() + r->offset, r->length));
     REQUIRE(frames.ok());
     sent += r->length;
   }
@@ -217,7 +218,8 @@ TEST_CASE("reads in flight count against the credit") {
   ControlSealer receiver_side(key_from(1), 7, protocol::Origin::kReceiver);
   auto rng = seeded_random(9);
   REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
-  REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, WindowMsg{2 * kChunk + 1}}, rng))).ok());
+  REQUIRE(
+      sender.on_frame(parse_ok(receiver_side.seal({epoch, WindowMsg{2 * kChunk + 1}}, rng))).ok());
   CHECK(sender.next_read(0));
   CHECK(sender.next_read(0));
   CHECK_FALSE(sender.next_read(0));  // two reads in flight already use the credit

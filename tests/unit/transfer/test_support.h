@@ -115,6 +115,15 @@ struct Link {
     }
   }
 
+  // The sender reconnects (a new epoch) and the receiver's answers stay in to_sender, unheard:
+  // the test delivers them, or replays older frames instead.
+  void reconnect_unheard(const crypto::SecretKey& key) {
+    sender.disconnect();
+    to_sender_open = false;
+    deliver_to_receiver(sender.connect(key));
+    to_sender_open = true;
+  }
+
   // The disk reports `bytes` of the unacknowledged writes done.
   void ack(uint64_t bytes) {
     unacked -= std::min(bytes, unacked);
