@@ -21,6 +21,7 @@
 //   stateList   {prefix}               state {key, buf} ..., state_done {}
 //   stateDelete {key}
 //   sweep  {keepPrefix, maxAgeMs}      swept {count}  (keepPrefix '' keeps nothing by name)
+//   config {ferryTestSlowDiskBytesPerSec}  (no reply; test only, see "Slow disk" below)
 // Names (`key`) arrive sanitised by glue.js: [A-Za-z0-9_-] only.
 //
 // Implements: Chromium (e2e.storage), Firefox >= 111 (ESR 153 probed by hand: sync handles,
@@ -28,6 +29,12 @@
 // promises from flush/close/truncate/getSize, so every such call is awaited (the per-chunk
 // write is not: it was synchronous from the start). Lacks: sharing between tabs; a file open
 // in another tab fails to open, because its access handle holds a lock.
+//
+// Slow disk (tests only): `config` with ferryTestSlowDiskBytesPerSec > 0 makes every write wait
+// until a disk of that speed would have finished the writes before it, so writes and their
+// `written` acks trail the network and the receiver's flow control (WINDOW) must slow the
+// sender. The page sends it only when its query has `ferry-test-slow-disk=<bytes/s>`; it can
+// only slow this user's own disk. Anything else (0, not a number) turns it off.
 'use strict';
 
 const kDir = 'ferry-incoming';
@@ -46,6 +53,8 @@ const sinks = new Map();  // sink -> {key, file (handle), access (sync handle) |
 const queue = [];
 let head = 0;
 let running = false;
+let slowDiskBytesPerSec = 0;  // 0: the disk's own speed (see "Slow disk" above)
+let slowDiskFreeAt = 0;       // performance.now() when the slow disk is idle again
 
 function dir() {
   if (!dirPromise) {
@@ -57,6 +66,32 @@ function dir() {
 
 function errorOf(e) {
   return { name: (e && e.name) || 'Error', message: (e && e.message) || String(e) };
+}
+
+// Resolves when a disk of slowDiskBytesPerSec would have written n more bytes.
+function slowDisk(n) {
+  const now = performance.now();
+  slowDiskFreeAt = Math.max(now, slowDiskFreeAt) + (n * 1000) / slowDiskBytesPerSec;
+  return new Promise((resolve) => setTimeout(resolve, slowDiskFreeAt - now));
+}
+
+function writeNow(m) {
+  const s = sinks.get(m.sink);
+  const bytes = new Uint8Array(m.buf, 0, m.len === undefined ? m.buf.byteLength : m.len);
+  try {
+    if (!s || s.failed || !s.access) return;
+    const n = s.access.write(bytes, { at: m.at });
+    s.dirty = true;
+    if (n !== bytes.length) throw Object.assign(new Error('the disk took only ' + n + ' of ' + bytes.length + ' bytes'), { name: 'QuotaExceededError' });
+  } catch (e) {
+    if (s) s.failed = true;
+    postMessage(Object.assign({ ev: 'error', sink: m.sink }, errorOf(e)));
+  } finally {
+    // Acknowledged even when dropped: the main thread's count must fall. One ack per write
+    // message (a batch of up to 1 MiB), naming its sink: the receiver's flow-control window
+    // opens as its own bytes reach the disk.
+    postMessage({ ev: 'written', sink: m.sink, bytes: bytes.length });
+  }
 }
 
 function crc32(bytes) {
@@ -129,22 +164,13 @@ const ops = {
     }
   },
   write(m) {  // synchronous: the common case runs without a promise
-    const s = sinks.get(m.sink);
-    const bytes = new Uint8Array(m.buf, 0, m.len === undefined ? m.buf.byteLength : m.len);
-    try {
-      if (!s || s.failed || !s.access) return;
-      const n = s.access.write(bytes, { at: m.at });
-      s.dirty = true;
-      if (n !== bytes.length) throw Object.assign(new Error('the disk took only ' + n + ' of ' + bytes.length + ' bytes'), { name: 'QuotaExceededError' });
-    } catch (e) {
-      if (s) s.failed = true;
-      postMessage(Object.assign({ ev: 'error', sink: m.sink }, errorOf(e)));
-    } finally {
-      // Acknowledged even when dropped: the main thread's count must fall. One ack per write
-      // message (a batch of up to 1 MiB), naming its sink: the receiver's flow-control window
-      // opens as its own bytes reach the disk.
-      postMessage({ ev: 'written', sink: m.sink, bytes: bytes.length });
-    }
+    if (slowDiskBytesPerSec > 0) return slowDisk(m.len === undefined ? m.buf.byteLength : m.len).then(() => writeNow(m));
+    writeNow(m);
+    return null;
+  },
+  config(m) {
+    const rate = Number(m.ferryTestSlowDiskBytesPerSec);
+    slowDiskBytesPerSec = Number.isFinite(rate) && rate > 0 ? rate : 0;
   },
   read(m) {
     const s = sinks.get(m.sink);

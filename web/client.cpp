@@ -200,6 +200,7 @@ void Client::process(double now_ms) {
   if (processing_) return;  // a JS call made from here must not run us again
   processing_ = true;
   dispatch_events();
+  flush_memory_acks();
   session_->tick(now_ms);
   pump();
   run_commands();
@@ -221,6 +222,7 @@ void Client::deliver(std::span<DataEntry> table, std::span<uint8_t> data, double
   for (const DataEntry& e : table) {
     on_data(e, data.subspan(at, e.length));
     at += e.length;
+    flush_memory_acks();
     // What a message asked for (sinks to open, reads) is carried out before the next one, so
     // commands and the bulk the data plane hands over directly keep their order.
     if (session_->has_commands()) run_commands();
@@ -264,9 +266,14 @@ void Client::send_frame(ByteView frame, bool via_server) {
   }
 }
 
+void Client::flush_memory_acks() {
+  for (const auto& [transfer_id, bytes] : std::exchange(memory_acks_, {})) session_->on_sink_written(transfer_id, bytes);
+}
+
 void Client::write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) {
   auto it = received_index_.find({transfer_id, file_id});
   if (it == received_index_.end()) return;
+  if (received_[it->second].in_memory) memory_acks_.emplace_back(transfer_id, bytes.size());
   // Pointer and length into wasm memory: storage.js copies it into its write batch at once.
   glue().call<void>("sinkWrite", received_[it->second].sink, static_cast<double>(offset),
                     reinterpret_cast<uintptr_t>(bytes.data()), static_cast<double>(bytes.size()));
@@ -325,6 +332,8 @@ void Client::dispatch(BrowserEvent& ev) {
       f->saved = true;
     } else if (ev.kind == "removed") {
       f->removed = true;
+    } else if (ev.kind == "written") {
+      session_->on_sink_written(f->transfer_id, static_cast<uint64_t>(ev.number));
     } else if (ev.kind == "sink_error") {
       f->failed = true;
       session_->on_sink_error(f->transfer_id, f->file_id, ev.text);

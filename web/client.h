@@ -135,6 +135,10 @@ class Client : public app::DataIo {
   bool processing_ = false;
   uint64_t version_ = 0;
   std::vector<BrowserEvent> ui_events_;
+  // Writes to memory sinks are done when made: acknowledged (flow control) right after the
+  // data plane's call returns, never from inside it.
+  std::vector<std::pair<uint32_t, uint64_t>> memory_acks_;
+  void flush_memory_acks();
 };
 
 }  // namespace ferry::web

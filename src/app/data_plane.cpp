@@ -122,12 +122,20 @@ void DataPlane::send_frames(const std::vector<Bytes>& frames) {
 }
 
 void DataPlane::write(uint32_t id, uint32_t file_id, uint64_t offset, ByteView bytes) {
-  incoming_.at(id).unsaved_bytes += bytes.size();
+  Incoming& in = incoming_.at(id);
+  in.unsaved_bytes += bytes.size();
   if (io_ != nullptr) {
     io_->write(id, file_id, offset, bytes);
   } else {
     emit_(cmd::WriteSink{id, file_id, offset, Bytes(bytes.begin(), bytes.end())});
+    in.acked_at_once += bytes.size();
   }
+}
+
+void DataPlane::on_sink_written(uint32_t id, uint64_t bytes) {
+  auto it = incoming_.find(id);
+  if (it == incoming_.end() || bytes == 0) return;
+  run_receiver_commands(id, it->second.receiver.on_written(bytes));
 }
 
 // --- intents --------------------------------------------------------------------------------
@@ -290,7 +298,7 @@ void DataPlane::on_frame(ByteView bytes) {
     log_("Could not use the saved state of an earlier transfer; receiving it again");
   }
   if (restored) reopen_sinks(id, r);
-  incoming_.emplace(id, Incoming{std::move(r), 0, Speed{}});
+  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}});
   run_receiver_commands(id, std::move(cmds));
 }
 
@@ -420,6 +428,11 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
   // Saved after the writes above, in command order: the state never claims bytes the platform
   // has not been asked to write first.
   Incoming& in = incoming_.at(id);
+  if (in.acked_at_once > 0) {
+    // Writes that became commands count as written now (the window's WINDOW goes out after).
+    const uint64_t n = std::exchange(in.acked_at_once, 0);
+    run_receiver_commands(id, in.receiver.on_written(n));
+  }
   if (over) {
     in.unsaved_bytes = 0;
     emit_(cmd::DropState{state_key(id)});

@@ -10,6 +10,7 @@
 //   out:        DataIo::send_frame / DataIo::write for the bulk (CHUNK frames and chunk writes,
 //               at once, as views), and Commands (OpenSink, ReadFile, SaveState...) for the rest.
 //               Without a DataIo, frames and writes become cmd::SendFrame / cmd::WriteSink.
+//   acks:       on_sink_written(...) when writes reach the disk: the receivers' windows open.
 //
 // Incoming transfers exist only once their sealed MANIFEST opened (a forged frame allocates
 // nothing); their state is saved for a reload (cmd::SaveState) after the writes it covers.
@@ -69,7 +70,9 @@ class DataIo {
   virtual ~DataIo() = default;
   // A frame on the open path (via_server: a binary WebSocket message through the relay).
   virtual void send_frame(ByteView frame, bool via_server) = 0;
-  // Plaintext of an incoming file at `offset`, after the OpenSink of that file.
+  // Plaintext of an incoming file at `offset`, after the OpenSink of that file. The platform
+  // reports each write's bytes once they are on disk (DataPlane::on_sink_written), which opens
+  // the receiver's flow-control window (transfer/receiver.h).
   virtual void write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, ByteView bytes) = 0;
 };
 
@@ -111,6 +114,9 @@ class DataPlane {
   void on_file_read_error(uint32_t transfer_id, std::string_view message);
   void on_sink_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
   void on_sink_error(uint32_t transfer_id, uint32_t file_id, std::string_view message);
+  // `bytes` of earlier writes of that transfer are on disk. Without a DataIo, writes count as
+  // written as soon as they become commands.
+  void on_sink_written(uint32_t transfer_id, uint64_t bytes);
 
   std::vector<TransferView> transfers() const;
   bool moving() const;  // some transfer is sending or receiving right now
@@ -132,6 +138,7 @@ class DataPlane {
   struct Incoming {
     transfer::Receiver receiver;
     uint64_t unsaved_bytes = 0;  // written since the last SaveState
+    uint64_t acked_at_once = 0;  // written as commands (no DataIo): acknowledged after the batch
     Speed speed;
   };
 

@@ -167,7 +167,9 @@ class Session {
   void on_file_read_error(uint32_t transfer_id, std::string_view message);
   void on_sink_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
   void on_sink_error(uint32_t transfer_id, uint32_t file_id, std::string_view message);
-  void on_storage_error(std::string_view message);  // saving a transfer's state failed
+  void on_storage_error(std::string_view message);
+  // Bytes of earlier WriteSink/DataIo writes of a transfer are on disk (flow control).
+  void on_sink_written(uint32_t transfer_id, uint64_t bytes) { data_.on_sink_written(transfer_id, bytes); }  // saving a transfer's state failed
 
   std::vector<Command> take_commands();
   bool has_commands() const { return !out_->commands.empty(); }

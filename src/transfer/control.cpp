@@ -67,6 +67,10 @@ struct BodyEncoder {
     put_string16(out, m.code, kMaxErrorCodeBytes);
     put_string16(out, m.message, kMaxErrorMessageBytes);
   }
+  void operator()(const WindowMsg& m) {
+    out.push_back(static_cast<uint8_t>(ControlKind::kWindow));
+    put_u64(out, m.credit);
+  }
 };
 
 Error truncated() { return make_error("truncated", "control message is truncated"); }
@@ -157,6 +161,7 @@ Result<ControlMessage> parse_control(ByteView bytes) {
       msg.body = std::move(m);
       break;
     }
+    case ControlKind::kWindow: msg.body = WindowMsg{r.u64()}; break;
     default:
       return make_error("unknown_control", "unknown control message kind " + std::to_string(kind));
   }

@@ -56,6 +56,7 @@ enum class ControlKind : uint8_t {
   kCancel = 6,    // either way
   kComplete = 7,  // receiver -> sender: every file verified (or failed), per file
   kError = 8,     // either way: the writer gives up, with a reason
+  kWindow = 9,    // receiver -> sender: flow-control credit for this epoch (u64)
 };
 
 struct FileEndMsg {
@@ -96,8 +97,16 @@ struct ErrorMsg {
   bool operator==(const ErrorMsg&) const = default;
 };
 
+// Receiver-driven flow control (disk backpressure): the sender may have sent CHUNK plaintext
+// bytes up to `credit` IN TOTAL in this epoch (cumulative, so a lost or repeated WINDOW is
+// harmless; the sender keeps the largest it has seen). See receiver.h for how it is granted.
+struct WindowMsg {
+  uint64_t credit = 0;
+  bool operator==(const WindowMsg&) const = default;
+};
+
 using ControlBody = std::variant<Manifest, FileEndMsg, HaveMsg, PauseMsg, ResumeMsg, CancelMsg,
-                                 CompleteMsg, ErrorMsg>;
+                                 CompleteMsg, ErrorMsg, WindowMsg>;
 
 struct ControlMessage {
   Epoch epoch{};

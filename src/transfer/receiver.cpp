@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cassert>
 #include <string>
 #include <utility>
@@ -33,12 +34,16 @@ void reject(std::vector<Command>& out, std::string code, std::string message) {
 
 }  // namespace
 
-Receiver::Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng)
+Receiver::Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
+                   uint64_t window_bytes)
     : key_(receive_key),
       transfer_id_(transfer_id),
       rng_(std::move(rng)),
       sealer_(receive_key, transfer_id, protocol::Origin::kReceiver),
-      opener_(receive_key, transfer_id, protocol::Origin::kSender) {}
+      opener_(receive_key, transfer_id, protocol::Origin::kSender),
+      window_(window_bytes) {
+  assert(window_bytes >= kMinReceiveWindowBytes);
+}
 
 Bytes Receiver::persist() const {
   Bytes out;
@@ -72,7 +77,7 @@ void Receiver::rekey(const crypto::SecretKey& receive_key) {
 }
 
 Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteView persisted,
-                                   RandomFn rng) {
+                                   RandomFn rng, uint64_t window_bytes) {
   ByteReader r(persisted);
   const uint8_t version = r.u8();
   const uint32_t transfer_id = r.u32();
@@ -81,7 +86,7 @@ Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteVie
   if (version != kPersistVersion) {
     return make_error("bad_resume_state", "saved transfer state has an unknown version");
   }
-  Receiver rx(receive_key, transfer_id, std::move(rng));
+  Receiver rx(receive_key, transfer_id, std::move(rng), window_bytes);
   if (manifest_len == 0) {
     if (!r.at_end()) return make_error("bad_resume_state", "saved transfer state is malformed");
     return rx;
@@ -190,14 +195,35 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
   if (frame.payload.size() != crypto::sealed_chunk_size(len)) {
     return reject(out, "bad_chunk_length", "a chunk of the wrong length was dropped");
   }
-  if (f.have.has(frame.index) || f.state == FileState::kFailed) return;  // duplicate
+  if (f.have.has(frame.index)) return;  // duplicate: it counts nothing
   auto plain = crypto::open_chunk_in_place(
       frame.payload, f.key, crypto::ChunkId{transfer_id_, frame.file_id, frame.index, frame.last});
   if (!plain) {
     return reject(out, "bad_mac",
                   "a chunk of \"" + entry.name + "\" failed authentication and was not written");
   }
+  // Checked after authentication: only the real sender can break the window, so a forged
+  // chunk (injected into a relay) cannot end the transfer this way.
+  if (received_epoch_ + len > granted_ + kFlowSlackBytes) {
+    sodium_memzero(plain->data(), plain->size());
+    return fail(make_error("flow_control",
+                           "the sender ignored flow control: it sent more than this device "
+                           "allowed while its disk caught up (" +
+                               std::to_string(received_epoch_ + len) + " bytes for a credit of " +
+                               std::to_string(granted_) + ")"),
+                out);
+  }
+  received_epoch_ += len;
   f.have.set(frame.index);
+  if (f.state == FileState::kFailed) {
+    // A file that failed part-way (a read-back error) keeps nothing, but its chunks spent the
+    // sender's credit: consumed at once, so the other files still get through. Marked held, so
+    // a copy of it counts nothing.
+    sodium_memzero(plain->data(), plain->size());
+    consumed_epoch_ += len;
+    return grant(out);
+  }
+  unwritten_ += len;
   if (f.state == FileState::kPending) f.state = FileState::kActive;
   const bool hash_now = frame.index == f.hash_cursor && !f.read_back_pending;
   if (hash_now) {
@@ -221,6 +247,39 @@ void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
     out.push_back(cmd::ReadBack{e.id, f.hash_cursor, f.hash_cursor * manifest_->chunk_size,
                                 chunk_length(e.size, manifest_->chunk_size, f.hash_cursor)});
     f.read_back_pending = true;
+  }
+}
+
+uint64_t Receiver::credit() const {
+  const uint64_t limit = consumed_epoch_ + window_;
+  return limit > carried_ ? limit - carried_ : 0;
+}
+
+// A MANIFEST opened an epoch: its credit counts from here, less what earlier epochs still have
+// unwritten, and the first WINDOW goes out.
+void Receiver::start_credit(std::vector<Command>& out) {
+  carried_ = unwritten_;
+  consumed_epoch_ = 0;
+  received_epoch_ = 0;
+  granted_ = credit();
+  send(WindowMsg{granted_}, out);
+}
+
+std::vector<Command> Receiver::on_written(uint64_t bytes) {
+  std::vector<Command> out;
+  bytes = std::min(bytes, unwritten_);
+  unwritten_ -= bytes;
+  consumed_epoch_ += bytes;
+  grant(out);
+  return out;
+}
+
+void Receiver::grant(std::vector<Command>& out) {
+  // Few messages: a new WINDOW only after a quarter window of growth (see kMinReceiveWindowBytes
+  // for why that never starves the sender).
+  if (state_ == State::kReceiving && epoch_ && credit() >= granted_ + window_ / 4) {
+    granted_ = credit();
+    send(WindowMsg{granted_}, out);
   }
 }
 
@@ -352,6 +411,7 @@ void Receiver::on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Co
     return send(std::move(done), out);
   }
   state_ = State::kReceiving;
+  start_credit(out);
   // A restored receiver re-hashes what it already has, from its sink.
   for (size_t i = 0; i < files_.size(); ++i) {
     advance_hash(i, out);

@@ -14,6 +14,23 @@
 // Resume: persist() after carrying out the Writes; restore() from it after a drop or reload.
 // The restored receiver re-hashes what it has via ReadBacks, and answers the sender's next
 // MANIFEST with its have-map so that only missing chunks are sent.
+//
+// Flow control (disk backpressure): the receiver, not the channel, decides how fast the sender
+// may go. "Unwritten" bytes are those of Write commands the platform has not yet reported
+// durably written (on_written: the storage worker's acknowledgements; a synchronous sink
+// acknowledges at once). Per epoch (one MANIFEST), the receiver grants the sender a cumulative
+// credit of CHUNK plaintext bytes in a WINDOW message:
+//     credit = max(0, consumed + window - carried)
+// consumed: bytes acknowledged in this epoch, plus chunks of a file that already failed (they
+//   are discarded unwritten, yet spent the sender's credit);
+// carried: bytes still unwritten when the epoch began (a reconnect or rekey while the disk was
+//   behind). Acknowledgements come in Write order, so those are acknowledged first.
+// So unwritten bytes stay within the window (or the carried bytes, while those exceed it).
+// WINDOW goes right after each HAVE, and again whenever the credit has grown by window/4 since
+// the last one. An authenticated chunk that takes this epoch's received bytes past the last
+// credit sent (plus kFlowSlackBytes) is a sender ignoring flow control: the transfer fails with
+// "flow_control" before the chunk is written or kept. Duplicates of chunks already held count
+// nothing (a failed file's discarded chunks are marked held in its have-map for that reason).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +47,23 @@
 #include "transfer/progress.h"
 
 namespace ferry::transfer {
+
+// The receive window: at most this many plaintext bytes received but not yet written. Several
+// times the bandwidth-delay product of a fast path (25 MB/s, the measured direct-channel ceiling,
+// x 100 ms of WAN round trip = 2.5 MB), so credit never stalls a disk that keeps up, and small
+// enough that a slow disk holds only 8 MiB of a tab's memory per incoming transfer.
+constexpr uint64_t kReceiveWindowBytes = 8 * 1024 * 1024;
+// Smallest window a receiver accepts: liveness needs a fresh WINDOW (sent after window/4 of
+// growth) before the sender runs dry, i.e. window/4 + one chunk <= window for the largest chunk.
+constexpr uint64_t kMinReceiveWindowBytes = 2 * uint64_t{kMaxChunkBytes};
+// Tolerance above the granted credit before a sender counts as ignoring flow control: one
+// largest chunk. On an ordered channel the honest sender never exceeds the credit (both sides
+// count the same chunks' plaintext); the slack keeps one chunk sealed before a reconnect and
+// delivered after the new MANIFEST (a transport switch) from failing a transfer, and costs at
+// most one chunk of memory.
+constexpr uint64_t kFlowSlackBytes = kMaxChunkBytes;
+static_assert(kMinReceiveWindowBytes / 4 + kMaxChunkBytes <= kMinReceiveWindowBytes,
+              "a sender must be able to use the credit before the next WINDOW is due");
 
 namespace cmd {
 // A new manifest arrived: the UI shows the files, the platform opens one sink per file.
@@ -85,15 +119,19 @@ class Receiver {
  public:
   enum class State : uint8_t { kAwaitingManifest, kReceiving, kComplete, kCancelled, kFailed };
 
-  Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng);
+  // `window_bytes`: the receive window (at least kMinReceiveWindowBytes; asserted).
+  Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
+           uint64_t window_bytes = kReceiveWindowBytes);
   // Rebuilds a receiver from persist(): the manifest and the have-maps of verified chunks.
+  // Nothing of the old receiver's writes is pending any more (its platform is gone).
   static Result<Receiver> restore(const crypto::SecretKey& receive_key, ByteView persisted,
-                                  RandomFn rng);
+                                  RandomFn rng, uint64_t window_bytes = kReceiveWindowBytes);
   // Only what is durable: written-and-verified chunks, never in-flight state.
   Bytes persist() const;
   // The same transfer on a new connection under new keys (a fresh handshake after a drop):
   // everything received, verified and hashed so far is kept, frames under the old key no
-  // longer open, and the next MANIFEST opens a new epoch.
+  // longer open, and the next MANIFEST opens a new epoch. Writes still unwritten stay counted
+  // (the same platform will acknowledge them) and are carried into the next epoch's credit.
   void rekey(const crypto::SecretKey& receive_key);
 
   // A frame of this transfer from its sender (CHUNK, or CONTROL with origin kSender).
@@ -103,6 +141,10 @@ class Receiver {
   std::vector<Command> on_chunk_in_place(const protocol::ChunkView& frame);
   // The bytes a ReadBack asked for.
   std::vector<Command> on_read_back(uint32_t file_id, uint64_t index, ByteView bytes);
+  // `bytes` more of earlier Writes' bytes are durably written (acknowledgements come in Write
+  // order and may be batched; more than is unwritten is clamped, e.g. late acks after a
+  // restore). Returns a WINDOW to send when the credit has grown enough.
+  std::vector<Command> on_written(uint64_t bytes);
 
   std::vector<Command> pause();
   std::vector<Command> resume();
@@ -117,6 +159,11 @@ class Receiver {
   bool manifest_opened() const { return epoch_.has_value(); }
   const HaveMap* have_map(uint32_t file_id) const;
   TransferProgress progress() const;
+  // Flow control, for the UI and benchmarks: bytes written but not acknowledged, the window,
+  // and the credit last sent in this epoch.
+  uint64_t unwritten_bytes() const { return unwritten_; }
+  uint64_t window_bytes() const { return window_; }
+  uint64_t credit_granted() const { return granted_; }
 
  private:
   struct FileRecv {
@@ -141,6 +188,9 @@ class Receiver {
   void check_file(size_t file, std::vector<Command>& out);
   void check_done(std::vector<Command>& out);
   size_t file_index(uint32_t file_id) const;  // SIZE_MAX if unknown
+  uint64_t credit() const;  // what may be granted now (see the header comment)
+  void start_credit(std::vector<Command>& out);
+  void grant(std::vector<Command>& out);  // sends WINDOW when the credit has grown enough
 
   crypto::SecretKey key_;
   uint32_t transfer_id_;
@@ -153,6 +203,13 @@ class Receiver {
   std::vector<FileRecv> files_;
   bool paused_local_ = false;
   bool paused_remote_ = false;
+  // Flow control. unwritten_ spans epochs; the others restart with each MANIFEST.
+  uint64_t window_;
+  uint64_t unwritten_ = 0;       // bytes of Writes not yet acknowledged
+  uint64_t carried_ = 0;         // unwritten_ when this epoch began
+  uint64_t consumed_epoch_ = 0;  // acknowledged (or discarded, see on_chunk) in this epoch
+  uint64_t received_epoch_ = 0;  // plaintext of new chunks accepted in this epoch
+  uint64_t granted_ = 0;         // the credit last sent in this epoch
 };
 
 const char* to_string(Receiver::State state);

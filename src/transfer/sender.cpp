@@ -84,6 +84,9 @@ std::vector<Bytes> Sender::connect(const crypto::SecretKey& send_key) {
     files_[i].key = crypto::derive_file_key(key_, transfer_id_, manifest_.files[i].id);
   }
   flow_ = FlowControl(options_.high_watermark, options_.low_watermark);
+  credit_ = 0;  // this epoch's receiver grants its own credit (WINDOW after its HAVE)
+  epoch_bytes_sent_ = 0;
+  credit_blocked_ = false;
   in_flight_.clear();
   paused_remote_ = false;
   state_ = State::kAwaitingHave;
@@ -99,10 +102,19 @@ void Sender::disconnect() {
   in_flight_.clear();
   for (auto& f : files_) f.hash_pending.clear();
   paused_remote_ = false;
+  credit_blocked_ = false;
 }
 
 bool Sender::wanted(const FileSend& f, uint64_t index) const {
   return !f.covered.has(index) || (!f.hash && index >= f.hash_cursor);
+}
+
+uint64_t Sender::in_flight_chunk_bytes() const {
+  uint64_t n = 0;
+  for (const auto& r : in_flight_) {
+    if (!files_[r.file_id].covered.has(r.index)) n += r.length;
+  }
+  return n;
 }
 
 std::optional<ReadRequest> Sender::next_read(uint64_t buffered_amount) {
@@ -117,15 +129,21 @@ std::optional<ReadRequest> Sender::next_read(uint64_t buffered_amount) {
     auto& f = files_[file_cursor_];
     const auto& entry = manifest_.files[file_cursor_];
     const uint64_t n = f.covered.chunk_count();
-    while (f.scan < n) {
-      const uint64_t i = f.scan++;
+    for (; f.scan < n; ++f.scan) {
+      const uint64_t i = f.scan;
       if (!wanted(f, i)) continue;
-      ReadRequest r{entry.id, i, i * manifest_.chunk_size,
-                    chunk_length(entry.size, manifest_.chunk_size, i)};
+      const uint32_t length = chunk_length(entry.size, manifest_.chunk_size, i);
+      // A hash-only read sends nothing and needs no credit.
+      const bool sends = !f.covered.has(i);
+      credit_blocked_ = sends && epoch_bytes_sent_ + in_flight_chunk_bytes() + length > credit_;
+      if (credit_blocked_) return std::nullopt;  // this chunk is asked for again later
+      ++f.scan;
+      ReadRequest r{entry.id, i, i * manifest_.chunk_size, length};
       in_flight_.push_back(r);
       return r;
     }
   }
+  credit_blocked_ = false;
   return std::nullopt;
 }
 
@@ -195,6 +213,7 @@ Status Sender::on_read(uint32_t file_id, uint64_t index, ByteView bytes, const F
                           crypto::ChunkId{transfer_id_, file_id, index, last}, bytes, rng_);
     f.covered.set(index);
     chunk_bytes_sent_ += bytes.size();
+    epoch_bytes_sent_ += bytes.size();
     send(ByteView(chunk_frame_.data(), total));
   }
   hash_in_order(f, file_id, index, bytes, file_ends);
@@ -250,6 +269,12 @@ Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
       }
     }
     maybe_all_sent();
+  } else if (auto* window = std::get_if<WindowMsg>(&msg.body)) {
+    // Credit is cumulative: a smaller one (an older grant) changes nothing.
+    if (window->credit > credit_) {
+      credit_ = window->credit;
+      credit_blocked_ = false;  // the next next_read() decides again
+    }
   } else if (std::holds_alternative<PauseMsg>(msg.body)) {
     paused_remote_ = true;
   } else if (std::holds_alternative<ResumeMsg>(msg.body)) {

@@ -13,6 +13,12 @@
 // after the file's last chunk, so sending starts at once without a pre-read of a large file.
 // After a drop, the receiver's HAVE tells which chunks to skip; chunks it already has are
 // still read once if the hash has not covered them yet (a "hash-only" read sends nothing).
+//
+// Two brakes on next_read(): the channel's bufferedAmount (FlowControl: the network), and the
+// receiver's credit (WINDOW: its disk). A chunk is read only if the CHUNK plaintext sent in this
+// epoch, plus the reads in flight that will be sent, plus this chunk stay within the largest
+// credit the receiver granted in this epoch (0 until its first WINDOW). A sender waiting for
+// credit simply asks for no reads (flow_blocked()) until a WINDOW grows the credit.
 #pragma once
 
 #include <cstdint>
@@ -111,6 +117,12 @@ class Sender {
   TransferProgress progress() const;
   // Plaintext bytes of CHUNK frames produced so far (all connections): measures resending.
   uint64_t chunk_bytes_sent() const { return chunk_bytes_sent_; }
+  // Receiver flow control in this epoch: the credit granted (largest WINDOW), the CHUNK
+  // plaintext sent against it, and whether the last next_read() stopped for want of credit
+  // (the receiver's disk is the bottleneck, not the network).
+  uint64_t credit() const { return credit_; }
+  uint64_t epoch_bytes_sent() const { return epoch_bytes_sent_; }
+  bool flow_blocked() const { return credit_blocked_; }
 
  private:
   struct FileSend {
@@ -129,6 +141,7 @@ class Sender {
          SenderOptions options, RandomFn rng);
   Bytes seal(ControlBody body);
   bool wanted(const FileSend& f, uint64_t index) const;
+  uint64_t in_flight_chunk_bytes() const;  // reads in flight that will become CHUNKs
   void hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteView bytes,
                      std::vector<Bytes>& out);
   void maybe_all_sent();
@@ -151,6 +164,10 @@ class Sender {
   bool paused_remote_ = false;
   uint64_t chunk_bytes_sent_ = 0;
   Bytes chunk_frame_;  // the CHUNK frame being sent (on_read), grown once
+  // Per epoch (reset by connect): see the header comment.
+  uint64_t credit_ = 0;
+  uint64_t epoch_bytes_sent_ = 0;
+  bool credit_blocked_ = false;
 };
 
 const char* to_string(Sender::State state);

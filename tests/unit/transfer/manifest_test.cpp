@@ -137,7 +137,8 @@ TEST_CASE("control messages round trip") {
   std::vector<ControlBody> bodies = {
       sample_manifest(), FileEndMsg{3, crypto::Blake2bDigest{1, 2, 3}},
       HaveMsg{{{0, {{0, 4}, {6, 1}}}, {1, {}}}}, PauseMsg{}, ResumeMsg{}, CancelMsg{},
-      CompleteMsg{{{0, true}, {1, false}}}, ErrorMsg{"disk_full", "no space left"}};
+      CompleteMsg{{{0, true}, {1, false}}}, ErrorMsg{"disk_full", "no space left"},
+      WindowMsg{0}, WindowMsg{8ull << 20}, WindowMsg{UINT64_MAX}};
   for (const auto& b : bodies) {
     const ControlMessage m{e, b};
     auto parsed = parse_control(encode_control(m));
@@ -161,6 +162,15 @@ TEST_CASE("malformed control messages are rejected") {
   Bytes bad_result = encode_control({e, CompleteMsg{{{0, true}}}});
   bad_result.back() = 2;
   CHECK_FALSE(parse_control(bad_result).ok());
+  const Bytes window = encode_control({e, WindowMsg{12345}});
+  CHECK(window.size() == kEpochBytes + 1 + 8);
+  CHECK(window[kEpochBytes] == 9);
+  for (size_t n = 0; n < window.size(); ++n) {
+    CHECK(parse_control(Bytes(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(n))).error().code == "truncated");
+  }
+  Bytes long_window = window;
+  long_window.push_back(0);
+  CHECK(parse_control(long_window).error().code == "trailing_bytes");
   Bytes many_runs = encode_control({e, HaveMsg{{{0, {}}}}});
   many_runs[many_runs.size() - 4] = 0xFF;  // run count 255 with no runs behind it
   CHECK(parse_control(many_runs).error().code == "truncated");

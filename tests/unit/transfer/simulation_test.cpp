@@ -3,6 +3,8 @@
 // each drop both receivers are rebuilt from their persisted have-maps (their written data
 // survives, their in-flight state does not) under a new session key, and both senders resume.
 // Both directions run at once, with the same transfer id, to prove frames are unambiguous.
+// Each receiver's disk is slower than the channel (its writes are acknowledged a little at a
+// time), so receiver flow control (WINDOW) paces the senders and bounds unwritten bytes.
 #include <catch2/catch.hpp>
 
 #include <sodium.h>
@@ -29,6 +31,11 @@ constexpr uint32_t kSharedTransferId = 7;  // both directions use it on purpose
 // browser, so frames queue up to the high watermark and a drop loses some of them.
 constexpr int kReadsPerTick = 3;
 constexpr int kDeliveriesPerTick = 2;
+// Writes the receiver's disk acknowledges per tick: fewer than the chunks delivered, so the
+// receive window, not the channel, becomes the bottleneck.
+constexpr int kAcksPerTick = 1;
+// The smallest window, so that it binds within the 10 MB file.
+constexpr uint64_t kSimWindow = kMinReceiveWindowBytes;
 
 crypto::Blake2bDigest independent_blake2b(const Bytes& data) {
   crypto::Blake2bDigest out{};
@@ -57,6 +64,9 @@ struct Peer {
   Bytes persisted;
   std::map<uint32_t, Bytes> sink;
   std::deque<cmd::ReadBack> read_backs;
+  std::deque<uint64_t> unacked_writes;  // written to the sink, not yet acknowledged
+  uint64_t unwritten_peak = 0;
+  size_t flow_blocked_steps = 0;        // steps in which the sender waited for credit
   std::map<uint32_t, crypto::Blake2bDigest> completed;
   bool transfer_complete = false;
   size_t rejected_replays = 0;
@@ -94,6 +104,8 @@ struct Sim {
         const auto& entry = *p.receiver->manifest()->find(w->file_id);
         file.resize(static_cast<size_t>(entry.size));
         std::copy(w->bytes.begin(), w->bytes.end(), file.begin() + static_cast<std::ptrdiff_t>(w->offset));
+        p.unacked_writes.push_back(w->bytes.size());
+        p.unwritten_peak = std::max(p.unwritten_peak, p.receiver->unwritten_bytes());
       } else if (auto* rb = std::get_if<cmd::ReadBack>(&c)) {
         p.read_backs.push_back(*rb);
       } else if (auto* s = std::get_if<cmd::Send>(&c)) {
@@ -174,6 +186,7 @@ struct Sim {
   void step(Peer& p) {
     // Start reads while flow control allows.
     while (auto r = p.sender->next_read(out_of(p).buffered())) p.reads.push_back(*r);
+    if (p.sender->flow_blocked()) ++p.flow_blocked_steps;
     // Finish some reads, in any order.
     for (int n = 0; n < kReadsPerTick && !p.reads.empty(); ++n) {
       const size_t i = rng() % p.reads.size();
@@ -183,6 +196,12 @@ struct Sim {
       auto frames = p.sender->on_read(r.file_id, r.index, ByteView(file.data() + r.offset, r.length));
       REQUIRE(frames.ok());
       for (auto& f : *frames) out_of(p).frames.push_back(std::move(f));
+    }
+    // The receiver's slow disk acknowledges a few writes.
+    for (int n = 0; n < kAcksPerTick && !p.unacked_writes.empty(); ++n) {
+      const uint64_t bytes = p.unacked_writes.front();
+      p.unacked_writes.pop_front();
+      run_commands(p, p.receiver->on_written(bytes));
     }
     // Finish one read-back of the receiver's sink.
     if (!p.read_backs.empty()) {
@@ -210,7 +229,8 @@ struct Sim {
       }
       p->reads.clear();
       p->read_backs.clear();
-      auto restored = Receiver::restore(key(other(*p)), p->persisted, seeded_random(session));
+      p->unacked_writes.clear();  // the rebuilt receiver waits for no earlier write
+      auto restored = Receiver::restore(key(other(*p)), p->persisted, seeded_random(session), kSimWindow);
       REQUIRE(restored.ok());
       p->receiver = std::move(restored).value();
     }
@@ -259,8 +279,8 @@ static void run_simulation(uint64_t seed) {
   Sim sim(seed);
   sim.a.sender.emplace(make_sender(sim.key(sim.a), a_files, sim.a.source, 100));
   sim.b.sender.emplace(make_sender(sim.key(sim.b), b_files, sim.b.source, 200));
-  sim.a.receiver.emplace(sim.key(sim.b), kSharedTransferId, seeded_random(300));
-  sim.b.receiver.emplace(sim.key(sim.a), kSharedTransferId, seeded_random(400));
+  sim.a.receiver.emplace(sim.key(sim.b), kSharedTransferId, seeded_random(300), kSimWindow);
+  sim.b.receiver.emplace(sim.key(sim.a), kSharedTransferId, seeded_random(400), kSimWindow);
   sim.connect(sim.a);
   sim.connect(sim.b);
 
@@ -323,6 +343,12 @@ static void run_simulation(uint64_t seed) {
   CHECK(b_resent <= 3 * per_drop);
   CHECK(a_resent + b_resent > 0);  // the drops really lost something
   CHECK(sim.b.receiver->progress().bytes_done == a_total);
+  // The slow disks paced the senders, and unwritten bytes stayed within the window.
+  INFO("unwritten peak A " << sim.a.unwritten_peak << ", B " << sim.b.unwritten_peak);
+  CHECK(sim.a.flow_blocked_steps > 0);
+  CHECK(sim.b.unwritten_peak <= kSimWindow);
+  CHECK(sim.a.unwritten_peak <= kSimWindow);
+  CHECK(sim.b.unwritten_peak > kSimWindow / 2);
   CHECK(sim.a.sender->progress().files[0].state == FileState::kComplete);
 }
 

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -67,9 +68,11 @@ struct Link {
   std::vector<Bytes> to_sender;              // frames the receiver sent
   std::vector<Error> sender_errors;
   bool to_sender_open = true;                // false: frames to the sender are lost
+  bool ack_writes = true;                    // false: writes wait for ack() (a slow disk)
+  uint64_t unacked = 0;                      // bytes written but not yet acknowledged
 
   static Link make(std::vector<std::pair<std::string, Bytes>> files, uint32_t chunk_size,
-                   uint8_t key_seed = 1) {
+                   uint8_t key_seed = 1, uint64_t window = kReceiveWindowBytes) {
     std::vector<SourceFile> list;
     std::vector<Bytes> data;
     for (auto& [name, bytes] : files) {
@@ -80,7 +83,7 @@ struct Link {
     opt.chunk_size = chunk_size;
     auto s = Sender::create(key_from(key_seed), 7, list, opt, seeded_random(1));
     if (!s.ok()) throw std::runtime_error(s.error().message);
-    return Link{data, {}, std::move(s).value(), Receiver(key_from(key_seed), 7, seeded_random(2)),
+    return Link{data, {}, std::move(s).value(), Receiver(key_from(key_seed), 7, seeded_random(2), window),
                 {}, {}, {}, true};
   }
 
@@ -94,6 +97,12 @@ struct Link {
         const auto end = static_cast<size_t>(w->offset) + w->bytes.size();
         if (file.size() < end) file.resize(end);
         std::copy(w->bytes.begin(), w->bytes.end(), file.begin() + static_cast<std::ptrdiff_t>(w->offset));
+        if (ack_writes) {
+          auto more = receiver.on_written(w->bytes.size());  // a memory sink: written at once
+          cmds.insert(cmds.end(), more.begin(), more.end());
+        } else {
+          unacked += w->bytes.size();
+        }
       } else if (auto* rb = std::get_if<cmd::ReadBack>(&c)) {
         const Bytes& file = sink[rb->file_id];
         ByteView v(file.data() + rb->offset, rb->length);
@@ -104,6 +113,21 @@ struct Link {
         if (to_sender_open) deliver_to_sender(s->frame);
       }
     }
+  }
+
+  // The sender reconnects (a new epoch) and the receiver's answers stay in to_sender, unheard:
+  // the test delivers them, or replays older frames instead.
+  void reconnect_unheard(const crypto::SecretKey& key) {
+    sender.disconnect();
+    to_sender_open = false;
+    deliver_to_receiver(sender.connect(key));
+    to_sender_open = true;
+  }
+
+  // The disk reports `bytes` of the unacknowledged writes done.
+  void ack(uint64_t bytes) {
+    unacked -= std::min(bytes, unacked);
+    run(receiver.on_written(bytes));
   }
 
   void deliver_to_receiver(const Bytes& frame) { run(receiver.on_frame(parse_ok(frame))); }

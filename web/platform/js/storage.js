@@ -87,7 +87,7 @@
       return st;
     }
     const rate = slowDiskRate();
-    if (rate > 0) st.worker.postMessage({ op: 'config', slowDiskBytesPerSec: rate });
+    if (rate > 0) st.worker.postMessage({ op: 'config', ferryTestSlowDiskBytesPerSec: rate });
     st.worker.onerror = (ev) => {
       if (ev && ev.preventDefault) ev.preventDefault();
       fail('the storage worker failed: ' + ((ev && ev.message) || 'it could not be loaded'));
