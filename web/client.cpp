@@ -214,7 +214,7 @@ void Client::pump() {
 void Client::housekeeping(double now_ms) {
   bool moving = false;
   for (const auto& t : session_->snapshot().transfers) {
-    moving = moving || t.state == "sending" || t.state == "receiving";
+    moving = moving || app::moving(t.state);
   }
   if (moving != wake_lock_) {
     wake_lock_ = moving;

@@ -45,7 +45,10 @@
 #include <variant>
 #include <vector>
 
+#include "app/commands.h"
+#include "app/peer_link.h"
 #include "app/secure_channel.h"
+#include "app/signalling.h"
 #include "protocol/peer_signal.h"
 #include "protocol/signal.h"
 #include "session/handshake.h"
@@ -87,29 +90,9 @@ constexpr double kSpeedWindowMs = 3000;
 // every drained browser event, i.e. per chunk).
 constexpr double kSpeedSampleMs = 250;
 
-// The initial direct attempt gets this long, in ms, to open a DataChannel before the data goes
-// through the server's relay (when the server offers one). ICE over a host or STUN candidate
-// takes well under a second; a TURN allocation a few seconds.
-constexpr double kDirectTimeoutMs = 15000;
-// ICE "disconnected" or "failed" this long on a live channel: A restarts ICE, at most this
-// often.
-constexpr double kIceRestartAfterMs = 3000;
-constexpr double kIceRestartEveryMs = 8000;
-// No recovery this long after ICE went bad: a new RTCPeerConnection.
-constexpr double kFreshPeerAfterMs = 20000;
-// A channel that keeps closing is not reconnected more often than this.
-constexpr double kMinAttemptGapMs = 2000;
-// Signalling reconnects back off from 1 s to this, in ms; after kServerGiveUpMs without the
-// server (its grace period for a resume token is 60 s), the session ends unless data still
-// flows directly.
-constexpr double kServerRetryMaxMs = 8000;
-constexpr double kServerGiveUpMs = 90000;
 // A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
 // reloaded tab resumes from there.
 constexpr uint64_t kPersistEveryBytes = 4ull * 1024 * 1024;
-
-// How the frames currently travel.
-enum class Transport : uint8_t { kNone, kDirect, kServer };
 
 enum class Phase {
   kIdle,            // nothing started
@@ -128,12 +111,19 @@ struct LogLine {
   std::string text;
 };
 
+// kWaiting also while the connection is down.
+enum class TransferState : uint8_t { kWaiting, kSending, kReceiving, kPaused, kComplete, kCancelled, kFailed };
+// "waiting", "sending", "receiving", "paused", "complete", "cancelled", "failed"
+const char* to_string(TransferState state);
+// Bytes flow: a transfer neither waits, nor is paused, nor is over.
+constexpr bool moving(TransferState state) {
+  return state == TransferState::kSending || state == TransferState::kReceiving;
+}
+
 struct TransferView {
   uint32_t id = 0;
   bool outgoing = false;
-  // "waiting" (also while the connection is down), "sending", "receiving", "paused",
-  // "complete", "cancelled", "failed"
-  std::string state;
+  TransferState state = TransferState::kWaiting;
   bool paused_here = false;  // paused by this side: only this side can resume it
   transfer::TransferProgress progress;
   double bytes_per_second = 0;
@@ -150,87 +140,10 @@ struct Snapshot {
   bool rekeying = false;     // a new handshake runs beside the live keys; sending waits
   bool code_dead = false;    // A: too many wrong tries; the link still works, new_code() helps
   bool peer_present = false;
-  std::string path;  // "direct", "direct through NAT", "relayed by TURN", "relayed by server", or ""
+  PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   std::vector<TransferView> transfers;
   std::optional<Error> error;
 };
-
-namespace cmd {
-struct OpenServer {};  // open the WebSocket to <origin>/ws with protocol::kSignalSubprotocol
-struct SendServer {
-  std::string text;
-};
-struct CloseServer {};
-struct CreatePeer {
-  std::string ice_servers_json;
-  bool offerer = false;  // the offerer also creates the DataChannel
-};
-struct CreateOffer {
-  bool ice_restart = false;
-};
-struct SetRemoteDescription {
-  std::string json;
-};
-struct AddIceCandidate {
-  std::string json;
-};
-struct ClosePeer {};
-struct QueryPath {};
-struct SendFrame {
-  Bytes frame;
-  bool via_server = false;  // a binary WebSocket message through the server's relay
-};
-struct ReadFile {  // a slice of a chosen file; answer with on_file_read
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t index = 0;
-  uint64_t offset = 0;
-  uint32_t length = 0;
-};
-struct OpenSink {  // where an incoming file will be written
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  std::string name;
-  uint64_t size = 0;
-  std::string key;    // stable storage name: <room>-<transfer>-<file>
-  bool keep = false;  // resume: keep the bytes already stored under key
-  std::string mime;   // the sender's declared type (the platform offers it only if safe)
-};
-struct SaveState {  // durable receiver state; store it after every write emitted before it
-  std::string key;  // <room>-<transfer>
-  Bytes state;
-};
-struct DropState {
-  std::string key;
-};
-struct WriteSink {
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t offset = 0;
-  Bytes bytes;
-};
-struct ReadSink {  // answer with on_sink_read
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-  uint64_t index = 0;
-  uint64_t offset = 0;
-  uint32_t length = 0;
-};
-struct FinishSink {  // the file verified: commit it and offer it to the user
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-};
-struct AbortSink {  // the file failed or was cancelled: drop what was written
-  uint32_t transfer_id = 0;
-  uint32_t file_id = 0;
-};
-}  // namespace cmd
-
-using Command =
-    std::variant<cmd::OpenServer, cmd::SendServer, cmd::CloseServer, cmd::CreatePeer,
-                 cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
-                 cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
-                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink, cmd::SaveState, cmd::DropState>;
 
 struct SessionOptions {
   std::string origin;  // the page's origin, for links ("https://ferry.example")
@@ -238,7 +151,7 @@ struct SessionOptions {
   uint32_t chunk_size = kPreferredChunkBytes;
 };
 
-class Session {
+class Session : private PeerLink::Host {
  public:
   explicit Session(SessionOptions options);
 
@@ -289,9 +202,9 @@ class Session {
   Snapshot snapshot() const;
   const std::deque<LogLine>& log() const { return log_; }
   uint64_t log_total() const { return log_total_; }  // lines logged so far, dropped ones included
-  Transport transport() const { return channel_open_ ? transport_ : Transport::kNone; }
+  Transport transport() const { return peer_link_.transport(); }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
-  const std::string& resume_token() const { return resume_token_; }
+  const std::string& resume_token() const { return signalling_.resume_token(); }
   // Prefix of every storage key of this session ("<room>-"), "" before the room is known.
   std::string storage_prefix() const;
   // The browser handle of file `file_id` of outgoing transfer `transfer_id` (for ReadFile).
@@ -316,17 +229,12 @@ class Session {
 
   enum class Control { kPause, kResume, kCancel };
   void control(uint32_t id, bool outgoing, Control what);
-  void emit(Command c) { commands_.push_back(std::move(c)); }
-  void log(std::string text);
+  void emit(Command c) override { commands_.push_back(std::move(c)); }
+  void log(std::string text) override;
   void fail(Error error);
   void send_server(const protocol::ClientMessage& m);
   void send_relay(RelayKind kind, ByteView body);
-  void send_sealed(const protocol::PeerSignal& message);
-  void on_peer_signal(const protocol::peer::Offer& m);
-  void on_peer_signal(const protocol::peer::Answer& m);
-  void on_peer_signal(const protocol::peer::Ice& m);
-  void on_peer_signal(const protocol::peer::Restart& m);
-  void on_peer_signal(const protocol::peer::Relay& m);
+  void send_signal(const protocol::PeerSignal& message) override;
   void flush_channel();
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
@@ -340,13 +248,13 @@ class Session {
   bool secured() const { return channel_ && channel_->secured(); }
   std::string connected_status() const;
   void maintain_connection();
-  void start_attempt();
-  void start_relay();
-  void restart_ice(const char* why);
-  void ask_for_restart();
-  void open_data_path(Transport t, size_t max_message_size);
-  void close_data_path();
-  bool can_signal() const { return server_open_ && peer_present_; }
+  // PeerLink::Host: the link's data path opened or closed, its path changed, it failed.
+  void on_link_opened(size_t max_message_size) override;
+  void on_link_closed() override;
+  void on_path_changed() override;
+  void on_link_failed(Error error) override { fail(std::move(error)); }
+  bool can_signal() const override { return signalling_.open() && peer_present_; }
+  bool peer_present() const override { return peer_present_; }
   void on_handshake_confirmed(bool rekeyed);
   std::string state_key(uint32_t transfer_id) const;
   transfer::Receiver new_receiver(uint32_t transfer_id, bool& restored);
@@ -376,44 +284,23 @@ class Session {
   std::optional<session::LinkSecret> secret_;
   std::optional<session::ShortCode> code_;
   std::optional<JoinMethod> method_;
-  std::string resume_token_;
-  std::string ice_servers_json_ = "[]";
   std::string link_;
-  bool server_open_ = false;
-  std::optional<protocol::ClientMessage> pending_join_;
   bool peer_present_ = false;
+
+  Signalling signalling_;
+  PeerLink peer_link_;
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   std::string previous_sas_;              // set_previous_sas()
   bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
   uint64_t dropped_frames_ = 0;           // frames of no transfer whose MANIFEST opened
   std::string sas_;
-  std::string path_;
+  // The data plane's view of the link: set only when the link opens or closes its data path.
   bool channel_open_ = false;
   Transport transport_ = Transport::kNone;
   uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
-  int64_t relay_rate_ = 0;        // the server's data relay, bytes per second (0: none)
-  bool use_relay_ = false;        // the direct path failed once: reconnect through the relay
-  bool ever_connected_ = false;
   bool joined_once_ = false;
   bool joined_peer_once_ = false;
-  // A's connection attempts.
-  double attempt_started_ms_ = -1;  // < 0: no attempt running
-  double next_attempt_ms_ = -1;     // attempts are at least kMinAttemptGapMs apart
-  bool peer_failed_ = false;        // ICE failed in the current attempt
-  bool offer_is_restart_ = false;   // the next local offer is an ICE restart (not "fresh")
-  bool restart_pending_ = false;    // an ICE restart offer awaits its answer
-  bool restart_wanted_ = false;     // the network changed: restart ICE once rejoined
-  uint64_t peer_gen_ = 0;           // the current connection attempt (A counts, B follows)
-  std::string ice_state_;
-  double ice_bad_since_ms_ = -1;
-  double last_ice_restart_ms_ = -1e18;
-  // Signalling reconnects.
-  bool server_opening_ = false;
-  double server_retry_at_ms_ = -1;
-  double server_lost_since_ms_ = -1;
-  int server_failures_ = 0;
-  bool server_given_up_ = false;
   std::map<uint32_t, Bytes> persisted_;  // restore_incoming(), until the sender offers it
 
   uint32_t next_transfer_id_ = 1;

@@ -1,0 +1,100 @@
+// The commands the client's machines (app::Session and the machines it is made of) issue to
+// the platform, which carries them out in order and answers with the matching on_* calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "util/bytes.h"
+
+namespace ferry::app {
+
+namespace cmd {
+struct OpenServer {};  // open the WebSocket to <origin>/ws with protocol::kSignalSubprotocol
+struct SendServer {
+  std::string text;
+};
+struct CloseServer {};
+struct CreatePeer {
+  std::string ice_servers_json;
+  bool offerer = false;  // the offerer also creates the DataChannel
+};
+struct CreateOffer {
+  bool ice_restart = false;
+};
+struct SetRemoteDescription {
+  std::string json;
+};
+struct AddIceCandidate {
+  std::string json;
+};
+struct ClosePeer {};
+struct QueryPath {};
+struct SendFrame {
+  Bytes frame;
+  bool via_server = false;  // a binary WebSocket message through the server's relay
+};
+struct ReadFile {  // a slice of a chosen file; answer with on_file_read
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+struct OpenSink {  // where an incoming file will be written
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  std::string name;
+  uint64_t size = 0;
+  std::string key;    // stable storage name: <room>-<transfer>-<file>
+  bool keep = false;  // resume: keep the bytes already stored under key
+  std::string mime;   // the sender's declared type (the platform offers it only if safe)
+};
+struct SaveState {  // durable receiver state; store it after every write emitted before it
+  std::string key;  // <room>-<transfer>
+  Bytes state;
+};
+struct DropState {
+  std::string key;
+};
+struct WriteSink {
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t offset = 0;
+  Bytes bytes;
+};
+struct ReadSink {  // answer with on_sink_read
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+};
+struct FinishSink {  // the file verified: commit it and offer it to the user
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+};
+struct AbortSink {  // the file failed or was cancelled: drop what was written
+  uint32_t transfer_id = 0;
+  uint32_t file_id = 0;
+};
+}  // namespace cmd
+
+using Command =
+    std::variant<cmd::OpenServer, cmd::SendServer, cmd::CloseServer, cmd::CreatePeer,
+                 cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
+                 cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
+                 cmd::ReadSink, cmd::FinishSink, cmd::AbortSink, cmd::SaveState, cmd::DropState>;
+
+// Where a machine puts the commands it issues: the session's queue, in order. The machines hold
+// no pointer to it (a Session can be moved); it is handed to each call that may issue one.
+class CommandSink {
+ public:
+  virtual void emit(Command c) = 0;
+
+ protected:
+  ~CommandSink() = default;
+};
+
+}  // namespace ferry::app
