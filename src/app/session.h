@@ -13,6 +13,13 @@
 //             ===== relay: sealed {offer} / {answer} / {ice}... =========  (signal keys)
 //   A opens the DataChannel; frames (protocol/frame.h) carry the transfers both ways.
 //
+// The session is the composition of small machines, and routes events between them:
+// - Signalling (app/signalling.h): the WebSocket to the server, back-off, rejoin, giving up.
+// - SecureChannel (app/secure_channel.h): the handshakes, the keys, re-keying.
+// - PeerLink (app/peer_link.h): WebRTC negotiation, A's attempts, ICE restarts, the relay.
+// - the data plane: the transfers (outgoing_, incoming_), fed while the link's path is open.
+// Each machine issues its commands (app/commands.h) into the session's queue, in order.
+//
 // Staying connected. A (the creator) drives every reconnection; B follows:
 // - signalling drops: each side reopens its WebSocket with backoff and rejoins with its resume
 //   token; a working DataChannel carries on meanwhile.
@@ -151,7 +158,7 @@ struct SessionOptions {
   uint32_t chunk_size = kPreferredChunkBytes;
 };
 
-class Session : private PeerLink::Host {
+class Session final : private PeerLink::Host {
  public:
   explicit Session(SessionOptions options);
 

@@ -36,12 +36,18 @@ struct Sink : CommandSink {
 const std::string kRoom = "abcdefghijklmnopqrst";
 const std::string kResume = "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR";
 
-// A signalling connection that holds a seat and has just dropped at time `at`.
-Signalling dropped_at(double at, Sink& out) {
+// A signalling connection that is open and holds a seat.
+Signalling seated(Sink& out) {
   Signalling s;
   s.start(protocol::Create{}, out);
   s.on_open(out);
   s.set_seat(kRoom, kResume);
+  return s;
+}
+
+// One that held a seat and has just dropped at time `at`.
+Signalling dropped_at(double at, Sink& out) {
+  Signalling s = seated(out);
   REQUIRE(s.on_closed(1006, at) == Signalling::Event::kReconnecting);
   return s;
 }
@@ -134,10 +140,7 @@ TEST_CASE("signalling gives up after kServerGiveUpMs without the server unless d
 
 TEST_CASE("a close with the server's reason ends signalling for good") {
   Sink out;
-  Signalling s;
-  s.start(protocol::Create{}, out);
-  s.on_open(out);
-  s.set_seat(kRoom, kResume);
+  Signalling s = seated(out);
   CHECK(s.on_closed(4000, 0) == Signalling::Event::kEnded);  // the server restarts
   CHECK(s.state() == Signalling::State::kGivenUp);
   CHECK(next_open(s, 0, out) == -2);       // nothing reopens it
@@ -157,10 +160,7 @@ TEST_CASE("a close before there is a seat to take back reports that, and does no
 
 TEST_CASE("a refused seat is final: the next close ends, and a network change does not reopen") {
   Sink out;
-  Signalling s;
-  s.start(protocol::Create{}, out);
-  s.on_open(out);
-  s.set_seat(kRoom, kResume);
+  Signalling s = seated(out);
   s.seat_refused();
   CHECK(s.state() == Signalling::State::kGivenUp);
   CHECK_FALSE(s.reconnect_now(out));
