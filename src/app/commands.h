@@ -1,5 +1,6 @@
-// What the session asks of the platform (commands), and the transfer rows it shows. Shared by
-// app::Session and app::DataPlane.
+// The commands the client's machines (app::Session and the machines it is made of) issue to
+// the platform, which carries them out in order and answers with the matching on_* calls; and
+// the transfer rows the UI shows.
 #pragma once
 
 #include <cstdint>
@@ -11,15 +12,20 @@
 
 namespace ferry::app {
 
-// How the frames currently travel.
-enum class Transport : uint8_t { kNone, kDirect, kServer };
+// kWaiting also while the connection is down.
+enum class TransferState : uint8_t { kWaiting, kSending, kReceiving, kPaused, kComplete, kCancelled, kFailed };
+// "waiting", "sending", "receiving", "paused", "complete", "cancelled", "failed"
+const char* to_string(TransferState state);
+// Bytes flow: a transfer neither waits, nor is paused, nor is over.
+constexpr bool moving(TransferState state) {
+  return state == TransferState::kSending || state == TransferState::kReceiving;
+}
 
+// One transfer as the UI shows it (app::DataPlane::transfers()).
 struct TransferView {
   uint32_t id = 0;
   bool outgoing = false;
-  // "waiting" (also while the connection is down), "sending", "receiving", "paused",
-  // "complete", "cancelled", "failed"
-  std::string state;
+  TransferState state = TransferState::kWaiting;
   bool paused_here = false;  // paused by this side: only this side can resume it
   transfer::TransferProgress progress;
   double bytes_per_second = 0;
@@ -101,5 +107,15 @@ using Command =
                  cmd::CreateOffer, cmd::SetRemoteDescription, cmd::AddIceCandidate, cmd::ClosePeer,
                  cmd::QueryPath, cmd::SendFrame, cmd::ReadFile, cmd::OpenSink, cmd::WriteSink,
                  cmd::ReadSink, cmd::FinishSink, cmd::AbortSink, cmd::SaveState, cmd::DropState>;
+
+// Where a machine puts the commands it issues: the session's queue, in order. The machines hold
+// no pointer to it (a Session can be moved); it is handed to each call that may issue one.
+class CommandSink {
+ public:
+  virtual void emit(Command c) = 0;
+
+ protected:
+  ~CommandSink() = default;
+};
 
 }  // namespace ferry::app

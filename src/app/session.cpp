@@ -46,34 +46,6 @@ std::string explain_server_error(const std::string& code, const std::string& mes
   return message.empty() ? "The server refused the request (" + code + ")." : "The server refused: " + message;
 }
 
-// ferry-server's close codes (server/close_codes.h), in words a person can act on; "" when the
-// code needs no words of its own.
-std::string explain_close_code(int code) {
-  switch (code) {
-    case 4000:
-      return "The server is restarting. Try again in a moment.";
-    case 4003:
-    case 4004:
-      return "Too many attempts from your network. Wait a minute and try again.";
-    case 4005:
-      return "The server is full right now. Try again later.";
-    case 4006:
-      return "This session has expired. Ask the sender for a new link or code.";
-    case 4010:
-      return "The secure handshake did not finish in time. Open the link or type the code again.";
-    case 4011:
-      return "Someone opened the full link of this session, which takes precedence over the code.";
-    case 4012:
-      return "The other device refused this attempt (the code no longer works, or someone already joined).";
-    case 4001:
-    case 4002:
-    case 4007:
-      return "The server closed the connection because of a protocol error (" + std::to_string(code) + ").";
-    default:
-      return "";
-  }
-}
-
 }  // namespace
 
 const char* to_string(Phase phase) {
@@ -115,11 +87,11 @@ Session::Session(SessionOptions options)
 void Session::create() {
   if (phase_ != Phase::kIdle) return;
   creator_ = true;
+  peer_link_ = PeerLink(/*creator=*/true);
   secret_ = session::LinkSecret::generate(options_.rng);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
-  pending_join_ = protocol::Create{};
-  emit(cmd::OpenServer{});
+  signalling_.start(protocol::Create{}, *this);
 }
 
 Status Session::join_link(std::string_view text, std::string_view resume) {
@@ -134,16 +106,16 @@ Status Session::join_link(std::string_view text, std::string_view resume) {
   channel_.emplace(SecureChannel::joiner(link->room, JoinMethod::kLink,
                                         session::password_from_link_secret(link->secret), options_.rng));
   if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
-  if (!resume.empty() && protocol::is_valid_token(resume)) {
-    // A reloaded tab: take our seat back instead of joining anew (the join token is used up).
-    resume_token_ = std::string(resume);
-    pending_join_ = protocol::Rejoin{link->room.str(), resume_token_};
-  } else {
-    pending_join_ = protocol::JoinByToken{link->room.str(), link->token.str()};
-  }
+  peer_link_ = PeerLink(/*creator=*/false);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
-  emit(cmd::OpenServer{});
+  if (!resume.empty() && protocol::is_valid_token(resume)) {
+    // A reloaded tab: take our seat back instead of joining anew (the join token is used up).
+    signalling_.set_seat(link->room.str(), std::string(resume));
+    signalling_.start(protocol::Rejoin{link->room.str(), std::string(resume)}, *this);
+  } else {
+    signalling_.start(protocol::JoinByToken{link->room.str(), link->token.str()}, *this);
+  }
   return Ok{};
 }
 
@@ -154,10 +126,10 @@ Status Session::join_code(std::string_view typed) {
   creator_ = false;
   method_ = JoinMethod::kCode;
   code_ = *code;
-  pending_join_ = protocol::JoinByNameplate{session::format_nameplate(code->nameplate)};
+  peer_link_ = PeerLink(/*creator=*/false);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
-  emit(cmd::OpenServer{});
+  signalling_.start(protocol::JoinByNameplate{session::format_nameplate(code->nameplate)}, *this);
   return Ok{};
 }
 
@@ -184,10 +156,8 @@ void Session::cancel(uint32_t id, bool outgoing) { data_.control(id, outgoing, D
 
 void Session::close() {
   emit(cmd::ClosePeer{});
-  emit(cmd::CloseServer{});
-  close_data_path();
-  server_open_ = false;
-  server_retry_at_ms_ = -1;
+  signalling_.close(*this);
+  peer_link_.close(*this);
   phase_ = Phase::kIdle;
 }
 
@@ -208,139 +178,32 @@ void Session::tick(double now_ms) {
   maintain_connection();
 }
 
-// Timers of the reconnection rules (session.h): signalling first, then the data path, which A
-// alone drives.
+// Timers of the reconnection rules (session.h): signalling first, then the secure channel's,
+// then the link's, which A alone drives.
 void Session::maintain_connection() {
   if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
-  if (!server_open_ && !server_opening_ && server_retry_at_ms_ >= 0 && now_ms_ >= server_retry_at_ms_) {
-    if (now_ms_ - server_lost_since_ms_ > kServerGiveUpMs && !channel_open_) {
-      fail(make_error("server_lost", "Lost the connection to the Ferry server. Check your network and start again."));
-      emit(cmd::ClosePeer{});
-      return;
-    }
-    server_retry_at_ms_ = -1;
-    server_opening_ = true;
-    emit(cmd::OpenServer{});
-  }
-  if (channel_open_ && transport_ == Transport::kDirect && !peer_present_ && ice_bad_since_ms_ >= 0 &&
-      now_ms_ - ice_bad_since_ms_ > kIceRestartAfterMs) {
-    // The other device left the server and the direct path is dead too: it is gone (a closed
-    // tab, a killed browser). Stop showing transfers as moving; it may still come back.
-    log("The connection to the other device is gone");
-    close_data_path();
+  if (signalling_.tick(now_ms_, peer_link_.open(), *this) == Signalling::Event::kLost) {
+    fail(make_error("server_lost", "Lost the connection to the Ferry server. Check your network and start again."));
+    emit(cmd::ClosePeer{});
+    return;
   }
   if (channel_) {
     on_channel_event(channel_->tick(now_ms_));
     if (phase_ == Phase::kFailed) return;
   }
-  if (!creator_ || !secured() || !can_signal()) return;
-  if (channel_open_) {
-    if (transport_ != Transport::kDirect || ice_bad_since_ms_ < 0) return;
-    const double bad_for = now_ms_ - ice_bad_since_ms_;
-    if (bad_for > kFreshPeerAfterMs) {
-      log("The connection did not recover: connecting again");
-      start_attempt();
-    } else if (bad_for > kIceRestartAfterMs && now_ms_ - last_ice_restart_ms_ > kIceRestartEveryMs) {
-      restart_ice("the connection was interrupted");
-    }
-    return;
-  }
-  if (attempt_started_ms_ < 0) {
-    if (now_ms_ >= next_attempt_ms_) start_attempt();
-    return;
-  }
-  const bool timed_out = now_ms_ - attempt_started_ms_ > kDirectTimeoutMs;
-  if (!peer_failed_ && !timed_out) return;
-  if (relay_rate_ > 0 && transport_ != Transport::kServer) {
-    start_relay();
-  } else if (!ever_connected_ && peer_failed_) {
-    fail(make_error("connect_failed", "Could not connect the two devices. A firewall may be blocking it."));
-    emit(cmd::ClosePeer{});
-  } else if (timed_out) {
-    start_attempt();  // keep trying: the network may come back
-  }
-}
-
-// A: an ICE restart on the live connection (a sealed offer that is not "fresh").
-void Session::restart_ice(const char* why) {
-  // One restart at a time: a second offer before the first answer would cross it.
-  if (restart_pending_ || !can_signal() || !channel_open_ || transport_ != Transport::kDirect) return;
-  last_ice_restart_ms_ = now_ms_;
-  offer_is_restart_ = true;
-  restart_pending_ = true;
-  log(std::string("Restarting ICE to find a new path (") + why + ")");
-  emit(cmd::CreateOffer{true});
+  peer_link_.tick(now_ms_, creator_ && secured() && can_signal(), *this);
 }
 
 void Session::on_network_change(bool online) {
   log(online ? "This device's network changed" : "This device is offline");
   if (!online || phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
-  if (!room_ || resume_token_.empty()) return;
-  // The signalling socket may be bound to an address that is gone, and would only notice after a
-  // long TCP time-out: open a new one now (the server replaces the old seat). Once rejoined, the
-  // ICE restart is asked for (on_joined).
-  restart_wanted_ = secured();
-  emit(cmd::CloseServer{});
-  server_open_ = false;
-  server_opening_ = true;
-  server_retry_at_ms_ = -1;
-  emit(cmd::OpenServer{});
+  // A new signalling socket at once (Signalling::reconnect_now); once rejoined, the ICE restart
+  // is asked for (on_joined).
+  const bool keys = secured();
+  if (signalling_.reconnect_now(*this)) peer_link_.want_restart(keys);
 }
 
-// After a network change: A restarts ICE; B asks A to (A drives every restart).
-void Session::ask_for_restart() {
-  restart_wanted_ = false;
-  if (!channel_open_ || transport_ != Transport::kDirect || !can_signal()) return;
-  if (creator_) {
-    restart_ice("the network changed");
-  } else {
-    send_sealed(protocol::PeerSignal{protocol::peer::Restart{}});
-  }
-}
-
-// A: a new RTCPeerConnection and a fresh offer (or the server relay, once direct failed).
-void Session::start_attempt() {
-  attempt_started_ms_ = now_ms_;
-  next_attempt_ms_ = now_ms_ + kMinAttemptGapMs;
-  if (use_relay_ && relay_rate_ > 0) {
-    start_relay();
-    return;
-  }
-  close_data_path();
-  peer_failed_ = false;
-  ice_state_.clear();
-  ice_bad_since_ms_ = -1;
-  offer_is_restart_ = false;
-  restart_pending_ = false;
-  ++peer_gen_;
-  emit(cmd::ClosePeer{});
-  emit(cmd::CreatePeer{ice_servers_json_, true});
-  emit(cmd::CreateOffer{false});
-}
-
-// A: frames go through the server from now on; B follows on the sealed "relay" message.
-void Session::start_relay() {
-  attempt_started_ms_ = now_ms_;
-  next_attempt_ms_ = now_ms_ + kMinAttemptGapMs;
-  if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
-  use_relay_ = true;
-  emit(cmd::ClosePeer{});
-  send_sealed(protocol::PeerSignal{protocol::peer::Relay{}});
-  open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
-}
-
-void Session::on_server_open() {
-  server_open_ = true;
-  server_opening_ = false;
-  server_failures_ = 0;
-  server_lost_since_ms_ = -1;
-  if (pending_join_) {
-    send_server(*pending_join_);
-    pending_join_.reset();
-  } else if (room_ && !resume_token_.empty()) {
-    send_server(protocol::Rejoin{room_->str(), resume_token_});
-  }
-}
+void Session::on_server_open() { signalling_.on_open(*this); }
 
 void Session::on_server_binary(ByteView bytes) {
   // Only while the data goes through the server: the relay keeps order, so A's "relay" message
@@ -399,41 +262,37 @@ void Session::on_server_message(std::string_view text) {
 }
 
 void Session::on_server_closed(int code, std::string_view reason) {
-  server_open_ = false;
-  server_opening_ = false;
-  if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
-  if (transport_ == Transport::kServer) {
-    close_data_path();
-    attempt_started_ms_ = -1;
-  }
-  const std::string why = explain_close_code(code);
-  const bool direct = channel_open_ && transport_ == Transport::kDirect;
-  if (!why.empty() || server_given_up_) {
-    if (direct) {
-      // The transfer goes on peer to peer; signalling is only needed to reconnect.
-      log("Lost the connection to the server (" + std::to_string(code) + ")" + (why.empty() ? "" : ": " + why));
-    } else {
-      fail(make_error("server_closed", why.empty() ? "The server closed the session." : why));
-      emit(cmd::ClosePeer{});
-    }
+  if (phase_ == Phase::kFailed || phase_ == Phase::kIdle) {
+    signalling_.stop();
     return;
   }
-  if (!room_ || resume_token_.empty()) {
-    if (phase_ == Phase::kConnecting) {
-      fail(make_error("server_unreachable", "Could not reach the Ferry server. Check your connection and try again."));
-    } else {
-      fail(make_error("server_closed", "The server closed the session" +
-                                           (reason.empty() ? std::string(".") : ": " + std::string(reason))));
-    }
-    return;
+  const Signalling::Event closed = signalling_.on_closed(code, now_ms_);
+  peer_link_.on_relay_lost(*this);  // the relay ran through this socket
+  const std::string why = close_code_words(code);
+  switch (closed) {
+    case Signalling::Event::kEnded:
+      if (peer_link_.transport() == Transport::kDirect) {
+        // The transfer goes on peer to peer; signalling is only needed to reconnect.
+        log("Lost the connection to the server (" + std::to_string(code) + ")" + (why.empty() ? "" : ": " + why));
+      } else {
+        fail(make_error("server_closed", why.empty() ? "The server closed the session." : why));
+        emit(cmd::ClosePeer{});
+      }
+      return;
+    case Signalling::Event::kNoSeat:
+      if (phase_ == Phase::kConnecting) {
+        fail(make_error("server_unreachable", "Could not reach the Ferry server. Check your connection and try again."));
+      } else {
+        fail(make_error("server_closed", "The server closed the session" +
+                                             (reason.empty() ? std::string(".") : ": " + std::string(reason))));
+      }
+      return;
+    default:
+      // A network drop: Signalling rejoins with the resume token, backing off.
+      log("Lost the connection to the server (" + std::to_string(code) + "); reconnecting…");
+      if (!channel_open_) status_ = "Lost the connection to the server. Reconnecting…";
+      return;
   }
-  // A network drop: rejoin with the resume token, backing off.
-  if (server_lost_since_ms_ < 0) server_lost_since_ms_ = now_ms_;
-  const double delay = std::min(kServerRetryMaxMs, 1000.0 * static_cast<double>(1 << std::min(server_failures_, 4)));
-  ++server_failures_;
-  server_retry_at_ms_ = now_ms_ + delay;
-  log("Lost the connection to the server (" + std::to_string(code) + "); reconnecting…");
-  if (!channel_open_) status_ = "Lost the connection to the server. Reconnecting…";
 }
 
 void Session::on_created(const protocol::Created& m) {
@@ -447,10 +306,9 @@ void Session::on_created(const protocol::Created& m) {
   room_ = *room;
   data_.set_storage_prefix(storage_prefix());
   token_ = *token;
-  resume_token_ = m.resume;
-  relay_rate_ = m.relay_rate;
+  signalling_.set_seat(room_->str(), m.resume);
+  peer_link_.set_server_offer(ice_servers_to_json(m.ice_servers), m.relay_rate);
   joined_once_ = true;
-  ice_servers_json_ = ice_servers_to_json(m.ice_servers);
   code_ = session::ShortCode::generate(*nameplate, options_.rng);
   link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
   channel_.emplace(SecureChannel::creator(*room_, *secret_, code_, options_.rng));
@@ -478,13 +336,12 @@ void Session::on_joined(const protocol::Joined& m) {
                                           session::password_from_short_code(*code_), options_.rng));
     if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
   }
-  resume_token_ = m.resume;
-  relay_rate_ = m.relay_rate;
-  ice_servers_json_ = ice_servers_to_json(m.ice_servers);
+  signalling_.set_seat(room_->str(), m.resume);
+  peer_link_.set_server_offer(ice_servers_to_json(m.ice_servers), m.relay_rate);
   peer_present_ = m.peer;
   log(joined_once_ ? "Reconnected to the server" : "Joined the session");
   joined_once_ = true;
-  if (restart_wanted_) ask_for_restart();
+  peer_link_.on_rejoined(now_ms_, *this);
   if (creator_) {
     if (!peer_present_ && !channel_open_) {
       phase_ = Phase::kPeerLeft;
@@ -546,8 +403,7 @@ void Session::on_server_error(const protocol::ErrorMessage& m) {
   const std::string text = explain_server_error(m.code, m.message);
   if (m.code == "resume_refused") {
     // The server no longer knows our seat (its grace period ran out, or it restarted).
-    server_given_up_ = true;
-    server_retry_at_ms_ = -1;
+    signalling_.seat_refused();
     if (channel_open_ && transport_ == Transport::kDirect) {
       log("The server ended the session; the transfer goes on directly");
       return;
@@ -573,10 +429,7 @@ void Session::peer_gone(const std::string& why) {
   peer_present_ = false;
   log(why);
   if (phase_ == Phase::kFailed) return;
-  if (transport_ == Transport::kServer) {
-    close_data_path();
-    attempt_started_ms_ = -1;
-  }
+  peer_link_.on_relay_lost(*this);
   if (channel_) channel_->on_peer_left();  // a half-done handshake is dead; live keys stay
   if (creator_ && !secured()) {
     // Nobody had proved the password yet: we are simply waiting for a joiner again.
@@ -603,7 +456,7 @@ void Session::send_relay(RelayKind kind, ByteView body) {
   send_server(protocol::Relay{to_base64url(payload)});
 }
 
-void Session::send_sealed(const protocol::PeerSignal& message) {
+void Session::send_signal(const protocol::PeerSignal& message) {
   if (!secured()) return;
   const std::string text = protocol::serialize(message);
   auto sealed = channel_->signal_sender().seal(as_bytes(text));
@@ -690,9 +543,7 @@ void Session::on_handshake_confirmed(bool rekeyed) {
     // New keys (the other device reloaded and proved the same password): whatever data path we
     // had belongs to the old keys.
     log("Secure channel established again. The verification words changed: " + sas_);
-    close_data_path();
-    emit(cmd::ClosePeer{});
-    attempt_started_ms_ = -1;
+    peer_link_.reset(*this);
   } else {
     log("Secure channel established. Verification words: " + sas_);
   }
@@ -700,7 +551,7 @@ void Session::on_handshake_confirmed(bool rekeyed) {
   status_ = "Secured. Connecting to the other device…";
   // Transfers from an earlier connection go on under the new keys (senders on connect()).
   data_.set_keys(keys.send_data, keys.recv_data);
-  if (creator_) start_attempt();
+  if (creator_) peer_link_.start_attempt(now_ms_, *this);
 }
 
 void Session::on_sealed(ByteView body) {
@@ -724,159 +575,54 @@ void Session::on_sealed(ByteView body) {
     log("Ignored a malformed signalling message (" + msg.error().code + ")");
     return;
   }
-  std::visit([this](auto&& m) { on_peer_signal(m); }, *msg);
+  peer_link_.on_signal(*msg, now_ms_, *this);
 }
 
-// Every offer, answer and candidate names the connection attempt it belongs to ("gen", one per
-// RTCPeerConnection A builds): after a drop, late messages of an earlier attempt must not be
-// applied to the new connection.
-void Session::on_peer_signal(const protocol::peer::Offer& m) {
-  if (creator_) {
-    log("Ignored an offer in the wrong direction");
-    return;
-  }
-  // A "fresh" offer comes from a new RTCPeerConnection: answer it from a new one too. Any other
-  // offer is an ICE restart on the connection we have.
-  if (m.fresh) {
-    if (m.gen <= peer_gen_ && peer_gen_ != 0) return;  // an older attempt's offer
-    peer_gen_ = m.gen;
-    close_data_path();
-    emit(cmd::ClosePeer{});
-  } else if (m.gen != peer_gen_) {
-    return;  // an ICE restart of a connection we no longer have
-  }
-  emit(cmd::CreatePeer{ice_servers_json_, false});
-  emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"offer", m.sdp})});
-}
+// --- WebRTC: the link (app/peer_link.h) ---------------------------------------------------
 
-void Session::on_peer_signal(const protocol::peer::Answer& m) {
-  if (!creator_) {
-    log("Ignored an answer in the wrong direction");
-    return;
-  }
-  if (m.gen != peer_gen_) return;  // the answer to an earlier attempt's offer
-  restart_pending_ = false;
-  emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"answer", m.sdp})});
-}
-
-void Session::on_peer_signal(const protocol::peer::Ice& m) {
-  if (m.gen != peer_gen_) return;
-  emit(cmd::AddIceCandidate{m.candidate ? protocol::serialize(*m.candidate) : std::string()});
-}
-
-void Session::on_peer_signal(const protocol::peer::Restart&) {
-  if (creator_) restart_ice("the other device's network changed");
-}
-
-void Session::on_peer_signal(const protocol::peer::Relay&) {
-  if (creator_ || relay_rate_ <= 0) {
-    log("Ignored a relay request");
-    return;
-  }
-  if (!use_relay_) log("No direct connection is possible: relaying the encrypted data through the server");
-  use_relay_ = true;
-  emit(cmd::ClosePeer{});
-  open_data_path(Transport::kServer, protocol::kMaxRelayFrameBytes);
-}
-
-// --- WebRTC ---------------------------------------------------------------------------------
-
-void Session::on_local_description(std::string_view text) {
-  auto d = protocol::parse_session_description(text);
-  if (!d) {
-    log("The browser produced a session description this client cannot send (" + d.error().code + ")");
-    return;
-  }
-  if (d->type == "offer") {
-    send_sealed(protocol::PeerSignal{protocol::peer::Offer{d->sdp, peer_gen_, !offer_is_restart_}});
-  } else {
-    send_sealed(protocol::PeerSignal{protocol::peer::Answer{d->sdp, peer_gen_}});
-  }
-}
-
-void Session::on_local_candidate(std::string_view text) {
-  if (text.empty()) {
-    send_sealed(protocol::PeerSignal{protocol::peer::Ice{std::nullopt, peer_gen_}});
-    return;
-  }
-  auto c = protocol::parse_ice_candidate(text);
-  if (!c) return;
-  send_sealed(protocol::PeerSignal{protocol::peer::Ice{std::move(c).value(), peer_gen_}});
-}
-
-void Session::on_peer_state(std::string_view state) {
-  ice_state_ = std::string(state);
-  const bool bad = state == "disconnected" || state == "failed";
-  if (!bad) {
-    ice_bad_since_ms_ = -1;
-  } else if (ice_bad_since_ms_ < 0) {
-    ice_bad_since_ms_ = now_ms_;
-  }
-  if (state == "connected") {
-    emit(cmd::QueryPath{});
-  } else if (state == "failed") {
-    log("The direct connection failed");
-    if (!channel_open_) peer_failed_ = true;  // A falls back or retries (maintain_connection)
-  } else if (state == "disconnected") {
-    log("The connection to the other device was interrupted");
-  }
-}
-
+void Session::on_local_description(std::string_view json) { peer_link_.on_local_description(json, *this); }
+void Session::on_local_candidate(std::string_view json) { peer_link_.on_local_candidate(json, *this); }
+void Session::on_peer_state(std::string_view state) { peer_link_.on_peer_state(state, now_ms_, *this); }
 void Session::on_peer_error(std::string_view message) { log("WebRTC: " + std::string(message)); }
-
-void Session::on_path(std::string_view path) {
-  if (transport_ != Transport::kDirect) return;
-  // The glue reports the selected candidate pair: "relay" if either end is a TURN relay,
-  // "srflx" if either end was seen through a NAT (STUN), else "host".
-  const std::string next = path == "relay"   ? "relayed by TURN"
-                           : path == "srflx" ? "direct through NAT"
-                                             : "direct";
-  if (next == path_) return;
-  path_ = next;
-  log("Connection path: " + path_);
-  if (phase_ == Phase::kConnected) status_ = connected_status();
-}
+void Session::on_path(std::string_view path) { peer_link_.on_path(path, *this); }
 
 void Session::on_channel_open(size_t remote_max_message_size) {
-  open_data_path(Transport::kDirect, remote_max_message_size);
+  peer_link_.on_channel_open(remote_max_message_size, *this);
+}
+
+void Session::on_path_changed() {
+  if (phase_ == Phase::kConnected) status_ = connected_status();
 }
 
 std::string Session::connected_status() const {
   if (transport_ == Transport::kServer) {
     return "Connected through the Ferry server's relay (no direct path). Files stay end-to-end encrypted.";
   }
-  if (path_ == "relayed by TURN") {
+  if (peer_link_.path() == PathKind::kTurn) {
     return "Connected through a relay server. Files stay end-to-end encrypted; the relay sees only scrambled data.";
   }
   return "Connected. Files go straight to the other device, end-to-end encrypted.";
 }
 
-void Session::open_data_path(Transport t, size_t max_message_size) {
-  close_data_path();
+// The link opened its data path: transfers start or go on.
+void Session::on_link_opened(size_t max_message_size) {
+  const Transport t = peer_link_.transport();
   transport_ = t;
   channel_open_ = true;
-  ever_connected_ = true;
-  ice_bad_since_ms_ = -1;
-  if (t == Transport::kServer) path_ = "relayed by server";
   phase_ = peer_present_ ? Phase::kConnected : Phase::kPeerLeft;
   status_ = connected_status();
   log(t == Transport::kServer ? "Connected to the other device through the server" : "Connected to the other device");
   data_.open(max_message_size, t == Transport::kServer);
 }
 
-void Session::on_channel_closed() {
-  if (transport_ != Transport::kDirect) return;
-  close_data_path();
-  attempt_started_ms_ = -1;  // A connects again at once
-}
+void Session::on_channel_closed() { peer_link_.on_channel_closed(*this); }
 
 // The data path is gone (or about to be replaced): outgoing transfers wait for the next one,
 // which resumes them from the receiver's have-map.
-void Session::close_data_path() {
+void Session::on_link_closed() {
   if (!channel_open_) return;
   channel_open_ = false;
   transport_ = Transport::kNone;
-  path_.clear();
   data_.close();
   if (phase_ == Phase::kConnected) {
     phase_ = Phase::kConnectingPeer;
@@ -967,7 +713,7 @@ Snapshot Session::snapshot() const {
     s.code_dead = creator_ && channel_->code_dead();
   }
   s.peer_present = peer_present_;
-  s.path = path_;
+  s.path = peer_link_.path();
   s.error = error_;
   s.transfers = data_.transfers();
   return s;

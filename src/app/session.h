@@ -13,6 +13,13 @@
 //             ===== relay: sealed {offer} / {answer} / {ice}... =========  (signal keys)
 //   A opens the DataChannel; frames (protocol/frame.h) carry the transfers both ways.
 //
+// The session is the composition of small machines, and routes events between them:
+// - Signalling (app/signalling.h): the WebSocket to the server, back-off, rejoin, giving up.
+// - SecureChannel (app/secure_channel.h): the handshakes, the keys, re-keying.
+// - PeerLink (app/peer_link.h): WebRTC negotiation, A's attempts, ICE restarts, the relay.
+// - the data plane: the transfers (outgoing_, incoming_), fed while the link's path is open.
+// Each machine issues its commands (app/commands.h) into the session's queue, in order.
+//
 // Staying connected. A (the creator) drives every reconnection; B follows:
 // - signalling drops: each side reopens its WebSocket with backoff and rejoins with its resume
 //   token; a working DataChannel carries on meanwhile.
@@ -40,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -47,7 +55,9 @@
 
 #include "app/commands.h"
 #include "app/data_plane.h"
+#include "app/peer_link.h"
 #include "app/secure_channel.h"
+#include "app/signalling.h"
 #include "protocol/peer_signal.h"
 #include "protocol/signal.h"
 #include "session/handshake.h"
@@ -63,23 +73,6 @@ namespace ferry::app {
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
 
-// The initial direct attempt gets this long, in ms, to open a DataChannel before the data goes
-// through the server's relay (when the server offers one). ICE over a host or STUN candidate
-// takes well under a second; a TURN allocation a few seconds.
-constexpr double kDirectTimeoutMs = 15000;
-// ICE "disconnected" or "failed" this long on a live channel: A restarts ICE, at most this
-// often.
-constexpr double kIceRestartAfterMs = 3000;
-constexpr double kIceRestartEveryMs = 8000;
-// No recovery this long after ICE went bad: a new RTCPeerConnection.
-constexpr double kFreshPeerAfterMs = 20000;
-// A channel that keeps closing is not reconnected more often than this.
-constexpr double kMinAttemptGapMs = 2000;
-// Signalling reconnects back off from 1 s to this, in ms; after kServerGiveUpMs without the
-// server (its grace period for a resume token is 60 s), the session ends unless data still
-// flows directly.
-constexpr double kServerRetryMaxMs = 8000;
-constexpr double kServerGiveUpMs = 90000;
 
 enum class Phase {
   kIdle,            // nothing started
@@ -109,7 +102,7 @@ struct Snapshot {
   bool rekeying = false;     // a new handshake runs beside the live keys; sending waits
   bool code_dead = false;    // A: too many wrong tries; the link still works, new_code() helps
   bool peer_present = false;
-  std::string path;  // "direct", "direct through NAT", "relayed by TURN", "relayed by server", or ""
+  PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   std::vector<TransferView> transfers;
   std::optional<Error> error;
 };
@@ -120,7 +113,7 @@ struct SessionOptions {
   uint32_t chunk_size = kPreferredChunkBytes;
 };
 
-class Session {
+class Session final : private PeerLink::Host {
  public:
   explicit Session(SessionOptions options);
 
@@ -167,9 +160,9 @@ class Session {
   void on_file_read_error(uint32_t transfer_id, std::string_view message);
   void on_sink_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
   void on_sink_error(uint32_t transfer_id, uint32_t file_id, std::string_view message);
-  void on_storage_error(std::string_view message);
+  void on_storage_error(std::string_view message);  // saving a transfer's state failed
   // Bytes of earlier WriteSink/DataIo writes of a transfer are on disk (flow control).
-  void on_sink_written(uint32_t transfer_id, uint64_t bytes) { data_.on_sink_written(transfer_id, bytes); }  // saving a transfer's state failed
+  void on_sink_written(uint32_t transfer_id, uint64_t bytes) { data_.on_sink_written(transfer_id, bytes); }
 
   std::vector<Command> take_commands();
   bool has_commands() const { return !out_->commands.empty(); }
@@ -180,26 +173,21 @@ class Session {
   Snapshot snapshot() const;
   const std::deque<LogLine>& log() const { return out_->log; }
   uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
-  Transport transport() const { return channel_open_ ? transport_ : Transport::kNone; }
+  Transport transport() const { return peer_link_.transport(); }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
-  const std::string& resume_token() const { return resume_token_; }
+  const std::string& resume_token() const { return signalling_.resume_token(); }
   // Prefix of every storage key of this session ("<room>-"), "" before the room is known.
   std::string storage_prefix() const;
   // The browser handle of file `file_id` of outgoing transfer `transfer_id` (for ReadFile).
   int file_handle(uint32_t transfer_id, uint32_t file_id) const;
 
  private:
-  void emit(Command c) { out_->commands.push_back(std::move(c)); }
-  void log(std::string text);
+  void emit(Command c) override { out_->commands.push_back(std::move(c)); }
+  void log(std::string text) override;
   void fail(Error error);
   void send_server(const protocol::ClientMessage& m);
   void send_relay(RelayKind kind, ByteView body);
-  void send_sealed(const protocol::PeerSignal& message);
-  void on_peer_signal(const protocol::peer::Offer& m);
-  void on_peer_signal(const protocol::peer::Answer& m);
-  void on_peer_signal(const protocol::peer::Ice& m);
-  void on_peer_signal(const protocol::peer::Restart& m);
-  void on_peer_signal(const protocol::peer::Relay& m);
+  void send_signal(const protocol::PeerSignal& message) override;
   void flush_channel();
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
@@ -213,13 +201,13 @@ class Session {
   bool secured() const { return channel_ && channel_->secured(); }
   std::string connected_status() const;
   void maintain_connection();
-  void start_attempt();
-  void start_relay();
-  void restart_ice(const char* why);
-  void ask_for_restart();
-  void open_data_path(Transport t, size_t max_message_size);
-  void close_data_path();
-  bool can_signal() const { return server_open_ && peer_present_; }
+  // PeerLink::Host: the link's data path opened or closed, its path changed, it failed.
+  void on_link_opened(size_t max_message_size) override;
+  void on_link_closed() override;
+  void on_path_changed() override;
+  void on_link_failed(Error error) override { fail(std::move(error)); }
+  bool can_signal() const override { return signalling_.open() && peer_present_; }
+  bool peer_present() const override { return peer_present_; }
   void on_handshake_confirmed(bool rekeyed);
   void on_new_nameplate(const protocol::NewNameplate& m);
 
@@ -248,43 +236,22 @@ class Session {
   std::optional<session::LinkSecret> secret_;
   std::optional<session::ShortCode> code_;
   std::optional<JoinMethod> method_;
-  std::string resume_token_;
-  std::string ice_servers_json_ = "[]";
   std::string link_;
-  bool server_open_ = false;
-  std::optional<protocol::ClientMessage> pending_join_;
   bool peer_present_ = false;
+
+  Signalling signalling_;
+  PeerLink peer_link_;
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   DataPlane data_;                        // the transfers
   std::string previous_sas_;              // set_previous_sas()
   bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
   std::string sas_;
-  std::string path_;
+  // The data plane's view of the link: set only when the link opens or closes its data path.
   bool channel_open_ = false;
   Transport transport_ = Transport::kNone;
-  int64_t relay_rate_ = 0;        // the server's data relay, bytes per second (0: none)
-  bool use_relay_ = false;        // the direct path failed once: reconnect through the relay
-  bool ever_connected_ = false;
   bool joined_once_ = false;
   bool joined_peer_once_ = false;
-  // A's connection attempts.
-  double attempt_started_ms_ = -1;  // < 0: no attempt running
-  double next_attempt_ms_ = -1;     // attempts are at least kMinAttemptGapMs apart
-  bool peer_failed_ = false;        // ICE failed in the current attempt
-  bool offer_is_restart_ = false;   // the next local offer is an ICE restart (not "fresh")
-  bool restart_pending_ = false;    // an ICE restart offer awaits its answer
-  bool restart_wanted_ = false;     // the network changed: restart ICE once rejoined
-  uint64_t peer_gen_ = 0;           // the current connection attempt (A counts, B follows)
-  std::string ice_state_;
-  double ice_bad_since_ms_ = -1;
-  double last_ice_restart_ms_ = -1e18;
-  // Signalling reconnects.
-  bool server_opening_ = false;
-  double server_retry_at_ms_ = -1;
-  double server_lost_since_ms_ = -1;
-  int server_failures_ = 0;
-  bool server_given_up_ = false;
 
 };
 

@@ -234,10 +234,10 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::TextDisabled("The other device is securing the connection again; sending waits until it has.");
     widgets_.name_last("rekeying");
   }
-  if (s.phase == app::Phase::kConnected || !s.path.empty()) {
+  if (s.phase == app::Phase::kConnected || s.path != app::PathKind::kNone) {
     heading("Connection");
     ImGui::Text("%s%s", s.peer_present ? "Other device connected" : "Other device away",
-                s.path.empty() ? "" : (" · " + s.path).c_str());
+                s.path == app::PathKind::kNone ? "" : (std::string(" · ") + app::to_string(s.path)).c_str());
     widgets_.name_last("path");
   }
   if (s.phase == app::Phase::kConnected) {
@@ -329,11 +329,12 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
   for (const app::TransferView* tp : order) {
     const auto& t = *tp;
     const std::string name = std::to_string(ordinal(t.outgoing, t.id));
-    const bool moving = t.state == "sending" || t.state == "receiving";
-    const bool paused_by_peer = t.state == "paused" && !t.paused_here;
+    using State = app::TransferState;
+    const bool moving = app::moving(t.state);
+    const bool paused_by_peer = t.state == State::kPaused && !t.paused_here;
     char title[96];
     std::snprintf(title, sizeof title, "%s%s%s%s", t.outgoing ? "Sending" : "Receiving", moving ? "" : " (",
-                  moving ? "" : (paused_by_peer ? "paused by the other device" : t.state.c_str()), moving ? "" : ")");
+                  moving ? "" : (paused_by_peer ? "paused by the other device" : app::to_string(t.state)), moving ? "" : ")");
     heading(title);
     for (const auto& f : t.progress.files) {
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
@@ -346,17 +347,17 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
-    if (t.state == "sending" || t.state == "receiving") {
+    if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
     const std::string id = (t.outgoing ? "out-" : "in-") + name;
-    if (t.state == "sending" || t.state == "receiving" || t.state == "waiting") {
+    if (moving || t.state == State::kWaiting) {
       if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
       ImGui::SameLine();
       if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
       widgets_.name_last("cancel-" + id);
-    } else if (t.state == "paused") {
+    } else if (t.state == State::kPaused) {
       // Only the side that paused can resume; the other may still add its own pause.
       if (t.paused_here) {
         if (primary_button(("Resume##" + id).c_str(), 0)) client_.session().resume(t.id, t.outgoing);
@@ -421,13 +422,13 @@ void App::announce(const app::Snapshot& s) {
     text += " A code to type on the other device is on screen; Copy code copies it.";
   }
   if (s.sas_changed) text += " The verification words changed: compare them again.";
-  if (!s.path.empty()) text += " Connection: " + s.path + ".";
+  if (s.path != app::PathKind::kNone) text += std::string(" Connection: ") + app::to_string(s.path) + ".";
   for (const auto& t : s.transfers) {
     if (t.progress.bytes_total == 0) continue;
     const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
                                      static_cast<double>(t.progress.bytes_total));
-    const bool moving = t.state == "sending" || t.state == "receiving";
-    text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : " " + t.state) + " " +
+    const bool moving = app::moving(t.state);
+    text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : std::string(" ") + app::to_string(t.state)) + " " +
             std::to_string(pct / 10 * 10) + "%.";
   }
   // The activity log, as text for screen readers (role=log): the lines not copied yet.

@@ -315,7 +315,7 @@ TEST_CASE("transfer ids do not repeat when a sender's tab reloads") {
   const Snapshot sa = w.a.session.snapshot();
   REQUIRE(sa.transfers.size() == 2);
   CHECK(sa.transfers[0].id != sa.transfers[1].id);
-  for (const auto& t : sa.transfers) CHECK(t.state == "complete");
+  for (const auto& t : sa.transfers) CHECK(t.state == TransferState::kComplete);
 }
 
 TEST_CASE("a code the server hands out unasked is ignored: no fresh budget for the guesser") {

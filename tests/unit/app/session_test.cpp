@@ -88,7 +88,7 @@ TEST_CASE("files go both ways in one session and arrive intact") {
 
   const Snapshot sa = w.a.session.snapshot();
   REQUIRE(sa.transfers.size() == 2);
-  for (const auto& t : sa.transfers) CHECK(t.state == "complete");
+  for (const auto& t : sa.transfers) CHECK(t.state == TransferState::kComplete);
   CHECK(has_log(w.b.session, "All files received"));
 }
 
@@ -178,8 +178,8 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
   w.advance(kDirectTimeoutMs + 1000);
   CHECK(w.a.session.snapshot().phase == Phase::kConnected);
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
-  CHECK(w.a.session.snapshot().path == "relayed by server");
-  CHECK(w.b.session.snapshot().path == "relayed by server");
+  CHECK(w.a.session.snapshot().path == PathKind::kServer);
+  CHECK(w.b.session.snapshot().path == PathKind::kServer);
   const Bytes file = w.send_from_a("r.bin", 300 * 1000, 31);
   w.run();
   for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
@@ -316,12 +316,12 @@ TEST_CASE("a vanished peer: once the direct path is dead too, transfers wait ins
   w.a.channel_open = w.b.channel_open = false;  // nothing crosses any more; no one is told yet
   w.b.session.on_server_message(protocol::serialize(protocol::ServerMessage{protocol::PeerLeft{}}));
   CHECK(w.b.session.snapshot().phase == Phase::kPeerLeft);
-  CHECK(w.b.session.snapshot().transfers.at(0).state == "receiving");  // the channel may still work
+  CHECK(w.b.session.snapshot().transfers.at(0).state == TransferState::kReceiving);  // the channel may still work
   w.b.session.on_peer_state("disconnected");
   w.advance(kIceRestartAfterMs + 1000);
   const Snapshot s = w.b.session.snapshot();
-  CHECK(s.transfers.at(0).state == "waiting");
-  CHECK(s.path.empty());
+  CHECK(s.transfers.at(0).state == TransferState::kWaiting);
+  CHECK(s.path == PathKind::kNone);
   CHECK_FALSE(w.b.finished[{w.b.rx, 0}]);
 }
 
@@ -332,14 +332,14 @@ TEST_CASE("only the side that paused can resume; the other side's resume does no
   run_until_received(w, file.size() / 4);
   w.b.session.pause(w.b.rx, false);
   w.run();
-  CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
+  CHECK(w.a.session.snapshot().transfers.at(0).state == TransferState::kPaused);
   CHECK_FALSE(w.a.session.snapshot().transfers.at(0).paused_here);
   CHECK(w.b.session.snapshot().transfers.at(0).paused_here);
   const size_t lines = w.a.session.log().size();
   w.a.session.resume(w.a.session.snapshot().transfers.at(0).id, true);  // not A's pause: nothing happens, nothing is logged
   w.run();
   CHECK(w.a.session.log().size() == lines);
-  CHECK(w.a.session.snapshot().transfers.at(0).state == "paused");
+  CHECK(w.a.session.snapshot().transfers.at(0).state == TransferState::kPaused);
   w.b.session.resume(w.b.rx, false);
   w.run();
   CHECK(w.b.finished[{w.b.rx, 0}]);
