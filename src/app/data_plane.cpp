@@ -12,46 +12,70 @@ namespace ferry::app {
 
 namespace {
 
-std::string transfer_state(const transfer::Sender& s) {
+TransferState transfer_state(const transfer::Sender& s) {
   using S = transfer::Sender::State;
   switch (s.state()) {
     case S::kDisconnected:
     case S::kAwaitingHave:
-      return "waiting";
+      return TransferState::kWaiting;
     case S::kSending:
     case S::kAwaitingComplete:
-      return s.paused() ? "paused" : "sending";
+      return s.paused() ? TransferState::kPaused : TransferState::kSending;
     case S::kComplete:
-      return "complete";
+      return TransferState::kComplete;
     case S::kCancelled:
-      return "cancelled";
+      return TransferState::kCancelled;
     case S::kFailed:
-      return "failed";
+      return TransferState::kFailed;
   }
-  return "failed";
+  return TransferState::kFailed;
 }
 
-std::string transfer_state(const transfer::Receiver& r) {
+TransferState transfer_state(const transfer::Receiver& r) {
   using S = transfer::Receiver::State;
   switch (r.state()) {
     case S::kAwaitingManifest:
-      return "waiting";
+      return TransferState::kWaiting;
     case S::kReceiving:
-      return r.paused() ? "paused" : "receiving";
+      return r.paused() ? TransferState::kPaused : TransferState::kReceiving;
     case S::kComplete:
-      return "complete";
+      return TransferState::kComplete;
     case S::kCancelled:
-      return "cancelled";
+      return TransferState::kCancelled;
     case S::kFailed:
-      return "failed";
+      return TransferState::kFailed;
   }
-  return "failed";
+  return TransferState::kFailed;
 }
 
 }  // namespace
 
-DataPlane::DataPlane(RandomFn rng, uint32_t chunk_size, Emit emit, Log log)
-    : rng_(std::move(rng)), preferred_chunk_size_(chunk_size), emit_(std::move(emit)), log_(std::move(log)) {
+const char* to_string(TransferState state) {
+  switch (state) {
+    case TransferState::kWaiting:
+      return "waiting";
+    case TransferState::kSending:
+      return "sending";
+    case TransferState::kReceiving:
+      return "receiving";
+    case TransferState::kPaused:
+      return "paused";
+    case TransferState::kComplete:
+      return "complete";
+    case TransferState::kCancelled:
+      return "cancelled";
+    case TransferState::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+DataPlane::DataPlane(RandomFn rng, uint32_t chunk_size, Emit emit, Log log, Pending pending)
+    : rng_(std::move(rng)),
+      preferred_chunk_size_(chunk_size),
+      emit_(std::move(emit)),
+      log_(std::move(log)),
+      pending_(std::move(pending)) {
   chunk_size_ = preferred_chunk_size_;
   // Transfer ids must not repeat across reloads of a tab (the other side may still hold a
   // transfer of the same id from before, and saved receiver states are keyed by it): start at a
@@ -110,7 +134,7 @@ void DataPlane::start_outgoing(Outgoing& out, uint32_t id) {
 
 void DataPlane::send_frame(ByteView frame) {
   if (!open_) return;
-  if (io_ != nullptr) {
+  if (io_ != nullptr && !pending_()) {
     io_->send_frame(frame, via_server_);
   } else {
     emit_(cmd::SendFrame{Bytes(frame.begin(), frame.end()), via_server_});
@@ -124,12 +148,14 @@ void DataPlane::send_frames(const std::vector<Bytes>& frames) {
 void DataPlane::write(uint32_t id, uint32_t file_id, uint64_t offset, ByteView bytes) {
   Incoming& in = incoming_.at(id);
   in.unsaved_bytes += bytes.size();
-  if (io_ != nullptr) {
+  if (io_ != nullptr && !pending_()) {
     io_->write(id, file_id, offset, bytes);
-  } else {
-    emit_(cmd::WriteSink{id, file_id, offset, Bytes(bytes.begin(), bytes.end())});
-    in.acked_at_once += bytes.size();
+    return;
   }
+  emit_(cmd::WriteSink{id, file_id, offset, Bytes(bytes.begin(), bytes.end())});
+  // With a DataIo the platform acknowledges it like any write; without one it counts as
+  // written once the batch is carried out.
+  if (io_ == nullptr) in.acked_at_once += bytes.size();
 }
 
 void DataPlane::on_sink_written(uint32_t id, uint64_t bytes) {
@@ -462,7 +488,7 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.progress = out.sender->progress();
       v.bytes_per_second = out.speed.value;
     } else {
-      v.state = "waiting";
+      v.state = TransferState::kWaiting;
       uint32_t fid = 0;
       for (const auto& f : out.files) {
         v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending});
@@ -477,7 +503,9 @@ std::vector<TransferView> DataPlane::transfers() const {
     v.outgoing = false;
     v.state = transfer_state(in.receiver);
     // Nothing moves without a connection, whatever the receiver last heard.
-    if (!open_ && (v.state == "receiving" || v.state == "paused")) v.state = "waiting";
+    if (!open_ && (v.state == TransferState::kReceiving || v.state == TransferState::kPaused)) {
+      v.state = TransferState::kWaiting;
+    }
     v.paused_here = in.receiver.paused_here();
     v.progress = in.receiver.progress();
     v.bytes_per_second = in.speed.value;

@@ -9,7 +9,8 @@
 //   reads in:   on_file_read(...)      (sealed into the sender's reused frame buffer)
 //   out:        DataIo::send_frame / DataIo::write for the bulk (CHUNK frames and chunk writes,
 //               at once, as views), and Commands (OpenSink, ReadFile, SaveState...) for the rest.
-//               Without a DataIo, frames and writes become cmd::SendFrame / cmd::WriteSink.
+//               Without a DataIo, or while commands wait, they become cmd::SendFrame /
+//               cmd::WriteSink, so the platform carries everything out in the order issued.
 //   acks:       on_sink_written(...) when writes reach the disk: the receivers' windows open.
 //
 // Incoming transfers exist only once their sealed MANIFEST opened (a forged frame allocates
@@ -80,7 +81,11 @@ class DataPlane {
  public:
   using Emit = std::function<void(Command)>;
   using Log = std::function<void(std::string)>;
-  DataPlane(RandomFn rng, uint32_t chunk_size, Emit emit, Log log);
+  // Whether commands are waiting to be carried out: the bulk then queues behind them as
+  // commands too, so nothing overtakes a command issued before it (a "relay" switch, an
+  // OpenSink).
+  using Pending = std::function<bool()>;
+  DataPlane(RandomFn rng, uint32_t chunk_size, Emit emit, Log log, Pending pending);
 
   void set_io(DataIo* io) { io_ = io; }
   // "<room>-": names saved states and stored files (set once the room is known).
@@ -156,6 +161,7 @@ class DataPlane {
   uint32_t preferred_chunk_size_;
   Emit emit_;
   Log log_;
+  Pending pending_;
   DataIo* io_ = nullptr;
   std::string prefix_;
   std::optional<crypto::SecretKey> send_key_, recv_key_;

@@ -78,7 +78,8 @@ Session::Session(SessionOptions options)
     : options_(std::move(options)),
       data_(or_default(options_.rng), options_.chunk_size,
             [out = out_.get()](Command c) { out->commands.push_back(std::move(c)); },
-            [out = out_.get()](std::string text) { out->add_log(std::move(text)); }) {
+            [out = out_.get()](std::string text) { out->add_log(std::move(text)); },
+            [out = out_.get()] { return !out->commands.empty(); }) {
   options_.rng = or_default(std::move(options_.rng));
 }
 

@@ -44,7 +44,7 @@ struct Side : DataIo {
 
   explicit Side(uint32_t seed)
       : plane(counter_rng(seed), 4096, [this](Command c) { commands.push_back(std::move(c)); },
-              [this](std::string t) { log.push_back(std::move(t)); }) {}
+              [this](std::string t) { log.push_back(std::move(t)); }, [this] { return !commands.empty(); }) {}
 
   void send_frame(ByteView frame, bool via_server) override {
     CHECK_FALSE(via_server);
@@ -60,22 +60,33 @@ struct Side : DataIo {
     std::copy(bytes.begin(), bytes.end(), f.begin() + static_cast<std::ptrdiff_t>(offset));
   }
 
-  // Carries out the commands a platform would (reads from `files`, read-backs from `disk`).
+  // Carries out the commands a platform would (reads from `files`, read-backs from `disk`),
+  // taking the whole queue first as the browser client does.
   void run_commands() {
     while (!commands.empty()) {
-      Command c = std::move(commands.front());
-      commands.pop_front();
-      if (auto* r = std::get_if<cmd::ReadFile>(&c)) {
-        const Bytes& f = files.at(plane.file_handle(r->transfer_id, r->file_id));
-        plane.on_file_read(r->transfer_id, r->file_id, r->index, ByteView(f.data() + r->offset, r->length));
-      } else if (auto* rb = std::get_if<cmd::ReadSink>(&c)) {
-        const Bytes& f = disk[{rb->transfer_id, rb->file_id}];
-        plane.on_sink_read(rb->transfer_id, rb->file_id, rb->index, ByteView(f.data() + rb->offset, rb->length));
-      } else if (std::holds_alternative<cmd::SendFrame>(c) || std::holds_alternative<cmd::WriteSink>(c)) {
-        FAIL("with a DataIo, frames and writes never become commands");
+      std::deque<Command> batch;
+      batch.swap(commands);
+      for (auto& c : batch) {
+        if (auto* r = std::get_if<cmd::ReadFile>(&c)) {
+          const Bytes& f = files.at(plane.file_handle(r->transfer_id, r->file_id));
+          plane.on_file_read(r->transfer_id, r->file_id, r->index, ByteView(f.data() + r->offset, r->length));
+        } else if (auto* rb = std::get_if<cmd::ReadSink>(&c)) {
+          const Bytes& f = disk[{rb->transfer_id, rb->file_id}];
+          plane.on_sink_read(rb->transfer_id, rb->file_id, rb->index, ByteView(f.data() + rb->offset, rb->length));
+        } else if (auto* sf = std::get_if<cmd::SendFrame>(&c)) {
+          // Queued behind an earlier command: carried out in order.
+          outbox.push_back(sf->frame);
+          ++frames_queued;
+        } else if (auto* w = std::get_if<cmd::WriteSink>(&c)) {
+          write(w->transfer_id, w->file_id, w->offset, w->bytes);
+          --writes_through_io;
+          ++writes_queued;
+        }
       }
     }
   }
+  size_t frames_queued = 0;
+  size_t writes_queued = 0;
 };
 
 void run(Side& a, Side& b) {
@@ -122,14 +133,30 @@ TEST_CASE("a data plane delivers files through its DataIo as views, and complete
   const auto tb = b.plane.transfers();
   REQUIRE(ta.size() == 1);
   REQUIRE(tb.size() == 1);
-  CHECK(ta[0].state == "complete");
-  CHECK(tb[0].state == "complete");
+  CHECK(ta[0].state == TransferState::kComplete);
+  CHECK(tb[0].state == TransferState::kComplete);
   CHECK(b.disk[{tb[0].id, 0}] == one);
   CHECK(b.disk[{tb[0].id, 1}] == two);
-  CHECK(b.writes_through_io == 11);
-  // Every CHUNK left the sender from one reused buffer.
-  REQUIRE(a.frame_buffers.size() == 11);
+  // Chunks go straight through the DataIo unless a command waits before them.
+  CHECK(b.writes_through_io + b.writes_queued == 11);
+  CHECK(b.writes_through_io > 0);
+  REQUIRE_FALSE(a.frame_buffers.empty());
+  // Every CHUNK that went straight out left the sender from one reused buffer.
   for (const auto* p : a.frame_buffers) CHECK(p == a.frame_buffers.front());
+}
+
+TEST_CASE("a frame made while a command waits queues behind it") {
+  Side a(8);
+  a.plane.set_io(&a);
+  a.plane.set_keys(key_of(1), key_of(2));
+  a.commands.push_back(cmd::SendServer{"the relay switch"});
+  a.plane.open(0, true);
+  a.files[1] = pattern(10, 3);
+  a.plane.send_files({{"x", 10, ""}}, {1});
+  CHECK(a.frames_sent_through_io == 0);
+  REQUIRE(a.commands.size() == 2);
+  CHECK(std::holds_alternative<cmd::SendServer>(a.commands[0]));
+  CHECK(std::holds_alternative<cmd::SendFrame>(a.commands[1]));  // the MANIFEST, after it
 }
 
 TEST_CASE("without a DataIo, frames and writes become commands") {
