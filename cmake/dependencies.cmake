@@ -1,7 +1,10 @@
 # Third-party libraries. Natively they come from Debian packages; for wasm from FERRY_DEPS,
 # which scripts/setup.sh fills from Debian source packages.
 if(EMSCRIPTEN)
-  set(_sodium ${FERRY_DEPS}/wasm/libsodium)
+  # scripts/setup.sh builds it (with wasm SIMD); another prefix can be given to compare builds
+  # (bench/crypto).
+  set(FERRY_WASM_SODIUM_DIR ${FERRY_DEPS}/wasm/libsodium-simd CACHE PATH "Prefix of the wasm libsodium")
+  set(_sodium ${FERRY_WASM_SODIUM_DIR})
   if(NOT EXISTS ${_sodium}/lib/libsodium.a)
     message(FATAL_ERROR "wasm libsodium not found in ${_sodium}: run scripts/setup.sh first")
   endif()
