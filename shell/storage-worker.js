@@ -5,12 +5,13 @@
 // write() returns (flush() makes them durable), so a partial file survives a reload and can be
 // resumed, and reading back a range copies only that range. Those handles exist only in
 // dedicated workers: this file is that worker, loaded from the same origin as ferry.js (the
-// CSP allows `worker-src 'self'`). The main thread (web/platform/glue.js) posts messages here.
+// CSP allows `worker-src 'self'`). The main thread (web/platform/js/storage.js) posts messages here.
 //
 // One ordered queue: every message runs in posting order, whatever sink it names, so a state
 // written after some chunks is written after those chunks are on disk.
 //
-// Protocol 1 (glue.js kStorageProtocol: change both together).
+// Protocol 2 (storage.js kStorageProtocol: change both together). 2: write carries len (a
+// batch in a larger transferred buffer) and written names its sink.
 // Messages in ({op, ...}):           replies ({ev, ...}):
 //   open   {sink, key, keep}           opened {sink, size} | error {sink, name, message}
 //   write  {sink, at, buf, len}        written {sink, bytes} (one ack per write message)
@@ -22,7 +23,7 @@
 //   stateDelete {key}
 //   sweep  {keepPrefix, maxAgeMs}      swept {count}  (keepPrefix '' keeps nothing by name)
 //   config {ferryTestSlowDiskBytesPerSec}  (no reply; test only, see "Slow disk" below)
-// Names (`key`) arrive sanitised by glue.js: [A-Za-z0-9_-] only.
+// Names (`key`) arrive sanitised by storage.js: [A-Za-z0-9_-] only.
 //
 // Implements: Chromium (e2e.storage), Firefox >= 111 (ESR 153 probed by hand: sync handles,
 // move() over an existing file), Safari >= 15.2 by MDN, untested here. Older engines returned

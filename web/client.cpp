@@ -402,7 +402,7 @@ void Client::run(app::Command& c) {
           ws_.on_open([this] { session_->on_server_open(); });
           ws_.on_text([this](const std::string& t) { session_->on_server_message(t); });
           ws_.on_closed([this](int code, const std::string& why) { session_->on_server_closed(code, why); });
-          // This origin's /ws, or the signalling server the deployment names (glue.js
+          // This origin's /ws, or the signalling server the deployment names (page.js
           // signalUrl).
           ws_.open(glue().call<std::string>("signalUrl"),
                    std::string(protocol::kSignalSubprotocol));

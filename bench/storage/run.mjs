@@ -1,5 +1,5 @@
 // bench/storage: writing a received file to OPFS, the storage worker (FileSystemSyncAccessHandle,
-// web/platform/glue.js + shell/storage-worker.js) against the createWritable() path it replaced
+// web/platform/js/storage.js + shell/storage-worker.js) against the createWritable() path it replaced
 // (copied below as it was in glue.js, so both run on the same page in the same run).
 //
 //   node bench/storage/run.mjs [--mb 1024] [--rounds 1] [--reads 3]
@@ -49,7 +49,25 @@ async function pageRun({ mode, bytes, chunk, window: win, reads }) {
   });
   const events = [];
   const inner = Module.ferryEvent;
-  Module.ferryEvent = (h, kind, text, b) => { events.push({ h, kind, text }); inner(h, kind, text, b); wakeUp(); };
+  Module.ferryEvent = (h, kind, text, number, b) => {
+    events.push({ h, kind, text: text !== '' ? text : String(number) });
+    inner(h, kind, text, number, b);
+    wakeUp();
+  };
+  // Read-backs come as data batches (platform/js/core.js): recorded as sink_read events.
+  const arena = Module.ferryArena;
+  const deliver = Module.ferryDeliver;
+  let base = 0;
+  Module.ferryArena = (n, count) => { base = arena(n, count); return base; };
+  Module.ferryDeliver = (n) => {
+    const u32 = new Uint32Array(Module.HEAPU8.buffer);
+    for (let i = 0; i < n; i++) {
+      const t = (base >> 2) + 4 * i;
+      if (u32[t] === 4) events.push({ h: u32[t + 1], kind: 'sink_read', text: String(u32[t + 2]) });
+    }
+    deliver(n);
+    wakeUp();
+  };
   const drain = Module.ferryDrain;
   Module.ferryDrain = () => { drain(); wakeUp(); };  // the glue drains after each write ack
   const event = (h, kind) => until(() => events.some((e) => e.h === h && (e.kind === kind || e.kind === 'sink_error')))
@@ -66,7 +84,13 @@ async function pageRun({ mode, bytes, chunk, window: win, reads }) {
   }
   const pending = () => (legacy ? sink.queued : Module.ferryGlue.storagePending());
   const write = (offset, view) => {
-    if (!legacy) { Module.ferryGlue.sinkWrite(sink, offset, view); return; }
+    if (!legacy) {
+      // As the receiver writes: (pointer, length) in wasm memory, here the arena.
+      const p = arena(view.length, 0);
+      Module.HEAPU8.set(view, p);
+      Module.ferryGlue.sinkWrite(sink, offset, p, view.length);
+      return;
+    }
     const copy = view.slice();
     sink.queued += copy.length;
     sink.chain = sink.chain.then(() => sink.writable.write({ type: 'write', position: offset, data: copy }))

@@ -10,7 +10,7 @@ import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferr
 import { limitRate, offer, openLink } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
-// glue.js downloadReadMs() (60 s and 0.2 s for this 2 MB file) plus room for a busy machine.
+// platform/js/storage.js downloadReadMs() (60 s and 0.2 s for this 2 MB file) plus room for a busy machine.
 const kRemovedAfterSaveMs = 120_000;
 const kRemovedAfterLeaveMs = 30_000;
 const kPollMs = 250;  // between two listings of the OPFS folder while waiting for a removal

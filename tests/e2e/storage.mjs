@@ -1,4 +1,4 @@
-// e2e.storage: the receiver's storage (glue.js + shell/storage-worker.js) in real Chromium, on
+// e2e.storage: the receiver's storage (platform/js/storage.js + shell/storage-worker.js) in real Chromium, on
 // the page the real server serves (so its CSP must let the worker load). Through
 // Module.ferryGlue it writes a file out of order into an OPFS sink, reads ranges back, stores a
 // state, RELOADS the page, finds the state again, reopens the sink with keep=true, checks that

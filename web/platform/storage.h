@@ -1,7 +1,7 @@
 // The receiver's durable storage beside the received files: small named states (the have-map
 // of a partial file, so a reloaded page can resume it) and the clean-up of abandoned partials.
 // The bytes live in OPFS as ferry-incoming/<key>.state, written by the storage worker
-// (shell/storage-worker.js) through platform/glue.js; the files themselves are save sinks.
+// (shell/storage-worker.js) through platform/js/storage.js; the files themselves are save sinks.
 //
 // Implements: write (durable only after every sink write posted before it, so a state never
 // claims bytes the disk lacks), list by key prefix, delete, sweep by age, and the count of sink

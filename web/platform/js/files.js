@@ -32,7 +32,7 @@
       stats.reads++;
       const f = get(h);
       if (!f) {
-        setTimeout(() => emit(0, 'read_error', 'the file is no longer available', null, requestId), 0);
+        setTimeout(() => { stats.readsDone++; emit(0, 'read_error', 'the file is no longer available', null, requestId); }, 0);
         return;
       }
       let block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end);
@@ -45,10 +45,12 @@
       block.bytes.then((bytes) => {
         const from = offset - block.start;
         if (from + length > bytes.length) throw new Error('the file changed while it was being sent');
+        stats.readsDone++;
         core.queueData(core.kDataKind.fileRead, h, requestId, bytes.subarray(from, from + length));
       }).catch((e) => {
         const i = readCache.indexOf(block);
         if (i >= 0) readCache.splice(i, 1);
+        stats.readsDone++;
         emit(0, 'read_error', errorText(e), null, requestId);
       });
     },
