@@ -14,7 +14,7 @@
 // batch in a larger transferred buffer) and written names its sink.
 // Messages in ({op, ...}):           replies ({ev, ...}):
 //   open   {sink, key, keep}           opened {sink, size} | error {sink, name, message}
-//   write  {sink, at, buf, len}        written {sink, bytes} (one ack per write message)
+//   write  {sink, at, buf, len}        written {sink, bytes, buf} (one per write; buf comes back)
 //   read   {sink, at, length, req}     read {sink, req, buf}
 //   finish {sink}                      finished {sink}  (flushed and closed: getFile() works)
 //   abort  {sink}                      (closed and deleted; no reply)
@@ -91,7 +91,9 @@ function writeNow(m) {
     // Acknowledged even when dropped: the main thread's count must fall. One ack per write
     // message (a batch of up to 1 MiB), naming its sink: the receiver's flow-control window
     // opens as its own bytes reach the disk.
-    postMessage({ ev: 'written', sink: m.sink, bytes: bytes.length });
+    // The buffer goes back with the ack (transferred, not copied): the main thread reuses it
+    // for a later batch instead of allocating (and faulting in) fresh memory for every MiB.
+    postMessage({ ev: 'written', sink: m.sink, bytes: bytes.length, buf: m.buf }, [m.buf]);
   }
 }
 

@@ -25,6 +25,17 @@ const emscripten::val& glue() {
 }
 constexpr const char* kChannelLabel = "ferry";
 
+// The browser's CSPRNG in one call per draw (crypto.getRandomValues takes at most 64 KiB), for
+// the session's random pool: libsodium's wasm randombytes makes one JS call per 4 bytes.
+constexpr size_t kMaxGetRandomValuesBytes = 65536;
+void browser_random(uint8_t* out, size_t len) {
+  for (size_t at = 0; at < len; at += kMaxGetRandomValuesBytes) {
+    const size_t n = std::min(kMaxGetRandomValuesBytes, len - at);
+    glue().call<void>("randomFill", reinterpret_cast<uintptr_t>(out + at), static_cast<double>(n));
+  }
+}
+RandomFn session_random() { return pooled_random(browser_random); }
+
 }  // namespace
 
 Client::Client() {
@@ -33,7 +44,7 @@ Client::Client() {
   storage_mode_ = glue().call<std::string>("storageMode");
   can_save_as_ = glue().call<bool>("canSaveAs");
   keep_until_saved_ = glue().call<bool>("keepUntilSaved");
-  session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+  session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
   session_->set_data_io(this);
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
@@ -92,7 +103,7 @@ void Client::start_from_location() {
   const Status st = session_->join_link(rec.link, resume);
   if (!st) {
     // Keep the error visible on the home screen.
-    session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, default_random()});
+    session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
     session_->set_data_io(this);
     join_error_ = st.error().message;
     forget_join();

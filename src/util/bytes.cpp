@@ -3,6 +3,10 @@
 
 #include <sodium.h>
 
+#include <array>
+#include <cstring>
+#include <memory>
+
 namespace ferry {
 
 void random_bytes(uint8_t* out, size_t len) {
@@ -11,6 +15,31 @@ void random_bytes(uint8_t* out, size_t len) {
 }
 
 RandomFn default_random() { return random_bytes; }
+
+namespace {
+struct RandomPool {
+  RandomFn fill;
+  std::array<uint8_t, kRandomPoolBytes> bytes{};
+  size_t used = kRandomPoolBytes;  // empty: filled on first use
+  ~RandomPool() { sodium_memzero(bytes.data(), bytes.size()); }
+  void take(uint8_t* out, size_t len) {
+    if (len > kRandomPoolBytes / 4) return fill(out, len);  // large draws go direct
+    if (kRandomPoolBytes - used < len) {
+      fill(bytes.data(), bytes.size());
+      used = 0;
+    }
+    std::memcpy(out, bytes.data() + used, len);
+    sodium_memzero(bytes.data() + used, len);
+    used += len;
+  }
+};
+}  // namespace
+
+RandomFn pooled_random(RandomFn fill) {
+  auto pool = std::make_shared<RandomPool>();
+  pool->fill = std::move(fill);
+  return [pool](uint8_t* out, size_t len) { pool->take(out, len); };
+}
 
 std::string to_hex(ByteView b) {
   if (b.empty()) return {};  // sodium_bin2hex must not get a null pointer

@@ -21,6 +21,12 @@ using ByteView = std::span<const uint8_t>;
 using RandomFn = std::function<void(uint8_t* out, size_t len)>;
 void random_bytes(uint8_t* out, size_t len);
 RandomFn default_random();
+// A CSPRNG `fill` drawn kRandomPoolBytes at a time and handed out from the pool (each byte
+// once; served bytes are wiped). For the browser, where a draw is a call into
+// crypto.getRandomValues (libsodium's wasm build even makes one per 4 bytes) and the data path
+// needs a 24-byte nonce per chunk. Copies of the function share one pool: one thread only.
+constexpr size_t kRandomPoolBytes = 4096;
+RandomFn pooled_random(RandomFn fill = random_bytes);
 
 inline ByteView as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

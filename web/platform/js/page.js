@@ -1,8 +1,10 @@
 // Ferry's JS glue, part 8: the page itself: its address (secrets leave it once parsed), this
-// tab's join record, and where the signalling server is.
+// tab's join record, where the signalling server is, and the browser's CSPRNG.
 'use strict';
 (function (core) {
   core.provide({
+    // Fills (ptr, len) of wasm memory from the browser's CSPRNG (len <= 65536).
+    randomFill(ptr, len) { crypto.getRandomValues(HEAPU8.subarray(ptr, ptr + len)); },
     // Secrets leave the address bar once parsed: the URL becomes `path` (no query, no
     // fragment) without a navigation or a new history entry.
     clearAddress(path) {

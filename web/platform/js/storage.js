@@ -31,12 +31,14 @@
   const kMaxKeyChars = 200;                // far above "<room>-<transfer>-<file>"; file names stay short
   const kWriteBatch = 1024 * 1024;         // bytes per message to the worker: 16 chunks of 64 KiB
   const kWriteBatchMs = 50;                // a partly filled batch waits at most this long
+  const kSpareBatches = 12;                // buffers the worker gave back, kept for reuse (12 MiB)
   const kKeepUntilSavedKey = 'ferry.keepUntilSaved';  // sessionStorage: '1' keeps files after Leave
   // The script's own address locates the worker (pages under /j/ load ferry.js from the root);
   // it is a file beside ferry.js, so the CSP's worker-src 'self' allows it.
   const kScriptUrl = (document.currentScript && document.currentScript.src) || location.href;
   let storage = null;                      // {worker, h, pending, broken}
   const batched = new Set();               // sinks with a batch waiting
+  const spare = [];                        // batch buffers back from the worker
   let batchTimer = null;
 
   function storageMode() {
@@ -97,6 +99,7 @@
       const s = m.sink ? get(m.sink) : null;
       if (m.ev === 'written') {
         st.pending = Math.max(0, st.pending - m.bytes);
+        if (m.buf && m.buf.byteLength === kWriteBatch && spare.length < kSpareBatches) spare.push(new Uint8Array(m.buf));
         emit(m.sink, 'written', '', null, m.bytes);
       } else if (m.ev === 'opened') {
         emit(m.sink, 'sink_opened', '', null, m.size);
@@ -238,7 +241,8 @@
         b = null;
       }
       if (!b) {
-        b = s.batch = { at: offset, used: 0, buf: new Uint8Array(Math.max(kWriteBatch, len)) };
+        const buf = len <= kWriteBatch && spare.length ? spare.pop() : new Uint8Array(Math.max(kWriteBatch, len));
+        b = s.batch = { at: offset, used: 0, buf };
         batched.add(h);
         if (batchTimer === null) batchTimer = setTimeout(() => { batchTimer = null; flushAll(); }, kWriteBatchMs);
       }
