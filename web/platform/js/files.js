@@ -7,19 +7,14 @@
 // by all files (the sender reads one file at a time): 8 MiB at most.
 'use strict';
 (function (core) {
-  const add = core.add;
-  const get = core.get;
-  const emit = core.emit;
-  const errorText = core.errorText;
-  const stats = core.stats;
   const kReadBlock = 4 * 1024 * 1024;  // bytes per File read
   const kReadBlocksKept = 2;           // 8 MiB at most, all files together
   const readCache = [];                // [{h, start, end, bytes: Promise<Uint8Array>}]
 
   core.registerFiles = function (list) {
     const out = [];
-    for (const f of list) out.push({ h: add(f, 'file'), name: f.name, size: f.size, type: f.type || '' });
-    if (out.length) emit(0, 'files', JSON.stringify(out));
+    for (const f of list) out.push({ h: core.add(f, 'file'), name: f.name, size: f.size, type: f.type || '' });
+    if (out.length) core.emit(0, 'files', JSON.stringify(out));
   };
   document.addEventListener('dragover', (ev) => { ev.preventDefault(); });
   document.addEventListener('drop', (ev) => {
@@ -29,10 +24,10 @@
 
   core.provide({
     fileRead(h, offset, length, requestId) {
-      stats.reads++;
-      const f = get(h);
+      core.stats.reads++;
+      const f = core.get(h);
       if (!f) {
-        setTimeout(() => { stats.readsDone++; emit(0, 'read_error', 'the file is no longer available', null, requestId); }, 0);
+        setTimeout(() => { core.stats.readsDone++; core.emit(0, 'read_error', 'the file is no longer available', null, requestId); }, 0);
         return;
       }
       let block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end);
@@ -45,13 +40,13 @@
       block.bytes.then((bytes) => {
         const from = offset - block.start;
         if (from + length > bytes.length) throw new Error('the file changed while it was being sent');
-        stats.readsDone++;
+        core.stats.readsDone++;
         core.queueData(core.kDataKind.fileRead, h, requestId, bytes.subarray(from, from + length));
       }).catch((e) => {
         const i = readCache.indexOf(block);
         if (i >= 0) readCache.splice(i, 1);
-        stats.readsDone++;
-        emit(0, 'read_error', errorText(e), null, requestId);
+        core.stats.readsDone++;
+        core.emit(0, 'read_error', core.errorText(e), null, requestId);
       });
     },
   });

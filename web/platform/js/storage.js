@@ -18,12 +18,6 @@
 // as data (core.js, kind sinkRead, id = request id).
 'use strict';
 (function (core) {
-  const add = core.add;
-  const get = core.get;
-  const emit = core.emit;
-  const errorText = core.errorText;
-  const objects = core.objects;
-  const stats = core.stats;
   const kStorageDir = 'ferry-incoming';   // must match storage-worker.js
   // Part of the worker's address: ferry.js and the worker are cached for an hour each, so a new
   // message protocol must come with a new number, or a fresh ferry.js could talk to an old worker.
@@ -52,7 +46,7 @@
     if (e && (e.name === 'QuotaExceededError' || /quota/i.test(e.message || ''))) {
       return 'quota: this browser has no more storage for this site';
     }
-    return errorText(e);
+    return core.errorText(e);
   }
   core.quotaText = quotaText;
 
@@ -66,7 +60,7 @@
 
   function storageWorker() {
     if (storage) return storage;
-    storage = { worker: null, h: add({}, 'storage'), pending: 0, broken: '' };
+    storage = { worker: null, h: core.add({}, 'storage'), pending: 0, broken: '' };
     if (storageMode() !== 'opfs') return storage;
     const st = storage;
     const fail = (text) => {  // the worker is gone: every OPFS sink fails, nothing is pending
@@ -74,18 +68,18 @@
       st.pending = 0;
       if (st.worker) st.worker.terminate();
       st.worker = null;
-      objects.forEach((e, h) => {
+      core.objects.forEach((e, h) => {
         if (e.kind === 'sink' && e.obj.mode === 'opfs' && !e.obj.failed) {
           e.obj.failed = true;
-          emit(h, 'sink_error', text);
+          core.emit(h, 'sink_error', text);
         }
       });
-      emit(st.h, 'storage_error', text);
+      core.emit(st.h, 'storage_error', text);
     };
     try {
       st.worker = new Worker(new URL('storage-worker.js?v=' + kStorageProtocol, kScriptUrl));
     } catch (e) {
-      st.broken = 'the storage worker could not start: ' + errorText(e);
+      st.broken = 'the storage worker could not start: ' + core.errorText(e);
       return st;
     }
     const rate = slowDiskRate();
@@ -96,31 +90,31 @@
     };
     st.worker.onmessage = (ev) => {
       const m = ev.data;
-      const s = m.sink ? get(m.sink) : null;
+      const s = m.sink ? core.get(m.sink) : null;
       if (m.ev === 'written') {
         st.pending = Math.max(0, st.pending - m.bytes);
         if (m.buf && m.buf.byteLength === kWriteBatch && spare.length < kSpareBatches) spare.push(new Uint8Array(m.buf));
-        emit(m.sink, 'written', '', null, m.bytes);
+        core.emit(m.sink, 'written', '', null, m.bytes);
       } else if (m.ev === 'opened') {
-        emit(m.sink, 'sink_opened', '', null, m.size);
+        core.emit(m.sink, 'sink_opened', '', null, m.size);
       } else if (m.ev === 'read') {
         if (s) core.queueData(core.kDataKind.sinkRead, m.sink, m.req, new Uint8Array(m.buf));
       } else if (m.ev === 'finished') {
         if (s) s.finished = true;
-        emit(m.sink, 'finished');
+        core.emit(m.sink, 'finished');
       } else if (m.ev === 'error') {
         if (s && !s.failed) {
           s.failed = true;
-          emit(m.sink, 'sink_error', quotaText(m));
+          core.emit(m.sink, 'sink_error', quotaText(m));
         }
       } else if (m.ev === 'state') {
-        emit(st.h, 'state', m.key, new Uint8Array(m.buf));
+        core.emit(st.h, 'state', m.key, new Uint8Array(m.buf));
       } else if (m.ev === 'state_done') {
-        emit(st.h, 'state_done');
+        core.emit(st.h, 'state_done');
       } else if (m.ev === 'swept') {
-        emit(st.h, 'swept', '', null, m.count);
+        core.emit(st.h, 'swept', '', null, m.count);
       } else if (m.ev === 'storage_error') {
-        emit(st.h, 'storage_error', quotaText(m));
+        core.emit(st.h, 'storage_error', quotaText(m));
       }
     };
     return st;
@@ -128,7 +122,7 @@
 
   // --- write batches ----------------------------------------------------------------------------
   function post(message, transfer) {
-    stats.sinkPosts++;
+    core.stats.sinkPosts++;
     storage.worker.postMessage(message, transfer);
   }
   function flushSink(h, s) {
@@ -140,7 +134,7 @@
     post({ op: 'write', sink: h, at: b.at, buf: b.buf.buffer, len: b.used }, [b.buf.buffer]);
   }
   function flushAll() {
-    batched.forEach((h) => { const s = get(h); if (s) flushSink(h, s); else batched.delete(h); });
+    batched.forEach((h) => { const s = core.get(h); if (s) flushSink(h, s); else batched.delete(h); });
     if (batchTimer !== null) { clearTimeout(batchTimer); batchTimer = null; }
   }
   core.flushWrites = flushAll;
@@ -166,15 +160,15 @@
   const kSlowestReadBytesPerMs = 10 * 1000;
   function downloadReadMs(s) { return kDownloadReadMs + Math.ceil(s.size / kSlowestReadBytesPerMs); }
   function removeNow(h) {
-    if (!get(h)) return;
-    emit(h, 'removed');
+    if (!core.get(h)) return;
+    core.emit(h, 'removed');
     core.api.sinkAbort(h);
   }
   // A saved file is removed (after delayMs: a download still reads it), with the event removed.
   // A second save of the same file starts the delay again. A file whose transfer is still going
   // is kept until it is settled (its state deleted): a resume after a reload re-reads it.
   function removeSaved(h, delayMs) {
-    const s = get(h);
+    const s = core.get(h);
     if (!s) return;
     clearTimeout(s.removeTimer);
     s.removeTimer = setTimeout(() => {
@@ -191,7 +185,7 @@
   window.addEventListener('pagehide', (ev) => {
     if (ev.persisted) return;
     flushAll();
-    objects.forEach((e, h) => {
+    core.objects.forEach((e, h) => {
       if (e.kind === 'sink' && e.obj.finished && e.obj.settled) core.api.sinkAbort(h);
     });
   });
@@ -214,23 +208,23 @@
       // transfer's state was deleted, see stateDelete).
       const s = { mode, key: fileKey(key), name, size, type: type || '', parts: new Map(), failed: false, finished: false,
         settled: mode !== 'opfs', batch: null };
-      const h = add(s, 'sink');
+      const h = core.add(s, 'sink');
       if (mode === 'opfs') {
         const st = storageWorker();
         if (!st.worker) {
           s.failed = true;
-          setTimeout(() => emit(h, 'sink_error', st.broken || 'this page has no private disk (OPFS)'), 0);
+          setTimeout(() => core.emit(h, 'sink_error', st.broken || 'this page has no private disk (OPFS)'), 0);
         } else {
           post({ op: 'open', sink: h, key: s.key, keep: !!keep });
         }
       } else {
-        setTimeout(() => emit(h, 'sink_opened', '', null, 0), 0);
+        setTimeout(() => core.emit(h, 'sink_opened', '', null, 0), 0);
       }
       return h;
     },
     // (ptr, len): plaintext in wasm memory, valid for this call only.
     sinkWrite(h, offset, ptr, len) {
-      const s = get(h);
+      const s = core.get(h);
       if (!s || s.failed) return;
       const view = HEAPU8.subarray(ptr, ptr + len);
       if (s.mode === 'memory') { s.parts.set(offset, view.slice()); return; }
@@ -253,7 +247,7 @@
     // Reads back written bytes in place (the receiver re-hashes chunks that arrived out of
     // order, or after a resume). Answers after every write posted before it.
     sinkRead(h, offset, length, requestId) {
-      const s = get(h);
+      const s = core.get(h);
       if (!s) return;
       if (s.mode === 'opfs') {
         flushSink(h, s);
@@ -272,19 +266,19 @@
     // The file verified: flush it and close its access handle, so it can be read as a File.
     // Event: finished.
     sinkFinish(h) {
-      const s = get(h);
+      const s = core.get(h);
       if (!s) return;
       if (s.mode === 'opfs') {
         flushSink(h, s);
         if (storage.worker) post({ op: 'finish', sink: h });
       } else {
         s.finished = true;
-        queueMicrotask(() => emit(h, 'finished'));
+        queueMicrotask(() => core.emit(h, 'finished'));
       }
     },
     // Offers a finished file to the user: a download (from disk for OPFS, no copy in memory).
     sinkDownload(h) {
-      const s = get(h);
+      const s = core.get(h);
       if (!s) return;
       const start = (blob) => {
         const a = document.createElement('a');
@@ -294,16 +288,16 @@
         a.click();
         a.remove();
         setTimeout(() => URL.revokeObjectURL(a.href), downloadReadMs(s));
-        emit(h, 'saved');
+        core.emit(h, 'saved');
         removeSaved(h, downloadReadMs(s));
       };
-      sinkBlob(s).then(start).catch((e) => emit(h, 'sink_error', errorText(e)));
+      sinkBlob(s).then(start).catch((e) => core.emit(h, 'sink_error', core.errorText(e)));
     },
     // Drops a sink and deletes its file (after every operation posted before). Also how a saved
     // file, or one the session no longer needs, is removed.
     sinkAbort(h) {
-      const s = get(h);
-      objects.delete(h);
+      const s = core.get(h);
+      core.objects.delete(h);
       if (!s) return;
       s.batch = null;
       batched.delete(h);
@@ -333,13 +327,13 @@
     stateList(prefix) {
       const st = storageWorker();
       if (st.worker) post({ op: 'stateList', prefix: fileKey(prefix) });
-      else setTimeout(() => emit(st.h, 'state_done'), 0);
+      else setTimeout(() => core.emit(st.h, 'state_done'), 0);
     },
     stateDelete(key) {
       // The transfer is over: its files are settled, and a saved one waiting for that goes now
       // (in a microtask: this is a call from C++, which an event must not re-enter).
       const prefix = fileKey(key) + '-';
-      objects.forEach((e, h) => {
+      core.objects.forEach((e, h) => {
         if (e.kind !== 'sink' || !e.obj.key.startsWith(prefix)) return;
         e.obj.settled = true;
         if (e.obj.removeWhenSettled) queueMicrotask(() => removeNow(h));
@@ -353,7 +347,7 @@
     storageSweep(keepPrefix, maxAgeMs) {
       const st = storageWorker();
       if (st.worker) post({ op: 'sweep', keepPrefix: fileKey(keepPrefix), maxAgeMs });
-      else setTimeout(() => emit(st.h, 'swept', '', null, 0), 0);
+      else setTimeout(() => core.emit(st.h, 'swept', '', null, 0), 0);
     },
   });
 })(ferryCore);

@@ -3,9 +3,6 @@
 // region, and the fatal-error message.
 'use strict';
 (function (core) {
-  const get = core.get;
-  const emit = core.emit;
-  const errorText = core.errorText;
   const overlays = new Map();           // widget id -> DOM element over it
   const gestureActions = new Map();     // widget id -> {action, arg}
   let wantWake = false;
@@ -15,22 +12,22 @@
     const a = gestureActions.get(id);
     if (a && a.action === 'copy') {
       navigator.clipboard.writeText(a.arg)
-        .then(() => emit(0, 'copied', id))
-        .catch((e) => emit(0, 'gesture_error', id + ' ' + errorText(e)));
+        .then(() => core.emit(0, 'copied', id))
+        .catch((e) => core.emit(0, 'gesture_error', id + ' ' + core.errorText(e)));
     } else if (a && a.action === 'download') {
       core.api.sinkDownload(a.arg);
     } else if (a && a.action === 'save_as') {
       // File System Access: the user picks where; the file streams disk to disk.
-      const s = get(a.arg);
+      const s = core.get(a.arg);
       if (s) {
         window.showSaveFilePicker({ suggestedName: s.name })
           .then((fh) => fh.createWritable())
           .then((w) => core.sinkBlob(s).then((blob) => blob.stream().pipeTo(w)))
-          .then(() => { emit(a.arg, 'saved'); core.removeSaved(a.arg, 0); })
-          .catch((e) => { if (!e || e.name !== 'AbortError') emit(a.arg, 'sink_error', core.quotaText(e)); });
+          .then(() => { core.emit(a.arg, 'saved'); core.removeSaved(a.arg, 0); })
+          .catch((e) => { if (!e || e.name !== 'AbortError') core.emit(a.arg, 'sink_error', core.quotaText(e)); });
       }
     }
-    emit(0, 'gesture', id);
+    core.emit(0, 'gesture', id);
   }
 
   // Touch: Emscripten 3.1.6's GLFW puts a tap at the old mouse position, so touch pointers
@@ -74,7 +71,7 @@
           el.spellcheck = false;
           el.setAttribute('autocapitalize', 'none');
           el.setAttribute('enterkeyhint', 'go');
-          const send = (kind2) => emit(0, kind2, id + '\n' + el.value);
+          const send = (kind2) => core.emit(0, kind2, id + '\n' + el.value);
           el.addEventListener('input', () => send('text'));
           // GLFW listens on window and swallows Backspace/Tab: keep typing inside the field.
           el.addEventListener('keydown', (ev) => {
