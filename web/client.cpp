@@ -248,7 +248,7 @@ void Client::on_data(const DataEntry& e, std::span<uint8_t> bytes) {
       if (dc_.is_open() && static_cast<Handle>(e.handle) == dc_.handle()) session_->on_channel_message_in_place(bytes);
       break;
     case DataKind::kServer:
-      if (static_cast<Handle>(e.handle) == ws_.handle()) session_->on_server_binary(bytes);
+      if (static_cast<Handle>(e.handle) == ws_.handle()) session_->on_server_binary_in_place(bytes);
       break;
     case DataKind::kFileRead: {
       auto it = reads_.find(static_cast<int>(e.id));

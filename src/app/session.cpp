@@ -213,6 +213,11 @@ void Session::on_server_binary(ByteView bytes) {
   on_channel_message(bytes);
 }
 
+void Session::on_server_binary_in_place(std::span<uint8_t> bytes) {
+  if (transport_ != Transport::kServer || !channel_open_) return;
+  on_channel_message_in_place(bytes);
+}
+
 void Session::on_server_message(std::string_view text) {
   auto msg = protocol::parse_server_message(text);
   if (!msg) {

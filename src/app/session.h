@@ -142,6 +142,8 @@ class Session final : private PeerLink::Host {
   void on_server_message(std::string_view text);
   void on_server_closed(int code, std::string_view reason);
   void on_server_binary(ByteView bytes);  // a frame through the server's relay
+  // The same in the platform's receive buffer (parsed and opened in place, like a channel's).
+  void on_server_binary_in_place(std::span<uint8_t> bytes);
   void on_local_description(std::string_view json);
   void on_local_candidate(std::string_view json);
   void on_peer_state(std::string_view state);  // RTCPeerConnection.connectionState

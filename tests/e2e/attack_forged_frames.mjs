@@ -2,8 +2,10 @@
 // through the server's data relay, and a malicious server can put frames of its own in that
 // stream. After a first real transfer, a proxy in front of the server injects 64 forged frames
 // toward the receiver (B): CHUNK and CONTROL alternating, each for its own transfer id, none
-// sealed by any key. They must create nothing: no incoming transfer shown (widgets, the live
-// region, the activity log), and a second real transfer afterwards still arrives (SHA-256).
+// sealed by any key, after one 64 MiB message shaped like a CHUNK. They must create nothing: no
+// incoming transfer shown (widgets, the live region, the activity log), the huge one dropped
+// before it reaches wasm memory (the heap stays small), and a second real transfer afterwards
+// still arrives (SHA-256).
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
 import {
   activity, instrument, offer, onlyTcpToServer, openLink, saveUnless, startProxy, transfers,
@@ -15,6 +17,11 @@ const kForged = 64;  // the old client's whole table of incoming transfers
 const kFirstForgedId = 0xF0000000;
 // The page names transfers by the order they appeared (in-1, save-1-0, ...): the two real ones.
 const kRealIncoming = 2;
+// Far longer than any frame (protocol::kMaxFrameBytes is about 1 MiB).
+const kOversizeBytes = 64 * 1024 * 1024;
+// The wasm heap the client starts with (INITIAL_MEMORY, web/CMakeLists.txt): a copy of the
+// oversize message into wasm memory would have to grow it.
+const kHeapMB = 32;
 
 // What the receiver logs when it refuses or drops a transfer (fails the wait at once).
 const kRefused = /Dropped a transfer|too many/i;
@@ -39,12 +46,16 @@ await runScenario('attack_forged_frames', async (env) => {
     await instrument(b);
     const logBefore = (await activity(b)).length;
 
-    await proxy.command('forge_frames', { role: 'joiner', count: kForged, firstId: kFirstForgedId });
+    await proxy.command('forge_frames', { role: 'joiner', count: kForged, firstId: kFirstForgedId, oversizeBytes: kOversizeBytes });
     // The relay keeps one order per sender, and the proxy wrote the forged frames to B before
     // anything A sends next: once the second transfer arrives, B has read them all.
     await a.chooseFiles([env.file('second.bin', second)]);
     await expectSha(b, 'save-2-0', second, 'second transfer after the forged frames');
 
+    const { dropped, heapMB } = await b.page.evaluate(() => ({
+      dropped: Module.ferryStats.droppedOversize, heapMB: Module.HEAPU8.length / 1048576 }));
+    if (dropped !== 1) throw new Error(`B dropped ${dropped} oversize messages, not the one forged`);
+    if (heapMB > kHeapMB) throw new Error(`B's wasm heap grew to ${heapMB} MB: the oversize message reached wasm memory`);
     const seen = await b.page.evaluate(() => [...window.ferryTestSeen]);
     const forgedWidgets = seen.filter((id) => {
       const m = id.match(/^(?:in|save|pause-in|resume-in|cancel-in)-(\d+)/);

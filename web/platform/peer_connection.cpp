@@ -35,10 +35,6 @@ bool DataChannel::send(ByteView bytes) {
   return true;
 }
 
-void DataChannel::refresh_buffered() {
-  buffered_ = handle_ == 0 ? 0 : static_cast<size_t>(glue().call<double>("dcBuffered", handle_));
-}
-
 void DataChannel::set_buffered_low_threshold(size_t bytes) {
   if (handle_ != 0) glue().call<void>("dcSetLowThreshold", handle_, static_cast<double>(bytes));
 }

@@ -26,10 +26,10 @@ class DataChannel {
 
   void adopt(Handle h);  // a channel the peer opened (the "datachannel" event)
   bool send(ByteView bytes);
-  // What the channel holds: the figure of the last send() or buffered_low, re-read from the
-  // browser only by refresh_buffered() (each read is a call into JS).
+  // What the channel holds: the figure the browser gave with the last send() or buffered_low
+  // event, so pumping asks it nothing (each question is a call into JS). A stale figure can only
+  // be high while sends are held back, and the buffered_low event corrects it then.
   size_t buffered_amount() const { return buffered_; }
-  void refresh_buffered();
   void set_buffered_low_threshold(size_t bytes);
   void close();
   bool is_open() const { return open_; }

@@ -40,10 +40,6 @@ void Storage::sweep(const std::string& keep_prefix, double max_age_ms) {
   glue().call<void>("storageSweep", keep_prefix, max_age_ms);
 }
 
-uint64_t Storage::pending_bytes() const {
-  return static_cast<uint64_t>(glue().call<double>("storagePending"));
-}
-
 bool Storage::dispatch(BrowserEvent& ev) {
   if (handle_ == 0 || ev.handle != handle_) return false;
   if (ev.kind == "state") {

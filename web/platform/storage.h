@@ -4,8 +4,8 @@
 // (shell/storage-worker.js) through platform/js/storage.js; the files themselves are save sinks.
 //
 // Implements: write (durable only after every sink write posted before it, so a state never
-// claims bytes the disk lacks), list by key prefix, delete, sweep by age, and the count of sink
-// bytes posted but not yet on disk (backpressure when the disk is slower than the network).
+// claims bytes the disk lacks), list by key prefix, delete, sweep by age. (Backpressure when the
+// disk is slower than the network: the sinks' `written` acks feed the receivers' flow control.)
 // Lacks: anything without OPFS (plain http pages): writes are dropped, lists come back empty.
 // Keys become file names: characters outside [A-Za-z0-9_-] turn into '_'.
 #pragma once
@@ -33,8 +33,6 @@ class Storage {
   // Deletes stored files (partials and states) whose names do not start with keep_prefix and
   // that nobody wrote for max_age_ms. Answers on_swept(count).
   void sweep(const std::string& keep_prefix, double max_age_ms);
-  // Sink bytes handed to the browser and not yet written to disk.
-  uint64_t pending_bytes() const;
 
   void on_state(std::function<void(const std::string& key, Bytes&& bytes)> f) {
     on_state_ = std::move(f);

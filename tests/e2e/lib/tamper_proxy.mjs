@@ -212,9 +212,11 @@ serveCommands({
     console.log(`injected a forged ${body.length}-byte HELLO toward the ${role}`);
     return body.toString('hex');
   },
-  // `count` forged frames (wire.mjs forgedFrames) as binary messages toward the role's browser.
-  forge_frames: ({ role, count, firstId }) => {
+  // `count` forged frames (wire.mjs forgedFrames) as binary messages toward the role's browser;
+  // with `oversizeBytes`, first one message of that size that starts like a CHUNK frame.
+  forge_frames: ({ role, count, firstId, oversizeBytes = 0 }) => {
     const conn = newest(role);
+    if (oversizeBytes > 0) conn.client.send(Buffer.alloc(oversizeBytes, 0x01));
     for (const f of forgedFrames(count, firstId)) conn.client.send(f);
     console.log(`injected ${count} forged frames toward the ${role}`);
     return count;

@@ -20,7 +20,7 @@ const ferryCore = (function () {
   // Counters for benchmarks and diagnosis (bench/throughput reads them). toWasm/fromWasm count
   // the JS<->wasm crossings: calls into C++ and calls of this glue from C++.
   const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, readsDone: 0,
-    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0 };
+    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0 };
   Module['ferryStats'] = stats;
   const api = {};
   Module['ferryGlue'] = api;
@@ -49,6 +49,10 @@ const ferryCore = (function () {
   // --- the drain ------------------------------------------------------------------------------
   const kDataKind = { channel: 1, server: 2, fileRead: 3, sinkRead: 4 };  // platform/events.h DataKind
   const kDeliverBytes = 4 * 1024 * 1024;  // most bytes handed over per call (bounds the arena)
+  // protocol::kMaxFrameBytes (a CHUNK header, a sealed 1 MiB chunk): no frame is longer, so a
+  // longer message (a forged one through a hostile server's relay, say) is dropped here, before
+  // it is copied into wasm memory. File reads and read-backs are ours and never that long.
+  const kMaxFrameBytes = 23 + 1024 * 1024 + 40;
   const data = [];  // [{kind, h, id, bytes}]
   const afterDrain = [];  // callbacks run after each drain (storage flushes write batches)
   const drainPort = new MessageChannel();
@@ -94,6 +98,10 @@ const ferryCore = (function () {
     Module['ferryDeliver'](n);
   }
   function queueData(kind, h, id, bytes) {
+    if ((kind === kDataKind.channel || kind === kDataKind.server) && bytes.length > kMaxFrameBytes) {
+      stats.droppedOversize++;
+      return;
+    }
     data.push({ kind, h, id, bytes });
     scheduleDrain();
   }
