@@ -12,7 +12,7 @@
 // --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
 import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
-import { arg, cpuByType, cpuDelta, ferryRound } from './run.mjs';
+import { arg, benchBrowsers, cpuByType, cpuDelta, ferryRound } from './run.mjs';
 
 const kMB = arg('mb', 100);
 const kTop = arg('top', 25);
@@ -113,8 +113,7 @@ await runScenario('bench_profile', async (env) => {
     return;
   }
   const file = env.file('profile.bin', randomBytes(kMB * 1000 * 1000));
-  const ba = await env.browser('a');
-  const bb = await env.browser('b');
+  const { ba, bb, close } = await benchBrowsers(env);
   let started = null;
   let results = null;
   let cpu = null;
@@ -139,4 +138,5 @@ await runScenario('bench_profile', async (env) => {
   console.log(`\nCPU s per 100 MB by process type, while profiled (first chunk to verified; screenshots in ${kOut}):`);
   console.log(`  sender   ${JSON.stringify(cpu.sender)}`);
   console.log(`  receiver ${JSON.stringify(cpu.receiver)}`);
+  await close();
 });

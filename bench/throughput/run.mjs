@@ -1,7 +1,13 @@
 // bench/throughput: Ferry against a raw DataChannel between the same two Chromiums, in the same
 // run, alternating (this machine is noisy: only the ratio means something).
 //
-//   node bench/throughput/run.mjs [--mb 500] [--rounds 2]
+//   node bench/throughput/run.mjs [--mb 500] [--rounds 2] [--profile disk|memory]
+//
+// --profile disk (the default): each browser has a profile on disk, as a user's has, so OPFS is
+// a real file the storage worker writes directly. memory: Playwright's launch() contexts, which
+// are off the record: Chromium then keeps OPFS in the browser process's memory and every write
+// crosses to it (about 0.7 CPU-s per 100 MB of the receiver's browser process, measured with
+// Chromium's trace: FileSystemAccessFileDelegateHost, FileWriterDelegate "Write" tasks).
 //
 // Raw: page-level RTCPeerConnections (no encryption, no server), messages as large as Ferry's
 // (--msg, default 64 KiB + 63), an 8 MiB
@@ -9,11 +15,14 @@
 // real server, a file of the same size chosen in the UI; timed from the first chunk received to
 // the file verified. Also reports the receiver's peak renderer RSS and its wasm heap.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
 import { chromiumRssMB, forEachChromium } from '../../tests/e2e/lib/procs.mjs';
+import { launchChromiumWithProfile } from '../../tests/e2e/lib/browser.mjs';
 
 // A numeric command-line option: --name value (also for the benches that import this file).
 export const arg = (name, dflt) => {
@@ -26,19 +35,60 @@ const kBytes = kMB * 1000 * 1000;
 // The raw channel uses Ferry's message size: a 64 KiB chunk plus its frame overhead
 // (src/app/session.h kPreferredChunkBytes).
 const kMsg = arg('msg', 64 * 1024 + 63);
+const kViewport = { width: 1000, height: 900 };
+
+// --name value, for a word.
+export const wordArg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+
+// The two benchmark browsers, on hosts a and b. With profile 'disk' each is a persistent
+// context on a profile in a fresh temporary folder (removed by close()); with 'memory' each is a
+// launched Browser whose contexts are off the record. ferryRound and pageOn take either.
+export async function benchBrowsers(env, profile = wordArg('profile', 'disk')) {
+  if (profile === 'memory') return { ba: await env.browser('a'), bb: await env.browser('b'), close: async () => {} };
+  if (profile !== 'disk') throw new Error(`--profile: disk or memory, not ${profile}`);
+  const dirs = ['a', 'b'].map((h) => fs.mkdtempSync(path.join(os.tmpdir(), `ferry-bench-profile-${h}-`)));
+  const [ba, bb] = await Promise.all(['a', 'b'].map((h, i) =>
+    launchChromiumWithProfile(env.lan, h, env.origin, dirs[i], { viewport: kViewport })));
+  return {
+    ba, bb,
+    async close() {
+      await ba.close().catch(() => {});
+      await bb.close().catch(() => {});
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+const isPersistent = (b) => typeof b.newContext !== 'function';
+// A context for one round: a fresh one of a Browser, or the persistent context itself.
+async function roundContext(b) {
+  return isPersistent(b) ? b : b.newContext({ viewport: kViewport });
+}
+export async function pageOn(b) {
+  return (await roundContext(b)).newPage();
+}
 
 // CPU seconds used so far by each kind of Chromium process in one test host, so a round can be
 // attributed: renderer (page + wasm), browser (file reads, OPFS writes), network (SCTP/DTLS), gpu.
+// Every Chromium process seen so far in a host, with the CPU time it had when last seen: a
+// process that exits between two samples (a closed page's renderer) keeps counting with what
+// it had used, so a delta never goes negative; it loses only its time since the last sample.
+const seenCpu = new Map();  // ns -> Map(pid -> { kind, secs })
 export function cpuByType(ns) {
   const hz = 100;
-  const out = { renderer: 0, browser: 0, network: 0, gpu: 0, other: 0 };
+  if (!seenCpu.has(ns)) seenCpu.set(ns, new Map());
+  const seen = seenCpu.get(ns);
   forEachChromium(ns, (pid, cmd) => {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const secs = (Number(f[11]) + Number(f[12])) / hz;
     const kind = cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('NetworkService') ? 'network'
       : cmd.includes('--type=gpu') ? 'gpu' : cmd.includes('--type=') ? 'other' : 'browser';
-    out[kind] += secs;
+    seen.set(pid, { kind, secs });
   });
+  const out = { renderer: 0, browser: 0, network: 0, gpu: 0, other: 0 };
+  for (const { kind, secs } of seen.values()) out[kind] += secs;
   return out;
 }
 export function cpuDelta(before, after, mb) {
@@ -86,14 +136,14 @@ async function rawRound(pa, pb, bytes) {
 // onContext(ctx) before a context opens its page, onStart(a, b) when the first chunk has arrived,
 // beforeClose(a, b) when the file is verified, before the pages close.
 export async function ferryRound(env, ba, bb, file, bytes, beforeClose, { onContext, onStart } = {}) {
-  const ctxA = await ba.newContext({ viewport: { width: 1000, height: 900 } });
+  const ctxA = await roundContext(ba);
   if (onContext) await onContext(ctxA);
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   const a = await ClientPage.open(ctxA, env.origin + '/', 'A');
   await a.chooseFiles([file]);
   await a.click('copy-link');
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
-  const ctxB = await bb.newContext({ viewport: { width: 1000, height: 900 } });
+  const ctxB = await roundContext(bb);
   if (onContext) await onContext(ctxB);
   const b = await ClientPage.open(ctxB, link, 'B');
   await b.page.waitForFunction(() => Module.ferryStats.received > 1, null, { timeout: kStepTimeoutMs });
@@ -116,18 +166,18 @@ export async function ferryRound(env, ba, bb, file, bytes, beforeClose, { onCont
     receiverChunksPerDrain: sb.delivered / Math.max(1, sb.drains),
   };
   await beforeClose(a, b);  // the renderers exit with their contexts: sample their CPU first
-  await ctxA.close();
-  await ctxB.close();
+  // The renderers exit with their contexts; a persistent context outlives the round, its pages do not.
+  if (isPersistent(ba)) await a.page.close(); else await ctxA.close();
+  if (isPersistent(bb)) await b.page.close(); else await ctxB.close();
   return { mbps: bytes / 1e6 / (ms / 1000), peakRssMB: peak, heapMB, crossings };
 }
 
 // Run as a program (not when another bench imports the functions above).
 if (process.argv[1] === fileURLToPath(import.meta.url)) await runScenario('bench_throughput', async (env) => {
   const file = env.file('bench.bin', randomBytes(kBytes));
-  const ba = await env.browser('a');
-  const bb = await env.browser('b');
-  const pa = await (await ba.newContext()).newPage();
-  const pb = await (await bb.newContext()).newPage();
+  const { ba, bb, close } = await benchBrowsers(env);
+  const pa = await pageOn(ba);
+  const pb = await pageOn(bb);
   await pa.goto(env.origin + '/boot.js');
   await pb.goto(env.origin + '/boot.js');
   const raw = [];
@@ -152,8 +202,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) await runScenario('bench
   const rawM = median(raw);
   const ferryM = median(ferry.map((f) => f.mbps));
   console.log(JSON.stringify({
-    file_mb: kMB, rounds: kRounds, raw_mbps: rawM, ferry_mbps: ferryM, ratio: ferryM / rawM,
+    file_mb: kMB, rounds: kRounds, profile: wordArg('profile', 'disk'), raw_mbps: rawM, ferry_mbps: ferryM, ratio: ferryM / rawM,
     receiver_peak_rss_mb: Math.max(...ferry.map((f) => f.peakRssMB)), receiver_idle_rss_mb: idleRss,
     wasm_heap_mb: Math.max(...ferry.map((f) => f.heapMB)),
   }, null, 1));
+  await close();
 });

@@ -14,6 +14,11 @@ export const kOut = process.env.FERRY_E2E_OUT || path.join(kRoot, 'build/e2e');
 
 // Every wait in a test is bounded; a scenario never sleeps to wait for something.
 export const kStepTimeoutMs = 60_000;
+// How often the page waits below re-check their condition. Playwright's default polls on
+// requestAnimationFrame, which makes the compositor produce a frame 60 times a second: a cost
+// Ferry's own pages (at most 2 paints a second when unattended) do not have, and which the
+// benchmarks would charge to Ferry.
+export const kPollMs = 100;
 
 export function log(...args) {
   console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
@@ -88,7 +93,7 @@ export class ClientPage {
   }
 
   async widget(id, timeout = kStepTimeoutMs) {
-    const handle = await this.page.waitForFunction((w) => window.ferryWidgets && window.ferryWidgets[w], id, { timeout });
+    const handle = await this.page.waitForFunction((w) => window.ferryWidgets && window.ferryWidgets[w], id, { timeout, polling: kPollMs });
     return handle.jsonValue();
   }
 
@@ -120,13 +125,13 @@ export class ClientPage {
   // it off the screen. Waits until there is one.
   async shortCode(timeout = kStepTimeoutMs) {
     const h = await this.page.waitForFunction(() => window.Module && Module.ferryTestShortCode && Module.ferryTestShortCode(),
-      null, { timeout });
+      null, { timeout, polling: kPollMs });
     return h.jsonValue();
   }
 
   async waitStatus(re, timeout = kStepTimeoutMs) {
     await this.page.waitForFunction((src) => new RegExp(src).test(document.getElementById('ferry-live').textContent),
-      re.source, { timeout });
+      re.source, { timeout, polling: kPollMs });
   }
 
   // Saves a received file through its Save button and returns the downloaded bytes.
