@@ -20,7 +20,7 @@ log() { echo "[setup] $*"; }
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   emscripten clang-14 lld-14 libclang-rt-14-dev
-  libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libssl-dev
+  libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libboost-program-options1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
   chromium firefox-esr iproute2 iptables zbar-tools

@@ -6,10 +6,29 @@
 //
 // Each host has lo up and a default route to the server end: without a default route Chromium
 // gathers no host candidates. Traffic never leaves these namespaces and loopback.
-import { execFileSync } from 'node:child_process';
+//
+// With a `wan` ({ host: 'b', rttMs, loss, jitterMs, rateMbit, queueMs, seed }), that host's
+// link is not a veth but ferry-wanem (tests/tools/wanem.cpp): two TAP devices, one in the host
+// (its eth0) and one on br0, with delay, loss and a rate cap between them. Everything the host
+// sends, to the server or to the other host, crosses it once each way: rttMs is the round
+// trip it adds between that host and any other.
+//
+//   [host b eth0 = TAP] <== ferry-wanem (in the server namespace) ==> [TAP wanl on br0]
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The emulator built with the native tree (ctest sets FERRY_WANEM).
+const kWanem = process.env.FERRY_WANEM
+  || path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../build/native/tests/tools/ferry-wanem');
+// How long the emulator gets to create its devices.
+const kWanReadyMs = 5000;
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 export function ip(...args) {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -24,8 +43,10 @@ export function uniqueSubnet() {
 }
 
 export class Lan {
-  constructor(tag = `fe${process.pid}`, subnet = uniqueSubnet()) {
+  constructor(tag = `fe${process.pid}`, subnet = uniqueSubnet(), { wan = null } = {}) {
     this.tag = tag;
+    this.wan = wan ? { host: 'b', ...wan } : null;
+    this.wanem = null;
     this.subnet = subnet;
     this.ns = { server: `${tag}-s`, a: `${tag}-a`, b: `${tag}-b` };
     this.addr = { server: `10.231.${subnet}.1`, a: `10.231.${subnet}.2`, b: `10.231.${subnet}.3` };
@@ -46,7 +67,11 @@ export class Lan {
     for (const host of ['a', 'b']) {
       const n = this.ns[host];
       const peer = `v${host}`;
-      ip('link', 'add', 'eth0', 'netns', n, 'type', 'veth', 'peer', 'name', peer, 'netns', server);
+      if (this.wan && this.wan.host === host) {
+        this.startWan(n, peer);
+      } else {
+        ip('link', 'add', 'eth0', 'netns', n, 'type', 'veth', 'peer', 'name', peer, 'netns', server);
+      }
       nsExec(server, 'ip', 'link', 'set', peer, 'master', 'br0');
       nsExec(server, 'ip', 'link', 'set', peer, 'up');
       nsExec(n, 'ip', 'addr', 'add', `${this.addr[host]}/24`, 'dev', 'eth0');
@@ -56,7 +81,53 @@ export class Lan {
     return this;
   }
 
+  // ferry-wanem in the server namespace with TAP devices `far` (moved into `hostNs` as its eth0)
+  // and `near` (left in the server namespace, for br0).
+  startWan(hostNs, near) {
+    const w = this.wan;
+    const far = 'wanfar';
+    const args = ['netns', 'exec', this.ns.server, kWanem, '--tap-a', near, '--tap-b', far,
+      '--rtt-ms', String(w.rttMs || 0), '--loss', String(w.loss || 0), '--jitter-ms', String(w.jitterMs || 0),
+      '--rate-mbit', String(w.rateMbit || 0), '--queue-ms', String(w.queueMs || 50), '--seed', String(w.seed || 1)];
+    const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    this.wanem = { proc, exited, output: () => out, errors: () => err };
+    // `ip netns exec` execs the emulator: proc.pid is the emulator's own PID.
+    for (const t0 = Date.now(); ;) {
+      try {
+        nsExec(this.ns.server, 'ip', 'link', 'show', far);
+        nsExec(this.ns.server, 'ip', 'link', 'show', near);
+        break;
+      } catch {
+        if (Date.now() - t0 > kWanReadyMs || proc.exitCode !== null) {
+          throw new Error(`ferry-wanem did not start (${kWanem}): ${err}`);
+        }
+        sleepSync(20);
+      }
+    }
+    nsExec(this.ns.server, 'ip', 'link', 'set', far, 'netns', hostNs);
+    nsExec(hostNs, 'ip', 'link', 'set', far, 'name', 'eth0');
+  }
+
+  // Stops the emulator and returns its counters per direction ({ a_to_b, b_to_a }: a is the
+  // br0 side, b the host's), or null without one.
+  async stopWan() {
+    if (!this.wanem) return null;
+    const w = this.wanem;
+    this.wanem = null;
+    if (w.proc.exitCode === null) w.proc.kill('SIGTERM');
+    await w.exited;
+    const line = w.output().split('\n').find((l) => l.startsWith('{'));
+    return line ? JSON.parse(line) : null;
+  }
+
   down() {
+    if (this.wanem && this.wanem.proc.exitCode === null) this.wanem.proc.kill('SIGTERM');
+    this.wanem = null;
     for (const n of this.made.reverse()) {
       try { ip('netns', 'del', n); } catch { /* already gone */ }
     }

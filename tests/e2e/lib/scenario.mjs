@@ -3,7 +3,8 @@
 // throws on failure; the runner prints "e2e.<name>: 1 passed, 0 failed" or the reason.
 // With { topology: 'nat', nat: { udp, symmetric } } the hosts sit behind two NAT routers
 // instead (lib/nat.mjs), with a coturn beside the server (env.turn); the server hands out both
-// as STUN and TURN (REST credentials from a shared secret).
+// as STUN and TURN (REST credentials from a shared secret). With { wan: { rttMs, loss, ... } }
+// host b reaches everything through ferry-wanem (lib/net.mjs).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +18,10 @@ import { Lan } from './net.mjs';
 // The TURN REST secret shared by ferry-server and the test's coturn.
 const kTurnSecret = 'ferry-e2e-turn-secret';
 
-export async function runScenario(name, body, { serverArgs = [], topology = 'lan', nat = {} } = {}) {
+export async function runScenario(name, body, { serverArgs = [], topology = 'lan', nat = {}, wan = null } = {}) {
   if (topology !== 'lan' && topology !== 'nat') throw new Error(`unknown topology ${topology}`);
-  const lan = topology === 'nat' ? new Nat(nat) : new Lan();
+  if (wan && topology !== 'lan') throw new Error('a wan link is only built into the lan topology');
+  const lan = topology === 'nat' ? new Nat(nat) : new Lan(undefined, undefined, { wan });
   let turn = null;
   try {
     lan.up();
