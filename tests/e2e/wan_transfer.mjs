@@ -9,7 +9,7 @@ import { runScenario } from './lib/scenario.mjs';
 // At 150 ms and 2 % loss per round trip one SCTP association moves about 0.1 MB/s (16 MB took
 // 175 s: bench/wan), so the file is small enough for CI.
 const kBytes = Number(process.env.FERRY_E2E_WAN_BYTES || 3 * 1000 * 1000);
-export const kWan = { rttMs: 150, loss: 0.01, jitterMs: 2, seed: 3 };
+const kWan = { rttMs: 150, loss: 0.01, jitterMs: 2, seed: 3 };
 
 await runScenario('wan_transfer', async (env) => {
   const content = randomBytes(kBytes);
