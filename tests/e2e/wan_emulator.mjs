@@ -2,6 +2,8 @@
 // round-trip time, loss and rate cap it is asked for, measured from the hosts with UDP probes
 // and a TCP stream (lib/netprobe.mjs). No browser.
 //
+// Also: new settings on a running emulator (stdin) take effect.
+//
 // The bounds are the emulator's promises, not performance targets: no probe returns sooner
 // than the RTT it adds; the loss is within five standard deviations of the rate asked for; a
 // capped link carries no more than its cap (and not absurdly less).
@@ -61,8 +63,14 @@ try {
     await echo.ready;
     const ping = probe(lan.ns.a, ['ping', lan.addr.b, String(kPort), String(count), '10']);
     const [r] = await ping.exited;
+    // New settings on the running emulator (what the WAN bench does between its cells).
+    await lan.setWan({ rttMs: 40, loss: 0 });
+    const [r2] = await probe(lan.ns.a, ['ping', lan.addr.b, String(kPort), '100', '10']).exited;
     echo.proc.kill('SIGTERM');
     const counters = await lan.stopWan();
+    log(`after setWan: ${r2.received}/${r2.sent} back, RTT min ${r2.rttsMs[0].toFixed(1)} ms`);
+    check(r2.received === r2.sent && r2.rttsMs[0] >= 40 && r2.rttsMs[0] < 150,
+      'new settings apply to a running emulator (40 ms, no loss)');
     const lost = r.sent - r.received;
     const median = r.rttsMs[Math.floor(r.rttsMs.length / 2)];
     log(`${r.received}/${r.sent} probes back; RTT min ${r.rttsMs[0].toFixed(1)} ms, median ${median.toFixed(1)} ms, max ${r.rttsMs.at(-1).toFixed(1)} ms`);

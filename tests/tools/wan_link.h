@@ -45,6 +45,9 @@ class WanLink {
 
   WanLink(const WanParams& params, uint64_t seed);
 
+  // New parameters for the frames that arrive from now on (frames held keep their times).
+  void set_params(const WanParams& params) { params_ = params; }
+  const WanParams& params() const { return params_; }
   // A frame arrived at `now_ns`. Returns false when it was dropped (loss or full queue).
   bool push(std::vector<uint8_t> frame, int64_t now_ns);
   // The next frame due by `now_ns`, moved into `out`; false when none is due yet.

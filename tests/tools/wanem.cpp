@@ -8,8 +8,10 @@
 // Both directions get the same parameters: half the RTT each way, and the loss on each
 // crossing (a round trip is lost with probability 1 - (1 - loss)^2). It prints "ready" once
 // both devices exist; the caller then moves them into the test namespaces and brings them up
-// (tests/e2e/lib/net.mjs). SIGTERM or SIGINT ends it: it prints one JSON line of counters per
-// direction, and the devices vanish with it.
+// (tests/e2e/lib/net.mjs). A line on stdin changes the parameters of both directions from then
+// on, e.g. "rtt-ms=50 loss=0.005 rate-mbit=100" (keys as the options; the others keep their
+// values); it answers "ok" or "error: ...". SIGTERM, SIGINT or the end of stdin ends it: it
+// prints one JSON line of counters per direction, and the devices vanish with it.
 //
 // Lacks: reordering, correlated (burst) loss, duplication, corruption.
 #include <fcntl.h>
@@ -21,11 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -83,6 +87,39 @@ struct Direction {
   WanLink link;
   uint64_t write_failures = 0;  // the far device was down or its queue full: the frame is lost
 };
+
+// Applies "key=value ..." to `p`; false (and `p` unchanged) on a bad key or value.
+bool apply_settings(const std::string& line, WanParams& p) {
+  WanParams next = p;
+  size_t at = 0;
+  while (at < line.size()) {
+    const size_t end = std::min(line.find(' ', at), line.size());
+    const std::string item = line.substr(at, end - at);
+    at = end + 1;
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return false;
+    const std::string key = item.substr(0, eq);
+    char* stop = nullptr;
+    const double v = std::strtod(item.c_str() + eq + 1, &stop);
+    if (stop == item.c_str() + eq + 1 || *stop != '\0' || !std::isfinite(v) || v < 0) return false;
+    if (key == "rtt-ms") {
+      next.delay_ns = std::llround(v * 1e6 / 2);
+    } else if (key == "jitter-ms") {
+      next.jitter_ns = std::llround(v * 1e6);
+    } else if (key == "loss" && v <= 1) {
+      next.loss = v;
+    } else if (key == "rate-mbit") {
+      next.rate_bits_per_s = v * 1e6;
+    } else if (key == "queue-ms" && v > 0) {
+      next.queue_ns = std::llround(v * 1e6);
+    } else {
+      return false;
+    }
+  }
+  p = next;
+  return true;
+}
 
 void print_counters(const std::array<Direction*, 2>& dirs) {
   std::printf("{");
@@ -172,6 +209,7 @@ int main(int argc, char** argv) {
 
   std::vector<uint8_t> buf(kMaxFrameBytes);
   std::vector<uint8_t> frame;
+  std::string input;  // stdin, up to its next newline
   while (!g_stop) {
     int64_t now = now_ns();
     int64_t next = -1;
@@ -184,14 +222,33 @@ int main(int argc, char** argv) {
     }
     const int64_t wait = next < 0 ? kIdleWaitNs : std::max<int64_t>(0, next - now);
     timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
-    std::array<pollfd, 2> pfds{pollfd{fd_a, POLLIN, 0}, pollfd{fd_b, POLLIN, 0}};
+    std::array<pollfd, 3> pfds{pollfd{fd_a, POLLIN, 0}, pollfd{fd_b, POLLIN, 0},
+                               pollfd{STDIN_FILENO, POLLIN, 0}};
     const int n = ppoll(pfds.data(), pfds.size(), &ts, &wait_mask);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::cerr << "ferry-wanem: ppoll: " << std::strerror(errno) << "\n";
       break;
     }
-    for (size_t i = 0; i < pfds.size(); ++i) {
+    if (pfds[2].revents & (POLLIN | POLLHUP)) {
+      char tmp[256];
+      const ssize_t got = read(STDIN_FILENO, tmp, sizeof tmp);
+      if (got <= 0) break;  // stdin closed: the caller is gone
+      input.append(tmp, static_cast<size_t>(got));
+      for (size_t nl; (nl = input.find('\n')) != std::string::npos;) {
+        WanParams wanted = a_to_b.link.params();
+        const bool ok = apply_settings(input.substr(0, nl), wanted);
+        input.erase(0, nl + 1);
+        if (ok) {
+          a_to_b.link.set_params(wanted);
+          b_to_a.link.set_params(wanted);
+        }
+        std::printf(ok ? "ok\n" : "error: expected key=value ... with keys rtt-ms, jitter-ms, loss, rate-mbit, queue-ms\n");
+        std::fflush(stdout);
+      }
+      if (input.size() > 4096) input.clear();  // no newline in sight: not a command
+    }
+    for (size_t i = 0; i < 2; ++i) {
       if (!(pfds[i].revents & POLLIN)) continue;
       for (;;) {
         const ssize_t got = read(dirs[i]->from, buf.data(), buf.size());

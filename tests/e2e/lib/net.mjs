@@ -89,7 +89,8 @@ export class Lan {
     const args = ['netns', 'exec', this.ns.server, kWanem, '--tap-a', near, '--tap-b', far,
       '--rtt-ms', String(w.rttMs || 0), '--loss', String(w.loss || 0), '--jitter-ms', String(w.jitterMs || 0),
       '--rate-mbit', String(w.rateMbit || 0), '--queue-ms', String(w.queueMs || 50), '--seed', String(w.seed || 1)];
-    const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin stays open: it carries new settings (setWan), and its end stops the emulator.
+    const proc = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout.on('data', (d) => { out += d; });
@@ -111,6 +112,27 @@ export class Lan {
     }
     nsExec(this.ns.server, 'ip', 'link', 'set', far, 'netns', hostNs);
     nsExec(hostNs, 'ip', 'link', 'set', far, 'name', 'eth0');
+  }
+
+  // New settings for the emulator from now on ({ rttMs, loss, jitterMs, rateMbit, queueMs }; the
+  // others keep theirs). Resolves once it has taken them.
+  async setWan(settings) {
+    const keys = { rttMs: 'rtt-ms', loss: 'loss', jitterMs: 'jitter-ms', rateMbit: 'rate-mbit', queueMs: 'queue-ms' };
+    const line = Object.entries(settings).map(([k, v]) => {
+      if (!keys[k]) throw new Error(`setWan: unknown setting ${k}`);
+      return `${keys[k]}=${v}`;
+    }).join(' ');
+    const w = this.wanem;
+    const answers = () => (w.output().match(/^(ok|error.*)$/gm) || []).length;
+    const before = answers();
+    w.proc.stdin.write(line + '\n');
+    for (const t0 = Date.now(); answers() === before;) {
+      if (Date.now() - t0 > kWanReadyMs) throw new Error('ferry-wanem did not answer');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const last = w.output().match(/^(ok|error.*)$/gm).at(-1);
+    if (last !== 'ok') throw new Error(`ferry-wanem: ${last} (for "${line}")`);
+    Object.assign(this.wan, settings);
   }
 
   // Stops the emulator and returns its counters per direction ({ a_to_b, b_to_a }: a is the
