@@ -11,6 +11,7 @@
 // Only the ratios within one cell mean something.
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { rawRound } from '../lib/raw.mjs';
 import { arg, benchBrowsers, pageOn, wordArg } from '../throughput/run.mjs';
 
 const kSeconds = arg('seconds', 20);
@@ -21,79 +22,9 @@ const kCells = wordArg('cells', '50:0.005,150:0.005').split(',').map((c) => {
   const [rtt, loss] = c.split(':').map(Number);
   return { rttMs: rtt, loss };
 });
-const kMsg = 64 * 1024 + 63;
 // Ferry's file: larger than any cell can move in kSeconds at the cap (100 Mbit/s for 20 s is
 // 250 MB would be too much memory for the test file; the window ends the transfer).
 const kFerryBytes = 300 * 1000 * 1000;
-
-// In page A: `pcs` connections of `chans` channels each; returns their offers (ICE gathered).
-async function rawOffers(pa, pcs, chans) {
-  return pa.evaluate(async ({ pcs, chans }) => {
-    window.raw = { pcs: [], dcs: [], stop: false };
-    const offers = [];
-    for (let i = 0; i < pcs; ++i) {
-      const pc = new RTCPeerConnection();
-      window.raw.pcs.push(pc);
-      for (let j = 0; j < chans; ++j) {
-        const dc = pc.createDataChannel(`raw${j}`);
-        dc.binaryType = 'arraybuffer';
-        window.raw.dcs.push(dc);
-      }
-      const gathered = new Promise((r) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-      await pc.setLocalDescription(await pc.createOffer());
-      await gathered;
-      offers.push(pc.localDescription.toJSON());
-    }
-    return offers;
-  }, { pcs, chans });
-}
-
-// In page B: answers, and counts every byte that arrives; the window starts at the first one.
-async function rawAnswers(pb, offers, seconds) {
-  return pb.evaluate(async ({ offers, seconds }) => {
-    window.raw = { pcs: [], got: 0, t0: 0, result: null };
-    const onMessage = (m) => {
-      if (window.raw.got === 0) {
-        window.raw.t0 = performance.now();
-        setTimeout(() => { window.raw.result = window.raw.got / 1e6 / ((performance.now() - window.raw.t0) / 1000); }, seconds * 1000);
-      }
-      window.raw.got += m.data.byteLength;
-    };
-    const answers = [];
-    for (const offer of offers) {
-      const pc = new RTCPeerConnection();
-      window.raw.pcs.push(pc);
-      pc.ondatachannel = (e) => { e.channel.binaryType = 'arraybuffer'; e.channel.onmessage = onMessage; };
-      await pc.setRemoteDescription(offer);
-      const gathered = new Promise((r) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-      await pc.setLocalDescription(await pc.createAnswer());
-      await gathered;
-      answers.push(pc.localDescription.toJSON());
-    }
-    return answers;
-  }, { offers, seconds });
-}
-
-async function rawRound(pa, pb, pcs, chans) {
-  const offers = await rawOffers(pa, pcs, chans);
-  const answers = await rawAnswers(pb, offers, kSeconds);
-  await pa.evaluate(async ({ answers, msg }) => {
-    await Promise.all(window.raw.pcs.map((pc, i) => pc.setRemoteDescription(answers[i])));
-    await Promise.all(window.raw.dcs.map((dc) => (dc.readyState === 'open' ? null : new Promise((r) => { dc.onopen = r; }))));
-    const buf = new Uint8Array(msg);
-    for (const dc of window.raw.dcs) {
-      dc.bufferedAmountLowThreshold = 2 * 1024 * 1024;
-      const fill = () => { while (!window.raw.stop && dc.readyState === 'open' && dc.bufferedAmount < 8 * 1024 * 1024) dc.send(buf); };
-      dc.onbufferedamountlow = fill;
-      fill();
-    }
-  }, { answers, msg: kMsg });
-  await pb.waitForFunction(() => window.raw.result !== null, null, { timeout: (kSeconds + 120) * 1000, polling: 250 });
-  const mbps = await pb.evaluate(() => window.raw.result);
-  await pa.evaluate(() => { window.raw.stop = true; window.raw.pcs.forEach((pc) => pc.close()); });
-  await pb.evaluate(() => window.raw.pcs.forEach((pc) => pc.close()));
-  return mbps;
-}
 
 async function ferryRound(env, ba, bb, file) {
   const ctxA = await (ba.newContext ? ba.newContext() : ba);
@@ -126,9 +57,9 @@ await runScenario('bench_wan', async (env) => {
     await env.lan.setWan({ rttMs: cell.rttMs, loss: cell.loss, rateMbit: kRateMbit });
     for (let r = 0; r < kRounds; ++r) {
       const row = { rttMs: cell.rttMs, loss: cell.loss, rateMbit: kRateMbit, round: r + 1 };
-      row.raw1 = await rawRound(pa, pb, 1, 1);
-      row.rawChannels = await rawRound(pa, pb, 1, kN);
-      row.rawPcs = await rawRound(pa, pb, kN, 1);
+      row.raw1 = await rawRound(pa, pb, 1, 1, kSeconds);
+      row.rawChannels = await rawRound(pa, pb, 1, kN, kSeconds);
+      row.rawPcs = await rawRound(pa, pb, kN, 1, kSeconds);
       const f = await ferryRound(env, ba, bb, file);
       row.ferry = f.mbps;
       row.ferryPath = f.path;

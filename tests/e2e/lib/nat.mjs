@@ -19,6 +19,7 @@
 //                dependent: a "port-restricted cone" NAT, which STUN hole punching crosses.
 //   'turn-only'  the routers' FORWARD chain also drops every UDP packet that does not go to or
 //                come from coturn's address: host and srflx pairs fail, only TURN relay works.
+// Option wan: router rb's public link is ferry-wanem instead of a veth (delay, loss, rate cap).
 // Option symmetric: MASQUERADE --random, a new random port per destination (a symmetric NAT:
 // the reflexive address learnt from coturn is useless to the peer; with udp 'open' two such
 // routers end up "relayed by TURN", through a prflx candidate to the peer's relay).
@@ -30,8 +31,11 @@ import path from 'node:path';
 import { Lan, nsExec, ip, uniqueSubnet } from './net.mjs';
 
 export class Nat extends Lan {
-  constructor({ udp = 'open', symmetric = false } = {}, tag = `fn${process.pid}`, subnet = uniqueSubnet()) {
-    super(tag, subnet);
+  // wan: as Lan's (lib/net.mjs), on router rb's public link (host 'b'): b and its router are
+  // far from everything else.
+  constructor({ udp = 'open', symmetric = false, wan = null } = {}, tag = `fn${process.pid}`, subnet = uniqueSubnet()) {
+    super(tag, subnet, { wan });
+    if (this.wan && this.wan.host !== 'b') throw new Error('a NAT topology puts the wan link on host b only');
     if (udp !== 'open' && udp !== 'turn-only') throw new Error(`unknown nat udp mode ${udp}`);
     this.udp = udp;
     this.symmetric = symmetric;
@@ -60,7 +64,8 @@ export class Nat extends Lan {
       const r = this.ns[router];
       const h = this.ns[host];
       // Public side: the router's wan end, its peer enslaved to the public bridge.
-      ip('link', 'add', 'wan', 'netns', r, 'type', 'veth', 'peer', 'name', `p${router}`, 'netns', server);
+      if (this.wan && host === this.wan.host) this.startWan(r, `p${router}`, 'wan');
+      else ip('link', 'add', 'wan', 'netns', r, 'type', 'veth', 'peer', 'name', `p${router}`, 'netns', server);
       nsExec(server, 'ip', 'link', 'set', `p${router}`, 'master', 'br0');
       nsExec(server, 'ip', 'link', 'set', `p${router}`, 'up');
       nsExec(r, 'ip', 'addr', 'add', `${this.addr[router]}/24`, 'dev', 'wan');

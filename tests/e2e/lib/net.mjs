@@ -81,9 +81,9 @@ export class Lan {
     return this;
   }
 
-  // ferry-wanem in the server namespace with TAP devices `far` (moved into `hostNs` as its eth0)
-  // and `near` (left in the server namespace, for br0).
-  startWan(hostNs, near) {
+  // ferry-wanem in the server namespace with TAP devices `far` (moved into `hostNs` and named
+  // `farName` there) and `near` (left in the server namespace, for br0).
+  startWan(hostNs, near, farName = 'eth0') {
     const w = this.wan;
     const far = 'wanfar';
     const args = ['netns', 'exec', this.ns.server, kWanem, '--tap-a', near, '--tap-b', far,
@@ -111,7 +111,7 @@ export class Lan {
       }
     }
     nsExec(this.ns.server, 'ip', 'link', 'set', far, 'netns', hostNs);
-    nsExec(hostNs, 'ip', 'link', 'set', far, 'name', 'eth0');
+    nsExec(hostNs, 'ip', 'link', 'set', far, 'name', farName);
   }
 
   // New settings for the emulator from now on ({ rttMs, loss, jitterMs, rateMbit, queueMs }; the
