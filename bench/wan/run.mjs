@@ -7,10 +7,15 @@
 // A cell is RTT ms : loss per crossing (a round trip is lost with 1 - (1 - loss)^2). Each
 // variant sends as fast as it can for --seconds, timed from the first byte that reaches B: raw
 // sends 64 KiB + 63 byte messages (Ferry's chunk frame) with an 8 MiB high-water mark per
-// channel; Ferry sends a file too large to finish. The number is MB/s that reached B's page.
+// channel; Ferry sends a file too large to finish, once directly and once with no UDP at all
+// (iptables on both hosts: the server's relay over its WebSocket, TCP). The number is MB/s that
+// reached B's page.
 // Only the ratios within one cell mean something.
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { execFileSync } from 'node:child_process';
+
+import { onlyTcpToServer } from '../../tests/e2e/lib/flows.mjs';
 import { rawRound } from '../lib/raw.mjs';
 import { arg, benchBrowsers, pageOn, wordArg } from '../throughput/run.mjs';
 
@@ -35,10 +40,12 @@ async function ferryRound(env, ba, bb, file) {
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
   const ctxB = await (bb.newContext ? bb.newContext() : bb);
   const b = await ClientPage.open(ctxB, link, 'B');
-  await b.page.waitForFunction(() => Module.ferryStats.receivedBytes > 0, null, { timeout: 4 * kStepTimeoutMs, polling: 50 });
-  const [bytes0, t0] = await b.page.evaluate(() => [Module.ferryStats.receivedBytes, performance.now()]);
+  // Frames from either path: the DataChannel's and the server relay's.
+  const got = '(Module.ferryStats.receivedBytes + Module.ferryStats.relayReceivedBytes)';
+  await b.page.waitForFunction(`${got} > 64 * 1024`, null, { timeout: 4 * kStepTimeoutMs, polling: 50 });
+  const [bytes0, t0] = await b.page.evaluate(`[${got}, performance.now()]`);
   await b.page.waitForTimeout(kSeconds * 1000);
-  const [bytes1, t1] = await b.page.evaluate(() => [Module.ferryStats.receivedBytes, performance.now()]);
+  const [bytes1, t1] = await b.page.evaluate(`[${got}, performance.now()]`);
   const path = (await b.status()).match(/Connection: ([^.\n]*)/);
   await a.page.close();
   await b.page.close();
@@ -64,9 +71,20 @@ await runScenario('bench_wan', async (env) => {
       row.ferry = f.mbps;
       row.ferryPath = f.path;
       row.ferryOverRaw1 = f.mbps / row.raw1;
+      // The same with no UDP at all: the frames go through the server's WebSocket relay (TCP).
+      onlyTcpToServer(env, 'a');
+      onlyTcpToServer(env, 'b');
+      try {
+        const fr = await ferryRound(env, ba, bb, file);
+        row.ferryRelay = fr.mbps;
+        row.ferryRelayPath = fr.path;
+      } finally {
+        for (const h of ['a', 'b']) execFileSync('ip', ['netns', 'exec', env.lan.ns[h], 'iptables', '-F']);
+      }
       log(`${cell.rttMs} ms, loss ${cell.loss}, ${kRateMbit} Mbit/s, round ${r + 1}: raw 1 channel ${row.raw1.toFixed(2)} MB/s, ` +
           `${kN} channels ${row.rawChannels.toFixed(2)}, ${kN} connections ${row.rawPcs.toFixed(2)}, ` +
-          `Ferry ${row.ferry.toFixed(2)} (${f.path}) = ${row.ferryOverRaw1.toFixed(2)}x raw 1 channel`);
+          `Ferry ${row.ferry.toFixed(2)} (${f.path}) = ${row.ferryOverRaw1.toFixed(2)}x raw 1 channel; ` +
+          `Ferry with no UDP ${row.ferryRelay.toFixed(2)} (${row.ferryRelayPath})`);
       rows.push(row);
     }
   }

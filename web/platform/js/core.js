@@ -20,7 +20,7 @@ const ferryCore = (function () {
   // Counters for benchmarks and diagnosis (bench/throughput reads them). toWasm/fromWasm count
   // the JS<->wasm crossings: calls into C++ and calls of this glue from C++.
   const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, readsDone: 0,
-    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0 };
+    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0, relayReceived: 0, relayReceivedBytes: 0 };
   Module['ferryStats'] = stats;
   const api = {};
   Module['ferryGlue'] = api;

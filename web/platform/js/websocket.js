@@ -18,7 +18,11 @@
       ws.onopen = () => core.emit(h, 'open');
       ws.onmessage = (ev) => {
         if (typeof ev.data === 'string') core.emit(h, 'text', ev.data);
-        else core.queueData(core.kDataKind.server, h, 0, new Uint8Array(ev.data));
+        else {
+          core.stats.relayReceived++;
+          core.stats.relayReceivedBytes += ev.data.byteLength;
+          core.queueData(core.kDataKind.server, h, 0, new Uint8Array(ev.data));
+        }
       };
       ws.onerror = () => core.emit(h, 'error', 'connection to the server failed');
       ws.onclose = (ev) => {
