@@ -237,9 +237,10 @@ void PeerLink::on_signal(const protocol::PeerSignal& message, double now_ms, Hos
           if (creator_) restart_ice("the other device's network changed", now_ms, host);
         } else if constexpr (std::is_same_v<T, protocol::peer::Relay>) {
           if (creator_ && state_ == State::kRelayed) {
-            // B had moved to a DataChannel that A gave up (A's "relay" crossed B's switch), and
-            // dropped what A sent on the relay meanwhile: A's senders resume from B's HAVE.
-            host.log("The other device moved back to the server's relay");
+            // B was not taking frames from the relay when A's "relay" came (it had moved to a
+            // DataChannel that A gave up, or never followed A's race), so it dropped what A
+            // sent there: A's senders resume from B's HAVE.
+            host.log("The other device joined the server's relay: resuming from what it has");
             open_path(State::kRelayed, protocol::kMaxRelayFrameBytes, host);
             return;
           }
@@ -247,9 +248,9 @@ void PeerLink::on_signal(const protocol::PeerSignal& message, double now_ms, Hos
             host.log("Ignored a relay request");
             return;
           }
-          const bool crossed = transport() == Transport::kDirect;
+          const bool took_relay_frames = transport() == Transport::kServer;
           relay(/*tell_peer=*/false, host);
-          if (crossed) host.send_signal(protocol::PeerSignal{protocol::peer::Relay{}});
+          if (!took_relay_frames) host.send_signal(protocol::PeerSignal{protocol::peer::Relay{}});
         } else if constexpr (std::is_same_v<T, protocol::peer::Race>) {
           if (creator_ || relay_rate_ <= 0) {
             host.log("Ignored a relay request");

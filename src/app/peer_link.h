@@ -45,9 +45,11 @@
 // (A's "race" only tells B to take frames from the relay meanwhile). A side takes frames only
 // from the path it sends on: frames still on their way through the relay when the path moved
 // are dropped, and the senders, which reconnect on the new path (MANIFEST, HAVE), send them
-// again; nothing the receiver already has is sent twice. If A gives up the direct attempt while
-// B's channel just opened, A's "relay" moves B back (A decides), and B answers "relay" so that
-// A's senders resume from B's HAVE too (B dropped what came through the relay meanwhile).
+// again; nothing the receiver already has is sent twice. A decides: if it gives up the direct
+// attempt while B's channel just opened, its "relay" moves B back. B answers a "relay" that
+// found it not taking frames from the relay (moved to that channel, or it never followed the
+// race, e.g. its offer was lost while it was away) with "relay", on which A's senders resume
+// from B's HAVE too: B dropped what A sent on the relay meanwhile.
 #pragma once
 
 #include <cstddef>

@@ -13,8 +13,8 @@
 //                                                              while attempt N goes on trying direct
 //   A -> B  relay   {"t":"relay"}                               frames go through the server now;
 //                                                              the direct attempt is over
-//   B -> A  relay   {"t":"relay"}                               B had moved to a DataChannel A gave
-//                                                              up: A's senders resume (HAVE)
+//   B -> A  relay   {"t":"relay"}                               B was not on the relay when A's came:
+//                                                              A's senders resume (HAVE)
 //
 // gen is A's connection attempt (one per RTCPeerConnection A builds); messages of an earlier
 // attempt are ignored by the session. C is an RTCIceCandidateInit: "candidate" (string),

@@ -446,7 +446,8 @@ TEST_CASE("B follows a relay request only when the server offers a relay; A neve
   b.set_server_offer("[]", 1 << 20);
   b.on_signal(protocol::peer::Relay{}, 0, host);
   CHECK(b.state() == PeerLink::State::kRelayed);
-  CHECK(host.signals.empty());  // B tells no one
+  // B was not taking frames from the relay: it asks A to resume from its HAVE.
+  CHECK(host.last_signal<protocol::peer::Relay>());
   FakeHost a_host;
   PeerLink a(/*creator=*/true);
   a.set_server_offer("[]", 1 << 20);

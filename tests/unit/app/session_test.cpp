@@ -307,7 +307,27 @@ TEST_CASE("A giving up the direct attempt as B's channel opens: both end on the 
     CHECK(p->session.transport() == Transport::kServer);
     CHECK(p->session.snapshot().path == PathKind::kServer);
   }
-  CHECK(has_log(w.a.session, "The other device moved back to the server's relay"));
+  CHECK(has_log(w.a.session, "The other device joined the server's relay"));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
+}
+
+TEST_CASE("a race B never heard of: A's later relay brings B in, and A's transfer resumes from B's HAVE") {
+  World w;
+  w.relay_rate = 4 << 20;
+  w.direct_ok = false;
+  w.create_and_join_by_link();
+  const Bytes file = w.send_from_a("lost-race.bin", 1000 * 1000, 37);
+  w.drop_relay = [&](Peer& to, const std::string&) { return &to == &w.b; };  // A's "race" is lost
+  w.advance(kRaceRelayAfterMs + 500);
+  w.drop_relay = nullptr;
+  REQUIRE(w.a.session.transport() == Transport::kServer);
+  CHECK(w.b.session.transport() == Transport::kNone);
+  CHECK(w.b.sinks.empty());  // B dropped A's frames: it was not on the relay
+  w.advance(kDirectTimeoutMs);
+  w.run();
+  CHECK(w.b.session.transport() == Transport::kServer);
+  CHECK(has_log(w.a.session, "The other device joined the server's relay"));
   CHECK(w.b.finished[{w.b.rx, 0}]);
   CHECK((w.b.sinks[{w.b.rx, 0}] == file));
 }
