@@ -110,6 +110,7 @@ void PeerLink::relay(bool tell_peer, Host& host) {
   if (tell_peer) host.send_signal(protocol::PeerSignal{protocol::peer::Relay{}});
   if (state_ == State::kRacing) {
     enter(State::kRelayed, host);  // the frames already go through the server: the path stays
+    host.on_path_changed();        // no longer "while a direct connection is tried"
   } else {
     open_path(State::kRelayed, protocol::kMaxRelayFrameBytes, host);
   }

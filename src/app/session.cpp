@@ -605,6 +605,9 @@ void Session::on_path_changed() {
 
 std::string Session::connected_status() const {
   if (transport_ == Transport::kServer) {
+    if (peer_link_.state() == PeerLink::State::kRacing) {
+      return "Connected through the Ferry server's relay while a direct connection is tried. Files stay end-to-end encrypted.";
+    }
     return "Connected through the Ferry server's relay (no direct path). Files stay end-to-end encrypted.";
   }
   if (peer_link_.path() == PathKind::kTurn) {

@@ -225,6 +225,7 @@ TEST_CASE("ICE failing during the race leaves the data on the relay, for good") 
   CHECK(host.count<cmd::ClosePeer>() == 2);
   CHECK(host.opened == 1);
   CHECK(host.closed == 0);
+  CHECK(host.path_changes == 1);  // the session tells the person the direct attempt is over
   CHECK(a.use_relay());
 }
 

@@ -180,6 +180,8 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
   CHECK(w.a.session.snapshot().path == PathKind::kServer);
   CHECK(w.b.session.snapshot().path == PathKind::kServer);
+  CHECK(w.a.session.snapshot().status.find("(no direct path)") != std::string::npos);
+  CHECK(w.b.session.snapshot().status.find("(no direct path)") != std::string::npos);
   const Bytes file = w.send_from_a("r.bin", 300 * 1000, 31);
   w.run();
   for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
@@ -206,6 +208,7 @@ TEST_CASE("without a direct path the data moves through the relay after kRaceRel
     CHECK(p->session.snapshot().phase == Phase::kConnected);
     CHECK(p->session.snapshot().path == PathKind::kServer);
     CHECK(has_log(p->session, "Sending through the server while a direct connection is tried"));
+    CHECK(p->session.snapshot().status.find("while a direct connection is tried") != std::string::npos);
     CHECK(p->peer_created);  // the direct attempt goes on
   }
   CHECK(w.b.finished[{w.b.rx, 0}]);
