@@ -171,9 +171,7 @@ TEST_CASE("a rate-limit close from the server is explained, not shown as a numbe
 
 TEST_CASE("without a direct path the sealed frames go through the server's relay") {
   World w;
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
   w.advance(kDirectTimeoutMs + 1000);
   CHECK(w.a.session.snapshot().phase == Phase::kConnected);
@@ -196,9 +194,7 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
 
 TEST_CASE("without a direct path the data moves through the relay after kRaceRelayAfterMs, not kDirectTimeoutMs") {
   World w;
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   const Bytes file = w.send_from_a("early.bin", 200 * 1000, 33);
   w.advance(kRaceRelayAfterMs - 500);
   CHECK(w.b.sinks.empty());
@@ -220,9 +216,7 @@ namespace {
 // A sends a file through the relay while the direct attempt goes on; returns its content, with
 // B holding part of it.
 Bytes racing_transfer(World& w, size_t size) {
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   w.advance(kRaceRelayAfterMs + 250);
   REQUIRE(w.a.session.transport() == Transport::kServer);
   REQUIRE(w.b.session.transport() == Transport::kServer);
@@ -269,9 +263,7 @@ TEST_CASE("a DataChannel that opens during the race takes the transfer over, sen
 TEST_CASE("the path moves when each side's own channel opens; frames crossing on the old path are harmless") {
   World w;
   const Bytes big = pseudo_random_file(2 * 1000 * 1000, 36);
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   w.advance(kRaceRelayAfterMs + 250);
   // B sends, so chunks go B -> A and acknowledgements A -> B on the relay.
   w.b.files[7] = big;
@@ -317,9 +309,7 @@ TEST_CASE("A giving up the direct attempt as B's channel opens: both end on the 
 
 TEST_CASE("a race B never heard of: A's later relay brings B in, and A's transfer resumes from B's HAVE") {
   World w;
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   const Bytes file = w.send_from_a("lost-race.bin", 1000 * 1000, 37);
   w.drop_relay = [&](Peer& to, const std::string&) { return &to == &w.b; };  // A's "race" is lost
   w.advance(kRaceRelayAfterMs + 500);

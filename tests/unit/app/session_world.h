@@ -351,6 +351,13 @@ struct World {
     return code;
   }
 
+  // No UDP between the two (no DataChannel opens by itself), and the server relays frames.
+  std::string join_without_udp() {
+    relay_rate = 4 << 20;
+    direct_ok = false;
+    return create_and_join_by_link();
+  }
+
   std::string create_and_join_by_link() {
     a.session.create();
     run();
