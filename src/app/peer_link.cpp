@@ -33,6 +33,8 @@ const char* to_string(PeerLink::State state) {
       return "connecting";
     case PeerLink::State::kIceFailed:
       return "ice_failed";
+    case PeerLink::State::kRacing:
+      return "racing";
     case PeerLink::State::kDirect:
       return "direct";
     case PeerLink::State::kInterrupted:
@@ -54,6 +56,7 @@ Transport PeerLink::transport() const {
     case State::kInterrupted:
       return Transport::kDirect;
     case State::kRelayed:
+    case State::kRacing:
       return Transport::kServer;
     default:
       return Transport::kNone;
@@ -62,21 +65,23 @@ Transport PeerLink::transport() const {
 
 void PeerLink::enter(State next, Host& host, size_t max_message_size) {
   const bool was_open = open();
+  const Transport was = transport();
   state_ = next;
   if (was_open && !open()) {
     path_ = PathKind::kNone;
     host.on_link_closed();
-  } else if (!was_open && open()) {
+  } else if (open() && (!was_open || transport() != was)) {
+    // Opened, or moved (a race's relay to the DataChannel): the data plane reconnects on it.
     ever_connected_ = true;
     ice_bad_since_ms_ = -1;
-    path_ = next == State::kRelayed ? PathKind::kServer : PathKind::kNone;  // on_path() tells
+    path_ = transport() == Transport::kServer ? PathKind::kServer : PathKind::kNone;  // on_path() tells
     host.on_link_opened(max_message_size);
   }
 }
 
-void PeerLink::open_path(Transport t, size_t max_message_size, Host& host) {
+void PeerLink::open_path(State next, size_t max_message_size, Host& host) {
   if (open()) enter(State::kIdle, host);  // the old path closes first
-  enter(t == Transport::kServer ? State::kRelayed : State::kDirect, host, max_message_size);
+  enter(next, host, max_message_size);
 }
 
 void PeerLink::start_attempt(double now_ms, Host& host) {
@@ -96,13 +101,27 @@ void PeerLink::start_attempt(double now_ms, Host& host) {
   host.emit(cmd::CreateOffer{false});
 }
 
-// A (tell_peer: sends the sealed "relay"), or B following it: frames go through the server.
+// A (tell_peer: sends the sealed "relay"), or B following it: frames go through the server, and
+// the direct attempt is over.
 void PeerLink::relay(bool tell_peer, Host& host) {
   if (!use_relay_) host.log("No direct connection is possible: relaying the encrypted data through the server");
   use_relay_ = true;
   host.emit(cmd::ClosePeer{});
   if (tell_peer) host.send_signal(protocol::PeerSignal{protocol::peer::Relay{}});
-  open_path(Transport::kServer, protocol::kMaxRelayFrameBytes, host);
+  if (state_ == State::kRacing) {
+    enter(State::kRelayed, host);  // the frames already go through the server: the path stays
+    host.on_path_changed();        // no longer "while a direct connection is tried"
+  } else {
+    open_path(State::kRelayed, protocol::kMaxRelayFrameBytes, host);
+  }
+}
+
+// A (sends the sealed "race" of its attempt), or B following it: frames go through the server
+// while the direct attempt goes on; the path moves to the DataChannel if it opens.
+void PeerLink::race(Host& host) {
+  host.log("Sending through the server while a direct connection is tried");
+  if (creator_) host.send_signal(protocol::PeerSignal{protocol::peer::Race{peer_gen_}});
+  open_path(State::kRacing, protocol::kMaxRelayFrameBytes, host);
 }
 
 void PeerLink::tick(double now_ms, bool drive, Host& host) {
@@ -130,11 +149,18 @@ void PeerLink::tick(double now_ms, bool drive, Host& host) {
     case State::kIdle:
       if (now_ms >= next_attempt_ms_) start_attempt(now_ms, host);
       return;
+    case State::kRacing:
+      if (now_ms - attempt_started_ms_ > kDirectTimeoutMs) relay(/*tell_peer=*/true, host);
+      return;
     case State::kConnecting:
     case State::kIceFailed: {
-      const bool timed_out = now_ms - attempt_started_ms_ > kDirectTimeoutMs;
+      const double waited = now_ms - attempt_started_ms_;
+      const bool timed_out = waited > kDirectTimeoutMs;
       const bool failed = state_ == State::kIceFailed;
-      if (!failed && !timed_out) return;
+      if (!failed && !timed_out) {
+        if (relay_rate_ > 0 && waited >= kRaceRelayAfterMs) race(host);
+        return;
+      }
       if (relay_rate_ > 0) {
         relay(/*tell_peer=*/true, host);
       } else if (!ever_connected_ && failed) {
@@ -166,6 +192,10 @@ void PeerLink::reset(Host& host) {
 }
 
 void PeerLink::on_relay_lost(Host& host) {
+  if (state_ == State::kRacing) {
+    enter(State::kConnecting, host);  // the direct attempt goes on, and A's clock with it
+    return;
+  }
   if (state_ != State::kRelayed) return;
   enter(State::kIdle, host);
   attempt_started_ms_ = -1;
@@ -207,11 +237,29 @@ void PeerLink::on_signal(const protocol::PeerSignal& message, double now_ms, Hos
         } else if constexpr (std::is_same_v<T, protocol::peer::Restart>) {
           if (creator_) restart_ice("the other device's network changed", now_ms, host);
         } else if constexpr (std::is_same_v<T, protocol::peer::Relay>) {
+          if (creator_ && state_ == State::kRelayed) {
+            // B was not taking frames from the relay when A's "relay" came (it had moved to a
+            // DataChannel that A gave up, or never followed A's race), so it dropped what A
+            // sent there: A's senders resume from B's HAVE.
+            host.log("The other device joined the server's relay: resuming from what it has");
+            open_path(State::kRelayed, protocol::kMaxRelayFrameBytes, host);
+            return;
+          }
           if (creator_ || relay_rate_ <= 0) {
             host.log("Ignored a relay request");
             return;
           }
+          const bool took_relay_frames = transport() == Transport::kServer;
           relay(/*tell_peer=*/false, host);
+          if (!took_relay_frames) host.send_signal(protocol::PeerSignal{protocol::peer::Relay{}});
+        } else if constexpr (std::is_same_v<T, protocol::peer::Race>) {
+          if (creator_ || relay_rate_ <= 0) {
+            host.log("Ignored a relay request");
+            return;
+          }
+          // Only while this attempt is still connecting: once its channel opened here the
+          // direct path won already (A's channel opens too), and an earlier attempt's is stale.
+          if (m.gen == peer_gen_ && (state_ == State::kConnecting || state_ == State::kIceFailed)) race(host);
         }
       },
       message);
@@ -273,6 +321,8 @@ void PeerLink::on_peer_state(std::string_view state, double now_ms, Host& host) 
   } else if (state == "failed") {
     host.log("The direct connection failed");
     if (state_ == State::kConnecting) enter(State::kIceFailed, host);  // tick() falls back or retries
+    // A racing: the relay it already sends through is all there is. (B waits for A's "relay".)
+    if (state_ == State::kRacing && creator_ && host.can_signal()) relay(/*tell_peer=*/true, host);
   } else if (state == "disconnected") {
     host.log("The connection to the other device was interrupted");
   }
@@ -290,7 +340,14 @@ void PeerLink::on_path(std::string_view path, Host& host) {
 }
 
 void PeerLink::on_channel_open(size_t remote_max_message_size, Host& host) {
-  open_path(Transport::kDirect, remote_max_message_size, host);
+  if (state_ == State::kRacing) {
+    // The race is won: the frames move to the DataChannel without closing the data path.
+    host.log("Switched to a direct connection");
+    enter(State::kDirect, host, remote_max_message_size);
+    host.emit(cmd::QueryPath{});  // the path of the pair ICE chose while the relay carried the data
+    return;
+  }
+  open_path(State::kDirect, remote_max_message_size, host);
 }
 
 void PeerLink::on_channel_closed(Host& host) {

@@ -4,15 +4,27 @@
 // time; the link issues commands (CreatePeer, CreateOffer, ...) and sealed peer signals through
 // the Host it is handed on each call, and tells it when the data path opens and closes.
 //
-// A (the creator) drives every (re)connection; B follows A's offers and its "relay" message.
+// A (the creator) drives every (re)connection; B follows A's offers and its "race" and "relay"
+// messages.
 //
 //   kIdle --A: start_attempt()--> kConnecting --ICE "failed"--> kIceFailed
-//     ^                             |      |                      |
-//     |                             |      +-- kDirectTimeoutMs --+--> relay offered: kRelayed
-//     |                             |          (or failed)        |    never connected and ICE
-//     |                             |                             |    failed: the session fails
-//     |                             |                             +--> else a new attempt
-//     |                 DataChannel open                                 (kConnecting)
+//     ^                             |   |  |                      |
+//     |                             |   |  +- kDirectTimeoutMs ---+--> relay offered: kRelayed
+//     |                             |   |     (or failed)         |    never connected and ICE
+//     |                             |   |                         |    failed: the session fails
+//     |                             |   |                         +--> else a new attempt
+//     |                             |   |                              (kConnecting)
+//     |                             |   +- A: kRaceRelayAfterMs without a channel, relay offered:
+//     |                             |      sealed "race"; B: A's "race" of its attempt
+//     |                             |      v
+//     |                             |   kRacing: the frames go through the relay while the
+//     |                             |      |     direct attempt goes on
+//     |                             |      +- DataChannel open: the path moves to it (kDirect;
+//     |                             |      |  each side's senders resume from the other's HAVE)
+//     |                             |      +- A: kDirectTimeoutMs or ICE "failed": sealed "relay";
+//     |                             |      |  B: A's "relay" --> kRelayed (the path stays)
+//     |                             |      +- relay dropped --> kConnecting (the attempt goes on)
+//     |                 DataChannel open
 //     |                             v
 //     +-- channel closed --- kDirect <--ICE well / bad--> kInterrupted --kIceRestartAfterMs-->
 //     |   (A: at once, at         |                         |   A restarts ICE (a sealed offer
@@ -20,14 +32,24 @@
 //     |    kMinAttemptGapMs)      |                         |   every kIceRestartEveryMs;
 //     |                           |                         +-- kFreshPeerAfterMs: A builds a
 //     |                           |                             new RTCPeerConnection (kConnecting)
-//     +-- relay dropped ------ kRelayed <-- A: start_relay() / B: A's sealed "relay"
+//     +-- relay dropped ------ kRelayed <-- A: the fallback above / B: A's sealed "relay"
 //     +-- reset() (new keys: the old path belongs to the old ones)
 //
 // In kInterrupted with the other device gone from the server too, the path is dead: it closes
 // (kConnecting for A, whose attempt clock still runs, so it falls back or tries again at once
 // when the other device is back). Once an attempt fell back to the relay, every later attempt
-// uses it too. Every offer, answer and candidate carries A's attempt number ("gen"): messages of
-// an earlier attempt are ignored.
+// uses it too. Every offer, answer, candidate and "race" carries A's attempt number ("gen"):
+// messages of an earlier attempt are ignored.
+//
+// The race and the switch. Each side moves its own data path when its own DataChannel opens
+// (A's "race" only tells B to take frames from the relay meanwhile). A side takes frames only
+// from the path it sends on: frames still on their way through the relay when the path moved
+// are dropped, and the senders, which reconnect on the new path (MANIFEST, HAVE), send them
+// again; nothing the receiver already has is sent twice. A decides: if it gives up the direct
+// attempt while B's channel just opened, its "relay" moves B back. B answers a "relay" that
+// found it not taking frames from the relay (moved to that channel, or it never followed the
+// race, e.g. its offer was lost while it was away) with "relay", on which A's senders resume
+// from B's HAVE too: B dropped what A sent on the relay meanwhile.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +67,13 @@ namespace ferry::app {
 // through the server's relay (when the server offers one). ICE over a host or STUN candidate
 // takes well under a second; a TURN allocation a few seconds.
 constexpr double kDirectTimeoutMs = 15000;
+// A direct attempt with no DataChannel this long, in ms, while the server offers its relay:
+// the frames go through the relay meanwhile (kRacing), and move to the DataChannel when it
+// opens. ICE over host or STUN candidates, DTLS and SCTP take well under a second on a working
+// network, so 2.5 s rarely races a path that was about to open (a TURN allocation may: the race
+// then costs one switch), and data still moves within 5 s of the link opening when no UDP gets
+// through.
+constexpr double kRaceRelayAfterMs = 2500;
 // ICE "disconnected" or "failed" this long on a live channel: A restarts ICE, at most this
 // often.
 constexpr double kIceRestartAfterMs = 3000;
@@ -64,7 +93,7 @@ const char* to_string(PathKind path);
 
 class PeerLink {
  public:
-  enum class State { kIdle, kConnecting, kIceFailed, kDirect, kInterrupted, kRelayed };
+  enum class State { kIdle, kConnecting, kIceFailed, kRacing, kDirect, kInterrupted, kRelayed };
 
   // What the link needs of the session, handed to each call.
   class Host : public CommandSink {
@@ -76,7 +105,8 @@ class PeerLink {
     virtual bool can_signal() const = 0;
     // The other device is on the server (whether or not ours is open).
     virtual bool peer_present() const = 0;
-    // The data path opened (transport() and path() tell which), or closed.
+    // The data path opened (transport() and path() tell which), or closed. It opens again
+    // while open when it moves (from the relay to a DataChannel that opened during a race).
     virtual void on_link_opened(size_t max_message_size) = 0;
     virtual void on_link_closed() = 0;
     virtual void on_path_changed() = 0;
@@ -117,7 +147,10 @@ class PeerLink {
   void on_channel_closed(Host& host);
 
   State state() const { return state_; }
-  bool open() const { return state_ == State::kDirect || state_ == State::kInterrupted || state_ == State::kRelayed; }
+  bool open() const {
+    return state_ == State::kDirect || state_ == State::kInterrupted || state_ == State::kRelayed ||
+           state_ == State::kRacing;
+  }
   Transport transport() const;
   PathKind path() const { return path_; }
   uint64_t peer_gen() const { return peer_gen_; }
@@ -127,8 +160,9 @@ class PeerLink {
  private:
   // Every change of state, and what opening or closing the data path does.
   void enter(State next, Host& host, size_t max_message_size = 0);
-  void open_path(Transport t, size_t max_message_size, Host& host);
+  void open_path(State next, size_t max_message_size, Host& host);
   void relay(bool tell_peer, Host& host);
+  void race(Host& host);
   void restart_ice(const char* why, double now_ms, Host& host);
   void on_offer(const protocol::peer::Offer& m, Host& host);
 

@@ -207,16 +207,19 @@ void Session::on_network_change(bool online) {
 void Session::on_server_open() { signalling_.on_open(*this); }
 
 void Session::on_server_binary(ByteView bytes) {
-  // Only while the data goes through the server: the relay keeps order, so A's "relay" message
-  // always comes before its first frame.
-  if (transport_ != Transport::kServer || !channel_open_) return;
-  on_channel_message(bytes);
+  // Only while the data goes through the server: the relay keeps order, so A's "race" or
+  // "relay" message always comes before its first frame.
+  if (accepts(Transport::kServer)) data_.on_frame(bytes);
 }
 
 void Session::on_server_binary_in_place(std::span<uint8_t> bytes) {
-  if (transport_ != Transport::kServer || !channel_open_) return;
-  on_channel_message_in_place(bytes);
+  if (accepts(Transport::kServer)) data_.on_frame_in_place(bytes);
 }
+
+// Frames count only from the path this side sends on: after the path moved, frames still on
+// their way on the old one belong to the sender's earlier epoch (the senders reconnected, and
+// send again whatever the receiver's HAVE lacks).
+bool Session::accepts(Transport from) const { return channel_open_ && transport_ == from && secured(); }
 
 void Session::on_server_message(std::string_view text) {
   auto msg = protocol::parse_server_message(text);
@@ -602,6 +605,9 @@ void Session::on_path_changed() {
 
 std::string Session::connected_status() const {
   if (transport_ == Transport::kServer) {
+    if (peer_link_.state() == PeerLink::State::kRacing) {
+      return "Connected through the Ferry server's relay while a direct connection is tried. Files stay end-to-end encrypted.";
+    }
     return "Connected through the Ferry server's relay (no direct path). Files stay end-to-end encrypted.";
   }
   if (peer_link_.path() == PathKind::kTurn) {
@@ -610,9 +616,17 @@ std::string Session::connected_status() const {
   return "Connected. Files go straight to the other device, end-to-end encrypted.";
 }
 
-// The link opened its data path: transfers start or go on.
+// The link opened its data path: transfers start or go on. Opened while open: the path moved
+// (a race won by the DataChannel); the transfers reconnect on the new one.
 void Session::on_link_opened(size_t max_message_size) {
   const Transport t = peer_link_.transport();
+  if (channel_open_) {
+    data_.close();
+    transport_ = t;
+    if (phase_ == Phase::kConnected) status_ = connected_status();
+    data_.open(max_message_size, t == Transport::kServer);
+    return;
+  }
   transport_ = t;
   channel_open_ = true;
   phase_ = peer_present_ ? Phase::kConnected : Phase::kPeerLeft;
@@ -638,13 +652,11 @@ void Session::on_link_closed() {
 }
 
 void Session::on_channel_message(ByteView bytes) {
-  if (!channel_open_ || !secured()) return;
-  data_.on_frame(bytes);
+  if (accepts(Transport::kDirect)) data_.on_frame(bytes);
 }
 
 void Session::on_channel_message_in_place(std::span<uint8_t> bytes) {
-  if (!channel_open_ || !secured()) return;
-  data_.on_frame_in_place(bytes);
+  if (accepts(Transport::kDirect)) data_.on_frame_in_place(bytes);
 }
 
 void Session::pump(uint64_t buffered_amount) {

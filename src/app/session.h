@@ -26,9 +26,12 @@
 // - ICE goes "disconnected"/"failed" on a live channel: A restarts ICE (a sealed offer with an
 //   ICE restart); after kFreshPeerAfterMs without recovery, or when the channel closes, A builds
 //   a new RTCPeerConnection (a sealed offer marked "fresh", which B answers from a new one).
-// - no DataChannel within kDirectTimeoutMs (or ICE failed) and the server offers its relay
-//   (relay_rate > 0): A sends sealed {"t":"relay"} and both sides send their frames as binary
-//   WebSocket messages through the server, which sees only sealed frames.
+// - no DataChannel within kRaceRelayAfterMs and the server offers its relay (relay_rate > 0):
+//   A sends sealed {"t":"race"} and both sides send their frames as binary WebSocket messages
+//   through the server, which sees only sealed frames, while the direct attempt goes on. If
+//   the DataChannel opens, each side moves its frames to it (the senders resume from the
+//   receivers' HAVE); if not within kDirectTimeoutMs (or ICE failed), A sends sealed
+//   {"t":"relay"} and the frames stay on the relay.
 // - B lost its keys (a reload): B says HELLO again and A runs a new handshake with it; transfers
 //   go on under the new keys (Sender::connect, Receiver::rekey, or Receiver::restore from the
 //   state B kept on disk, so only missing chunks are sent again).
@@ -191,6 +194,7 @@ class Session final : private PeerLink::Host {
   void send_relay(RelayKind kind, ByteView body);
   void send_signal(const protocol::PeerSignal& message) override;
   void flush_channel();
+  bool accepts(Transport from) const;
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
   void on_sealed(ByteView body);

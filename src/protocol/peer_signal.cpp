@@ -124,6 +124,12 @@ Result<PeerSignal> parse_peer_signal(std::string_view text) {
     }
     return PeerSignal{std::move(ice)};
   }
+  if (*t == "race") {
+    if (auto st = only_fields(j, {"t", "gen"}); !st) return st.error();
+    auto gen = gen_field(j);
+    if (!gen) return gen.error();
+    return PeerSignal{peer::Race{*gen}};
+  }
   if (*t == "restart" || *t == "relay") {
     if (auto st = only_fields(j, {"t"}); !st) return st.error();
     if (*t == "restart") return PeerSignal{peer::Restart{}};
@@ -139,6 +145,7 @@ std::string_view type_name(const PeerSignal& m) {
     std::string_view operator()(const peer::Ice&) const { return "ice"; }
     std::string_view operator()(const peer::Restart&) const { return "restart"; }
     std::string_view operator()(const peer::Relay&) const { return "relay"; }
+    std::string_view operator()(const peer::Race&) const { return "race"; }
   };
   return std::visit(V{}, m);
 }
@@ -155,6 +162,8 @@ std::string serialize(const PeerSignal& m) {
   } else if (const auto* i = std::get_if<peer::Ice>(&m)) {
     j["candidate"] = i->candidate ? candidate_json(*i->candidate) : json(nullptr);
     j["gen"] = i->gen;
+  } else if (const auto* r = std::get_if<peer::Race>(&m)) {
+    j["gen"] = r->gen;
   }
   return dump(j);
 }

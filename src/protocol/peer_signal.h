@@ -9,7 +9,12 @@
 //   B -> A  answer  {"t":"answer","sdp":S,"gen":N}
 //   both    ice     {"t":"ice","candidate":C|null,"gen":N}      null: end of candidates
 //   B -> A  restart {"t":"restart"}                             B's network changed: A restarts ICE
-//   A -> B  relay   {"t":"relay"}                               frames go through the server now
+//   A -> B  race    {"t":"race","gen":N}                        frames go through the server now,
+//                                                              while attempt N goes on trying direct
+//   A -> B  relay   {"t":"relay"}                               frames go through the server now;
+//                                                              the direct attempt is over
+//   B -> A  relay   {"t":"relay"}                               B was not on the relay when A's came:
+//                                                              A's senders resume (HAVE)
 //
 // gen is A's connection attempt (one per RTCPeerConnection A builds); messages of an earlier
 // attempt are ignored by the session. C is an RTCIceCandidateInit: "candidate" (string),
@@ -67,9 +72,13 @@ struct Restart {
 struct Relay {
   bool operator==(const Relay&) const = default;
 };
+struct Race {
+  uint64_t gen = 0;
+  bool operator==(const Race&) const = default;
+};
 }  // namespace peer
 
-using PeerSignal = std::variant<peer::Offer, peer::Answer, peer::Ice, peer::Restart, peer::Relay>;
+using PeerSignal = std::variant<peer::Offer, peer::Answer, peer::Ice, peer::Restart, peer::Relay, peer::Race>;
 
 // Errors: "too_large", "bad_json" (also too deep), "unknown_type", "missing_field", "bad_field",
 // "unknown_field".

@@ -2,7 +2,7 @@
 // through, as in e2e.server_relay), so the transfer starts on the server's relay while the
 // direct attempt goes on (app::kRacing). As soon as data moves, the block is lifted: the
 // attempt's ICE checks, still running (the creator gives the attempt app::kDirectTimeoutMs,
-// 15 s, and the race starts after app::kRaceRelayAfterMs, 2.5 s, so there are about 12 s left;
+// 15 s, and the race starts after app::kRaceRelayAfterMs, 2.5 s, so about 12 s are left, and
 // Chromium keeps retrying its candidate pairs meanwhile), get answers, the DataChannel opens in
 // the middle of the transfer, and both sides move their frames to it. Checks: both pages show
 // "direct" afterwards, both activity logs show the switch, the SHA-256 matches, and the CHUNK
@@ -44,10 +44,10 @@ await runScenario('relay_to_direct', async (env) => {
   log(`data moving through the relay ${Date.now() - t0} ms after B opened the link`);
   await b.waitStatus(/Connection: relayed by server/);
   await b.screenshot('relay-to-direct-relayed');
-  const atSwitch = await percent(b);
+  const atUnblock = await percent(b);
   unblock(env, 'a');
   unblock(env, 'b');
-  log(`UDP let through at ${Date.now() - t0} ms, B at ${atSwitch}%`);
+  log(`UDP let through at ${Date.now() - t0} ms, B at ${atUnblock}%`);
   await b.waitStatus(/Connection: direct/, kStepTimeoutMs);
   await a.waitStatus(/Connection: direct/, kStepTimeoutMs);
   const switchedAt = await percent(b);

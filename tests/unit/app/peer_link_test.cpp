@@ -125,20 +125,194 @@ TEST_CASE("no channel within kDirectTimeoutMs: A falls back to the server's rela
   a.set_server_offer("[]", 1 << 20);
   a.start_attempt(0, host);
   double t = run(a, host, 0, kDirectTimeoutMs - kStepMs);
-  CHECK(a.state() == PeerLink::State::kConnecting);
+  CHECK(a.state() == PeerLink::State::kRacing);  // the data went through the relay meanwhile
   t = run(a, host, t, 3 * kStepMs);
   CHECK(a.state() == PeerLink::State::kRelayed);
   CHECK(a.transport() == Transport::kServer);
   CHECK(a.path() == PathKind::kServer);
   CHECK(host.last_signal<protocol::peer::Relay>());
-  CHECK(host.opened == 1);
+  CHECK(host.opened == 1);  // the relay's path stayed open from the race on
+  CHECK(host.closed == 0);
   CHECK(host.max_message_size == protocol::kMaxRelayFrameBytes);
+  CHECK(host.count<cmd::ClosePeer>() == 2);  // before the attempt, and when it was given up
   // Every later attempt goes through the relay too.
   host.signals.clear();
   a.start_attempt(t, host);
   CHECK(a.state() == PeerLink::State::kRelayed);
   CHECK(host.last_signal<protocol::peer::Relay>());
   CHECK(host.count<cmd::CreatePeer>() == 1);
+}
+
+TEST_CASE("the race starts kRaceRelayAfterMs into the attempt, not before, and the direct attempt goes on") {
+  FakeHost host;
+  PeerLink a(/*creator=*/true);
+  a.set_server_offer("[]", 1 << 20);
+  a.start_attempt(0, host);
+  double t = run(a, host, 0, kRaceRelayAfterMs);  // ticks up to kRaceRelayAfterMs - kStepMs
+  CHECK(a.state() == PeerLink::State::kConnecting);
+  CHECK(host.signals.empty());
+  CHECK(host.opened == 0);
+  t = run(a, host, t, kStepMs);
+  CHECK(a.state() == PeerLink::State::kRacing);
+  CHECK(a.open());
+  CHECK(a.transport() == Transport::kServer);
+  CHECK(a.path() == PathKind::kServer);
+  CHECK(host.opened == 1);
+  CHECK(host.max_message_size == protocol::kMaxRelayFrameBytes);
+  const auto* race = host.last_signal<protocol::peer::Race>();
+  REQUIRE(race);
+  CHECK(race->gen == a.peer_gen());
+  CHECK_FALSE(host.last_signal<protocol::peer::Relay>());
+  CHECK(host.count<cmd::ClosePeer>() == 1);  // the peer connection still tries
+  CHECK_FALSE(a.use_relay());
+  CHECK(host.logs.back() == "Sending through the server while a direct connection is tried");
+  run(a, host, t, kDirectTimeoutMs - t - kStepMs);
+  CHECK(a.state() == PeerLink::State::kRacing);
+  CHECK(host.opened == 1);
+}
+
+TEST_CASE("without a relay there is no race: the attempt has its full time") {
+  FakeHost host;
+  PeerLink a(/*creator=*/true);
+  a.start_attempt(0, host);
+  run(a, host, 0, kDirectTimeoutMs - kStepMs);
+  CHECK(a.state() == PeerLink::State::kConnecting);
+  CHECK(host.signals.empty());
+}
+
+namespace {
+
+// A racing: the attempt's DataChannel has not opened within kRaceRelayAfterMs.
+PeerLink racing_a(FakeHost& host) {
+  PeerLink a(/*creator=*/true);
+  a.set_server_offer("[]", 1 << 20);
+  a.start_attempt(0, host);
+  run(a, host, 0, kRaceRelayAfterMs + kStepMs);
+  REQUIRE(a.state() == PeerLink::State::kRacing);
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("a DataChannel that opens during the race takes the data path over, without closing it") {
+  FakeHost host;
+  PeerLink a = racing_a(host);
+  const int queries = host.count<cmd::QueryPath>();
+  a.on_channel_open(64 * 1024, host);
+  CHECK(a.state() == PeerLink::State::kDirect);
+  CHECK(a.transport() == Transport::kDirect);
+  CHECK(host.opened == 2);  // opened again on the new path: the transfers reconnect on it
+  CHECK(host.closed == 0);
+  CHECK(host.max_message_size == 64 * 1024);
+  CHECK(host.logs.back() == "Switched to a direct connection");
+  CHECK(host.count<cmd::QueryPath>() == queries + 1);
+  CHECK(a.path() == PathKind::kNone);  // until the browser tells
+  a.on_path("host", host);
+  CHECK(std::string(to_string(a.path())) == "direct");
+  CHECK_FALSE(a.use_relay());
+  // Direct from now on: no fallback, and the timeout does not apply any more.
+  run(a, host, 3000, 2 * kDirectTimeoutMs);
+  CHECK(a.state() == PeerLink::State::kDirect);
+  CHECK_FALSE(host.last_signal<protocol::peer::Relay>());
+}
+
+TEST_CASE("ICE failing during the race leaves the data on the relay, for good") {
+  FakeHost host;
+  PeerLink a = racing_a(host);
+  a.on_peer_state("failed", 4000, host);
+  CHECK(a.state() == PeerLink::State::kRelayed);
+  CHECK(host.last_signal<protocol::peer::Relay>());
+  CHECK(host.count<cmd::ClosePeer>() == 2);
+  CHECK(host.opened == 1);
+  CHECK(host.closed == 0);
+  CHECK(host.path_changes == 1);  // the session tells the person the direct attempt is over
+  CHECK(a.use_relay());
+}
+
+TEST_CASE("losing the relay during the race: the direct attempt goes on, and may still open") {
+  FakeHost host;
+  PeerLink a = racing_a(host);
+  a.on_relay_lost(host);
+  CHECK(a.state() == PeerLink::State::kConnecting);
+  CHECK(host.closed == 1);
+  a.on_channel_open(64 * 1024, host);
+  CHECK(a.state() == PeerLink::State::kDirect);
+  CHECK(host.opened == 2);
+}
+
+TEST_CASE("B races on A's race of its current attempt, and ignores one of an earlier attempt") {
+  FakeHost host;
+  PeerLink b(/*creator=*/false);
+  b.set_server_offer("[]", 1 << 20);
+  b.on_signal(protocol::peer::Offer{"v=0", 2, true}, 0, host);
+  b.on_signal(protocol::peer::Race{1}, 0, host);
+  CHECK(b.state() == PeerLink::State::kConnecting);
+  CHECK(host.opened == 0);
+  b.on_signal(protocol::peer::Race{2}, 0, host);
+  CHECK(b.state() == PeerLink::State::kRacing);
+  CHECK(b.transport() == Transport::kServer);
+  CHECK(b.path() == PathKind::kServer);
+  CHECK(host.opened == 1);
+  CHECK(host.count<cmd::ClosePeer>() == 1);  // the offer's: B's peer connection stays
+  CHECK(host.signals.empty());               // B tells no one
+  // B's own channel opens: B's data path moves to it.
+  b.on_channel_open(64 * 1024, host);
+  CHECK(b.state() == PeerLink::State::kDirect);
+  CHECK(host.opened == 2);
+  CHECK(host.closed == 0);
+  // A's race message, late: the direct path won already.
+  b.on_signal(protocol::peer::Race{2}, 0, host);
+  CHECK(b.state() == PeerLink::State::kDirect);
+  CHECK(host.opened == 2);
+}
+
+TEST_CASE("B racing follows A's relay without moving its path, and A's never races") {
+  FakeHost host;
+  PeerLink b(/*creator=*/false);
+  b.on_signal(protocol::peer::Offer{"v=0", 1, true}, 0, host);
+  b.on_signal(protocol::peer::Race{1}, 0, host);
+  CHECK(b.state() == PeerLink::State::kConnecting);  // no relay offered
+  b.set_server_offer("[]", 1 << 20);
+  b.on_signal(protocol::peer::Race{1}, 0, host);
+  REQUIRE(b.state() == PeerLink::State::kRacing);
+  b.on_peer_state("failed", 0, host);  // B waits for A's word
+  CHECK(b.state() == PeerLink::State::kRacing);
+  b.on_signal(protocol::peer::Relay{}, 0, host);
+  CHECK(b.state() == PeerLink::State::kRelayed);
+  CHECK(host.opened == 1);
+  CHECK(host.closed == 0);
+  CHECK(host.count<cmd::ClosePeer>() == 2);
+  CHECK(host.signals.empty());
+  FakeHost a_host;
+  PeerLink a(/*creator=*/true);
+  a.set_server_offer("[]", 1 << 20);
+  a.start_attempt(0, a_host);
+  a.on_signal(protocol::peer::Race{1}, 0, a_host);
+  CHECK(a.state() == PeerLink::State::kConnecting);
+}
+
+TEST_CASE("A's relay crossing B's switch moves B back, and B's answer makes A resume on the relay") {
+  FakeHost b_host;
+  PeerLink b(/*creator=*/false);
+  b.set_server_offer("[]", 1 << 20);
+  b.on_signal(protocol::peer::Offer{"v=0", 1, true}, 0, b_host);
+  b.on_signal(protocol::peer::Race{1}, 0, b_host);
+  b.on_channel_open(64 * 1024, b_host);
+  REQUIRE(b.state() == PeerLink::State::kDirect);
+  // A gave up the attempt before its own channel opened.
+  FakeHost a_host;
+  PeerLink a = racing_a(a_host);
+  run(a, a_host, kRaceRelayAfterMs + 2 * kStepMs, kDirectTimeoutMs);
+  REQUIRE(a.state() == PeerLink::State::kRelayed);
+  b.on_signal(protocol::peer::Relay{}, 0, b_host);
+  CHECK(b.state() == PeerLink::State::kRelayed);
+  CHECK(b.transport() == Transport::kServer);
+  REQUIRE(b_host.last_signal<protocol::peer::Relay>());  // B dropped A's relayed frames meanwhile
+  const int opened = a_host.opened;
+  a.on_signal(protocol::peer::Relay{}, 0, a_host);
+  CHECK(a.state() == PeerLink::State::kRelayed);
+  CHECK(a_host.opened == opened + 1);  // A's transfers reconnect: they resume from B's HAVE
+  CHECK(a_host.closed == 1);
 }
 
 TEST_CASE("ICE failing before the first channel, with no relay, fails the link") {
@@ -273,7 +447,8 @@ TEST_CASE("B follows a relay request only when the server offers a relay; A neve
   b.set_server_offer("[]", 1 << 20);
   b.on_signal(protocol::peer::Relay{}, 0, host);
   CHECK(b.state() == PeerLink::State::kRelayed);
-  CHECK(host.signals.empty());  // B tells no one
+  // B was not taking frames from the relay: it asks A to resume from its HAVE.
+  CHECK(host.last_signal<protocol::peer::Relay>());
   FakeHost a_host;
   PeerLink a(/*creator=*/true);
   a.set_server_offer("[]", 1 << 20);

@@ -171,15 +171,15 @@ TEST_CASE("a rate-limit close from the server is explained, not shown as a numbe
 
 TEST_CASE("without a direct path the sealed frames go through the server's relay") {
   World w;
-  w.relay_rate = 4 << 20;
-  w.direct_ok = false;
-  w.create_and_join_by_link();
+  w.join_without_udp();
   CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
   w.advance(kDirectTimeoutMs + 1000);
   CHECK(w.a.session.snapshot().phase == Phase::kConnected);
   CHECK(w.b.session.snapshot().phase == Phase::kConnected);
   CHECK(w.a.session.snapshot().path == PathKind::kServer);
   CHECK(w.b.session.snapshot().path == PathKind::kServer);
+  CHECK(w.a.session.snapshot().status.find("(no direct path)") != std::string::npos);
+  CHECK(w.b.session.snapshot().status.find("(no direct path)") != std::string::npos);
   const Bytes file = w.send_from_a("r.bin", 300 * 1000, 31);
   w.run();
   for (auto& l : w.b.session.log()) UNSCOPED_INFO("B: " << l.text);
@@ -190,6 +190,139 @@ TEST_CASE("without a direct path the sealed frames go through the server's relay
   for (size_t at = 0; at + 32 <= file.size(); at += 4999) {
     REQUIRE_FALSE(contains(w.relayed, ByteView(file).subspan(at, 32)));
   }
+}
+
+TEST_CASE("without a direct path the data moves through the relay after kRaceRelayAfterMs, not kDirectTimeoutMs") {
+  World w;
+  w.join_without_udp();
+  const Bytes file = w.send_from_a("early.bin", 200 * 1000, 33);
+  w.advance(kRaceRelayAfterMs - 500);
+  CHECK(w.b.sinks.empty());
+  CHECK(w.a.session.snapshot().phase == Phase::kConnectingPeer);
+  w.advance(1000);
+  for (Peer* p : {&w.a, &w.b}) {
+    CHECK(p->session.snapshot().phase == Phase::kConnected);
+    CHECK(p->session.snapshot().path == PathKind::kServer);
+    CHECK(has_log(p->session, "Sending through the server while a direct connection is tried"));
+    CHECK(p->session.snapshot().status.find("while a direct connection is tried") != std::string::npos);
+    CHECK(p->peer_created);  // the direct attempt goes on
+  }
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
+}
+
+namespace {
+
+// A sends a file through the relay while the direct attempt goes on; returns its content, with
+// B holding part of it.
+Bytes racing_transfer(World& w, size_t size) {
+  w.join_without_udp();
+  w.advance(kRaceRelayAfterMs + 250);
+  REQUIRE(w.a.session.transport() == Transport::kServer);
+  REQUIRE(w.b.session.transport() == Transport::kServer);
+  const Bytes file = w.send_from_a("switch.bin", size, 34);
+  run_until_received(w, size / 3);
+  REQUIRE_FALSE(w.b.finished[{w.b.rx, 0}]);
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("a DataChannel that opens during the race takes the transfer over, sending again only what was in flight") {
+  World w;
+  const Bytes file = racing_transfer(w, 3 * 1000 * 1000);
+  const uint64_t relayed_chunks = w.a.chunk_bytes_sent;
+  // Frames in flight on the relay when both channels open: they arrive after the switch.
+  w.hold_relayed = true;
+  for (int i = 0; i < 4; ++i) w.step(w.a);
+  size_t held_chunk_bytes = 0;
+  for (const auto& [to, f] : w.held) {
+    if (protocol::peek_type(f) == protocol::FrameType::kChunk) held_chunk_bytes += f.size();
+  }
+  REQUIRE(held_chunk_bytes > 0);
+  w.hold_relayed = false;
+  w.open_channel();
+  w.release_held();  // late frames of the old path: dropped, harmless
+  w.run();
+  for (Peer* p : {&w.a, &w.b}) {
+    CHECK(p->session.transport() == Transport::kDirect);
+    CHECK(has_log(p->session, "Switched to a direct connection"));
+    CHECK_FALSE(has_log(p->session, "Rejected"));
+    CHECK_FALSE(has_log(p->session, "failed"));
+  }
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
+  CHECK(relayed_chunks > 0);
+  // Every chunk B had was sent once; what was in flight on the relay was sent again directly.
+  const uint64_t per_chunk_overhead = kChunkFrameOverheadBytes;
+  const uint64_t chunks = (file.size() + transfer::kDefaultChunkBytes - 1) / transfer::kDefaultChunkBytes;
+  CHECK(w.a.chunk_bytes_sent <= file.size() + chunks * per_chunk_overhead + held_chunk_bytes);
+  CHECK(w.a.chunk_bytes_sent >= file.size() + chunks * per_chunk_overhead);
+}
+
+TEST_CASE("the path moves when each side's own channel opens; frames crossing on the old path are harmless") {
+  World w;
+  const Bytes big = pseudo_random_file(2 * 1000 * 1000, 36);
+  w.join_without_udp();
+  w.advance(kRaceRelayAfterMs + 250);
+  // B sends, so chunks go B -> A and acknowledgements A -> B on the relay.
+  w.b.files[7] = big;
+  w.b.session.send_files({{"from-b.bin", big.size(), ""}}, {7});
+  w.hold_relayed = true;
+  for (int i = 0; i < 6; ++i) {
+    w.step(w.a);
+    w.step(w.b);
+  }
+  // B's channel opens first: A's frames held on the relay reach B only after B moved.
+  w.open_channel(&w.b);
+  w.hold_relayed = false;
+  w.release_held();
+  w.open_channel(&w.a);
+  w.run();
+  CHECK(w.a.session.transport() == Transport::kDirect);
+  CHECK(w.b.session.transport() == Transport::kDirect);
+  CHECK(w.a.finished[{w.a.rx, 0}]);
+  CHECK((w.a.sinks[{w.a.rx, 0}] == big));
+  const uint64_t chunks = (big.size() + transfer::kDefaultChunkBytes - 1) / transfer::kDefaultChunkBytes;
+  CHECK(w.b.chunk_bytes_sent <= big.size() + chunks * kChunkFrameOverheadBytes + 8 * (transfer::kDefaultChunkBytes + kChunkFrameOverheadBytes));
+  CHECK_FALSE(has_log(w.a.session, "failed"));
+  CHECK_FALSE(has_log(w.b.session, "failed"));
+}
+
+TEST_CASE("A giving up the direct attempt as B's channel opens: both end on the relay and the file arrives whole") {
+  World w;
+  const Bytes file = racing_transfer(w, 3 * 1000 * 1000);
+  w.open_channel(&w.b);  // B moves; A's channel never opens
+  w.run();
+  REQUIRE(w.b.session.transport() == Transport::kDirect);
+  REQUIRE_FALSE(w.b.finished[{w.b.rx, 0}]);
+  w.advance(kDirectTimeoutMs);
+  w.run();
+  for (Peer* p : {&w.a, &w.b}) {
+    CHECK(p->session.transport() == Transport::kServer);
+    CHECK(p->session.snapshot().path == PathKind::kServer);
+  }
+  CHECK(has_log(w.a.session, "The other device joined the server's relay"));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
+}
+
+TEST_CASE("a race B never heard of: A's later relay brings B in, and A's transfer resumes from B's HAVE") {
+  World w;
+  w.join_without_udp();
+  const Bytes file = w.send_from_a("lost-race.bin", 1000 * 1000, 37);
+  w.drop_relay = [&](Peer& to, const std::string&) { return &to == &w.b; };  // A's "race" is lost
+  w.advance(kRaceRelayAfterMs + 500);
+  w.drop_relay = nullptr;
+  REQUIRE(w.a.session.transport() == Transport::kServer);
+  CHECK(w.b.session.transport() == Transport::kNone);
+  CHECK(w.b.sinks.empty());  // B dropped A's frames: it was not on the relay
+  w.advance(kDirectTimeoutMs);
+  w.run();
+  CHECK(w.b.session.transport() == Transport::kServer);
+  CHECK(has_log(w.a.session, "The other device joined the server's relay"));
+  CHECK(w.b.finished[{w.b.rx, 0}]);
+  CHECK((w.b.sinks[{w.b.rx, 0}] == file));
 }
 
 TEST_CASE("without a direct path and without a relay, the session fails once ICE fails") {

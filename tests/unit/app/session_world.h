@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "app/session.h"
 #include "crypto/blake2b.h"
+#include "protocol/frame.h"
 #include "protocol/signal.h"
 #include "session/ids.h"
 #include "util/bytes.h"
@@ -59,6 +61,7 @@ struct Peer {
   int ice_restarts = 0;
   int fresh_peers = 0;
   uint64_t frame_bytes_sent = 0;
+  uint64_t chunk_bytes_sent = 0;  // of CHUNK frames, on either path
   uint32_t rx = 0;  // the id of the first transfer this peer received (ids start at random)
 
   explicit Peer(uint8_t seed) : session(SessionOptions{"https://ferry.test", counter_rng(seed)}) {}
@@ -88,6 +91,12 @@ struct World {
   bool server_up = true;    // false: OpenServer fails
   double now = 0;
   Bytes relayed;            // every binary frame the server relayed
+  // true: relayed frames stay in flight (held) until release_held() delivers them.
+  bool hold_relayed = false;
+  std::vector<std::pair<Peer*, Bytes>> held;
+  // Frames on a DataChannel whose far end has not seen it open yet: a browser delivers them
+  // after its "open" event (open_channel), or never if that end closes its peer first.
+  std::vector<std::pair<Peer*, Bytes>> unopened;
   // Test hooks: alter a relayed payload, or a frame on the channel.
   std::function<void(std::string& payload)> tamper_relay;
   std::function<void(Bytes& frame)> tamper_frame;
@@ -180,6 +189,7 @@ struct World {
             } else if constexpr (std::is_same_v<T, cmd::ClosePeer>) {
               p.peer_created = false;
               p.channel_open = false;
+              std::erase_if(unopened, [&](const auto& u) { return u.first == &p; });
             } else if constexpr (std::is_same_v<T, cmd::CreateOffer>) {
               if (m.ice_restart) ++p.ice_restarts;
               p.session.on_local_description(R"({"type":"offer","sdp":"v=0 offer"})");
@@ -195,15 +205,24 @@ struct World {
               }
             } else if constexpr (std::is_same_v<T, cmd::SendFrame>) {
               p.frame_bytes_sent += m.frame.size();
+              if (protocol::peek_type(m.frame) == protocol::FrameType::kChunk) p.chunk_bytes_sent += m.frame.size();
               if (m.via_server) {
                 if (p.server_open && q.server_open) {
                   relayed.insert(relayed.end(), m.frame.begin(), m.frame.end());
-                  q.session.on_server_binary(m.frame);
+                  if (hold_relayed) {
+                    held.emplace_back(&q, m.frame);
+                  } else {
+                    q.session.on_server_binary(m.frame);
+                  }
                 }
               } else if (p.channel_open) {
                 Bytes f = m.frame;
                 if (tamper_frame) tamper_frame(f);
-                q.session.on_channel_message(f);
+                if (q.channel_open || !q.peer_created) {
+                  q.session.on_channel_message(f);
+                } else {
+                  unopened.emplace_back(&q, std::move(f));
+                }
               }
             } else if constexpr (std::is_same_v<T, cmd::ReadFile>) {
               const Bytes& file = p.files.at(p.session.file_handle(m.transfer_id, m.file_id));
@@ -266,6 +285,32 @@ struct World {
     run();
   }
 
+  // The frames held in flight on the relay arrive now.
+  void release_held() {
+    hold_relayed = false;
+    for (auto& [to, frame] : std::exchange(held, {})) to->session.on_server_binary(frame);
+    run();
+  }
+
+  // The DataChannel of the current attempt opens at last (UDP got through), on `p` only or on
+  // both ends.
+  void open_channel(Peer* only = nullptr) {
+    for (Peer* p : {&a, &b}) {
+      if (only && p != only) continue;
+      p->channel_open = true;
+      p->session.on_channel_open(256 * 1024);
+      for (auto it = unopened.begin(); it != unopened.end();) {
+        if (it->first != p) {
+          ++it;
+          continue;
+        }
+        const Bytes f = std::move(it->second);
+        it = unopened.erase(it);
+        p->session.on_channel_message(f);
+      }
+    }
+  }
+
   // Both ends see the DataChannel close (the network dropped long enough for SCTP to give up).
   void close_channel() {
     a.channel_open = b.channel_open = false;
@@ -304,6 +349,13 @@ struct World {
     REQUIRE(b.session.join_code(code).ok());
     run();
     return code;
+  }
+
+  // No UDP between the two (no DataChannel opens by itself), and the server relays frames.
+  std::string join_without_udp() {
+    relay_rate = 4 << 20;
+    direct_ok = false;
+    return create_and_join_by_link();
   }
 
   std::string create_and_join_by_link() {

@@ -20,7 +20,7 @@ TEST_CASE("every peer signal survives a round trip") {
   std::vector<PeerSignal> all = {peer::Offer{"v=0\r\n", 3, true}, peer::Offer{"v=0\r\n", 4, false},
                                  peer::Answer{"v=0\r\n", 3}, peer::Ice{c, 3}, peer::Ice{std::nullopt, 3},
                                  peer::Ice{IceCandidate{"", std::nullopt, std::nullopt, std::nullopt}, 1},
-                                 peer::Restart{}, peer::Relay{}};
+                                 peer::Restart{}, peer::Relay{}, peer::Race{2}};
   for (const auto& m : all) {
     auto back = parse_peer_signal(serialize(m));
     REQUIRE(back.ok());
@@ -37,6 +37,9 @@ TEST_CASE("peer signals are parsed strictly") {
   CHECK(code_of(R"({"t":"answer","sdp":"v=0","gen":1,"x":1})") == "unknown_field");
   CHECK(code_of(R"({"t":"answer","gen":1})") == "missing_field");
   CHECK(code_of(R"({"t":"ice","gen":1})") == "missing_field");
+  CHECK(code_of(R"({"t":"race","gen":1})") == "ok");
+  CHECK(code_of(R"({"t":"race"})") == "missing_field");
+  CHECK(code_of(R"({"t":"race","gen":1,"fresh":true})") == "unknown_field");
   CHECK(code_of(R"({"t":"ice","candidate":"text","gen":1})") == "bad_field");
   CHECK(code_of(R"({"t":"ice","candidate":{"candidate":"c","extra":{}},"gen":1})") == "unknown_field");
   CHECK(code_of(R"({"t":"ice","candidate":{"candidate":"c","sdpMLineIndex":70000},"gen":1})") == "bad_field");

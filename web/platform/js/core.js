@@ -20,7 +20,14 @@ const ferryCore = (function () {
   // Counters for benchmarks and diagnosis (bench/throughput reads them). toWasm/fromWasm count
   // the JS<->wasm crossings: calls into C++ and calls of this glue from C++.
   const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, readsDone: 0,
-    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0, relayReceived: 0, relayReceivedBytes: 0 };
+    toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0,
+    relaySent: 0, relaySentBytes: 0, relayReceived: 0, relayReceivedBytes: 0, chunkBytesSent: 0 };
+  // A binary frame out (protocol/frame.h): CHUNK frames (type byte 1) are counted on either
+  // path, so that tests see what a switch of path sent twice.
+  const kChunkFrameType = 1;
+  function countChunk(ptr, len) {
+    if (len > 1 && HEAPU8[ptr + 1] === kChunkFrameType) stats.chunkBytesSent += len;
+  }
   Module['ferryStats'] = stats;
   const api = {};
   Module['ferryGlue'] = api;
@@ -125,5 +132,5 @@ const ferryCore = (function () {
     navigator.connection.addEventListener('change', onNetworkChange);
   }
 
-  return { objects, stats, provide, add, get, errorText, emit, scheduleDrain, queueData, kDataKind, afterDrain, api };
+  return { objects, stats, countChunk, provide, add, get, errorText, emit, scheduleDrain, queueData, kDataKind, afterDrain, api };
 })();

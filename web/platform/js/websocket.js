@@ -42,6 +42,9 @@
     wsSendBinary(h, ptr, len) {
       const ws = core.get(h);
       if (!ws || ws.readyState !== 1) return -1;
+      core.stats.relaySent++;
+      core.stats.relaySentBytes += len;
+      core.countChunk(ptr, len);
       ws.send(HEAPU8.subarray(ptr, ptr + len));
       return ws.bufferedAmount;
     },
