@@ -3,6 +3,10 @@
 // RTCPeerConnections of one channel each) against Ferry, cell by cell, in one run.
 //
 //   node bench/wan/run.mjs [--cells 50:0.005,150:0.005] [--rate 100] [--seconds 20] [--n 4] [--rounds 1]
+//                          [--server-cc cubic]
+//
+// --server-cc sets the TCP congestion control of the server's namespace (the relay's TCP toward
+// the far host); otherwise it is the machine's default (net.ipv4.tcp_congestion_control).
 //
 // A cell is RTT ms : loss per crossing (a round trip is lost with 1 - (1 - loss)^2). Each
 // variant sends as fast as it can for --seconds, timed from the first byte that reaches B: raw
@@ -61,6 +65,10 @@ await runScenario('bench_wan', async (env) => {
   const pb = await pageOn(bb);
   await pa.goto(env.origin + '/boot.js');
   await pb.goto(env.origin + '/boot.js');
+  const serverCc = wordArg('server-cc', '');
+  if (serverCc) execFileSync('ip', ['netns', 'exec', env.lan.ns.server, 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${serverCc}`]);
+  const cc = execFileSync('ip', ['netns', 'exec', env.lan.ns.server, 'sysctl', '-n', 'net.ipv4.tcp_congestion_control']).toString().trim();
+  log(`the server's TCP congestion control: ${cc}`);
   const rows = [];
   for (const cell of kCells) {
     await env.lan.setWan({ rttMs: cell.rttMs, loss: cell.loss, rateMbit: kRateMbit });
@@ -90,6 +98,6 @@ await runScenario('bench_wan', async (env) => {
       rows.push(row);
     }
   }
-  console.log(JSON.stringify({ seconds: kSeconds, n: kN, rows }, null, 1));
+  console.log(JSON.stringify({ seconds: kSeconds, n: kN, serverTcpCongestionControl: cc, rows }, null, 1));
   await close();
 }, { wan: { rttMs: 0, loss: 0, rateMbit: kRateMbit } });
