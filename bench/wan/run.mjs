@@ -3,10 +3,11 @@
 // RTCPeerConnections of one channel each) against Ferry, cell by cell, in one run.
 //
 //   node bench/wan/run.mjs [--cells 50:0.005,150:0.005] [--rate 100] [--seconds 20] [--n 4] [--rounds 1]
-//                          [--server-cc cubic]
+//                          [--server-cc reno]
 //
 // --server-cc sets the TCP congestion control of the server's namespace (the relay's TCP toward
-// the far host); otherwise it is the machine's default (net.ipv4.tcp_congestion_control).
+// the far host); otherwise it is the machine's default (net.ipv4.tcp_congestion_control). A
+// test namespace may take only what net.ipv4.tcp_allowed_congestion_control lists (here: reno bbr).
 //
 // A cell is RTT ms : loss per crossing (a round trip is lost with 1 - (1 - loss)^2). Each
 // variant sends as fast as it can for --seconds, timed from the first byte that reaches B: raw
