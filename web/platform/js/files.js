@@ -4,7 +4,8 @@
 // Reads go through a block cache: one File.slice().arrayBuffer() per 4 MiB block (each costs
 // milliseconds of IPC), and the chunk reads are served from it. A block starts where a request
 // that no cached block covers starts, so chunks never straddle two blocks. The cache is shared
-// by all files (the sender reads one file at a time): 8 MiB at most.
+// by all files (the sender reads one file at a time): 8 MiB at most, the block being sent and
+// the next one, read ahead.
 'use strict';
 (function (core) {
   const kReadBlock = 4 * 1024 * 1024;  // bytes per File read
@@ -22,6 +23,16 @@
     if (ev.dataTransfer && ev.dataTransfer.files) core.registerFiles(ev.dataTransfer.files);
   });
 
+  // Starts reading [start, start + length) of file `f` (handle h) into the cache.
+  function readBlock(h, f, start, length) {
+    const end = Math.min(f.size, start + length);
+    const block = { h, start, end, bytes: f.slice(start, end).arrayBuffer().then((buf) => new Uint8Array(buf)) };
+    block.bytes.catch(() => {});  // a read-ahead nobody asks for must not be an unhandled rejection
+    readCache.push(block);
+    while (readCache.length > kReadBlocksKept) readCache.shift();
+    return block;
+  }
+
   core.provide({
     fileRead(h, offset, length, requestId) {
       core.stats.reads++;
@@ -30,12 +41,13 @@
         setTimeout(() => { core.stats.readsDone++; core.emit(0, 'read_error', 'the file is no longer available', null, requestId); }, 0);
         return;
       }
-      let block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end);
-      if (!block) {
-        const end = Math.min(f.size, offset + Math.max(kReadBlock, length));
-        block = { h, start: offset, end, bytes: f.slice(offset, end).arrayBuffer().then((buf) => new Uint8Array(buf)) };
-        readCache.push(block);
-        while (readCache.length > kReadBlocksKept) readCache.shift();
+      const block = readCache.find((b) => b.h === h && b.start <= offset && offset + length <= b.end)
+        || readBlock(h, f, offset, Math.max(kReadBlock, length));
+      // Read ahead: once half a block is asked for, the next one is read meanwhile, so the
+      // sender never waits for a block read between two blocks.
+      if (offset + length > block.start + (block.end - block.start) / 2 && block.end < f.size &&
+          !readCache.some((b) => b.h === h && b.start === block.end)) {
+        readBlock(h, f, block.end, kReadBlock);
       }
       block.bytes.then((bytes) => {
         const from = offset - block.start;
