@@ -31,7 +31,8 @@ await runScenario('wan_resume', async (env) => {
   const sent = await sentBytes(a);
   const overhead = Math.ceil(kBytes / 65536) * 63;  // frame header, nonce and tag per chunk
   const resent = Math.max(0, sent - kBytes - overhead);
-  // "Sent" is what A handed to its DataChannels: what sat in the dead channel's send buffer
+  // "Sent" is the CHUNK bytes A handed to its channels or the relay: what sat in the dead
+  // channel's send buffer
   // (up to the 8 MiB high-water mark, many seconds at this rate) is handed over again. The
   // emulator's a_to_b bytes are what reached B's link.
   log(`file intact after the cut; A handed ${sent} bytes to its channels for ${kBytes}: ${resent} again ` +

@@ -98,9 +98,10 @@ export function limitRate(ns, rate = '40mbit') {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Bytes A's page has put on DataChannels so far (all connections), from the glue's counters.
+// The CHUNK frame bytes a page sent, on its DataChannels and through the server's relay alike
+// (core.js counts them at both sends): a resend that travels during a race counts too.
 export async function sentBytes(page) {
-  return page.page.evaluate(() => Module.ferryStats.sentBytes);
+  return page.page.evaluate(() => Module.ferryStats.chunkBytesSent);
 }
 
 // Starts tamper_proxy.mjs in the server's namespace in front of ferry-server (mode "tamper",
