@@ -154,6 +154,15 @@ void Session::set_previous_sas(std::string words) {
 void Session::pause(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kPause); }
 void Session::resume(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kResume); }
 void Session::cancel(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kCancel); }
+void Session::accept(uint32_t id, std::vector<uint32_t> file_ids) {
+  if (file_ids.empty()) return;  // declining is decline(): an empty choice is not a decision
+  data_.answer(id, std::move(file_ids));
+}
+void Session::decline(uint32_t id) { data_.answer(id, {}); }
+void Session::set_accept_all(bool on) {
+  if (on != data_.accept_all()) log(on ? "Accepting everything from this device for this session" : "Asking before each transfer again");
+  data_.set_accept_all(on);
+}
 
 void Session::close() {
   emit(cmd::ClosePeer{});

@@ -134,6 +134,13 @@ class Session final : private PeerLink::Host {
   void pause(uint32_t transfer_id, bool outgoing);
   void resume(uint32_t transfer_id, bool outgoing);
   void cancel(uint32_t transfer_id, bool outgoing);
+  // The person's answer to an incoming offer (TransferState::kOffered): accept some of its files
+  // (ids of the offer's files), or decline it whole. The session goes on either way.
+  void accept(uint32_t transfer_id, std::vector<uint32_t> file_ids);
+  void decline(uint32_t transfer_id);
+  // Accept every offer from the other device, now and for the rest of this session.
+  void set_accept_all(bool on);
+  bool accept_all() const { return data_.accept_all(); }
   void close();  // leave the session
   // A receiver's saved state (cmd::SaveState) found in storage after a reload; used when the
   // sender offers that transfer again.

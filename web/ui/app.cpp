@@ -52,6 +52,10 @@ void heading(const char* text) {
   ImGui::Dummy(ImVec2(0, 4));
   ImGui::TextDisabled("%s", text);
 }
+
+std::string plural(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
 }  // namespace
 
 bool App::on_scale_changed(float dpr) {
@@ -335,8 +339,30 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     char title[96];
     std::snprintf(title, sizeof title, "%s%s%s%s", t.outgoing ? "Sending" : "Receiving", moving ? "" : " (",
                   moving ? "" : (paused_by_peer ? "paused by the other device" : app::to_string(t.state)), moving ? "" : ")");
+    const std::string id = (t.outgoing ? "out-" : "in-") + name;
+    if (t.state == State::kOffered) {
+      draw_offer(s, t, id, column);
+      continue;
+    }
     heading(title);
+    const size_t offered = t.progress.files.size();
+    if (t.state == State::kAwaitingAnswer) {
+      ImGui::TextWrapped("Waiting for the other device to accept.");
+      widgets_.name_last("answer-" + id);
+    } else if (t.state == State::kDeclined) {
+      ImGui::TextWrapped("The other device declined %s.", offered == 1 ? "this file" : "these files");
+      widgets_.name_last("answer-" + id);
+    } else if (t.outgoing && t.answered && t.accepted_files < offered) {
+      ImGui::TextWrapped("Partly accepted: the other device takes %zu of %zu files.", t.accepted_files, offered);
+      widgets_.name_last("answer-" + id);
+    }
     for (const auto& f : t.progress.files) {
+      if (f.state == transfer::FileState::kSkipped) {
+        // A file the receiver left out: nothing of it moves.
+        if (t.state == State::kDeclined) continue;
+        ImGui::TextDisabled("%s  (not wanted)", f.name.c_str());
+        continue;
+      }
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
                                      : static_cast<float>(static_cast<double>(f.bytes_done) / static_cast<double>(f.size));
       ImGui::TextWrapped("%s", f.name.c_str());
@@ -350,8 +376,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
-    const std::string id = (t.outgoing ? "out-" : "in-") + name;
-    if (moving || t.state == State::kWaiting) {
+    if (moving || t.state == State::kWaiting || t.state == State::kAwaitingAnswer) {
       if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
       ImGui::SameLine();
@@ -371,6 +396,68 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       widgets_.name_last("cancel-" + id);
     }
   }
+}
+
+void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column) {
+  const auto& files = t.progress.files;
+  auto& picks = picks_[t.id];
+  if (picks.size() != files.size()) picks.assign(files.size(), true);
+  heading("Incoming files");
+  ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
+                     format_bytes(static_cast<double>(t.progress.bytes_total)).c_str());
+  widgets_.name_last("offer-" + id);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    bool on = picks[i];
+    const float left = ImGui::GetCursorPosX();
+    if (ImGui::Checkbox(("##pick-" + id + "-" + std::to_string(f.file_id)).c_str(), &on)) picks[i] = on;
+    widgets_.name_last("pick-" + id + "-" + std::to_string(f.file_id));
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    ImGui::PushTextWrapPos(left + column);
+    ImGui::TextWrapped("%s", f.name.c_str());
+    ImGui::TextDisabled("%s%s%s", format_bytes(static_cast<double>(f.size)).c_str(), f.mime.empty() ? "" : "  ·  ",
+                        f.mime.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndGroup();
+  }
+  if (!s.sas.empty()) {
+    // The words large: comparing them with the sender's screen is what rules out someone in
+    // the middle.
+    ImGui::TextDisabled("From the device showing these words:");
+    ImGui::PushFont(g_title_font);
+    ImGui::TextWrapped("%s", s.sas.c_str());
+    ImGui::PopFont();
+    widgets_.name_last("offer-sas-" + id);
+  }
+  bool all = client_.session().accept_all();
+  const float left = ImGui::GetCursorPosX();
+  if (ImGui::Checkbox("##accept-all", &all)) client_.session().set_accept_all(all);
+  widgets_.name_last("accept-all");
+  ImGui::SameLine();
+  ImGui::PushTextWrapPos(left + column);
+  ImGui::TextWrapped("Accept everything from this device for this session");
+  ImGui::PopTextWrapPos();
+  std::vector<uint32_t> chosen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (picks[i]) chosen.push_back(files[i].file_id);
+  }
+  const std::string accept_label =
+      chosen.size() == files.size() ? std::string("Accept") : "Accept " + std::to_string(chosen.size()) + " of " + std::to_string(files.size());
+  ImGui::BeginDisabled(chosen.empty());
+  if (primary_button((accept_label + "##accept-" + id).c_str(), 0)) {
+    client_.session().accept(t.id, chosen);
+    picks_.erase(t.id);
+  }
+  ImGui::EndDisabled();
+  widgets_.name_last("accept-" + id);
+  ImGui::SameLine();
+  if (primary_button(("Decline##decline-" + id).c_str(), 0)) {
+    client_.session().decline(t.id);
+    picks_.erase(t.id);
+  }
+  widgets_.name_last("decline-" + id);
+  if (chosen.empty()) ImGui::TextDisabled("Tick at least one file, or decline.");
 }
 
 void App::draw_received(float column) {
@@ -424,9 +511,16 @@ void App::announce(const app::Snapshot& s) {
   if (s.sas_changed) text += " The verification words changed: compare them again.";
   if (s.path != app::PathKind::kNone) text += std::string(" Connection: ") + app::to_string(s.path) + ".";
   for (const auto& t : s.transfers) {
-    if (t.progress.bytes_total == 0) continue;
-    const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
-                                     static_cast<double>(t.progress.bytes_total));
+    if (t.state == app::TransferState::kOffered) {
+      text += " The other device offers " + plural(t.progress.files.size(), "file", "files") + " (" +
+              format_bytes(static_cast<double>(t.progress.bytes_total)) + "): accept or decline.";
+    }
+    // A declined offer moves nothing (its files count no bytes), and still shows as declined.
+    if (t.progress.bytes_total == 0 && t.state != app::TransferState::kDeclined) continue;
+    const int pct = t.progress.bytes_total == 0
+                        ? 0
+                        : static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
+                                           static_cast<double>(t.progress.bytes_total));
     const bool moving = app::moving(t.state);
     text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : std::string(" ") + app::to_string(t.state)) + " " +
             std::to_string(pct / 10 * 10) + "%.";

@@ -30,6 +30,8 @@ class App {
   void draw_session(const app::Snapshot& s, float column);
   void draw_share(const app::Snapshot& s, float column);
   void draw_transfers(const app::Snapshot& s, float column);
+  // An incoming offer: its files (each with a tick), the verification words, Accept and Decline.
+  void draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column);
   void draw_received(float column);
   void draw_log(float column);
   void draw_qr(const std::string& text, float size);
@@ -50,6 +52,7 @@ class App {
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
   std::map<std::pair<bool, uint32_t>, int> ordinals_;
   int next_ordinal_[2] = {1, 1};  // incoming, outgoing
+  std::map<uint32_t, std::vector<bool>> picks_;  // an offer's ticked files, by transfer id
 };
 
 }  // namespace ferry::ui

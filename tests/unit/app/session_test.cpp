@@ -489,3 +489,60 @@ TEST_CASE("a sink is opened with the sender's declared type, for the platform to
   CHECK(w.b.sink_mimes[{w.b.rx, 0}] == "image/png");
   CHECK(w.b.finished[{w.b.rx, 0}]);
 }
+
+TEST_CASE("an offer through the session waits for the person; declining keeps the session") {
+  World w;
+  w.b.session.set_accept_all(false);
+  const Bytes one = pseudo_random_file(50'000, 31);
+  const Bytes two = pseudo_random_file(20'000, 32);
+  w.a.files[11] = one;
+  w.a.files[12] = two;
+  w.a.session.send_files({{"one.bin", one.size(), "application/octet-stream"}, {"two.txt", two.size(), "text/plain"}},
+                         {11, 12});
+  w.create_and_join_by_link();
+  w.run();
+  // B sees the offer with names, sizes and types; nothing is opened, written or sent yet.
+  auto tb = w.b.session.snapshot().transfers;
+  REQUIRE(tb.size() == 1);
+  CHECK(tb[0].state == TransferState::kOffered);
+  CHECK(tb[0].progress.files.at(1).name == "two.txt");
+  CHECK(tb[0].progress.files.at(1).size == two.size());
+  CHECK(tb[0].progress.files.at(1).mime == "text/plain");
+  CHECK(w.b.sink_keys.empty());
+  CHECK(w.a.chunk_bytes_sent == 0);
+  CHECK(w.a.session.snapshot().transfers.at(0).state == TransferState::kAwaitingAnswer);
+
+  // B takes only the second file.
+  w.b.session.accept(tb[0].id, {1});
+  w.run();
+  CHECK(w.b.sinks[{w.b.rx, 1}] == two);
+  CHECK(w.b.sink_keys.count({w.b.rx, 0}) == 0);
+  // CHUNK frames of the second file only (its plaintext plus 63 bytes of header, nonce and tag).
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63);
+  const auto ta = w.a.session.snapshot().transfers.at(0);
+  CHECK(ta.state == TransferState::kComplete);
+  CHECK(ta.answered);
+  CHECK(ta.accepted_files == 1);
+  CHECK(has_log(w.a.session, "The other device accepted 1 of 2 files"));
+
+  // A second offer is declined; the session goes on, and a third one, with "accept everything
+  // from this device", starts at once.
+  w.a.session.send_files({{"one.bin", one.size(), ""}}, {11});
+  w.run();
+  tb = w.b.session.snapshot().transfers;
+  REQUIRE(tb.size() == 2);
+  const auto second = tb[0].state == TransferState::kOffered ? tb[0] : tb[1];
+  REQUIRE(second.state == TransferState::kOffered);
+  w.b.session.decline(second.id);
+  w.run();
+  CHECK(has_log(w.a.session, "The other device declined the files"));
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63);
+  CHECK(w.b.session.snapshot().phase == Phase::kConnected);
+  w.b.session.set_accept_all(true);
+  w.a.session.send_files({{"one.bin", one.size(), ""}}, {11});
+  w.run();
+  size_t complete = 0;
+  for (const auto& t : w.b.session.snapshot().transfers) complete += t.state == TransferState::kComplete ? 1 : 0;
+  CHECK(complete == 2);
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63 + one.size() + 63);
+}
