@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <sodium.h>
+
 #include "protocol/signal.h"
+#include "session/link.h"
 #include "transfer/download_type.h"
 #include "transfer/memory_budget.h"
 
@@ -59,17 +62,19 @@ void Client::sweep_storage() {
   storage_.sweep("", kAbandonedAfterMs);
 }
 
-// The join record of this tab, in sessionStorage: {"link", "resume", "sas"}. A reload of the
-// tab resumes from it; a copied, bookmarked or synced URL carries none of it.
+// The join record of this tab, in sessionStorage: {"link", "resume", "sas", "password"}. A
+// reload of the tab resumes from it; a copied, bookmarked or synced URL carries none of it.
+// "password": a password room's password, kept for the reload as the link secret is.
 namespace {
 struct JoinRecord {
-  std::string link, resume, sas;
+  std::string link, resume, sas, password;
 };
 JoinRecord load_join_record() {
   const json j = json::parse(glue().call<std::string>("loadJoin"), nullptr, false);
   JoinRecord r;
   if (!j.is_object()) return r;
-  for (auto [key, field] : {std::pair{"link", &r.link}, std::pair{"resume", &r.resume}, std::pair{"sas", &r.sas}}) {
+  for (auto [key, field] : {std::pair{"link", &r.link}, std::pair{"resume", &r.resume}, std::pair{"sas", &r.sas},
+                            std::pair{"password", &r.password}}) {
     auto it = j.find(key);
     if (it != j.end() && it->is_string()) *field = it->get<std::string>();
   }
@@ -100,7 +105,14 @@ void Client::start_from_location() {
   sweep_storage();
   session_->set_previous_sas(rec.sas);
   const std::string& resume = rec.resume;
-  const Status st = session_->join_link(rec.link, resume);
+  if (auto parsed = session::parse_link(rec.link); parsed && parsed->needs_password() && rec.password.empty()) {
+    // A password room: the home screen asks for the password first.
+    pending_link_ = rec.link;
+    pending_resume_ = resume;
+    return;
+  }
+  join_password_ = rec.password;
+  const Status st = session_->join_link(rec.link, resume, rec.password);
   if (!st) {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
@@ -111,6 +123,42 @@ void Client::start_from_location() {
   }
   join_link_ = rec.link;
   save_join();
+  restore_saved_transfers(resume);
+}
+
+Status Client::join_with_password(const std::string& password) {
+  if (pending_link_.empty()) return make_error("no_link", "There is no link waiting for a password.");
+  const Status st = session_->join_link(pending_link_, pending_resume_, password);
+  if (!st) return st;
+  join_link_ = std::exchange(pending_link_, std::string());
+  join_password_ = password;
+  save_join();
+  restore_saved_transfers(std::exchange(pending_resume_, std::string()));
+  return Ok{};
+}
+
+bool Client::can_retry_password() const {
+  const app::Snapshot s = session_->snapshot();
+  if (s.phase != app::Phase::kFailed || !s.error || s.error->code != "wrong_password" || join_link_.empty()) return false;
+  auto parsed = session::parse_link(join_link_);
+  return parsed && parsed->needs_password();
+}
+
+// A fresh page for the next try, as "Start over" does, that remembers only the link: it asks
+// for the password again (start_from_location).
+void Client::retry_password() {
+  if (!can_retry_password()) return;
+  const json j{{"link", join_link_}};
+  // Nothing else may rewrite the record before the page goes (the wrong password with it would
+  // be tried again on load, spending another of the room's guesses).
+  join_link_.clear();
+  join_password_.clear();
+  saved_record_ = j.dump();
+  glue().call<void>("saveJoin", saved_record_);
+  emscripten::val::global("location").set("href", std::string("/"));
+}
+
+void Client::restore_saved_transfers(const std::string& resume) {
   if (!resume.empty() && storage_mode_ == "opfs") {
     // A reloaded tab: what it saved of its incoming transfers (their files are on disk), so the
     // sender sends only what is missing. The list arrives long before the handshake is done.
@@ -130,16 +178,19 @@ void Client::start_from_location() {
 
 void Client::create_session() {
   sweep_storage();
-  session_->create();
+  session_->create(room_password_);
+  sodium_memzero(room_password_.data(), room_password_.size());
+  room_password_.clear();
 }
 
-Status Client::join_code(const std::string& code) {
+Status Client::join_code(const std::string& code, const std::string& password) {
   sweep_storage();
-  return session_->join_code(code);
+  return session_->join_code(code, password);
 }
 
 void Client::save_join() {
-  const json j{{"link", join_link_}, {"resume", session_->resume_token()}, {"sas", session_->snapshot().sas}};
+  json j{{"link", join_link_}, {"resume", session_->resume_token()}, {"sas", session_->snapshot().sas}};
+  if (!join_password_.empty()) j["password"] = join_password_;
   std::string text = j.dump();
   if (text == saved_record_) return;
   saved_record_ = std::move(text);
@@ -148,6 +199,8 @@ void Client::save_join() {
 
 void Client::forget_join() {
   join_link_.clear();
+  join_password_.clear();
+  pending_link_.clear();
   saved_record_.clear();
   glue().call<void>("saveJoin", std::string());
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "transfer/progress.h"
 #include "util/bytes.h"
@@ -46,6 +47,8 @@ struct TransferView {
   size_t accepted_files = 0;
   transfer::TransferProgress progress;
   double bytes_per_second = 0;
+  // Per file, in the order of progress.files (0 for a file not moving now).
+  std::vector<double> file_bytes_per_second;
 };
 
 namespace cmd {

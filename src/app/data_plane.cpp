@@ -237,9 +237,30 @@ void DataPlane::tick(double now_ms) {
   if (now_ms - last_speed_sample_ < kSpeedSampleMs) return;
   last_speed_sample_ = now_ms;
   for (auto& [id, out] : outgoing_) {
-    if (out.sender) out.speed.update(now_ms, out.sender->progress().bytes_done);
+    if (!out.sender) continue;
+    const auto p = out.sender->progress();
+    out.speed.update(now_ms, p.bytes_done);
+    sample_files(out.file_speeds, p, now_ms);
   }
-  for (auto& [id, in] : incoming_) in.speed.update(now_ms, in.receiver.progress().bytes_done);
+  for (auto& [id, in] : incoming_) {
+    const auto p = in.receiver.progress();
+    in.speed.update(now_ms, p.bytes_done);
+    sample_files(in.file_speeds, p, now_ms);
+  }
+}
+
+void DataPlane::sample_files(std::vector<Speed>& speeds, const transfer::TransferProgress& p, double now_ms) {
+  speeds.resize(p.files.size());
+  for (size_t i = 0; i < p.files.size(); ++i) speeds[i].update(now_ms, p.files[i].bytes_done);
+}
+
+std::vector<double> DataPlane::file_speeds(const std::vector<Speed>& speeds, const transfer::TransferProgress& p) {
+  std::vector<double> out(p.files.size(), 0.0);
+  for (size_t i = 0; i < p.files.size() && i < speeds.size(); ++i) {
+    const auto s = p.files[i].state;
+    if (s == transfer::FileState::kActive) out[i] = speeds[i].value;
+  }
+  return out;
 }
 
 void DataPlane::Speed::update(double now, uint64_t bytes) {
@@ -340,7 +361,7 @@ void DataPlane::on_frame(ByteView bytes) {
     log_("Could not use the saved state of an earlier transfer; receiving it again");
   }
   if (restored && r.accepted()) reopen_sinks(id, r);
-  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}});
+  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}, {}});
   run_receiver_commands(id, std::move(cmds));
 }
 
@@ -568,6 +589,7 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.accepted_files = out.sender->accepted_files();
       v.progress = out.sender->progress();
       v.bytes_per_second = out.speed.value;
+      v.file_bytes_per_second = file_speeds(out.file_speeds, v.progress);
     } else {
       v.state = TransferState::kWaiting;
       uint32_t fid = 0;
@@ -590,6 +612,7 @@ std::vector<TransferView> DataPlane::transfers() const {
     v.paused_here = in.receiver.paused_here();
     v.progress = in.receiver.progress();
     v.bytes_per_second = in.speed.value;
+    v.file_bytes_per_second = file_speeds(in.file_speeds, v.progress);
     list.push_back(std::move(v));
   }
   return list;

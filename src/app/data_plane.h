@@ -147,13 +147,18 @@ class DataPlane {
     std::vector<transfer::SourceFile> files;
     std::vector<int> handles;
     Speed speed;
+    std::vector<Speed> file_speeds;  // by position in the manifest
   };
   struct Incoming {
     transfer::Receiver receiver;
     uint64_t unsaved_bytes = 0;  // written since the last SaveState
     uint64_t acked_at_once = 0;  // written as commands (no DataIo): acknowledged after the batch
     Speed speed;
+    std::vector<Speed> file_speeds;
   };
+  // Samples each file's speed; a file that is not moving shows none.
+  static void sample_files(std::vector<Speed>& speeds, const transfer::TransferProgress& p, double now_ms);
+  static std::vector<double> file_speeds(const std::vector<Speed>& speeds, const transfer::TransferProgress& p);
 
   void send_frame(ByteView frame);
   void send_frames(const std::vector<Bytes>& frames);

@@ -53,6 +53,27 @@ void heading(const char* text) {
   ImGui::TextDisabled("%s", text);
 }
 
+// How hard a password is to guess offline, roughly: length times the bits of the character
+// classes it uses. (An attacker gets only kMaxCodeFailures online guesses per room, so even a
+// short one holds; this tells people how it would fare if that were not so.)
+const char* strength(const std::string& pw, bool& short_one) {
+  bool lower = false, upper = false, digit = false, other = false, wide = false;
+  size_t chars = 0;
+  for (const unsigned char c : pw) {
+    if ((c & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte
+    ++chars;
+    lower = lower || (c >= 'a' && c <= 'z');
+    upper = upper || (c >= 'A' && c <= 'Z');
+    digit = digit || (c >= '0' && c <= '9');
+    wide = wide || c >= 0x80;
+    other = other || (c < 0x80 && !std::isalnum(c));
+  }
+  const double pool = (lower ? 26 : 0) + (upper ? 26 : 0) + (digit ? 10 : 0) + (other ? 33 : 0) + (wide ? 100 : 0);
+  const double bits = chars == 0 || pool <= 1 ? 0 : static_cast<double>(chars) * std::log2(pool);
+  short_one = chars < 8;
+  return bits < 28 ? "weak" : bits < 45 ? "fair" : bits < 64 ? "good" : "strong";
+}
+
 std::string plural(size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -125,6 +146,14 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   ImGui::SetCursorPosX((avail - column) * 0.5f + ImGui::GetStyle().WindowPadding.x);
   ImGui::BeginGroup();
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + column);
+  if (s.phase != app::Phase::kIdle && !room_password_.empty()) {
+    // The room took the password: it leaves this page's memory and the DOM field.
+    sodium_memzero(room_password_.data(), room_password_.size());
+    room_password_.clear();
+    protect_ = false;
+    client_.set_room_password(std::string());
+    emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
+  }
   if (s.phase == app::Phase::kIdle) {
     draw_home(column);
   } else {
@@ -138,44 +167,130 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   announce(s);
 }
 
+bool App::take_text(const char* id, std::string& value) {
+  bool entered = false;
+  for (auto& ev : ui_events_) {
+    const size_t nl = ev.text.find('\n');
+    if (nl == std::string::npos || ev.text.compare(0, nl, id) != 0) continue;
+    value.assign(ev.text, nl + 1, std::string::npos);
+    entered = entered || ev.kind == "text_enter";
+  }
+  return entered;
+}
+
+void App::field(const char* id, const char* hint, Gesture gesture, float column) {
+  // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
+  // frame, and the hint while the field is empty (the DOM input draws what is typed).
+  const float field_h = ImGui::GetFrameHeight();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton((std::string("##") + id).c_str(), ImVec2(column, field_h));
+  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + field_h),
+                                            ImGui::GetColorU32(ImGuiCol_FrameBg), ImGui::GetStyle().FrameRounding);
+  if (hint != nullptr) {
+    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
+                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), hint);
+  }
+  widgets_.name_last(id, gesture);
+}
+
+void App::draw_password_prompt(float column) {
+  heading("This room is protected with a password");
+  ImGui::TextWrapped("Type the password the sender gave you. Ferry allows only a few wrong tries.");
+  const bool entered = take_text("link-password", link_password_);
+  field("link-password", link_password_.empty() ? "Password" : nullptr, Gesture::kPassword, column);
+  const bool clicked = primary_button("Join##join-with-password", column);
+  widgets_.name_last("join-with-password");
+  if ((entered || clicked) && !link_password_.empty()) {
+    const Status st = client_.join_with_password(link_password_);
+    home_error_ = st ? "" : st.error().message;
+    if (st) {
+      sodium_memzero(link_password_.data(), link_password_.size());
+      link_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("link-password"));
+    }
+  }
+}
+
 void App::draw_home(float column) {
   ImGui::Dummy(ImVec2(column, 16));
   ImGui::PushFont(g_title_font);
   ImGui::TextUnformatted("Ferry");
   ImGui::PopFont();
+  if (client_.awaiting_password()) {
+    draw_password_prompt(column);
+    const std::string& err = home_error_;
+    if (!err.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+      ImGui::TextWrapped("%s", err.c_str());
+      ImGui::PopStyleColor();
+    }
+    return;
+  }
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
   ImGui::Dummy(ImVec2(column, 8));
+  // A protected room needs its password before the files are chosen (choosing them creates it).
+  const bool needs_password = protect_ && room_password_.empty();
   primary_button("Send files", column);
-  widgets_.name_last("send-files", Gesture::kFiles);
-  ImGui::TextDisabled("or drop files anywhere on this page");
+  widgets_.name_last("send-files", needs_password ? Gesture::kNone : Gesture::kFiles);
+  ImGui::TextDisabled(needs_password ? "Type a password first, or untick it" : "or drop files anywhere on this page");
+  {
+    const float left = ImGui::GetCursorPosX();
+    if (ImGui::Checkbox("##protect-password", &protect_) && !protect_) {
+      sodium_memzero(room_password_.data(), room_password_.size());
+      room_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
+    }
+    widgets_.name_last("protect-password");
+    ImGui::SameLine();
+    ImGui::PushTextWrapPos(left + column);
+    ImGui::TextWrapped("Protect with a password");
+    ImGui::PopTextWrapPos();
+  }
+  if (protect_) {
+    take_text("room-password", room_password_);
+    field("room-password", room_password_.empty() ? "Password the other device must type" : nullptr,
+          Gesture::kPassword, column);
+    if (!room_password_.empty()) {
+      bool short_one = false;
+      const char* how = strength(room_password_, short_one);
+      ImGui::TextDisabled("Strength: %s", how);
+      widgets_.name_last("password-strength");
+      if (short_one) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
+        ImGui::TextWrapped("A short password: allowed, since the room gives only 3 wrong tries, but a longer "
+                           "one is safer.");
+        ImGui::PopStyleColor();
+        widgets_.name_last("password-short");
+      }
+      ImGui::TextDisabled("The link and the code will carry no secret: tell the other person the password.");
+    }
+  }
+  client_.set_room_password(protect_ ? room_password_ : std::string());
   ImGui::Dummy(ImVec2(column, 12));
   ImGui::TextUnformatted("Receive");
-  // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
-  // frame and the hint.
-  bool entered = false;
-  for (auto& ev : ui_events_) {
-    const size_t nl = ev.text.find('\n');
-    if (nl == std::string::npos || ev.text.compare(0, nl, "code-input") != 0) continue;
-    std::snprintf(code_, sizeof code_, "%s", ev.text.c_str() + nl + 1);
-    entered = entered || ev.kind == "text_enter";
+  std::string typed = code_;
+  bool entered = take_text("code-input", typed);
+  std::snprintf(code_, sizeof code_, "%s", typed.c_str());
+  field("code-input", code_[0] == '\0' ? "Code, e.g. 7-orbit-velvet" : nullptr, Gesture::kText, column);
+  // A bare number is a password room's code: the password authenticates the join.
+  bool bare = code_[0] != '\0';
+  for (const char* c = code_; *c != '\0'; ++c) bare = bare && ((*c >= '0' && *c <= '9') || *c == ' ');
+  if (bare) {
+    entered = take_text("join-password", join_password_) || entered;
+    field("join-password", join_password_.empty() ? "The room's password" : nullptr, Gesture::kPassword, column);
   }
-  const float field_h = ImGui::GetFrameHeight();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("##code", ImVec2(column, field_h));
-  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + field_h),
-                                            ImGui::GetColorU32(ImGuiCol_FrameBg), ImGui::GetStyle().FrameRounding);
-  if (code_[0] == '\0') {
-    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
-                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), "Code, e.g. 7-orbit-velvet");
-  }
-  widgets_.name_last("code-input", Gesture::kText);
   const bool clicked = primary_button("Receive files", column);
   widgets_.name_last("receive");
   if (entered || clicked) {
-    const Status st = client_.join_code(code_);
+    const Status st = client_.join_code(code_, bare ? join_password_ : std::string());
     home_error_ = st ? "" : st.error().message;
+    if (st && bare) {
+      sodium_memzero(join_password_.data(), join_password_.size());
+      join_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("join-password"));
+    }
   }
   const std::string& err = !home_error_.empty() ? home_error_ : client_.join_error();
   if (!err.empty()) {
@@ -204,6 +319,10 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::TextWrapped("%s", s.status.c_str());
     ImGui::PopStyleColor();
     widgets_.name_last("status");
+    if (client_.can_retry_password()) {
+      if (primary_button("Try the password again", column)) client_.retry_password();
+      widgets_.name_last("retry-password");
+    }
     if (primary_button("Start over", column)) {
       client_.forget_join();
       emscripten::val::global("location").set("href", std::string("/"));
@@ -266,8 +385,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
-  heading("Code to type on the other device");
-  if (s.code_dead) {
+  heading(s.password_room ? "Code to type on the other device, with the password" : "Code to type on the other device");
+  if (s.code_dead && s.password_room) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("This room no longer accepts its password: someone tried wrong passwords too often. "
+                       "Leave, and start a new room.");
+    ImGui::PopStyleColor();
+    widgets_.name_last("code-dead");
+  } else if (s.code_dead) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
     ImGui::TextWrapped("This code no longer works: someone tried wrong codes too often. The link below "
                        "still works.");
@@ -284,7 +409,7 @@ void App::draw_share(const app::Snapshot& s, float column) {
     widgets_.name_last("copy-code", Gesture::kCopy, s.short_code);
   }
 
-  heading("Or open this link");
+  heading(s.password_room ? "Or open this link (it asks for the password)" : "Or open this link");
   ImGui::TextWrapped("%s", s.link.c_str());
   widgets_.name_last("link");
   primary_button("Copy link", column);
@@ -371,6 +496,14 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
                     format_bytes(static_cast<double>(f.size)).c_str());
       ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
       widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
+      // Speed and time left per file, while it moves (a transfer of several files shows which).
+      const size_t fi = static_cast<size_t>(&f - t.progress.files.data());
+      const double file_speed = fi < t.file_bytes_per_second.size() ? t.file_bytes_per_second[fi] : 0;
+      if (moving && t.progress.files.size() > 1 && file_speed >= 1 && f.bytes_done < f.size) {
+        ImGui::TextDisabled("%s/s  %s", format_bytes(file_speed).c_str(),
+                            eta(static_cast<double>(f.size - f.bytes_done), file_speed).c_str());
+        widgets_.name_last((t.outgoing ? "speed-out-" : "speed-in-") + name + "-" + std::to_string(f.file_id));
+      }
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (moving) {

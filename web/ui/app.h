@@ -27,6 +27,12 @@ class App {
  private:
   void apply_theme();
   void draw_home(float column);
+  // A password room's link waits for its password.
+  void draw_password_prompt(float column);
+  // A text field drawn by ImGui with a real DOM input over it (Gesture::kText / kPassword).
+  void field(const char* id, const char* hint, Gesture gesture, float column);
+  // This frame's typed text for field `id` into `value`; true if Enter was pressed in it.
+  bool take_text(const char* id, std::string& value);
   void draw_session(const app::Snapshot& s, float column);
   void draw_share(const app::Snapshot& s, float column);
   void draw_transfers(const app::Snapshot& s, float column);
@@ -46,6 +52,10 @@ class App {
   float dpr_ = 0;
   bool dark_ = true;
   char code_[64] = {};
+  bool protect_ = false;        // "Protect with a password"
+  std::string room_password_;   // typed for a new room
+  std::string join_password_;   // typed beside a password room's code
+  std::string link_password_;   // typed for a password room's link
   std::string home_error_;
   std::string last_announced_;
   uint64_t logged_ = 0;  // activity lines copied to the DOM log so far

@@ -23,7 +23,10 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
   Overlay o;
-  o.kind = gesture == Gesture::kFiles ? "files" : gesture == Gesture::kText ? "text" : "button";
+  o.kind = gesture == Gesture::kFiles      ? "files"
+           : gesture == Gesture::kText     ? "text"
+           : gesture == Gesture::kPassword ? "password"
+                                           : "button";
   o.x = min.x;
   o.y = min.y;
   o.w = max.x - min.x;

@@ -19,6 +19,7 @@ enum class Gesture {
   kSaveAs,    // a tap opens the save picker for the sink whose handle is `arg`
   kText,      // a real DOM text input lies over it (mobile keyboards); its value comes back
               // as "text" events
+  kPassword,  // the same, masked (input type=password)
 };
 
 class Widgets {

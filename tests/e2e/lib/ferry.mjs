@@ -78,7 +78,7 @@ const kAcceptGiveUpLooks = 50;
 
 // The person at `cp` (a ClientPage or a FirefoxClientPage) accepts every file of every offer
 // as its panel appears, by clicking its Accept button: what most scenarios need, so that they
-// go on testing what they test. e2e.accept_offer drives the panel by hand instead ({ accept:
+// go on testing what they test. e2e.accept_decline drives the panel by hand instead ({ accept:
 // false }). An offer's button is clicked once; again only if it is still there a while later
 // (a click lost to a repaint) or when it comes back (the same offer asked again after a reload).
 export function acceptOffers(cp) {
@@ -86,6 +86,8 @@ export function acceptOffers(cp) {
   cp.accepting = true;
   let failures = 0;
   (async () => {
+    // A phone is tapped (its canvas takes touches), a desktop clicked.
+    const touch = cp.page.touchscreen && await cp.page.evaluate(() => navigator.maxTouchPoints > 0).catch(() => false);
     while (cp.accepting) {
       let ids;
       try {
@@ -103,7 +105,10 @@ export function acceptOffers(cp) {
         if (at !== undefined && Date.now() - at < 10 * kAcceptLookMs) continue;
         clickedAt.set(id, Date.now());
         log(`${cp.name} accepts the offer (${id})`);
-        await cp.click(id).catch(() => {});
+        const press = touch
+          ? async () => { const r = await cp.widget(id); await cp.page.touchscreen.tap(r.x + r.w / 2, r.y + r.h / 2); }
+          : () => cp.click(id);
+        await press().catch(() => {});
       }
       await new Promise((r) => setTimeout(r, kAcceptLookMs));
     }

@@ -546,3 +546,39 @@ TEST_CASE("an offer through the session waits for the person; declining keeps th
   CHECK(complete == 2);
   CHECK(w.a.chunk_bytes_sent == two.size() + 63 + one.size() + 63);
 }
+
+TEST_CASE("a password room: the link and the code carry no secret, the right password transfers") {
+  const std::string password = "Kuwait 2026";
+  const Bytes file = pseudo_random_file(30'000, 41);
+  {
+    World w;
+    w.a.files[1] = file;
+    w.a.session.send_files({{"f.bin", file.size(), ""}}, {1});
+    w.a.session.create(password);
+    w.run();
+    const Snapshot s = w.a.session.snapshot();
+    REQUIRE(s.phase == Phase::kWaitingForPeer);
+    CHECK(s.password_room);
+    CHECK(s.link.size() > 3);
+    CHECK(s.link.substr(s.link.size() - 3) == "#pw");
+    CHECK(s.short_code == w.nameplate);  // the bare number: it only routes
+    CHECK(s.link.find(password) == std::string::npos);
+    // Without the password the link does not even start.
+    CHECK(w.b.session.join_link(s.link).error().code == "password_needed");
+    REQUIRE(w.b.session.join_link(s.link, {}, password).ok());
+    w.run();
+    CHECK(w.b.sinks[{w.b.rx, 0}] == file);
+  }
+  {
+    World w;
+    w.a.session.create(password);
+    w.run();
+    const std::string code = w.a.session.snapshot().short_code;
+    CHECK(w.b.session.join_code(code).error().code == "password_needed");
+    REQUIRE(w.b.session.join_code(code, "kuwait 2026").ok());  // wrong: case matters
+    w.run();
+    check_failed(w.b.session, "wrong_password");
+    CHECK(w.pake_failures == 1);
+    CHECK(has_log(w.a.session, "Someone tried to join with a wrong password"));
+  }
+}

@@ -62,11 +62,12 @@
           el.type = 'file';
           el.multiple = true;
           el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
-        } else if (kind === 'text') {
+        } else if (kind === 'text' || kind === 'password') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
-          // show their keyboard; its value is mirrored into C++ on every change.
+          // show their keyboard; its value is mirrored into C++ on every change. A password
+          // field is masked, and cleared (clearText) once the session took the password.
           el = document.createElement('input');
-          el.type = 'text';
+          el.type = kind;
           el.autocomplete = 'off';
           el.spellcheck = false;
           el.setAttribute('autocapitalize', 'none');
@@ -84,7 +85,7 @@
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'text' ? 'ferry-overlay ferry-text' : 'ferry-overlay';
+        el.className = kind === 'files' || kind === 'button' ? 'ferry-overlay' : 'ferry-overlay ferry-text';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
         document.body.appendChild(el);
@@ -95,6 +96,11 @@
       el.style.top = y + 'px';
       el.style.width = w + 'px';
       el.style.height = h + 'px';
+    },
+    // Empties a text or password field (a password leaves the DOM once it was used).
+    clearText(id) {
+      const el = overlays.get(id);
+      if (el) el.value = '';
     },
     // Runs the action a gesture asked for, inside the same event handler (see gesture()).
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },

@@ -1,4 +1,4 @@
-// e2e.accept_offer: accept before anything is received (issue 12, item 1), through the UI only.
+// e2e.accept_decline: accept before anything is received (issue 12, item 1), through the UI only.
 // 1. A offers three files. B's panel lists each name, size and type, the total and the
 //    verification words, which match A's. Until B answers, A shows "Waiting for the other device
 //    to accept", has put no CHUNK byte on the wire, and B's storage holds nothing.
@@ -8,7 +8,7 @@
 //    session goes on.
 // 4. A offers a fifth; B ticks "Accept everything from this device for this session", which
 //    accepts it; a sixth then arrives with no panel at all.
-// Screenshots: accept-offer-{panel-B,waiting-A,partly-A,declined-A}.png in FERRY_E2E_OUT.
+// Screenshots: accept-decline-{panel-B,waiting-A,partly-A,declined-A}.png in FERRY_E2E_OUT.
 import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
 import { activity, everShown, instrument, offer, openLink, sentBytes, transfers, until, waitTransfer } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
@@ -46,7 +46,7 @@ async function sasWords(page) {
   return line ? line.replace(/.*Verification words: /, '').trim() : null;
 }
 
-await runScenario('accept_offer', async (env) => {
+await runScenario('accept_decline', async (env) => {
   const files = {
     skipped: { name: 'holiday.mov', bytes: randomBytes(3 * 1000 * 1000 + 11) },
     doc: { name: 'notes.txt', bytes: randomBytes(200 * 1000 + 3) },
@@ -72,8 +72,8 @@ await runScenario('accept_offer', async (env) => {
   const wordsA = await sasWords(a);
   const wordsB = await sasWords(b);
   if (!wordsA || wordsA !== wordsB) throw new Error(`verification words differ: A "${wordsA}", B "${wordsB}"`);
-  await b.screenshot('accept-offer-panel-B');
-  await a.screenshot('accept-offer-waiting-A');
+  await b.screenshot('accept-decline-panel-B');
+  await a.screenshot('accept-decline-waiting-A');
   // The protocol, not timing, makes this hold: without B's answer A has no credit to send with.
   if ((await sentBytes(a)) !== 0) throw new Error(`A sent ${await sentBytes(a)} CHUNK bytes before B answered`);
   const early = await storedIncoming(b);
@@ -101,7 +101,7 @@ await runScenario('accept_offer', async (env) => {
   if (await everShown(b, 'save-1-0')) throw new Error('B offered to save the file it did not accept');
   const stored = await storedIncoming(b);
   if (stored.some((n) => n.endsWith('-0'))) throw new Error(`B stored the unticked file: ${stored.join(', ')}`);
-  await a.screenshot('accept-offer-partly-A');
+  await a.screenshot('accept-decline-partly-A');
   log(`partly accepted: A sent ${sentAfterTwo} CHUNK bytes for ${wanted} bytes of the two files taken`);
 
   // --- 3. Declined ----------------------------------------------------------------------
@@ -111,7 +111,7 @@ await runScenario('accept_offer', async (env) => {
   await waitTransfer(a, 1, { state: 'declined' });
   await waitTransfer(b, 1, { state: 'declined' });
   if ((await sentBytes(a)) !== sentAfterTwo) throw new Error('A sent CHUNK bytes of the declined offer');
-  await a.screenshot('accept-offer-declined-A');
+  await a.screenshot('accept-decline-declined-A');
   log('declined: both sides show it, nothing of it moved');
 
   // --- 4. Accept everything from this device ---------------------------------------------
