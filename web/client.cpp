@@ -52,6 +52,17 @@ Client::Client() {
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
   }
+  glue().call<void>("historyLoad");
+}
+
+void Client::record_history() {
+  const app::Snapshot s = session_->snapshot();
+  for (const auto& e : history_recorder_.take_new(s.transfers, s.sas)) glue().call<void>("historyAdd", app::to_json(e));
+}
+
+void Client::clear_history() {
+  history_.clear();
+  glue().call<void>("historyClear");
 }
 
 // Partial files of sessions that cannot be resumed any more (rooms live 24 h at most), once a
@@ -206,6 +217,7 @@ void Client::forget_join() {
 }
 
 void Client::close_session() {
+  record_history();
   forget_join();
   const std::string prefix = session_->storage_prefix();
   session_->close();
@@ -367,6 +379,7 @@ void Client::housekeeping(double now_ms) {
     last_path_query_ = now_ms;
     pc_.query_path();  // the path can change (ICE restart, network change)
   }
+  record_history();
 }
 
 void Client::dispatch(BrowserEvent& ev) {
@@ -384,6 +397,9 @@ void Client::dispatch(BrowserEvent& ev) {
       on_files_chosen(ev.text);
     } else if (ev.kind == "network") {
       session_->on_network_change(ev.text == "online");
+    } else if (ev.kind == "history") {
+      history_ = app::parse_history(ev.text);
+      ++version_;
     } else {
       ui_events_.push_back(std::move(ev));
     }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/history.h"
 #include "app/session.h"
 #include "platform/events.h"
 #include "platform/peer_connection.h"
@@ -95,6 +96,9 @@ class Client : public app::DataIo {
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
   // Page-level events for the UI (text typed into overlay fields, gestures, copies).
   std::vector<BrowserEvent> take_ui_events() { return std::exchange(ui_events_, {}); }
+  // This device's history of transfers, newest first (app/history.h; IndexedDB only).
+  const std::vector<app::HistoryEntry>& history() const { return history_; }
+  void clear_history();
   // Why a link in the address bar could not be used (shown on the home screen).
   const std::string& join_error() const { return join_error_; }
 
@@ -103,7 +107,8 @@ class Client : public app::DataIo {
   void dispatch_events();
   void run_commands();  // the session's commands, until it has none
   void on_data(const DataEntry& entry, std::span<uint8_t> bytes);
-  void housekeeping(double now_ms);  // wake lock, connection path
+  void housekeeping(double now_ms);  // wake lock, connection path, history
+  void record_history();             // transfers that ended go into the history
   void pump();
   void sweep_storage();
   void save_join();
@@ -138,6 +143,8 @@ class Client : public app::DataIo {
   double last_path_query_ = 0;
   std::string join_error_;
   bool swept_ = false;
+  app::HistoryRecorder history_recorder_;
+  std::vector<app::HistoryEntry> history_;
   std::string room_password_;  // set_room_password, until create_session
   // A password room's link waiting for its password, and the resume token it came with.
   std::string pending_link_, pending_resume_;

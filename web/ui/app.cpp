@@ -306,6 +306,31 @@ void App::draw_home(float column) {
   bool kept = false;
   for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
   if (kept) draw_received(column);
+  draw_history(column);
+}
+
+void App::draw_history(float column) {
+  const auto& entries = client_.history();
+  if (entries.empty()) return;
+  // Most entries drawn: the list is for a glance at what happened lately.
+  constexpr size_t kShownEntries = 10;
+  heading("History (kept on this device only)");
+  for (size_t i = 0; i < entries.size() && i < kShownEntries; ++i) {
+    const auto& e = entries[i];
+    const size_t moved = e.files.size();
+    std::string what = std::string(e.sent ? "Sent " : "Received ") + plural(moved, "file", "files");
+    if (e.result == "declined") what = std::string(e.sent ? "Offered " : "Declined ") + plural(e.offered, "file", "files");
+    if (e.result != "declined" && moved < e.offered) what += " of " + std::to_string(e.offered);
+    ImGui::TextWrapped("%s  ·  %s (%s)  ·  %s", e.when.c_str(), what.c_str(), format_bytes(static_cast<double>(e.bytes)).c_str(),
+                       e.result.c_str());
+    widgets_.name_last("history-" + std::to_string(i));
+    std::string names;
+    for (const auto& f : e.files) names += (names.empty() ? "" : ", ") + f.name;
+    if (!names.empty()) ImGui::TextDisabled("%s", names.c_str());
+    if (!e.words.empty()) ImGui::TextDisabled("Words: %s", e.words.c_str());
+  }
+  if (primary_button("Clear history", column)) client_.clear_history();
+  widgets_.name_last("clear-history");
 }
 
 void App::draw_session(const app::Snapshot& s, float column) {

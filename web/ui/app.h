@@ -39,6 +39,7 @@ class App {
   // An incoming offer: its files (each with a tick), the verification words, Accept and Decline.
   void draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column);
   void draw_received(float column);
+  void draw_history(float column);  // the home screen's list of this device's past transfers
   void draw_log(float column);
   void draw_qr(const std::string& text, float size);
   void announce(const app::Snapshot& s);
