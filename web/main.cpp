@@ -3,6 +3,7 @@
 //
 // Emscripten 3.1.6's GLFW does not know devicePixelRatio, so each frame sizes the canvas backing
 // store to CSS size x DPR and tells ImGui the scale itself (see platform/canvas.h).
+#include <algorithm>
 #include <GLES3/gl3.h>
 #include <GLFW/glfw3.h>
 #include <emscripten/val.h>
@@ -152,6 +153,7 @@ void frame() {
   rt.painted_version = rt.client.version();
   ImGui::NewFrame();
   rt.app.draw(size.css_width, size.css_height, rt.canvas.take_scroll());
+  if (rt.app.take_extra_frame()) rt.frames_after_input = std::max(rt.frames_after_input, 1);
   ImGui::Render();
 
   glViewport(0, 0, size.pixel_width, size.pixel_height);

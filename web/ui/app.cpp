@@ -509,8 +509,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     for (const auto& f : t.progress.files) {
       if (f.state == transfer::FileState::kSkipped) {
         // A file the receiver left out: nothing of it moves.
-        if (t.state == State::kDeclined) continue;
-        ImGui::TextDisabled("%s  (not wanted)", f.name.c_str());
+        ImGui::TextDisabled("%s  (%s)", f.name.c_str(), t.state == State::kDeclined ? "declined" : "not wanted");
         continue;
       }
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
@@ -653,7 +652,14 @@ void App::draw_log(float column) {
     ImGui::SameLine();
     ImGui::TextWrapped("%s", l.text.c_str());
   }
-  if (ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) ImGui::SetScrollHereY(1.0f);
+  // Follow new lines while the person is at the bottom. ImGui applies the scroll on the next
+  // frame, so a new line asks for one more paint at once (else it would show a paint late).
+  const uint64_t total = client_.session().log_total();
+  if (ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) {
+    ImGui::SetScrollHereY(1.0f);
+    if (total != drawn_log_total_) extra_frame_ = true;
+  }
+  drawn_log_total_ = total;
   ImGui::EndChild();
   widgets_.name_last("log");
 }

@@ -23,6 +23,9 @@ class App {
   // scroll_px: vertical scroll from touch drags since the last frame.
   void draw(int css_width, int css_height, float scroll_px);
   ImVec4 background() const;
+  // The last frame moved a scroll that ImGui applies only on the next one (a new log line):
+  // paint once more now rather than at the next state change. Taken once.
+  bool take_extra_frame() { return std::exchange(extra_frame_, false); }
 
  private:
   void apply_theme();
@@ -60,6 +63,8 @@ class App {
   std::string home_error_;
   std::string last_announced_;
   uint64_t logged_ = 0;  // activity lines copied to the DOM log so far
+  uint64_t drawn_log_total_ = 0;  // log lines the log child showed last frame
+  bool extra_frame_ = false;
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
   std::map<std::pair<bool, uint32_t>, int> ordinals_;
   int next_ordinal_[2] = {1, 1};  // incoming, outgoing
