@@ -116,7 +116,7 @@ bool PeerConnection::dispatch(const BrowserEvent& ev) {
   } else if (ev.kind == "datachannel") {
     if (on_data_channel_) on_data_channel_(static_cast<Handle>(ev.number));
   } else if (ev.kind == "path") {
-    if (on_path_) on_path_(ev.text);
+    if (on_path_) on_path_(ev.text, ev.number);
   } else if (ev.kind == "error") {
     if (on_error_) on_error_(ev.text);
   }

@@ -3,7 +3,7 @@
 // from the queue. Binary messages arrive as data batches (platform/events.h), not events.
 //
 // Implements: offer/answer, trickle ICE, connection state, ICE restart, the selected path
-// (host / srflx / relay), binary data channels with bufferedAmount backpressure and the remote
+// (host / srflx / relay) and its round trip, binary data channels with bufferedAmount backpressure and the remote
 // max-message-size. Lacks: media (Ferry sends files only).
 #pragma once
 
@@ -73,7 +73,9 @@ class PeerConnection {
   void on_ice_candidate(std::function<void(const std::string& json)> f) { on_ice_candidate_ = std::move(f); }
   void on_state(std::function<void(const std::string& state)> f) { on_state_ = std::move(f); }
   void on_data_channel(std::function<void(Handle)> f) { on_data_channel_ = std::move(f); }
-  void on_path(std::function<void(const std::string& path)> f) { on_path_ = std::move(f); }
+  // path: "host" | "srflx" | "relay"; rtt_ms: the selected pair's currentRoundTripTime (< 0:
+  // not known yet).
+  void on_path(std::function<void(const std::string& path, double rtt_ms)> f) { on_path_ = std::move(f); }
   void on_error(std::function<void(const std::string& message)> f) { on_error_ = std::move(f); }
 
   bool dispatch(const BrowserEvent& ev);
@@ -84,7 +86,7 @@ class PeerConnection {
   std::function<void(const std::string&)> on_ice_candidate_;
   std::function<void(const std::string&)> on_state_;
   std::function<void(Handle)> on_data_channel_;
-  std::function<void(const std::string&)> on_path_;
+  std::function<void(const std::string&, double)> on_path_;
   std::function<void(const std::string&)> on_error_;
 };
 
