@@ -310,25 +310,34 @@ void Client::send_frame(ByteView frame, bool via_server) {
   }
 }
 
+// With lanes the figures are asked afresh (a few calls per chunk, on paths far too slow for
+// them to cost anything): the cached one of a lane not sent on lately is stale and high.
 DataChannel& Client::chunk_channel() {
   std::array<uint64_t, protocol::kMaxLanes> buffered;
   buffered.fill(app::kNotALane);
-  buffered[0] = dc_.buffered_amount();
+  bool lanes = false;
   for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
-    if (session_->lane_usable(lane) && lanes_[lane].dc.is_open()) buffered[lane] = lanes_[lane].dc.buffered_amount();
+    if (session_->lane_usable(lane) && lanes_[lane].dc.is_open()) {
+      buffered[lane] = lanes_[lane].dc.refresh_buffered_amount();
+      lanes = true;
+    }
   }
+  if (!lanes) return dc_;
+  buffered[0] = dc_.refresh_buffered_amount();
   const uint32_t lane = app::pick_lane(buffered);
   return lane == 0 ? dc_ : lanes_[lane].dc;
 }
 
-uint64_t Client::least_buffered() const {
+uint64_t Client::least_buffered() {
   uint64_t least = dc_.buffered_amount();
+  bool lanes = false;
   for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
     if (session_->lane_usable(lane) && lanes_[lane].dc.is_open()) {
-      least = std::min<uint64_t>(least, lanes_[lane].dc.buffered_amount());
+      least = std::min<uint64_t>(least, lanes_[lane].dc.refresh_buffered_amount());
+      lanes = true;
     }
   }
-  return least;
+  return lanes ? std::min<uint64_t>(least, dc_.refresh_buffered_amount()) : least;
 }
 
 void Client::flush_memory_acks() {
@@ -346,6 +355,12 @@ void Client::write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, Byte
 
 // Lets the session queue more reads when the path it sends on has room.
 void Client::pump() {
+  // Short queues while lanes carry the data (app/lanes.h): the primary's threshold follows.
+  const bool short_queues = session_->short_queues();
+  if (short_queues != primary_short_queue_ && dc_.handle() != 0) {
+    dc_.set_buffered_low_threshold(short_queues ? app::kLaneLowWatermarkBytes : transfer::kLowWatermarkBytes);
+    primary_short_queue_ = short_queues;
+  }
   switch (session_->transport()) {
     case app::Transport::kDirect:
       if (dc_.is_open()) session_->pump(least_buffered());
@@ -450,6 +465,7 @@ void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {
 
 void Client::wire_channel() {
   dc_.set_buffered_low_threshold(transfer::kLowWatermarkBytes);
+  primary_short_queue_ = false;
   dc_.on_open([this] {
     session_->on_channel_open(pc_.max_message_size());
     pc_.query_path();
@@ -480,7 +496,7 @@ void Client::set_up_lane(uint32_t lane, bool offerer, const std::string& ice_ser
 
 void Client::wire_lane(uint32_t lane) {
   DataChannel& dc = lanes_[lane].dc;
-  dc.set_buffered_low_threshold(transfer::kLowWatermarkBytes);
+  dc.set_buffered_low_threshold(app::kLaneLowWatermarkBytes);
   dc.on_open([this, lane] { session_->on_lane_open(lane); });
   dc.on_buffered_low([this] { pump(); });
   dc.on_closed([this, lane](const std::string&) { session_->on_lane_closed(lane); });

@@ -108,7 +108,8 @@ class Client : public app::DataIo {
   // The channel the next CHUNK goes on (the primary's, or a usable lane's), and the least any
   // of them holds (what pumping asks the senders about).
   DataChannel& chunk_channel();
-  uint64_t least_buffered() const;
+  uint64_t least_buffered();
+  bool primary_short_queue_ = false;  // the primary's bufferedamountlow threshold is the lanes
   ReceivedFile* find_received(Handle sink);
   uint64_t in_memory_bytes() const;  // what received files hold in memory now
 

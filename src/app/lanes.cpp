@@ -168,6 +168,14 @@ void Lanes::on_channel_closed(uint32_t lane, Host& host) {
   if (known(lane)) close_lane(lane, "closed", host);
 }
 
+bool Lanes::short_queues() const {
+  if (state_ != State::kStriping) return false;
+  for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
+    if (lanes_[lane].state == LaneState::kConnecting || lanes_[lane].state == LaneState::kOpen) return true;
+  }
+  return false;
+}
+
 uint32_t Lanes::carrying() const {
   uint32_t n = 1;
   if (state_ != State::kStriping) return n;

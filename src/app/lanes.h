@@ -39,6 +39,7 @@
 
 #include "app/commands.h"
 #include "protocol/peer_signal.h"
+#include "transfer/flow_control.h"
 
 namespace ferry::app {
 
@@ -55,6 +56,16 @@ constexpr double kStripeMinRttMs = 20;
 // DTLS and SCTP take a few round trips (well under a second at 150 ms); a peer that does not
 // speak lanes never answers.
 constexpr double kLaneOpenTimeoutMs = 10000;
+
+// While lanes carry the data (or are about to), each holds at most 1/kLaneQueueScale of what a
+// lone channel may (transfer/flow_control.h: stop at 8 MiB, restart at 2 MiB): the senders see
+// the least-queued lane's bufferedAmount times this, so each lane queues 1 MiB at most and is
+// refilled below 256 KiB (its bufferedamountlow threshold, kLaneLowWatermarkBytes). Without
+// it the primary alone takes the whole receive window before the lanes open (at 150 ms and
+// 0.5 % loss one association drains 8 MiB in over a minute), and a slow lane hoards chunks
+// the others could carry. 1 MiB still covers a lane's round trip at 150 ms up to ~7 MB/s.
+constexpr uint64_t kLaneQueueScale = 8;
+constexpr uint64_t kLaneLowWatermarkBytes = transfer::kLowWatermarkBytes / kLaneQueueScale;
 
 // The lane for the next CHUNK: the least `buffered` entry (bytes queued on that lane), the
 // lowest number on a tie; kNotALane marks lanes that cannot send. Returns 0 if none can.
@@ -108,6 +119,8 @@ class Lanes {
   bool usable(uint32_t lane) const { return state_ == State::kStriping && this->lane(lane) == LaneState::kOpen; }
   // Connections carrying CHUNK frames now: the primary and the open lanes (1 when not striping).
   uint32_t carrying() const;
+  // Lanes carry the data or are about to: queues are kept short (kLaneQueueScale).
+  bool short_queues() const;
 
  private:
   struct Lane {

@@ -705,6 +705,7 @@ void Session::pump(uint64_t buffered_amount) {
   // While a new handshake runs beside the live keys, nothing new is sent: if it confirms, the
   // transfers resume under the new keys; if it was forged, they go on under the live ones.
   if (!channel_open_ || (channel_ && channel_->rekeying())) return;
+  if (short_queues()) buffered_amount = std::min(buffered_amount, UINT64_MAX / kLaneQueueScale) * kLaneQueueScale;
   data_.pump(buffered_amount);
 }
 

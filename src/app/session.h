@@ -171,7 +171,8 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void on_lane_state(uint32_t lane, std::string_view state);
   void on_lane_open(uint32_t lane);
   void on_lane_closed(uint32_t lane);
-  // The channel may take more (bufferedAmount fell): asks the senders for more reads.
+  // The channel may take more (bufferedAmount fell): asks the senders for more reads. With
+  // lanes: the least any lane holds (scaled, see kLaneQueueScale).
   void pump(uint64_t buffered_amount);
   void on_file_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
   void on_file_read_error(uint32_t transfer_id, std::string_view message);
@@ -193,6 +194,9 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   Transport transport() const { return peer_link_.transport(); }
   // CHUNK frames may go on extra lane `lane` (the primary, lane 0, carries everything else).
   bool lane_usable(uint32_t lane) const { return transport_ == Transport::kDirect && lanes_.usable(lane); }
+  // Channels are kept to short queues (app/lanes.h kLaneQueueScale): bufferedamountlow
+  // thresholds of kLaneLowWatermarkBytes.
+  bool short_queues() const { return transport_ == Transport::kDirect && lanes_.short_queues(); }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
   const std::string& resume_token() const { return signalling_.resume_token(); }
   // Prefix of every storage key of this session ("<room>-"), "" before the room is known.

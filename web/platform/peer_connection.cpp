@@ -35,6 +35,11 @@ bool DataChannel::send(ByteView bytes) {
   return true;
 }
 
+size_t DataChannel::refresh_buffered_amount() {
+  if (open_) buffered_ = static_cast<size_t>(glue().call<double>("dcBuffered", handle_));
+  return buffered_;
+}
+
 void DataChannel::set_buffered_low_threshold(size_t bytes) {
   if (handle_ != 0) glue().call<void>("dcSetLowThreshold", handle_, static_cast<double>(bytes));
 }

@@ -30,6 +30,8 @@ class DataChannel {
   // event, so pumping asks it nothing (each question is a call into JS). A stale figure can only
   // be high while sends are held back, and the buffered_low event corrects it then.
   size_t buffered_amount() const { return buffered_; }
+  // Asks the browser (one call into JS), for when the figure above must be exact (lanes).
+  size_t refresh_buffered_amount();
   void set_buffered_low_threshold(size_t bytes);
   void close();
   bool is_open() const { return open_; }

@@ -278,3 +278,17 @@ TEST_CASE("a chunk goes on the lane whose channel holds least") {
   CHECK(pick_lane(std::array<uint64_t, 4>{9000, kNotALane, 10, kNotALane}) == 2);
   CHECK(pick_lane(std::array<uint64_t, 4>{kNotALane, kNotALane, kNotALane, kNotALane}) == 0);
 }
+
+TEST_CASE("queues are kept short while lanes open or carry the data, and only then") {
+  FakeHost host;
+  Lanes near = striping_a(host, 1);
+  CHECK_FALSE(near.short_queues());
+  Lanes a = striping_a(host);
+  CHECK(a.short_queues());  // before the lanes open: the primary must not take the whole window
+  a.on_channel_open(1, host);
+  a.tick(kLaneOpenTimeoutMs, host);  // lanes 2 and 3 never opened
+  CHECK(a.short_queues());
+  a.on_channel_closed(1, host);
+  CHECK_FALSE(a.short_queues());  // the primary alone again: its usual queue
+  CHECK(kLaneLowWatermarkBytes * kLaneQueueScale == transfer::kLowWatermarkBytes);
+}
