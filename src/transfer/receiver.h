@@ -7,8 +7,11 @@
 //
 // Every chunk is authenticated before it is written; a chunk that fails is never written.
 // Whole-file hash: the receiver hashes plaintext in chunk order. A chunk arriving ahead of the
-// hash cursor is written at once; when the cursor reaches it, a ReadBack asks the platform for
-// those bytes from its sink (on_read_back). A file completes only when every chunk is verified
+// hash cursor is written at once, and a copy is kept in memory (the reorder buffer, at most
+// reorder_bytes per transfer) for the cursor to hash when it gets there; one that does not fit
+// is hashed through a ReadBack, which asks the platform for those bytes from its sink
+// (on_read_back). Chunks striped over several connections (app/lanes.h) arrive out of order
+// all the time: the buffer spares the disk those reads. A file completes only when every chunk is verified
 // AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
 //
 // Resume: persist() after carrying out the Writes; restore() from it after a drop or reload.
@@ -34,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -62,6 +66,12 @@ constexpr uint64_t kMinReceiveWindowBytes = 2 * uint64_t{kMaxChunkBytes};
 // delivered after the new MANIFEST (a transport switch) from failing a transfer, and costs at
 // most one chunk of memory.
 constexpr uint64_t kFlowSlackBytes = kMaxChunkBytes;
+// The reorder buffer: plaintext of chunks ahead of the hash cursor kept in memory, per incoming
+// transfer. Chunks striped over 4 lanes arrive out of order by about what the lanes queue and
+// carry (1 MiB queued each at most, app/lanes.h kLaneQueueScale), so 4 MiB holds the usual
+// spread; beyond it chunks are read back from the sink. A tab holds at most
+// kMaxIncomingTransfers (app/data_plane.h) times this.
+constexpr uint64_t kReorderBufferBytes = 4 * 1024 * 1024;
 static_assert(kMinReceiveWindowBytes / 4 + kMaxChunkBytes <= kMinReceiveWindowBytes,
               "a sender must be able to use the credit before the next WINDOW is due");
 
@@ -120,8 +130,9 @@ class Receiver {
   enum class State : uint8_t { kAwaitingManifest, kReceiving, kComplete, kCancelled, kFailed };
 
   // `window_bytes`: the receive window (at least kMinReceiveWindowBytes; asserted).
+  // `reorder_bytes`: the reorder buffer (0: every chunk ahead of the cursor is read back).
   Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
-           uint64_t window_bytes = kReceiveWindowBytes);
+           uint64_t window_bytes = kReceiveWindowBytes, uint64_t reorder_bytes = kReorderBufferBytes);
   // Rebuilds a receiver from persist(): the manifest and the have-maps of verified chunks.
   // Nothing of the old receiver's writes is pending any more (its platform is gone).
   static Result<Receiver> restore(const crypto::SecretKey& receive_key, ByteView persisted,
@@ -164,6 +175,8 @@ class Receiver {
   uint64_t unwritten_bytes() const { return unwritten_; }
   uint64_t window_bytes() const { return window_; }
   uint64_t credit_granted() const { return granted_; }
+  // Plaintext held in the reorder buffer now.
+  uint64_t reorder_buffered_bytes() const { return ahead_bytes_; }
 
  private:
   struct FileRecv {
@@ -172,6 +185,7 @@ class Receiver {
     uint64_t hash_cursor = 0;
     crypto::Blake2b hasher;
     bool read_back_pending = false;
+    std::map<uint64_t, Bytes> ahead;  // the reorder buffer: verified plaintext by chunk index
     std::optional<crypto::Blake2bDigest> actual;
     std::optional<crypto::Blake2bDigest> expected;
     FileState state = FileState::kPending;
@@ -210,6 +224,9 @@ class Receiver {
   uint64_t consumed_epoch_ = 0;  // acknowledged (or discarded, see on_chunk) in this epoch
   uint64_t received_epoch_ = 0;  // plaintext of new chunks accepted in this epoch
   uint64_t granted_ = 0;         // the credit last sent in this epoch
+  uint64_t reorder_limit_;
+  uint64_t ahead_bytes_ = 0;  // in the files' reorder buffers
+  void drop_ahead();          // the transfer is over: the buffers go
 };
 
 const char* to_string(Receiver::State state);
