@@ -74,7 +74,8 @@ void Lanes::close_lane(uint32_t lane, const char* why, Host& host) {
 
 void Lanes::tick(double now_ms, Host& host) {
   for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
-    if (lanes_[lane].state == LaneState::kConnecting && now_ms - lanes_[lane].since_ms >= kLaneOpenTimeoutMs) {
+    if (lanes_[lane].state == LaneState::kConnecting &&
+        now_ms - lanes_[lane].since_ms >= kLaneOpenTimeoutMs) {
       close_lane(lane, "did not open", host);
     }
   }
@@ -99,14 +100,17 @@ void Lanes::on_signal(const protocol::PeerSignal& message, uint64_t current_gen,
           if (creator_ || !may_follow || m.gen != current_gen) return;  // only A offers lanes
           on_offer(m, now_ms, host);
         } else if constexpr (std::is_same_v<T, peer::LaneAnswer>) {
-          if (!creator_ || m.gen != gen_ || !known(m.lane) || lanes_[m.lane].state != LaneState::kConnecting) return;
-          host.emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"answer", m.sdp}),
-                                              m.lane});
+          if (!creator_ || m.gen != gen_ || !known(m.lane) ||
+              lanes_[m.lane].state != LaneState::kConnecting)
+            return;
+          host.emit(cmd::SetRemoteDescription{
+              protocol::serialize(protocol::SessionDescription{"answer", m.sdp}), m.lane});
         } else if constexpr (std::is_same_v<T, peer::LaneIce>) {
           if (m.gen != gen_ || !known(m.lane)) return;
           const LaneState s = lanes_[m.lane].state;
           if (s != LaneState::kConnecting && s != LaneState::kOpen) return;
-          host.emit(cmd::AddIceCandidate{m.candidate ? protocol::serialize(*m.candidate) : std::string(), m.lane});
+          host.emit(cmd::AddIceCandidate{
+              m.candidate ? protocol::serialize(*m.candidate) : std::string(), m.lane});
         }
       },
       message);
@@ -121,14 +125,16 @@ void Lanes::on_offer(const peer::LaneOffer& m, double now_ms, Host& host) {
   if (lanes_[m.lane].state != LaneState::kNone) return;
   state_ = State::kStriping;
   open_lane(m.lane, now_ms, host);
-  host.emit(cmd::SetRemoteDescription{protocol::serialize(protocol::SessionDescription{"offer", m.sdp}), m.lane});
+  host.emit(cmd::SetRemoteDescription{
+      protocol::serialize(protocol::SessionDescription{"offer", m.sdp}), m.lane});
 }
 
 void Lanes::on_local_description(uint32_t lane, std::string_view json, Host& host) {
   if (!known(lane) || lanes_[lane].state != LaneState::kConnecting) return;
   auto d = protocol::parse_session_description(json);
   if (!d) {
-    host.log("The browser produced a session description this client cannot send (" + d.error().code + ")");
+    host.log("The browser produced a session description this client cannot send (" +
+             d.error().code + ")");
     return;
   }
   if (creator_ && d->type == "offer") {
@@ -160,8 +166,8 @@ void Lanes::on_peer_state(uint32_t lane, std::string_view state, Host& host) {
 void Lanes::on_channel_open(uint32_t lane, Host& host) {
   if (!known(lane) || lanes_[lane].state != LaneState::kConnecting) return;
   lanes_[lane].state = LaneState::kOpen;
-  host.log("Connection " + std::to_string(lane + 1) + " for the data is open (" + std::to_string(carrying()) +
-           " connections carry the data)");
+  host.log("Connection " + std::to_string(lane + 1) + " for the data is open (" +
+           std::to_string(carrying()) + " connections carry the data)");
 }
 
 void Lanes::on_channel_closed(uint32_t lane, Host& host) {
@@ -171,7 +177,8 @@ void Lanes::on_channel_closed(uint32_t lane, Host& host) {
 bool Lanes::short_queues() const {
   if (state_ != State::kStriping) return false;
   for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
-    if (lanes_[lane].state == LaneState::kConnecting || lanes_[lane].state == LaneState::kOpen) return true;
+    if (lanes_[lane].state == LaneState::kConnecting || lanes_[lane].state == LaneState::kOpen)
+      return true;
   }
   return false;
 }

@@ -114,9 +114,13 @@ class Lanes {
   void on_channel_closed(uint32_t lane, Host& host);
 
   State state() const { return state_; }
-  LaneState lane(uint32_t lane) const { return lane < lanes_.size() ? lanes_[lane].state : LaneState::kNone; }
+  LaneState lane(uint32_t lane) const {
+    return lane < lanes_.size() ? lanes_[lane].state : LaneState::kNone;
+  }
   // Whether CHUNK frames may go on this extra lane (1 .. kMaxLanes - 1).
-  bool usable(uint32_t lane) const { return state_ == State::kStriping && this->lane(lane) == LaneState::kOpen; }
+  bool usable(uint32_t lane) const {
+    return state_ == State::kStriping && this->lane(lane) == LaneState::kOpen;
+  }
   // Connections carrying CHUNK frames now: the primary and the open lanes (1 when not striping).
   uint32_t carrying() const;
   // Lanes carry the data or are about to: queues are kept short (kLaneQueueScale).

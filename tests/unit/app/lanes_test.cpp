@@ -1,14 +1,13 @@
 // Tests for app::Lanes: when A stripes, how B follows, what a lane's loss does, and which lane a
 // CHUNK goes on; driven by hand through a recording Host (two Lanes machines wired together
 // where the negotiation matters).
-#include <catch2/catch.hpp>
+#include "app/lanes.h"
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "app/lanes.h"
 
 using namespace ferry;
 using namespace ferry::app;
@@ -17,7 +16,8 @@ namespace {
 
 constexpr const char* kOfferJson = R"({"type":"offer","sdp":"v=0 offer"})";
 constexpr const char* kAnswerJson = R"({"type":"answer","sdp":"v=0 answer"})";
-constexpr const char* kCandidateJson = R"({"candidate":"candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host","sdpMid":"0","sdpMLineIndex":0})";
+constexpr const char* kCandidateJson =
+    R"({"candidate":"candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host","sdpMid":"0","sdpMLineIndex":0})";
 
 struct FakeHost : Lanes::Host {
   std::vector<Command> commands;
@@ -124,7 +124,8 @@ TEST_CASE("B follows A's lane offers and the lanes open on both sides") {
   FakeHost ha, hb;
   Lanes a = striping_a(ha);
   Lanes b(/*creator=*/false);
-  for (uint32_t lane = 1; lane < protocol::kMaxLanes; ++lane) a.on_local_description(lane, kOfferJson, ha);
+  for (uint32_t lane = 1; lane < protocol::kMaxLanes; ++lane)
+    a.on_local_description(lane, kOfferJson, ha);
   for (const auto& s : ha.signals) b.on_signal(s, kGen, /*may_follow=*/true, 0, hb);
   CHECK(b.state() == Lanes::State::kStriping);
   const auto b_peers = hb.all<cmd::CreatePeer>();
@@ -151,7 +152,9 @@ TEST_CASE("B follows A's lane offers and the lanes open on both sides") {
   CHECK(a.carrying() == 2);
 }
 
-TEST_CASE("B refuses lanes of another attempt, on the relay, offered twice, or offered by B's peer as B") {
+TEST_CASE(
+    "B refuses lanes of another attempt, on the relay, offered twice, or offered by B's peer as "
+    "B") {
   FakeHost ha;
   Lanes a = striping_a(ha);
   a.on_local_description(1, kOfferJson, ha);
@@ -265,10 +268,13 @@ TEST_CASE("answers and candidates of another attempt or an unknown lane are igno
   FakeHost host;
   Lanes a = striping_a(host);
   host.commands.clear();
-  a.on_signal(protocol::PeerSignal{protocol::peer::LaneAnswer{1, "v=0", kGen + 1}}, kGen, true, 0, host);
-  a.on_signal(protocol::PeerSignal{protocol::peer::LaneIce{1, std::nullopt, kGen - 1}}, kGen, true, 0, host);
+  a.on_signal(protocol::PeerSignal{protocol::peer::LaneAnswer{1, "v=0", kGen + 1}}, kGen, true, 0,
+              host);
+  a.on_signal(protocol::PeerSignal{protocol::peer::LaneIce{1, std::nullopt, kGen - 1}}, kGen, true,
+              0, host);
   CHECK(host.commands.empty());
-  a.on_signal(protocol::PeerSignal{protocol::peer::LaneAnswer{1, "v=0", kGen}}, kGen, true, 0, host);
+  a.on_signal(protocol::PeerSignal{protocol::peer::LaneAnswer{1, "v=0", kGen}}, kGen, true, 0,
+              host);
   CHECK(host.all<cmd::SetRemoteDescription>().size() == 1);
 }
 
