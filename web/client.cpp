@@ -31,7 +31,8 @@ constexpr const char* kLaneLabelPrefix = "ferry-lane";
 // "?lanes=N" in the page's query (1 .. protocol::kMaxLanes): how many connections A stripes
 // over on a far direct path; a switch for benchmarks and for trouble. Anything else: the default.
 uint32_t lanes_from_query(const std::string& search) {
-  for (size_t at = search.find("lanes="); at != std::string::npos; at = search.find("lanes=", at + 1)) {
+  for (size_t at = search.find("lanes="); at != std::string::npos;
+       at = search.find("lanes=", at + 1)) {
     if (at == 0 || (search[at - 1] != '?' && search[at - 1] != '&')) continue;
     const size_t v = at + 6;
     if (v + 1 <= search.size() && search[v] >= '1' && search[v] <= '9' &&
@@ -358,7 +359,8 @@ void Client::pump() {
   // Short queues while lanes carry the data (app/lanes.h): the primary's threshold follows.
   const bool short_queues = session_->short_queues();
   if (short_queues != primary_short_queue_ && dc_.handle() != 0) {
-    dc_.set_buffered_low_threshold(short_queues ? app::kLaneLowWatermarkBytes : transfer::kLowWatermarkBytes);
+    dc_.set_buffered_low_threshold(short_queues ? app::kLaneLowWatermarkBytes
+                                                : transfer::kLowWatermarkBytes);
     primary_short_queue_ = short_queues;
   }
   switch (session_->transport()) {
@@ -478,8 +480,10 @@ void Client::set_up_lane(uint32_t lane, bool offerer, const std::string& ice_ser
   Lane& l = lanes_[lane];
   l.dc.close();
   l.pc.create(ice_servers_json);
-  l.pc.on_local_description([this, lane](const std::string& d) { session_->on_lane_local_description(lane, d); });
-  l.pc.on_ice_candidate([this, lane](const std::string& c) { session_->on_lane_local_candidate(lane, c); });
+  l.pc.on_local_description(
+      [this, lane](const std::string& d) { session_->on_lane_local_description(lane, d); });
+  l.pc.on_ice_candidate(
+      [this, lane](const std::string& c) { session_->on_lane_local_candidate(lane, c); });
   l.pc.on_state([this, lane](const std::string& s) { session_->on_lane_state(lane, s); });
   l.pc.on_error([this, lane](const std::string& m) {
     session_->on_peer_error("connection " + std::to_string(lane + 1) + ": " + m);

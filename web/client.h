@@ -2,13 +2,14 @@
 // RTCPeerConnection and its DataChannel (and the extra ones of app/lanes.h, each with one
 // DataChannel), the chosen files and the save sinks. Each frame it drains the browser event
 // queue into the session, carries out the session's commands, and keeps the DataChannels fed:
-// CHUNK frames go on the usable lane whose channel holds least, everything else on the primary. The UI reads snapshot() and calls the intent methods.
+// CHUNK frames go on the usable lane whose channel holds least, everything else on the primary. The
+// UI reads snapshot() and calls the intent methods.
 #pragma once
 
 #include <array>
 #include <map>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>

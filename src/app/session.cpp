@@ -591,9 +591,11 @@ void Session::on_sealed(ByteView body) {
     log("Ignored a malformed signalling message (" + msg.error().code + ")");
     return;
   }
-  if (std::holds_alternative<protocol::peer::LaneOffer>(*msg) || std::holds_alternative<protocol::peer::LaneAnswer>(*msg) ||
+  if (std::holds_alternative<protocol::peer::LaneOffer>(*msg) ||
+      std::holds_alternative<protocol::peer::LaneAnswer>(*msg) ||
       std::holds_alternative<protocol::peer::LaneIce>(*msg)) {
-    lanes_.on_signal(*msg, peer_link_.peer_gen(), /*may_follow=*/!peer_link_.use_relay(), now_ms_, *this);
+    lanes_.on_signal(*msg, peer_link_.peer_gen(), /*may_follow=*/!peer_link_.use_relay(), now_ms_,
+                     *this);
     return;
   }
   peer_link_.on_signal(*msg, now_ms_, *this);
@@ -615,7 +617,8 @@ void Session::on_channel_open(size_t remote_max_message_size) {
 
 void Session::on_round_trip(double rtt_ms) {
   if (!channel_open_ || transport_ != Transport::kDirect) return;
-  const bool direct = peer_link_.path() == PathKind::kDirect || peer_link_.path() == PathKind::kDirectNat;
+  const bool direct =
+      peer_link_.path() == PathKind::kDirect || peer_link_.path() == PathKind::kDirectNat;
   lanes_.on_round_trip(rtt_ms, direct, now_ms_, *this);
 }
 void Session::on_lane_local_description(uint32_t lane, std::string_view json) {
@@ -624,9 +627,15 @@ void Session::on_lane_local_description(uint32_t lane, std::string_view json) {
 void Session::on_lane_local_candidate(uint32_t lane, std::string_view json) {
   lanes_.on_local_candidate(lane, json, *this);
 }
-void Session::on_lane_state(uint32_t lane, std::string_view state) { lanes_.on_peer_state(lane, state, *this); }
-void Session::on_lane_open(uint32_t lane) { lanes_.on_channel_open(lane, *this); }
-void Session::on_lane_closed(uint32_t lane) { lanes_.on_channel_closed(lane, *this); }
+void Session::on_lane_state(uint32_t lane, std::string_view state) {
+  lanes_.on_peer_state(lane, state, *this);
+}
+void Session::on_lane_open(uint32_t lane) {
+  lanes_.on_channel_open(lane, *this);
+}
+void Session::on_lane_closed(uint32_t lane) {
+  lanes_.on_channel_closed(lane, *this);
+}
 
 // Chunks in flight on the lost lane are gone, and no HAVE asks for them while the data path
 // stays up: the data path reconnects, as after a drop (the senders resume from the receivers'
@@ -705,7 +714,8 @@ void Session::pump(uint64_t buffered_amount) {
   // While a new handshake runs beside the live keys, nothing new is sent: if it confirms, the
   // transfers resume under the new keys; if it was forged, they go on under the live ones.
   if (!channel_open_ || (channel_ && channel_->rekeying())) return;
-  if (short_queues()) buffered_amount = std::min(buffered_amount, UINT64_MAX / kLaneQueueScale) * kLaneQueueScale;
+  if (short_queues())
+    buffered_amount = std::min(buffered_amount, UINT64_MAX / kLaneQueueScale) * kLaneQueueScale;
   data_.pump(buffered_amount);
 }
 

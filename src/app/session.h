@@ -193,7 +193,9 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
   Transport transport() const { return peer_link_.transport(); }
   // CHUNK frames may go on extra lane `lane` (the primary, lane 0, carries everything else).
-  bool lane_usable(uint32_t lane) const { return transport_ == Transport::kDirect && lanes_.usable(lane); }
+  bool lane_usable(uint32_t lane) const {
+    return transport_ == Transport::kDirect && lanes_.usable(lane);
+  }
   // Channels are kept to short queues (app/lanes.h kLaneQueueScale): bufferedamountlow
   // thresholds of kLaneLowWatermarkBytes.
   bool short_queues() const { return transport_ == Transport::kDirect && lanes_.short_queues(); }
@@ -279,7 +281,6 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   Transport transport_ = Transport::kNone;
   bool joined_once_ = false;
   bool joined_peer_once_ = false;
-
 };
 
 }  // namespace ferry::app

@@ -253,7 +253,8 @@ void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
   if (f.read_back_pending || f.actual) return;
   // What the reorder buffer holds is hashed from memory; the first chunk it lacks that the
   // sink has is read back.
-  for (auto it = f.ahead.begin(); it != f.ahead.end() && it->first == f.hash_cursor; it = f.ahead.erase(it)) {
+  for (auto it = f.ahead.begin(); it != f.ahead.end() && it->first == f.hash_cursor;
+       it = f.ahead.erase(it)) {
     f.hasher.update(it->second);
     ahead_bytes_ -= it->second.size();
     sodium_memzero(it->second.data(), it->second.size());

@@ -11,8 +11,8 @@
 // reorder_bytes per transfer) for the cursor to hash when it gets there; one that does not fit
 // is hashed through a ReadBack, which asks the platform for those bytes from its sink
 // (on_read_back). Chunks striped over several connections (app/lanes.h) arrive out of order
-// all the time: the buffer spares the disk those reads. A file completes only when every chunk is verified
-// AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
+// all the time: the buffer spares the disk those reads. A file completes only when every chunk is
+// verified AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
 //
 // Resume: persist() after carrying out the Writes; restore() from it after a drop or reload.
 // The restored receiver re-hashes what it has via ReadBacks, and answers the sender's next
@@ -132,7 +132,8 @@ class Receiver {
   // `window_bytes`: the receive window (at least kMinReceiveWindowBytes; asserted).
   // `reorder_bytes`: the reorder buffer (0: every chunk ahead of the cursor is read back).
   Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
-           uint64_t window_bytes = kReceiveWindowBytes, uint64_t reorder_bytes = kReorderBufferBytes);
+           uint64_t window_bytes = kReceiveWindowBytes,
+           uint64_t reorder_bytes = kReorderBufferBytes);
   // Rebuilds a receiver from persist(): the manifest and the have-maps of verified chunks.
   // Nothing of the old receiver's writes is pending any more (its platform is gone).
   static Result<Receiver> restore(const crypto::SecretKey& receive_key, ByteView persisted,
