@@ -61,10 +61,11 @@ constexpr uint64_t kReceiveWindowBytes = 8 * 1024 * 1024;
 // growth) before the sender runs dry, i.e. window/4 + one chunk <= window for the largest chunk.
 constexpr uint64_t kMinReceiveWindowBytes = 2 * uint64_t{kMaxChunkBytes};
 // Tolerance above the granted credit before a sender counts as ignoring flow control: one
-// largest chunk. On an ordered channel the honest sender never exceeds the credit (both sides
-// count the same chunks' plaintext); the slack keeps one chunk sealed before a reconnect and
-// delivered after the new MANIFEST (a transport switch) from failing a transfer, and costs at
-// most one chunk of memory.
+// largest chunk. The honest sender never exceeds the credit (both sides count the same chunks'
+// plaintext, cumulatively, so chunks striped over several lanes and arriving out of order count
+// the same; lanes never outlive their epoch's connection, app/lanes.h); the slack keeps one
+// chunk sealed before a reconnect and delivered after the new MANIFEST (a transport switch)
+// from failing a transfer, and costs at most one chunk of memory.
 constexpr uint64_t kFlowSlackBytes = kMaxChunkBytes;
 // The reorder buffer: plaintext of chunks ahead of the hash cursor kept in memory, per incoming
 // transfer. Chunks striped over 4 lanes arrive out of order by about what the lanes queue and
