@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "protocol/frame.h"
 #include "protocol/signal.h"
 #include "session/link.h"
 #include "transfer/download_type.h"
@@ -27,6 +28,24 @@ const emscripten::val& glue() {
   return g;
 }
 constexpr const char* kChannelLabel = "ferry";
+// An extra lane's channel: "ferry-lane1" ... (the glue counts chunks per label).
+constexpr const char* kLaneLabelPrefix = "ferry-lane";
+
+// "?lanes=N" in the page's query (1 .. protocol::kMaxLanes): how many connections A stripes
+// over on a far direct path; a switch for benchmarks and for trouble. Anything else: the default.
+uint32_t lanes_from_query(const std::string& search) {
+  for (size_t at = search.find("lanes="); at != std::string::npos;
+       at = search.find("lanes=", at + 1)) {
+    if (at == 0 || (search[at - 1] != '?' && search[at - 1] != '&')) continue;
+    const size_t v = at + 6;
+    if (v + 1 <= search.size() && search[v] >= '1' && search[v] <= '9' &&
+        (v + 1 == search.size() || search[v + 1] == '&')) {
+      const uint32_t n = static_cast<uint32_t>(search[v] - '0');
+      if (n <= protocol::kMaxLanes) return n;
+    }
+  }
+  return app::kDefaultLanes;
+}
 
 // The browser's CSPRNG in one call per draw (crypto.getRandomValues takes at most 64 KiB), for
 // the session's random pool: libsodium's wasm randombytes makes one JS call per 4 bytes.
@@ -47,7 +66,8 @@ Client::Client() {
   storage_mode_ = glue().call<std::string>("storageMode");
   can_save_as_ = glue().call<bool>("canSaveAs");
   keep_until_saved_ = glue().call<bool>("keepUntilSaved");
-  session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
+  lanes_wanted_ = lanes_from_query(loc["search"].as<std::string>());
+  session_ = std::make_unique<app::Session>(session_options());
   session_->set_data_io(this);
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
@@ -63,6 +83,12 @@ void Client::record_history() {
 void Client::clear_history() {
   history_.clear();
   glue().call<void>("historyClear");
+}
+
+app::SessionOptions Client::session_options() const {
+  app::SessionOptions o{origin_, session_random()};
+  o.lanes = lanes_wanted_;
+  return o;
 }
 
 // Partial files of sessions that cannot be resumed any more (rooms live 24 h at most), once a
@@ -126,7 +152,7 @@ void Client::start_from_location() {
   const Status st = session_->join_link(rec.link, resume, rec.password);
   if (!st) {
     // Keep the error visible on the home screen.
-    session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
+    session_ = std::make_unique<app::Session>(session_options());
     session_->set_data_io(this);
     join_error_ = st.error().message;
     forget_join();
@@ -309,9 +335,15 @@ void Client::deliver(std::span<DataEntry> table, std::span<uint8_t> data, double
 
 void Client::on_data(const DataEntry& e, std::span<uint8_t> bytes) {
   switch (e.kind) {
-    case DataKind::kChannel:
-      if (dc_.is_open() && static_cast<Handle>(e.handle) == dc_.handle()) session_->on_channel_message_in_place(bytes);
+    case DataKind::kChannel: {
+      const Handle h = static_cast<Handle>(e.handle);
+      bool ours = dc_.is_open() && h == dc_.handle();
+      for (uint32_t lane = 1; lane < lanes_.size() && !ours; ++lane) {
+        ours = lanes_[lane].dc.is_open() && h == lanes_[lane].dc.handle();
+      }
+      if (ours) session_->on_channel_message_in_place(bytes);
       break;
+    }
     case DataKind::kServer:
       if (static_cast<Handle>(e.handle) == ws_.handle()) session_->on_server_binary_in_place(bytes);
       break;
@@ -337,9 +369,41 @@ void Client::on_data(const DataEntry& e, std::span<uint8_t> bytes) {
 void Client::send_frame(ByteView frame, bool via_server) {
   if (via_server) {
     ws_.send_binary(frame);
+  } else if (frame.size() > 1 && frame[1] == static_cast<uint8_t>(protocol::FrameType::kChunk)) {
+    chunk_channel().send(frame);
   } else {
-    dc_.send(frame);
+    dc_.send(frame);  // CONTROL frames keep their order on the primary
   }
+}
+
+// With lanes the figures are asked afresh (a few calls per chunk, on paths far too slow for
+// them to cost anything): the cached one of a lane not sent on lately is stale and high.
+DataChannel& Client::chunk_channel() {
+  std::array<uint64_t, protocol::kMaxLanes> buffered;
+  buffered.fill(app::kNotALane);
+  bool lanes = false;
+  for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
+    if (session_->lane_usable(lane) && lanes_[lane].dc.is_open()) {
+      buffered[lane] = lanes_[lane].dc.refresh_buffered_amount();
+      lanes = true;
+    }
+  }
+  if (!lanes) return dc_;
+  buffered[0] = dc_.refresh_buffered_amount();
+  const uint32_t lane = app::pick_lane(buffered);
+  return lane == 0 ? dc_ : lanes_[lane].dc;
+}
+
+uint64_t Client::least_buffered() {
+  uint64_t least = dc_.buffered_amount();
+  bool lanes = false;
+  for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
+    if (session_->lane_usable(lane) && lanes_[lane].dc.is_open()) {
+      least = std::min<uint64_t>(least, lanes_[lane].dc.refresh_buffered_amount());
+      lanes = true;
+    }
+  }
+  return lanes ? std::min<uint64_t>(least, dc_.refresh_buffered_amount()) : least;
 }
 
 void Client::flush_memory_acks() {
@@ -357,9 +421,16 @@ void Client::write(uint32_t transfer_id, uint32_t file_id, uint64_t offset, Byte
 
 // Lets the session queue more reads when the path it sends on has room.
 void Client::pump() {
+  // Short queues while lanes carry the data (app/lanes.h): the primary's threshold follows.
+  const bool short_queues = session_->short_queues();
+  if (short_queues != primary_short_queue_ && dc_.handle() != 0) {
+    dc_.set_buffered_low_threshold(short_queues ? app::kLaneLowWatermarkBytes
+                                                : transfer::kLowWatermarkBytes);
+    primary_short_queue_ = short_queues;
+  }
   switch (session_->transport()) {
     case app::Transport::kDirect:
-      if (dc_.is_open()) session_->pump(dc_.buffered_amount());
+      if (dc_.is_open()) session_->pump(least_buffered());
       break;
     case app::Transport::kServer:
       if (ws_.is_open()) session_->pump(ws_.buffered_amount());
@@ -377,13 +448,16 @@ void Client::housekeeping(double now_ms) {
   }
   if (pc_.handle() != 0 && dc_.is_open() && now_ms - last_path_query_ > kPathQueryMs) {
     last_path_query_ = now_ms;
-    pc_.query_path();  // the path can change (ICE restart, network change)
+    pc_.query_path();  // the path can change (ICE restart, network change); its round trip too
   }
   record_history();
 }
 
 void Client::dispatch(BrowserEvent& ev) {
   if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
+  for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
+    if (lanes_[lane].pc.dispatch(ev) || lanes_[lane].dc.dispatch(ev)) return;
+  }
   if (ev.kind == "read_error") {  // on handle 0: the file may be gone
     auto it = reads_.find(static_cast<int>(ev.number));
     if (it == reads_.end()) return;
@@ -445,7 +519,10 @@ void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {
   pc_.on_local_description([this](const std::string& d) { session_->on_local_description(d); });
   pc_.on_ice_candidate([this](const std::string& c) { session_->on_local_candidate(c); });
   pc_.on_state([this](const std::string& s) { session_->on_peer_state(s); });
-  pc_.on_path([this](const std::string& p) { session_->on_path(p); });
+  pc_.on_path([this](const std::string& p, double rtt_ms) {
+    session_->on_path(p);
+    if (rtt_ms >= 0) session_->on_round_trip(rtt_ms);
+  });
   pc_.on_error([this](const std::string& m) { session_->on_peer_error(m); });
   pc_.on_data_channel([this](Handle h) {
     dc_.adopt(h);
@@ -459,12 +536,48 @@ void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {
 
 void Client::wire_channel() {
   dc_.set_buffered_low_threshold(transfer::kLowWatermarkBytes);
+  primary_short_queue_ = false;
   dc_.on_open([this] {
     session_->on_channel_open(pc_.max_message_size());
     pc_.query_path();
   });
-  dc_.on_buffered_low([this] { session_->pump(dc_.buffered_amount()); });
+  dc_.on_buffered_low([this] { pump(); });
   dc_.on_closed([this](const std::string&) { session_->on_channel_closed(); });
+}
+
+void Client::set_up_lane(uint32_t lane, bool offerer, const std::string& ice_servers_json) {
+  Lane& l = lanes_[lane];
+  l.dc.close();
+  l.pc.create(ice_servers_json);
+  l.pc.on_local_description(
+      [this, lane](const std::string& d) { session_->on_lane_local_description(lane, d); });
+  l.pc.on_ice_candidate(
+      [this, lane](const std::string& c) { session_->on_lane_local_candidate(lane, c); });
+  l.pc.on_state([this, lane](const std::string& s) { session_->on_lane_state(lane, s); });
+  l.pc.on_error([this, lane](const std::string& m) {
+    session_->on_peer_error("connection " + std::to_string(lane + 1) + ": " + m);
+  });
+  l.pc.on_data_channel([this, lane](Handle h) {
+    lanes_[lane].dc.adopt(h);
+    wire_lane(lane);
+  });
+  if (offerer) {
+    l.dc.adopt(l.pc.create_data_channel(kLaneLabelPrefix + std::to_string(lane)));
+    wire_lane(lane);
+  }
+}
+
+void Client::wire_lane(uint32_t lane) {
+  DataChannel& dc = lanes_[lane].dc;
+  dc.set_buffered_low_threshold(app::kLaneLowWatermarkBytes);
+  dc.on_open([this, lane] { session_->on_lane_open(lane); });
+  dc.on_buffered_low([this] { pump(); });
+  dc.on_closed([this, lane](const std::string&) { session_->on_lane_closed(lane); });
+}
+
+void Client::close_lane(uint32_t lane) {
+  lanes_[lane].dc.close();
+  lanes_[lane].pc.close();
 }
 
 ReceivedFile* Client::find_received(Handle sink) {
@@ -491,14 +604,29 @@ void Client::run(app::Command& c) {
         } else if constexpr (std::is_same_v<T, app::cmd::CloseServer>) {
           ws_.close(1000, "bye");
         } else if constexpr (std::is_same_v<T, app::cmd::CreatePeer>) {
-          if (pc_.handle() == 0 || m.offerer) set_up_peer(m.offerer, m.ice_servers_json);
+          if (m.lane >= lanes_.size()) return;
+          if (m.lane > 0) {
+            set_up_lane(m.lane, m.offerer, m.ice_servers_json);
+          } else if (pc_.handle() == 0 || m.offerer) {
+            set_up_peer(m.offerer, m.ice_servers_json);
+          }
         } else if constexpr (std::is_same_v<T, app::cmd::CreateOffer>) {
-          pc_.create_offer(m.ice_restart);
+          if (m.lane >= lanes_.size()) return;
+          (m.lane > 0 ? lanes_[m.lane].pc : pc_).create_offer(m.ice_restart);
         } else if constexpr (std::is_same_v<T, app::cmd::SetRemoteDescription>) {
-          pc_.set_remote_description(m.json);
+          if (m.lane >= lanes_.size()) return;
+          (m.lane > 0 ? lanes_[m.lane].pc : pc_).set_remote_description(m.json);
         } else if constexpr (std::is_same_v<T, app::cmd::AddIceCandidate>) {
-          pc_.add_ice_candidate(m.json);
+          if (m.lane >= lanes_.size()) return;
+          (m.lane > 0 ? lanes_[m.lane].pc : pc_).add_ice_candidate(m.json);
         } else if constexpr (std::is_same_v<T, app::cmd::ClosePeer>) {
+          if (m.lane >= lanes_.size()) return;
+          if (m.lane > 0) {
+            close_lane(m.lane);
+            return;
+          }
+          // The lanes are worth nothing without the primary connection (app/lanes.h).
+          for (uint32_t lane = 1; lane < lanes_.size(); ++lane) close_lane(lane);
           dc_.close();
           pc_.close();
         } else if constexpr (std::is_same_v<T, app::cmd::QueryPath>) {

@@ -1,12 +1,15 @@
 // The browser client's platform layer around app::Session: owns the WebSocket, the
-// RTCPeerConnection and its DataChannel, the chosen files and the save sinks. Each frame it
-// drains the browser event queue into the session, carries out the session's commands, and
-// keeps the DataChannel fed. The UI reads snapshot() and calls the intent methods.
+// RTCPeerConnection and its DataChannel (and the extra ones of app/lanes.h, each with one
+// DataChannel), the chosen files and the save sinks. Each frame it drains the browser event
+// queue into the session, carries out the session's commands, and keeps the DataChannels fed:
+// CHUNK frames go on the usable lane whose channel holds least, everything else on the primary. The
+// UI reads snapshot() and calls the intent methods.
 #pragma once
 
+#include <array>
 #include <map>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,14 +121,31 @@ class Client : public app::DataIo {
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
   void wire_channel();
+  void set_up_lane(uint32_t lane, bool offerer, const std::string& ice_servers_json);
+  void wire_lane(uint32_t lane);
+  void close_lane(uint32_t lane);
+  // The channel the next CHUNK goes on (the primary's, or a usable lane's), and the least any
+  // of them holds (what pumping asks the senders about).
+  DataChannel& chunk_channel();
+  uint64_t least_buffered();
+  bool primary_short_queue_ = false;  // the primary's bufferedamountlow threshold is the lanes
   ReceivedFile* find_received(Handle sink);
   uint64_t in_memory_bytes() const;  // what received files hold in memory now
 
+  app::SessionOptions session_options() const;
+
   std::string origin_;
+  uint32_t lanes_wanted_ = app::kDefaultLanes;  // the page's ?lanes=N (1: no striping)
   std::unique_ptr<app::Session> session_;
   WebSocket ws_;
   PeerConnection pc_;
   DataChannel dc_;
+  // The extra connections (app/lanes.h), by lane number; [0] is unused (the primary is above).
+  struct Lane {
+    PeerConnection pc;
+    DataChannel dc;
+  };
+  std::array<Lane, protocol::kMaxLanes> lanes_;
   Storage storage_;
   std::string storage_mode_;
   bool can_save_as_ = false;

@@ -1,6 +1,8 @@
 // bench/wan: throughput over an emulated WAN (ferry-wanem, tests/tools/wanem.cpp, on host b's
 // link): raw DataChannels (one channel; N channels on one RTCPeerConnection; N
-// RTCPeerConnections of one channel each) against Ferry, cell by cell, in one run.
+// RTCPeerConnections of one channel each) against Ferry on one connection (?lanes=1), Ferry
+// striped over --n connections (?lanes=N, app/lanes.h) and Ferry through the server's relay,
+// cell by cell, in one run.
 //
 //   node bench/wan/run.mjs [--cells 50:0.005,150:0.005] [--rate 100] [--seconds 20] [--n 4] [--rounds 1]
 //                          [--server-cc reno]
@@ -36,10 +38,11 @@ const kCells = wordArg('cells', '50:0.005,150:0.005').split(',').map((c) => {
 // 250 MB would be too much memory for the test file; the window ends the transfer).
 const kFerryBytes = 300 * 1000 * 1000;
 
-async function ferryRound(env, ba, bb, file) {
+// lanes: A's page's ?lanes= (the connections it may stripe over; B follows).
+async function ferryRound(env, ba, bb, file, lanes) {
   const ctxA = await (ba.newContext ? ba.newContext() : ba);
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
-  const a = await ClientPage.open(ctxA, env.origin + '/', 'A');
+  const a = await ClientPage.open(ctxA, env.origin + '/' + (lanes ? `?lanes=${lanes}` : ''), 'A');
   await a.chooseFiles([file]);
   await a.click('copy-link');
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
@@ -78,10 +81,14 @@ await runScenario('bench_wan', async (env) => {
       row.raw1 = await rawRound(pa, pb, 1, 1, kSeconds);
       row.rawChannels = await rawRound(pa, pb, 1, kN, kSeconds);
       row.rawPcs = await rawRound(pa, pb, kN, 1, kSeconds);
-      const f = await ferryRound(env, ba, bb, file);
+      const f = await ferryRound(env, ba, bb, file, 1);
       row.ferry = f.mbps;
       row.ferryPath = f.path;
       row.ferryOverRaw1 = f.mbps / row.raw1;
+      const fs = await ferryRound(env, ba, bb, file, kN);
+      row.ferryStriped = fs.mbps;
+      row.ferryStripedPath = fs.path;
+      row.ferryStripedOverRaw1 = fs.mbps / row.raw1;
       // The same with no UDP at all: the frames go through the server's WebSocket relay (TCP).
       onlyTcpToServer(env, 'a');
       onlyTcpToServer(env, 'b');
@@ -94,7 +101,8 @@ await runScenario('bench_wan', async (env) => {
       }
       log(`${cell.rttMs} ms, loss ${cell.loss}, ${kRateMbit} Mbit/s, round ${r + 1}: raw 1 channel ${row.raw1.toFixed(2)} MB/s, ` +
           `${kN} channels ${row.rawChannels.toFixed(2)}, ${kN} connections ${row.rawPcs.toFixed(2)}, ` +
-          `Ferry ${row.ferry.toFixed(2)} (${f.path}) = ${row.ferryOverRaw1.toFixed(2)}x raw 1 channel; ` +
+          `Ferry ${row.ferry.toFixed(2)} (${f.path}) = ${row.ferryOverRaw1.toFixed(2)}x raw 1 channel, ` +
+          `Ferry striped ${row.ferryStriped.toFixed(2)} (${fs.path}) = ${row.ferryStripedOverRaw1.toFixed(2)}x; ` +
           `Ferry with no UDP ${row.ferryRelay.toFixed(2)} (${row.ferryRelayPath})`);
       rows.push(row);
     }

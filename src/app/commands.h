@@ -57,20 +57,29 @@ struct SendServer {
   std::string text;
 };
 struct CloseServer {};
+// The peer-connection commands name a lane (app/lanes.h): 0 is the primary connection, which
+// PeerLink drives; 1 .. protocol::kMaxLanes - 1 are the extra connections Lanes drives. Closing
+// lane 0 closes every lane (they are worth nothing without it).
 struct CreatePeer {
   std::string ice_servers_json;
   bool offerer = false;  // the offerer also creates the DataChannel
+  uint32_t lane = 0;
 };
 struct CreateOffer {
   bool ice_restart = false;
+  uint32_t lane = 0;
 };
 struct SetRemoteDescription {
   std::string json;
+  uint32_t lane = 0;
 };
 struct AddIceCandidate {
   std::string json;
+  uint32_t lane = 0;
 };
-struct ClosePeer {};
+struct ClosePeer {
+  uint32_t lane = 0;
+};
 struct QueryPath {};
 struct SendFrame {
   Bytes frame;

@@ -90,6 +90,7 @@ void Session::create(std::string_view password) {
   if (phase_ != Phase::kIdle) return;
   creator_ = true;
   peer_link_ = PeerLink(/*creator=*/true);
+  lanes_ = Lanes(/*creator=*/true, options_.lanes);
   if (password.empty()) {
     secret_ = session::LinkSecret::generate(options_.rng);
   } else {
@@ -119,6 +120,7 @@ Status Session::join_link(std::string_view text, std::string_view resume, std::s
                                         options_.rng));
   if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
   peer_link_ = PeerLink(/*creator=*/false);
+  lanes_ = Lanes(/*creator=*/false);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
   if (!resume.empty() && protocol::is_valid_token(resume)) {
@@ -154,6 +156,7 @@ Status Session::join_code(std::string_view typed, std::string_view password) {
     nameplate_ = code->nameplate;
   }
   peer_link_ = PeerLink(/*creator=*/false);
+  lanes_ = Lanes(/*creator=*/false);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
   signalling_.start(protocol::JoinByNameplate{session::format_nameplate(*nameplate_)}, *this);
@@ -193,6 +196,7 @@ void Session::set_accept_all(bool on) {
 }
 
 void Session::close() {
+  lanes_.reset(*this);
   emit(cmd::ClosePeer{});
   signalling_.close(*this);
   peer_link_.close(*this);
@@ -230,6 +234,7 @@ void Session::maintain_connection() {
     if (phase_ == Phase::kFailed) return;
   }
   peer_link_.tick(now_ms_, creator_ && secured() && can_signal(), *this);
+  lanes_.tick(now_ms_, *this);
 }
 
 void Session::on_network_change(bool online) {
@@ -354,6 +359,7 @@ void Session::on_created(const protocol::Created& m) {
   token_ = *token;
   signalling_.set_seat(room_->str(), m.resume);
   peer_link_.set_server_offer(ice_servers_to_json(m.ice_servers), m.relay_rate);
+  lanes_.set_ice_servers(ice_servers_to_json(m.ice_servers));
   joined_once_ = true;
   if (password_room_) {
     // Nothing secret in the link or the code: the password alone authenticates a joiner.
@@ -396,6 +402,7 @@ void Session::on_joined(const protocol::Joined& m) {
   }
   signalling_.set_seat(room_->str(), m.resume);
   peer_link_.set_server_offer(ice_servers_to_json(m.ice_servers), m.relay_rate);
+  lanes_.set_ice_servers(ice_servers_to_json(m.ice_servers));
   peer_present_ = m.peer;
   log(joined_once_ ? "Reconnected to the server" : "Joined the session");
   joined_once_ = true;
@@ -633,6 +640,13 @@ void Session::on_sealed(ByteView body) {
     log("Ignored a malformed signalling message (" + msg.error().code + ")");
     return;
   }
+  if (std::holds_alternative<protocol::peer::LaneOffer>(*msg) ||
+      std::holds_alternative<protocol::peer::LaneAnswer>(*msg) ||
+      std::holds_alternative<protocol::peer::LaneIce>(*msg)) {
+    lanes_.on_signal(*msg, peer_link_.peer_gen(), /*may_follow=*/!peer_link_.use_relay(), now_ms_,
+                     *this);
+    return;
+  }
   peer_link_.on_signal(*msg, now_ms_, *this);
 }
 
@@ -646,6 +660,41 @@ void Session::on_path(std::string_view path) { peer_link_.on_path(path, *this); 
 
 void Session::on_channel_open(size_t remote_max_message_size) {
   peer_link_.on_channel_open(remote_max_message_size, *this);
+}
+
+// --- the lanes (app/lanes.h) ----------------------------------------------------------------
+
+void Session::on_round_trip(double rtt_ms) {
+  if (!channel_open_ || transport_ != Transport::kDirect) return;
+  const bool direct =
+      peer_link_.path() == PathKind::kDirect || peer_link_.path() == PathKind::kDirectNat;
+  lanes_.on_round_trip(rtt_ms, direct, now_ms_, *this);
+}
+void Session::on_lane_local_description(uint32_t lane, std::string_view json) {
+  lanes_.on_local_description(lane, json, *this);
+}
+void Session::on_lane_local_candidate(uint32_t lane, std::string_view json) {
+  lanes_.on_local_candidate(lane, json, *this);
+}
+void Session::on_lane_state(uint32_t lane, std::string_view state) {
+  lanes_.on_peer_state(lane, state, *this);
+}
+void Session::on_lane_open(uint32_t lane) {
+  lanes_.on_channel_open(lane, *this);
+}
+void Session::on_lane_closed(uint32_t lane) {
+  lanes_.on_channel_closed(lane, *this);
+}
+
+// Chunks in flight on the lost lane are gone, and no HAVE asks for them while the data path
+// stays up: the data path reconnects, as after a drop (the senders resume from the receivers'
+// HAVE maps). B closes its primary connection so that A, who drives reconnections, sees it.
+void Session::on_lane_lost() {
+  if (!channel_open_ || transport_ != Transport::kDirect) return;
+  log("Reconnecting, so that what was on its way on that connection is sent again");
+  lanes_.reset(*this);
+  emit(cmd::ClosePeer{});
+  peer_link_.on_channel_closed(*this);
 }
 
 void Session::on_path_changed() {
@@ -669,6 +718,7 @@ std::string Session::connected_status() const {
 // (a race won by the DataChannel); the transfers reconnect on the new one.
 void Session::on_link_opened(size_t max_message_size) {
   const Transport t = peer_link_.transport();
+  if (t == Transport::kDirect) lanes_.on_primary_open(peer_link_.peer_gen());
   if (channel_open_) {
     data_.close();
     transport_ = t;
@@ -689,6 +739,7 @@ void Session::on_channel_closed() { peer_link_.on_channel_closed(*this); }
 // The data path is gone (or about to be replaced): outgoing transfers wait for the next one,
 // which resumes them from the receiver's have-map.
 void Session::on_link_closed() {
+  lanes_.reset(*this);  // worth nothing without the primary (and B may have lanes before it opened)
   if (!channel_open_) return;
   channel_open_ = false;
   transport_ = Transport::kNone;
@@ -712,6 +763,8 @@ void Session::pump(uint64_t buffered_amount) {
   // While a new handshake runs beside the live keys, nothing new is sent: if it confirms, the
   // transfers resume under the new keys; if it was forged, they go on under the live ones.
   if (!channel_open_ || (channel_ && channel_->rekeying())) return;
+  if (short_queues())
+    buffered_amount = std::min(buffered_amount, UINT64_MAX / kLaneQueueScale) * kLaneQueueScale;
   data_.pump(buffered_amount);
 }
 
@@ -750,6 +803,7 @@ void Session::Outbox::add_log(std::string text) {
 }
 
 void Session::fail(Error error) {
+  lanes_.reset(*this);
   phase_ = Phase::kFailed;
   status_ = error.message;
   log(error.message);
@@ -783,6 +837,7 @@ Snapshot Session::snapshot() const {
   }
   s.peer_present = peer_present_;
   s.path = peer_link_.path();
+  s.lanes = transport_ == Transport::kDirect ? lanes_.carrying() : 1;
   s.error = error_;
   s.transfers = data_.transfers();
   return s;

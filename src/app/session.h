@@ -17,6 +17,7 @@
 // - Signalling (app/signalling.h): the WebSocket to the server, back-off, rejoin, giving up.
 // - SecureChannel (app/secure_channel.h): the handshakes, the keys, re-keying.
 // - PeerLink (app/peer_link.h): WebRTC negotiation, A's attempts, ICE restarts, the relay.
+// - Lanes (app/lanes.h): more RTCPeerConnections for CHUNK frames when the direct path is far.
 // - the data plane: the transfers (outgoing_, incoming_), fed while the link's path is open.
 // Each machine issues its commands (app/commands.h) into the session's queue, in order.
 //
@@ -58,6 +59,7 @@
 
 #include "app/commands.h"
 #include "app/data_plane.h"
+#include "app/lanes.h"
 #include "app/peer_link.h"
 #include "app/secure_channel.h"
 #include "app/signalling.h"
@@ -109,6 +111,7 @@ struct Snapshot {
   bool password_room = false;
   bool peer_present = false;
   PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
+  uint32_t lanes = 1;               // connections carrying the data (app/lanes.h)
   std::vector<TransferView> transfers;
   std::optional<Error> error;
 };
@@ -117,9 +120,10 @@ struct SessionOptions {
   std::string origin;  // the page's origin, for links ("https://ferry.example")
   RandomFn rng;
   uint32_t chunk_size = kPreferredChunkBytes;
+  uint32_t lanes = kDefaultLanes;  // A: connections to stripe over on a far direct path (1: off)
 };
 
-class Session final : private PeerLink::Host {
+class Session final : private PeerLink::Host, private Lanes::Host {
  public:
   explicit Session(SessionOptions options);
 
@@ -173,7 +177,16 @@ class Session final : private PeerLink::Host {
   // The same in the platform's receive buffer: a CHUNK is parsed, opened and hashed in place.
   void on_channel_message_in_place(std::span<uint8_t> bytes);
   void on_channel_closed();
-  // The channel may take more (bufferedAmount fell): asks the senders for more reads.
+  // The primary connection's round trip (getStats: the selected pair's currentRoundTripTime).
+  void on_round_trip(double rtt_ms);
+  // The extra connections (lanes 1 .. protocol::kMaxLanes - 1), as the primary's events above.
+  void on_lane_local_description(uint32_t lane, std::string_view json);
+  void on_lane_local_candidate(uint32_t lane, std::string_view json);
+  void on_lane_state(uint32_t lane, std::string_view state);
+  void on_lane_open(uint32_t lane);
+  void on_lane_closed(uint32_t lane);
+  // The channel may take more (bufferedAmount fell): asks the senders for more reads. With
+  // lanes: the least any lane holds (scaled, see kLaneQueueScale).
   void pump(uint64_t buffered_amount);
   void on_file_read(uint32_t transfer_id, uint32_t file_id, uint64_t index, ByteView bytes);
   void on_file_read_error(uint32_t transfer_id, std::string_view message);
@@ -193,6 +206,13 @@ class Session final : private PeerLink::Host {
   const std::deque<LogLine>& log() const { return out_->log; }
   uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
   Transport transport() const { return peer_link_.transport(); }
+  // CHUNK frames may go on extra lane `lane` (the primary, lane 0, carries everything else).
+  bool lane_usable(uint32_t lane) const {
+    return transport_ == Transport::kDirect && lanes_.usable(lane);
+  }
+  // Channels are kept to short queues (app/lanes.h kLaneQueueScale): bufferedamountlow
+  // thresholds of kLaneLowWatermarkBytes.
+  bool short_queues() const { return transport_ == Transport::kDirect && lanes_.short_queues(); }
   // The joiner's current resume token (it changes on every rejoin), for a reloaded tab.
   const std::string& resume_token() const { return signalling_.resume_token(); }
   // Prefix of every storage key of this session ("<room>-"), "" before the room is known.
@@ -226,6 +246,8 @@ class Session final : private PeerLink::Host {
   void on_link_closed() override;
   void on_path_changed() override;
   void on_link_failed(Error error) override { fail(std::move(error)); }
+  // Lanes::Host: an open lane closed with chunks perhaps in flight on it.
+  void on_lane_lost() override;
   bool can_signal() const override { return signalling_.open() && peer_present_; }
   bool peer_present() const override { return peer_present_; }
   void on_handshake_confirmed(bool rekeyed);
@@ -264,6 +286,7 @@ class Session final : private PeerLink::Host {
 
   Signalling signalling_;
   PeerLink peer_link_;
+  Lanes lanes_;
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   DataPlane data_;                        // the transfers
@@ -275,7 +298,6 @@ class Session final : private PeerLink::Host {
   Transport transport_ = Transport::kNone;
   bool joined_once_ = false;
   bool joined_peer_once_ = false;
-
 };
 
 }  // namespace ferry::app

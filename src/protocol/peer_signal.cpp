@@ -45,6 +45,15 @@ Result<uint64_t> gen_field(const json& obj) {
   return it->get<uint64_t>();
 }
 
+Result<uint32_t> lane_field(const json& obj) {
+  auto it = obj.find("lane");
+  if (it == obj.end()) return bad("missing_field", "field \"lane\" is missing");
+  if (!it->is_number_unsigned() || it->get<uint64_t>() == 0 || it->get<uint64_t>() >= kMaxLanes) {
+    return bad("bad_field", "field \"lane\" must be 1 to " + std::to_string(kMaxLanes - 1));
+  }
+  return static_cast<uint32_t>(it->get<uint64_t>());
+}
+
 Result<IceCandidate> candidate_from(const json& c) {
   if (!c.is_object()) return bad("bad_field", "a candidate must be an object");
   if (auto st = only_fields(c, {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"}); !st) return st.error();
@@ -67,6 +76,16 @@ Result<IceCandidate> candidate_from(const json& c) {
     out.sdp_mline_index = it->get<int64_t>();
   }
   return out;
+}
+
+// "candidate": an RTCIceCandidateInit, or null for the end of candidates.
+Result<std::optional<IceCandidate>> optional_candidate(const json& obj) {
+  auto c = obj.find("candidate");
+  if (c == obj.end()) return bad("missing_field", "field \"candidate\" is missing");
+  if (c->is_null()) return std::optional<IceCandidate>{};
+  auto cand = candidate_from(*c);
+  if (!cand) return cand.error();
+  return std::optional<IceCandidate>{std::move(cand).value()};
 }
 
 json candidate_json(const IceCandidate& c) {
@@ -114,15 +133,30 @@ Result<PeerSignal> parse_peer_signal(std::string_view text) {
     if (auto st = only_fields(j, {"t", "candidate", "gen"}); !st) return st.error();
     auto gen = gen_field(j);
     if (!gen) return gen.error();
-    auto c = j.find("candidate");
-    if (c == j.end()) return bad("missing_field", "field \"candidate\" is missing");
-    peer::Ice ice{std::nullopt, *gen};
-    if (!c->is_null()) {
-      auto cand = candidate_from(*c);
-      if (!cand) return cand.error();
-      ice.candidate = std::move(cand).value();
-    }
-    return PeerSignal{std::move(ice)};
+    auto cand = optional_candidate(j);
+    if (!cand) return cand.error();
+    return PeerSignal{peer::Ice{std::move(cand).value(), *gen}};
+  }
+  if (*t == "lane_offer" || *t == "lane_answer") {
+    if (auto st = only_fields(j, {"t", "lane", "sdp", "gen"}); !st) return st.error();
+    auto lane = lane_field(j);
+    if (!lane) return lane.error();
+    auto sdp = string_field(j, "sdp", kMaxSdpChars);
+    if (!sdp) return sdp.error();
+    auto gen = gen_field(j);
+    if (!gen) return gen.error();
+    if (*t == "lane_offer") return PeerSignal{peer::LaneOffer{*lane, *sdp, *gen}};
+    return PeerSignal{peer::LaneAnswer{*lane, *sdp, *gen}};
+  }
+  if (*t == "lane_ice") {
+    if (auto st = only_fields(j, {"t", "lane", "candidate", "gen"}); !st) return st.error();
+    auto lane = lane_field(j);
+    if (!lane) return lane.error();
+    auto gen = gen_field(j);
+    if (!gen) return gen.error();
+    auto cand = optional_candidate(j);
+    if (!cand) return cand.error();
+    return PeerSignal{peer::LaneIce{*lane, std::move(cand).value(), *gen}};
   }
   if (*t == "race") {
     if (auto st = only_fields(j, {"t", "gen"}); !st) return st.error();
@@ -146,6 +180,9 @@ std::string_view type_name(const PeerSignal& m) {
     std::string_view operator()(const peer::Restart&) const { return "restart"; }
     std::string_view operator()(const peer::Relay&) const { return "relay"; }
     std::string_view operator()(const peer::Race&) const { return "race"; }
+    std::string_view operator()(const peer::LaneOffer&) const { return "lane_offer"; }
+    std::string_view operator()(const peer::LaneAnswer&) const { return "lane_answer"; }
+    std::string_view operator()(const peer::LaneIce&) const { return "lane_ice"; }
   };
   return std::visit(V{}, m);
 }
@@ -164,6 +201,18 @@ std::string serialize(const PeerSignal& m) {
     j["gen"] = i->gen;
   } else if (const auto* r = std::get_if<peer::Race>(&m)) {
     j["gen"] = r->gen;
+  } else if (const auto* lo = std::get_if<peer::LaneOffer>(&m)) {
+    j["lane"] = lo->lane;
+    j["sdp"] = lo->sdp;
+    j["gen"] = lo->gen;
+  } else if (const auto* la = std::get_if<peer::LaneAnswer>(&m)) {
+    j["lane"] = la->lane;
+    j["sdp"] = la->sdp;
+    j["gen"] = la->gen;
+  } else if (const auto* li = std::get_if<peer::LaneIce>(&m)) {
+    j["lane"] = li->lane;
+    j["candidate"] = li->candidate ? candidate_json(*li->candidate) : json(nullptr);
+    j["gen"] = li->gen;
   }
   return dump(j);
 }

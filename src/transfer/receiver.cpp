@@ -44,14 +44,23 @@ void reject(std::vector<Command>& out, std::string code, std::string message) {
 }  // namespace
 
 Receiver::Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
-                   uint64_t window_bytes)
+                   uint64_t window_bytes, uint64_t reorder_bytes)
     : key_(receive_key),
       transfer_id_(transfer_id),
       rng_(std::move(rng)),
       sealer_(receive_key, transfer_id, protocol::Origin::kReceiver),
       opener_(receive_key, transfer_id, protocol::Origin::kSender),
-      window_(window_bytes) {
+      window_(window_bytes),
+      reorder_limit_(reorder_bytes) {
   assert(window_bytes >= kMinReceiveWindowBytes);
+}
+
+void Receiver::drop_ahead() {
+  for (auto& f : files_) {
+    for (auto& [index, bytes] : f.ahead) sodium_memzero(bytes.data(), bytes.size());
+    f.ahead.clear();
+  }
+  ahead_bytes_ = 0;
 }
 
 Bytes Receiver::persist() const {
@@ -155,6 +164,7 @@ void Receiver::send(ControlBody body, std::vector<Command>& out) {
 void Receiver::fail(Error error, std::vector<Command>& out) {
   if (epoch_ && error.code != "peer_error") send(ErrorMsg{error.code, error.message}, out);
   state_ = State::kFailed;
+  drop_ahead();
   out.push_back(cmd::Failure{std::move(error), true});
 }
 
@@ -257,6 +267,9 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
   if (hash_now) {
     f.hasher.update(*plain);
     ++f.hash_cursor;
+  } else if (frame.index > f.hash_cursor && ahead_bytes_ + len <= reorder_limit_) {
+    f.ahead.emplace(frame.index, Bytes(plain->begin(), plain->end()));
+    ahead_bytes_ += len;
   }
   out.push_back(cmd::WriteInPlace{frame.file_id, frame.index * manifest_->chunk_size, *plain});
   if (hash_now) advance_hash(fi, out);
@@ -266,6 +279,15 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
 void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
   auto& f = files_[fi];
   if (f.read_back_pending || f.actual || f.state == FileState::kSkipped) return;
+  // What the reorder buffer holds is hashed from memory; the first chunk it lacks that the
+  // sink has is read back.
+  for (auto it = f.ahead.begin(); it != f.ahead.end() && it->first == f.hash_cursor;
+       it = f.ahead.erase(it)) {
+    f.hasher.update(it->second);
+    ahead_bytes_ -= it->second.size();
+    sodium_memzero(it->second.data(), it->second.size());
+    ++f.hash_cursor;
+  }
   if (f.hash_cursor == f.have.chunk_count()) {
     f.actual = f.hasher.final();
     return;
@@ -324,6 +346,11 @@ std::vector<Command> Receiver::on_read_back(uint32_t file_id, uint64_t index, By
   f.read_back_pending = false;
   if (bytes.size() != chunk_length(e.size, manifest_->chunk_size, index)) {
     f.state = FileState::kFailed;
+    for (auto& [i, held] : f.ahead) {
+      ahead_bytes_ -= held.size();
+      sodium_memzero(held.data(), held.size());
+    }
+    f.ahead.clear();
     out.push_back(cmd::FileFailed{
         e.id, make_error("read_back_failed", "\"" + e.name + "\" could not be read back to check it")});
     check_done(out);
@@ -375,6 +402,7 @@ void Receiver::check_done(std::vector<Command>& out) {
     out.push_back(cmd::TransferComplete{});
   } else {
     state_ = State::kFailed;
+    drop_ahead();
     out.push_back(cmd::Failure{make_error("files_failed", "some files arrived damaged"), true});
   }
 }
@@ -402,6 +430,7 @@ void Receiver::on_control(const protocol::ControlFrame& frame, std::vector<Comma
     paused_remote_ = false;
   } else if (std::holds_alternative<CancelMsg>(msg->body)) {
     state_ = State::kCancelled;
+    drop_ahead();
     out.push_back(cmd::TransferCancelled{true});
   } else if (auto* err = std::get_if<ErrorMsg>(&msg->body)) {
     fail(make_error("peer_error", "the sender stopped: " + err->message), out);
@@ -526,6 +555,7 @@ std::vector<Command> Receiver::cancel() {
   std::vector<Command> out;
   if (state_ == State::kComplete || over(state_)) return out;
   state_ = State::kCancelled;
+  drop_ahead();
   if (epoch_) send(CancelMsg{}, out);
   out.push_back(cmd::TransferCancelled{false});
   return out;

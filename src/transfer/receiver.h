@@ -17,9 +17,12 @@
 //
 // Every chunk is authenticated before it is written; a chunk that fails is never written.
 // Whole-file hash: the receiver hashes plaintext in chunk order. A chunk arriving ahead of the
-// hash cursor is written at once; when the cursor reaches it, a ReadBack asks the platform for
-// those bytes from its sink (on_read_back). A file completes only when every chunk is verified
-// AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
+// hash cursor is written at once, and a copy is kept in memory (the reorder buffer, at most
+// reorder_bytes per transfer) for the cursor to hash when it gets there; one that does not fit
+// is hashed through a ReadBack, which asks the platform for those bytes from its sink
+// (on_read_back). Chunks striped over several connections (app/lanes.h) arrive out of order
+// all the time: the buffer spares the disk those reads. A file completes only when every chunk is
+// verified AND its BLAKE2b-256 matches the sender's FILE_END; a mismatch fails the file.
 //
 // Resume: persist() after carrying out the Writes; restore() from it after a drop or reload.
 // The restored receiver re-hashes what it has via ReadBacks, and answers the sender's next
@@ -44,6 +47,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -67,11 +71,18 @@ constexpr uint64_t kReceiveWindowBytes = 8 * 1024 * 1024;
 // growth) before the sender runs dry, i.e. window/4 + one chunk <= window for the largest chunk.
 constexpr uint64_t kMinReceiveWindowBytes = 2 * uint64_t{kMaxChunkBytes};
 // Tolerance above the granted credit before a sender counts as ignoring flow control: one
-// largest chunk. On an ordered channel the honest sender never exceeds the credit (both sides
-// count the same chunks' plaintext); the slack keeps one chunk sealed before a reconnect and
-// delivered after the new MANIFEST (a transport switch) from failing a transfer, and costs at
-// most one chunk of memory.
+// largest chunk. The honest sender never exceeds the credit (both sides count the same chunks'
+// plaintext, cumulatively, so chunks striped over several lanes and arriving out of order count
+// the same; lanes never outlive their epoch's connection, app/lanes.h); the slack keeps one
+// chunk sealed before a reconnect and delivered after the new MANIFEST (a transport switch)
+// from failing a transfer, and costs at most one chunk of memory.
 constexpr uint64_t kFlowSlackBytes = kMaxChunkBytes;
+// The reorder buffer: plaintext of chunks ahead of the hash cursor kept in memory, per incoming
+// transfer. Chunks striped over 4 lanes arrive out of order by about what the lanes queue and
+// carry (1 MiB queued each at most, app/lanes.h kLaneQueueScale), so 4 MiB holds the usual
+// spread; beyond it chunks are read back from the sink. A tab holds at most
+// kMaxIncomingTransfers (app/data_plane.h) times this.
+constexpr uint64_t kReorderBufferBytes = 4 * 1024 * 1024;
 static_assert(kMinReceiveWindowBytes / 4 + kMaxChunkBytes <= kMinReceiveWindowBytes,
               "a sender must be able to use the credit before the next WINDOW is due");
 
@@ -143,8 +154,10 @@ class Receiver {
   };
 
   // `window_bytes`: the receive window (at least kMinReceiveWindowBytes; asserted).
+  // `reorder_bytes`: the reorder buffer (0: every chunk ahead of the cursor is read back).
   Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
-           uint64_t window_bytes = kReceiveWindowBytes);
+           uint64_t window_bytes = kReceiveWindowBytes,
+           uint64_t reorder_bytes = kReorderBufferBytes);
   // Rebuilds a receiver from persist(): the manifest and the have-maps of verified chunks.
   // Nothing of the old receiver's writes is pending any more (its platform is gone).
   static Result<Receiver> restore(const crypto::SecretKey& receive_key, ByteView persisted,
@@ -194,6 +207,8 @@ class Receiver {
   uint64_t unwritten_bytes() const { return unwritten_; }
   uint64_t window_bytes() const { return window_; }
   uint64_t credit_granted() const { return granted_; }
+  // Plaintext held in the reorder buffer now.
+  uint64_t reorder_buffered_bytes() const { return ahead_bytes_; }
 
  private:
   struct FileRecv {
@@ -202,6 +217,7 @@ class Receiver {
     uint64_t hash_cursor = 0;
     crypto::Blake2b hasher;
     bool read_back_pending = false;
+    std::map<uint64_t, Bytes> ahead;  // the reorder buffer: verified plaintext by chunk index
     std::optional<crypto::Blake2bDigest> actual;
     std::optional<crypto::Blake2bDigest> expected;
     FileState state = FileState::kPending;
@@ -243,6 +259,9 @@ class Receiver {
   uint64_t consumed_epoch_ = 0;  // acknowledged (or discarded, see on_chunk) in this epoch
   uint64_t received_epoch_ = 0;  // plaintext of new chunks accepted in this epoch
   uint64_t granted_ = 0;         // the credit last sent in this epoch
+  uint64_t reorder_limit_;
+  uint64_t ahead_bytes_ = 0;  // in the files' reorder buffers
+  void drop_ahead();          // the transfer is over: the buffers go
 };
 
 const char* to_string(Receiver::State state);

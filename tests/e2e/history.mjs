@@ -27,6 +27,19 @@ async function words(page) {
   return line.replace(/.*Verification words: /, '').trim();
 }
 
+// Presses Leave until the home screen shows: the button moves while the page repaints (a saved
+// file's row changes, the other side leaves), so a click can land where it was a paint ago.
+async function leave(page) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await page.click('leave').catch(() => {});
+    const home = await until(`${page.name}'s home screen`, async () =>
+      page.page.evaluate(() => !!(window.ferryWidgets && window.ferryWidgets['protect-password'])),
+    { timeout: 3000 }).catch(() => false);
+    if (home) return;
+  }
+  throw new Error(`${page.name} did not leave: "${await page.status()}"`);
+}
+
 function check(entry, { sent, names, sizes, sas }) {
   if (!entry) throw new Error('no history entry');
   const got = entry.files.map((f) => `${f.name}:${f.size}`).join(',');
@@ -50,8 +63,10 @@ await runScenario('history', async (env) => {
   const sas = await words(b);
   if (sas !== await words(a)) throw new Error('the two sides show different words');
 
-  await b.click('leave');
-  await a.click('leave');
+  // A leaves first: once B is gone A's screen grows (the link and QR code come back), and a
+  // click aimed at the old place of Leave would miss.
+  await leave(a);
+  await leave(b);
   for (const [page, sent] of [[b, false], [a, true]]) {
     await page.widget('history-0', 2 * kStepTimeoutMs);
     const entries = await stored(page);

@@ -18,7 +18,8 @@ const kWan = { rttMs: 150, loss: 0.01, jitterMs: 2, seed: 9 };
 // About 15 s at the 0.1 MB/s one association reaches at this loss (bench/wan).
 const kBytes = 1500 * 1000 + 3;
 const kCells = {
-  nat_stun: { options: { topology: 'nat', nat: { udp: 'open' } }, path: /Connection: direct through NAT\./ },
+  // Far and direct: striped over lanes (app/lanes.h); never over TURN or the server's relay.
+  nat_stun: { options: { topology: 'nat', nat: { udp: 'open' } }, path: /Connection: direct through NAT, [234] lanes\./ },
   turn_only: { options: { topology: 'nat', nat: { udp: 'turn-only' } }, path: /Connection: relayed by TURN\./ },
   no_udp: { options: {}, path: /Connection: relayed by server\./, before: (env) => { onlyTcpToServer(env, 'a'); onlyTcpToServer(env, 'b'); } },
 };

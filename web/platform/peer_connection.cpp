@@ -35,6 +35,11 @@ bool DataChannel::send(ByteView bytes) {
   return true;
 }
 
+size_t DataChannel::refresh_buffered_amount() {
+  if (open_) buffered_ = static_cast<size_t>(glue().call<double>("dcBuffered", handle_));
+  return buffered_;
+}
+
 void DataChannel::set_buffered_low_threshold(size_t bytes) {
   if (handle_ != 0) glue().call<void>("dcSetLowThreshold", handle_, static_cast<double>(bytes));
 }
@@ -116,7 +121,7 @@ bool PeerConnection::dispatch(const BrowserEvent& ev) {
   } else if (ev.kind == "datachannel") {
     if (on_data_channel_) on_data_channel_(static_cast<Handle>(ev.number));
   } else if (ev.kind == "path") {
-    if (on_path_) on_path_(ev.text);
+    if (on_path_) on_path_(ev.text, ev.number);
   } else if (ev.kind == "error") {
     if (on_error_) on_error_(ev.text);
   }

@@ -3,7 +3,7 @@
 // from the queue. Binary messages arrive as data batches (platform/events.h), not events.
 //
 // Implements: offer/answer, trickle ICE, connection state, ICE restart, the selected path
-// (host / srflx / relay), binary data channels with bufferedAmount backpressure and the remote
+// (host / srflx / relay) and its round trip, binary data channels with bufferedAmount backpressure and the remote
 // max-message-size. Lacks: media (Ferry sends files only).
 #pragma once
 
@@ -30,6 +30,8 @@ class DataChannel {
   // event, so pumping asks it nothing (each question is a call into JS). A stale figure can only
   // be high while sends are held back, and the buffered_low event corrects it then.
   size_t buffered_amount() const { return buffered_; }
+  // Asks the browser (one call into JS), for when the figure above must be exact (lanes).
+  size_t refresh_buffered_amount();
   void set_buffered_low_threshold(size_t bytes);
   void close();
   bool is_open() const { return open_; }
@@ -73,7 +75,9 @@ class PeerConnection {
   void on_ice_candidate(std::function<void(const std::string& json)> f) { on_ice_candidate_ = std::move(f); }
   void on_state(std::function<void(const std::string& state)> f) { on_state_ = std::move(f); }
   void on_data_channel(std::function<void(Handle)> f) { on_data_channel_ = std::move(f); }
-  void on_path(std::function<void(const std::string& path)> f) { on_path_ = std::move(f); }
+  // path: "host" | "srflx" | "relay"; rtt_ms: the selected pair's currentRoundTripTime (< 0:
+  // not known yet).
+  void on_path(std::function<void(const std::string& path, double rtt_ms)> f) { on_path_ = std::move(f); }
   void on_error(std::function<void(const std::string& message)> f) { on_error_ = std::move(f); }
 
   bool dispatch(const BrowserEvent& ev);
@@ -84,7 +88,7 @@ class PeerConnection {
   std::function<void(const std::string&)> on_ice_candidate_;
   std::function<void(const std::string&)> on_state_;
   std::function<void(Handle)> on_data_channel_;
-  std::function<void(const std::string&)> on_path_;
+  std::function<void(const std::string&, double)> on_path_;
   std::function<void(const std::string&)> on_error_;
 };
 

@@ -384,8 +384,10 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
   if (s.phase == app::Phase::kConnected || s.path != app::PathKind::kNone) {
     heading("Connection");
-    ImGui::Text("%s%s", s.peer_present ? "Other device connected" : "Other device away",
-                s.path == app::PathKind::kNone ? "" : (std::string(" · ") + app::to_string(s.path)).c_str());
+    std::string path;
+    if (s.path != app::PathKind::kNone) path = std::string(" · ") + app::to_string(s.path);
+    if (s.path != app::PathKind::kNone && s.lanes > 1) path += ", " + std::to_string(s.lanes) + " lanes";
+    ImGui::Text("%s%s", s.peer_present ? "Other device connected" : "Other device away", path.c_str());
     widgets_.name_last("path");
   }
   if (s.phase == app::Phase::kConnected) {
@@ -673,7 +675,11 @@ void App::announce(const app::Snapshot& s) {
     text += " A code to type on the other device is on screen; Copy code copies it.";
   }
   if (s.sas_changed) text += " The verification words changed: compare them again.";
-  if (s.path != app::PathKind::kNone) text += std::string(" Connection: ") + app::to_string(s.path) + ".";
+  if (s.path != app::PathKind::kNone) {
+    text += std::string(" Connection: ") + app::to_string(s.path);
+    if (s.lanes > 1) text += ", " + std::to_string(s.lanes) + " lanes";  // app/lanes.h
+    text += ".";
+  }
   for (const auto& t : s.transfers) {
     if (t.state == app::TransferState::kOffered) {
       text += " The other device offers " + plural(t.progress.files.size(), "file", "files") + " (" +

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -60,6 +61,8 @@ struct Peer {
   std::map<std::string, Bytes> saved;  // SaveState by key
   int ice_restarts = 0;
   int fresh_peers = 0;
+  std::set<uint32_t> lanes_made;  // extra connections (app/lanes.h) ever created
+  std::set<uint32_t> lanes_open;  // and open now (frames still go on the one channel)
   uint64_t frame_bytes_sent = 0;
   uint64_t chunk_bytes_sent = 0;  // of CHUNK frames, on either path
   uint32_t rx = 0;  // the id of the first transfer this peer received (ids start at random)
@@ -91,6 +94,7 @@ struct World {
   std::function<bool(Peer& to, const std::string& payload)> drop_relay;
   int64_t relay_rate = 0;   // the server's data relay (0: off)
   bool direct_ok = true;    // false: no DataChannel ever opens (UDP blocked)
+  bool lanes_ok = true;     // false: the extra connections of app/lanes.h never open
   bool server_up = true;    // false: OpenServer fails
   double now = 0;
   Bytes relayed;            // every binary frame the server relayed
@@ -187,17 +191,42 @@ struct World {
             } else if constexpr (std::is_same_v<T, cmd::SendServer>) {
               server_receive(p, m.text);
             } else if constexpr (std::is_same_v<T, cmd::CreatePeer>) {
+              if (m.lane > 0) {
+                p.lanes_made.insert(m.lane);
+                return;
+              }
               if (!p.peer_created) ++p.fresh_peers;
               p.peer_created = true;
             } else if constexpr (std::is_same_v<T, cmd::ClosePeer>) {
+              if (m.lane > 0) {
+                p.lanes_open.erase(m.lane);
+                return;
+              }
+              p.lanes_open.clear();
               p.peer_created = false;
               p.channel_open = false;
               std::erase_if(unopened, [&](const auto& u) { return u.first == &p; });
             } else if constexpr (std::is_same_v<T, cmd::CreateOffer>) {
+              if (m.lane > 0) {
+                p.session.on_lane_local_description(m.lane, R"({"type":"offer","sdp":"v=0 lane offer"})");
+                p.session.on_lane_local_candidate(m.lane, R"({"candidate":"candidate:2 1 udp 1 10.0.0.1 10 typ host","sdpMid":"0"})");
+                return;
+              }
               if (m.ice_restart) ++p.ice_restarts;
               p.session.on_local_description(R"({"type":"offer","sdp":"v=0 offer"})");
               p.session.on_local_candidate(R"({"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"})");
             } else if constexpr (std::is_same_v<T, cmd::SetRemoteDescription>) {
+              if (m.lane > 0) {
+                if (m.json.find("\"offer\"") != std::string::npos) {
+                  p.session.on_lane_local_description(m.lane, R"({"type":"answer","sdp":"v=0 lane answer"})");
+                } else if (lanes_ok && q.lanes_made.count(m.lane)) {
+                  p.lanes_open.insert(m.lane);
+                  q.lanes_open.insert(m.lane);
+                  p.session.on_lane_open(m.lane);
+                  q.session.on_lane_open(m.lane);
+                }
+                return;
+              }
               if (m.json.find("\"offer\"") != std::string::npos) {
                 p.session.on_local_description(R"({"type":"answer","sdp":"v=0 answer"})");
               } else if (direct_ok && !p.channel_open) {

@@ -20,7 +20,9 @@ TEST_CASE("every peer signal survives a round trip") {
   std::vector<PeerSignal> all = {peer::Offer{"v=0\r\n", 3, true}, peer::Offer{"v=0\r\n", 4, false},
                                  peer::Answer{"v=0\r\n", 3}, peer::Ice{c, 3}, peer::Ice{std::nullopt, 3},
                                  peer::Ice{IceCandidate{"", std::nullopt, std::nullopt, std::nullopt}, 1},
-                                 peer::Restart{}, peer::Relay{}, peer::Race{2}};
+                                 peer::Restart{}, peer::Relay{}, peer::Race{2},
+                                 peer::LaneOffer{1, "v=0\r\n", 3}, peer::LaneAnswer{3, "v=0\r\n", 3},
+                                 peer::LaneIce{2, c, 3}, peer::LaneIce{1, std::nullopt, 3}};
   for (const auto& m : all) {
     auto back = parse_peer_signal(serialize(m));
     REQUIRE(back.ok());
@@ -48,6 +50,22 @@ TEST_CASE("peer signals are parsed strictly") {
   CHECK(code_of(R"({"sdp":"v=0"})") == "missing_field");
   CHECK(code_of(R"([1,2])") == "bad_json");
   CHECK(code_of("not json") == "bad_json");
+}
+
+TEST_CASE("lane messages name a lane between 1 and kMaxLanes - 1, and nothing else") {
+  CHECK(code_of(R"({"t":"lane_offer","lane":1,"sdp":"v=0","gen":1})") == "ok");
+  CHECK(code_of(R"({"t":"lane_offer","lane":3,"sdp":"v=0","gen":1})") == "ok");
+  CHECK(code_of(R"({"t":"lane_offer","lane":0,"sdp":"v=0","gen":1})") == "bad_field");  // the primary
+  CHECK(code_of(R"({"t":"lane_offer","lane":4,"sdp":"v=0","gen":1})") == "bad_field");  // kMaxLanes
+  CHECK(code_of(R"({"t":"lane_offer","lane":-1,"sdp":"v=0","gen":1})") == "bad_field");
+  CHECK(code_of(R"({"t":"lane_offer","lane":1.5,"sdp":"v=0","gen":1})") == "bad_field");
+  CHECK(code_of(R"({"t":"lane_offer","sdp":"v=0","gen":1})") == "missing_field");
+  CHECK(code_of(R"({"t":"lane_offer","lane":1,"sdp":"v=0","gen":1,"fresh":true})") == "unknown_field");
+  CHECK(code_of(R"({"t":"lane_answer","lane":2,"gen":1})") == "missing_field");
+  CHECK(code_of(R"({"t":"lane_ice","lane":2,"candidate":null,"gen":1})") == "ok");
+  CHECK(code_of(R"({"t":"lane_ice","lane":2,"candidate":"text","gen":1})") == "bad_field");
+  CHECK(code_of(R"({"t":"lane_ice","lane":9,"candidate":null,"gen":1})") == "bad_field");
+  CHECK(code_of(R"({"t":"lane_ice","lane":1,"gen":1})") == "missing_field");
 }
 
 TEST_CASE("a deeply nested candidate is refused before anything walks it") {

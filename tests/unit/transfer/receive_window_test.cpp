@@ -291,7 +291,7 @@ TEST_CASE("rekey keeps the unwritten count for the next epoch") {
 TEST_CASE("chunks of a file that failed part-way still earn credit, so the other files finish") {
   Link link = Link::make({{"broken.bin", pseudo_random_bytes(3 * kWindow, 6)},
                           {"fine.bin", pseudo_random_bytes(5 * kChunk + 7, 7)}},
-                         kChunk, 1, kWindow);
+                         kChunk, 1, kWindow, /*reorder=*/0);
   link.deliver_to_receiver(link.sender.connect(key_from(1)));
   // Chunk 1 arrives before chunk 0; hashing it needs a read-back, which the disk fails.
   const Bytes& broken = link.source[0];

@@ -11,8 +11,9 @@ namespace {
 
 constexpr uint32_t kChunk = 1024;
 
-Link started(std::vector<std::pair<std::string, Bytes>> files) {
-  Link link = Link::make(std::move(files), kChunk);
+// reorder: the receiver's reorder buffer (0: chunks ahead of the hash cursor are read back).
+Link started(std::vector<std::pair<std::string, Bytes>> files, uint64_t reorder = kReorderBufferBytes) {
+  Link link = Link::make(std::move(files), kChunk, 1, kReceiveWindowBytes, reorder);
   link.deliver_to_receiver(link.sender.connect(key_from(1)));
   return link;
 }
@@ -144,7 +145,7 @@ TEST_CASE("missing last chunk never completes") {
 
 TEST_CASE("whole-file hash mismatch fails the file and never completes it") {
   const Bytes a = pseudo_random_bytes(2 * kChunk, 7);
-  Link link = started({{"a", a}});
+  Link link = started({{"a", a}}, /*reorder=*/0);
   std::vector<std::vector<Bytes>> reads;
   for (int i = 0; i < 2; ++i) {
     auto r = link.sender.next_read(0);
@@ -166,9 +167,9 @@ TEST_CASE("whole-file hash mismatch fails the file and never completes it") {
   CHECK(link.sender.state() == Sender::State::kFailed);
 }
 
-TEST_CASE("chunks ahead of the hash cursor are hashed through read-backs") {
+TEST_CASE("chunks ahead of the hash cursor are hashed through read-backs beyond the reorder buffer") {
   const Bytes a = pseudo_random_bytes(4 * kChunk + 3, 8);
-  Link link = started({{"a", a}});
+  Link link = started({{"a", a}}, /*reorder=*/0);
   std::vector<std::vector<Bytes>> reads;
   while (auto r = link.sender.next_read(0)) {
     reads.push_back(*link.sender.on_read(r->file_id, r->index, ByteView(a.data() + r->offset, r->length)));
@@ -177,6 +178,52 @@ TEST_CASE("chunks ahead of the hash cursor are hashed through read-backs") {
   CHECK(commands_of<cmd::ReadBack>(link.log).size() == 4);
   CHECK(link.receiver.state() == Receiver::State::kComplete);
   CHECK((link.sink[0] == a));
+}
+
+TEST_CASE("chunks ahead of the hash cursor are hashed from the reorder buffer, without read-backs") {
+  const Bytes a = pseudo_random_bytes(6 * kChunk + 3, 9);
+  Link link = started({{"a", a}});
+  std::vector<std::vector<Bytes>> reads;
+  while (auto r = link.sender.next_read(0)) {
+    reads.push_back(*link.sender.on_read(r->file_id, r->index, ByteView(a.data() + r->offset, r->length)));
+  }
+  REQUIRE(reads.size() == 7);
+  // As striped lanes deliver them: interleaved, the first chunk last but one.
+  for (size_t i : {2, 1, 4, 3, 6, 0, 5}) link.deliver_to_receiver(reads[i]);
+  CHECK(commands_of<cmd::ReadBack>(link.log).empty());
+  CHECK(link.receiver.reorder_buffered_bytes() == 0);
+  CHECK(link.receiver.state() == Receiver::State::kComplete);
+  CHECK((link.sink[0] == a));
+}
+
+TEST_CASE("a full reorder buffer falls back to read-backs and still verifies the file") {
+  const Bytes a = pseudo_random_bytes(6 * kChunk, 10);
+  Link link = started({{"a", a}}, /*reorder=*/2 * kChunk);
+  std::vector<std::vector<Bytes>> reads;
+  while (auto r = link.sender.next_read(0)) {
+    reads.push_back(*link.sender.on_read(r->file_id, r->index, ByteView(a.data() + r->offset, r->length)));
+  }
+  for (size_t i = reads.size(); i-- > 1;) link.deliver_to_receiver(reads[i]);  // 5, 4, ..., 1
+  CHECK(link.receiver.reorder_buffered_bytes() == 2 * kChunk);  // chunks 5 and 4; 3..1 on disk only
+  link.deliver_to_receiver(reads[0]);
+  CHECK(commands_of<cmd::ReadBack>(link.log).size() == 3);
+  CHECK(link.receiver.reorder_buffered_bytes() == 0);
+  CHECK(link.receiver.state() == Receiver::State::kComplete);
+  CHECK((link.sink[0] == a));
+}
+
+TEST_CASE("a cancelled receiver lets go of its reorder buffer") {
+  const Bytes a = pseudo_random_bytes(4 * kChunk, 11);
+  Link link = started({{"a", a}});
+  std::vector<std::vector<Bytes>> reads;
+  while (auto r = link.sender.next_read(0)) {
+    reads.push_back(*link.sender.on_read(r->file_id, r->index, ByteView(a.data() + r->offset, r->length)));
+  }
+  link.deliver_to_receiver(reads[2]);
+  link.deliver_to_receiver(reads[3]);
+  CHECK(link.receiver.reorder_buffered_bytes() == 2 * kChunk);
+  link.run(link.receiver.cancel());
+  CHECK(link.receiver.reorder_buffered_bytes() == 0);
 }
 
 TEST_CASE("receiver pause stops the sender's reads until resume") {

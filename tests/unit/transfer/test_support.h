@@ -73,7 +73,8 @@ struct Link {
   bool auto_accept = true;                   // the person accepts every file of an offer at once
 
   static Link make(std::vector<std::pair<std::string, Bytes>> files, uint32_t chunk_size,
-                   uint8_t key_seed = 1, uint64_t window = kReceiveWindowBytes) {
+                   uint8_t key_seed = 1, uint64_t window = kReceiveWindowBytes,
+                   uint64_t reorder = kReorderBufferBytes) {
     std::vector<SourceFile> list;
     std::vector<Bytes> data;
     for (auto& [name, bytes] : files) {
@@ -84,7 +85,7 @@ struct Link {
     opt.chunk_size = chunk_size;
     auto s = Sender::create(key_from(key_seed), 7, list, opt, seeded_random(1));
     if (!s.ok()) throw std::runtime_error(s.error().message);
-    return Link{data, {}, std::move(s).value(), Receiver(key_from(key_seed), 7, seeded_random(2), window),
+    return Link{data, {}, std::move(s).value(), Receiver(key_from(key_seed), 7, seeded_random(2), window, reorder),
                 {}, {}, {}, true};
   }
 

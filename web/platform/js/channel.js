@@ -31,7 +31,7 @@
       if (!dc || dc.readyState !== 'open') return -1;
       core.stats.sent++;
       core.stats.sentBytes += len;
-      core.countChunk(ptr, len);
+      core.countChunk(ptr, len, dc.label);
       try { dc.send(HEAPU8.subarray(ptr, ptr + len)); } catch (e) {
         // Called from C++: report asynchronously, never re-enter C++ from inside a C++ call.
         queueMicrotask(() => core.emit(h, 'error', 'send: ' + core.errorText(e)));

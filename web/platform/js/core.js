@@ -21,12 +21,18 @@ const ferryCore = (function () {
   // the JS<->wasm crossings: calls into C++ and calls of this glue from C++.
   const stats = { events: 0, drains: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, reads: 0, readsDone: 0,
     toWasm: 0, fromWasm: 0, delivered: 0, sinkPosts: 0, droppedOversize: 0,
-    relaySent: 0, relaySentBytes: 0, relayReceived: 0, relayReceivedBytes: 0, chunkBytesSent: 0 };
+    relaySent: 0, relaySentBytes: 0, relayReceived: 0, relayReceivedBytes: 0, chunkBytesSent: 0,
+    chunksByChannel: {} };
   // A binary frame out (protocol/frame.h): CHUNK frames (type byte 1) are counted on either
   // path, so that tests see what a switch of path sent twice.
   const kChunkFrameType = 1;
-  function countChunk(ptr, len) {
-    if (len > 1 && HEAPU8[ptr + 1] === kChunkFrameType) stats.chunkBytesSent += len;
+  // Per DataChannel label too ("ferry", "ferry-lane1", ...: app/lanes.h), so tests see which
+  // connections carried chunks.
+  function countChunk(ptr, len, label) {
+    if (len > 1 && HEAPU8[ptr + 1] === kChunkFrameType) {
+      stats.chunkBytesSent += len;
+      if (label !== undefined) stats.chunksByChannel[label] = (stats.chunksByChannel[label] || 0) + 1;
+    }
   }
   Module['ferryStats'] = stats;
   const api = {};

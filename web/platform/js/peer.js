@@ -1,7 +1,8 @@
 // Ferry's JS glue, part 3: RTCPeerConnection (platform/peer_connection.h).
 // Events on a pc handle: local_description (JSON {type,sdp}), ice (candidate JSON, '' when
 // gathering ends), state (connectionState), datachannel (number = the new channel's handle),
-// path ("host"|"srflx"|"relay" of the selected pair), error.
+// path ("host"|"srflx"|"relay" of the selected pair; number = its currentRoundTripTime in ms,
+// -1 if not known yet), error.
 'use strict';
 (function (core) {
   function chain(pc, step) {
@@ -83,7 +84,9 @@
           remoteType = pc.ferrySignalled.get(remote.address + ':' + remote.port) || remoteType;
         }
         const types = [local && local.candidateType, remoteType];
-        core.emit(h, 'path', types.includes('relay') ? 'relay' : types.includes('srflx') || types.includes('prflx') ? 'srflx' : 'host');
+        const rttMs = typeof pair.currentRoundTripTime === 'number' ? pair.currentRoundTripTime * 1000 : -1;
+        core.emit(h, 'path', types.includes('relay') ? 'relay' : types.includes('srflx') || types.includes('prflx') ? 'srflx' : 'host',
+          null, rttMs);
       }).catch((e) => core.emit(h, 'error', 'getStats: ' + core.errorText(e)));
     },
     pcClose(h) {
