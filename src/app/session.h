@@ -18,6 +18,7 @@
 // - SecureChannel (app/secure_channel.h): the handshakes, the keys, re-keying.
 // - PeerLink (app/peer_link.h): WebRTC negotiation, A's attempts, ICE restarts, the relay.
 // - the data plane: the transfers (outgoing_, incoming_), fed while the link's path is open.
+// - Messages (app/messages.h): text messages both ways, on the same path, queued while none.
 // Each machine issues its commands (app/commands.h) into the session's queue, in order.
 //
 // Staying connected. A (the creator) drives every reconnection; B follows:
@@ -58,6 +59,7 @@
 
 #include "app/commands.h"
 #include "app/data_plane.h"
+#include "app/messages.h"
 #include "app/peer_link.h"
 #include "app/secure_channel.h"
 #include "app/signalling.h"
@@ -91,7 +93,8 @@ const char* to_string(Phase phase);
 
 struct LogLine {
   double time_ms = 0;
-  std::string text;
+  std::string text;  // a message's text itself (kind kMessageSent / kMessageReceived)
+  LogKind kind = LogKind::kInfo;
 };
 
 struct Snapshot {
@@ -107,6 +110,7 @@ struct Snapshot {
   bool peer_present = false;
   PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   std::vector<TransferView> transfers;
+  size_t messages_waiting = 0;  // sent while no path was open: they go when one opens
   std::optional<Error> error;
 };
 
@@ -131,6 +135,8 @@ class Session final : private PeerLink::Host {
   void set_previous_sas(std::string words);
   // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
   void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  // A text message to the other device (app/messages.h): sent now, or when the path opens.
+  Status send_message(std::string text);
   void pause(uint32_t transfer_id, bool outgoing);
   void resume(uint32_t transfer_id, bool outgoing);
   void cancel(uint32_t transfer_id, bool outgoing);
@@ -194,6 +200,11 @@ class Session final : private PeerLink::Host {
   void send_relay(RelayKind kind, ByteView body);
   void send_signal(const protocol::PeerSignal& message) override;
   void flush_channel();
+  // Opens or closes the messages' path: open while the link's path is, with live keys and no
+  // new handshake running beside them (what is sent then might be under keys about to go).
+  void sync_messages();
+  // A MESSAGE frame from either path goes to messages_ (returns true); anything else is not.
+  bool take_message(ByteView bytes);
   bool accepts(Transport from) const;
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
@@ -229,7 +240,7 @@ class Session final : private PeerLink::Host {
     std::deque<LogLine> log;
     uint64_t log_total = 0;
     double now_ms = 0;
-    void add_log(std::string text);
+    void add_log(std::string text, LogKind kind = LogKind::kInfo);
   };
   std::unique_ptr<Outbox> out_ = std::make_unique<Outbox>();
   std::optional<Error> error_;
@@ -250,6 +261,8 @@ class Session final : private PeerLink::Host {
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   DataPlane data_;                        // the transfers
+  Messages messages_;                     // the text messages
+  size_t link_max_message_ = 0;           // the open path's limit per message (0: unknown)
   std::string previous_sas_;              // set_previous_sas()
   bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
   std::string sas_;

@@ -39,6 +39,7 @@ std::string eta(double remaining, double speed) {
   }
   return buf;
 }
+}  // namespace
 
 // Buttons: white text on the accent colour in both themes. width 0 = fit the label.
 bool primary_button(const char* label, float width) {
@@ -52,7 +53,6 @@ void heading(const char* text) {
   ImGui::Dummy(ImVec2(0, 4));
   ImGui::TextDisabled("%s", text);
 }
-}  // namespace
 
 bool App::on_scale_changed(float dpr) {
   if (dpr == dpr_) return false;
@@ -166,7 +166,7 @@ void App::draw_home(float column) {
     ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
                                         ImGui::GetColorU32(ImGuiCol_TextDisabled), "Code, e.g. 7-orbit-velvet");
   }
-  widgets_.name_last("code-input", Gesture::kText);
+  widgets_.name_last("code-input", Gesture::kText, "Code from the other device");
   const bool clicked = primary_button("Receive files", column);
   widgets_.name_last("receive");
   if (entered || clicked) {
@@ -246,6 +246,7 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
   draw_transfers(s, column);
   draw_received(column);
+  if (s.phase != app::Phase::kFailed) draw_messages(s, column);
   ImGui::Dummy(ImVec2(column, 8));
   bool keep = client_.keep_until_saved();
   const float left = ImGui::GetCursorPosX();
@@ -402,11 +403,17 @@ void App::draw_log(float column) {
   if (log.empty()) return;
   heading("Activity");
   ImGui::BeginChild("log", ImVec2(column, 160), false);
+  uint64_t number = client_.session().log_total() - log.size();  // the first line's, from 0
   for (const auto& l : log) {
     const int secs = static_cast<int>(l.time_ms / 1000);
     ImGui::TextDisabled("%02d:%02d", (secs / 60) % 60, secs % 60);
     ImGui::SameLine();
-    ImGui::TextWrapped("%s", l.text.c_str());
+    if (l.kind == app::LogKind::kInfo) {
+      ImGui::TextWrapped("%s", l.text.c_str());
+    } else {
+      draw_message_line(l, number);
+    }
+    ++number;
   }
   if (ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) ImGui::SetScrollHereY(1.0f);
   ImGui::EndChild();
@@ -436,7 +443,14 @@ void App::announce(const app::Snapshot& s) {
   const uint64_t total = client_.session().log_total();
   const size_t fresh = static_cast<size_t>(std::min<uint64_t>(total - logged_, lines.size()));
   for (size_t i = lines.size() - fresh; i < lines.size(); ++i) {
-    emscripten::val::module_property("ferryGlue").call<void>("logLine", lines[i].text);
+    const app::LogLine& l = lines[i];
+    if (l.kind == app::LogKind::kInfo) {
+      emscripten::val::module_property("ferryGlue").call<void>("logLine", l.text, std::string());
+    } else {
+      const bool sent = l.kind == app::LogKind::kMessageSent;
+      emscripten::val::module_property("ferryGlue").call<void>(
+          "logLine", (sent ? kMessageSentLabel : kMessageReceivedLabel) + l.text, std::string(sent ? "sent" : "received"));
+    }
   }
   logged_ = total;
   if (text == last_announced_) return;

@@ -13,6 +13,15 @@
 
 namespace ferry::ui {
 
+// How the page's DOM log (#ferry-log) introduces a message line; the text follows exactly.
+inline constexpr const char* kMessageSentLabel = "Message sent: ";
+inline constexpr const char* kMessageReceivedLabel = "Message received: ";
+
+// Shared by the screens' files: a button in the accent colour (width 0: fit the label), and a
+// section heading.
+bool primary_button(const char* label, float width);
+void heading(const char* text);
+
 class App {
  public:
   explicit App(web::Client& client) : client_(client) {}
@@ -32,6 +41,10 @@ class App {
   void draw_transfers(const app::Snapshot& s, float column);
   void draw_received(float column);
   void draw_log(float column);
+  // The message box and the message lines of the activity log (ui/messages.cpp).
+  void draw_messages(const app::Snapshot& s, float column);
+  void draw_message_line(const app::LogLine& line, uint64_t number);
+  void send_message();
   void draw_qr(const std::string& text, float size);
   void announce(const app::Snapshot& s);
   // Widgets name transfers by the order they appeared on this page in each direction (out-1,
@@ -44,6 +57,8 @@ class App {
   float dpr_ = 0;
   bool dark_ = true;
   char code_[64] = {};
+  std::string message_;        // the message box's text, as the DOM field reports it
+  std::string message_error_;  // why the last message could not be sent
   std::string home_error_;
   std::string last_announced_;
   uint64_t logged_ = 0;  // activity lines copied to the DOM log so far

@@ -14,6 +14,25 @@
       navigator.clipboard.writeText(a.arg)
         .then(() => core.emit(0, 'copied', id))
         .catch((e) => core.emit(0, 'gesture_error', id + ' ' + core.errorText(e)));
+    } else if (a && a.action === 'paste') {
+      // The clipboard into a text field, at its cursor (readText needs this gesture).
+      navigator.clipboard.readText().then((t) => {
+        const el = overlays.get(a.arg);
+        if (!el) return;
+        el.setRangeText(t, el.selectionStart || 0, el.selectionEnd || 0, 'end');
+        el.dispatchEvent(new Event('input'));
+        el.focus();
+        core.emit(0, 'pasted', id);
+      }).catch((e) => core.emit(0, 'gesture_error', id + ' ' + core.errorText(e)));
+    } else if (a && a.action === 'text_file') {
+      // Text too long for a message goes as a .txt file, through the same path as the picker's.
+      const el = overlays.get(a.arg);
+      if (el && el.value) {
+        const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+        core.registerFiles([new File([el.value], `message-${stamp}.txt`, { type: 'text/plain' })]);
+        el.value = '';
+        el.dispatchEvent(new Event('input'));
+      }
     } else if (a && a.action === 'download') {
       core.api.sinkDownload(a.arg);
     } else if (a && a.action === 'save_as') {
@@ -62,21 +81,25 @@
           el.type = 'file';
           el.multiple = true;
           el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
-        } else if (kind === 'text') {
+        } else if (kind === 'text' || kind === 'textarea') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
-          // show their keyboard; its value is mirrored into C++ on every change.
-          el = document.createElement('input');
-          el.type = 'text';
+          // show their keyboard; its value is mirrored into C++ on every change. A textarea
+          // (the message box) keeps newlines: Enter sends, Shift+Enter starts a new line.
+          el = document.createElement(kind === 'textarea' ? 'textarea' : 'input');
+          if (kind === 'text') el.type = 'text';
           el.autocomplete = 'off';
           el.spellcheck = false;
           el.setAttribute('autocapitalize', 'none');
-          el.setAttribute('enterkeyhint', 'go');
+          el.setAttribute('enterkeyhint', kind === 'textarea' ? 'send' : 'go');
           const send = (kind2) => core.emit(0, kind2, id + '\n' + el.value);
           el.addEventListener('input', () => send('text'));
           // GLFW listens on window and swallows Backspace/Tab: keep typing inside the field.
           el.addEventListener('keydown', (ev) => {
             ev.stopPropagation();
-            if (ev.key === 'Enter') send('text_enter');
+            if (ev.key === 'Enter' && !(kind === 'textarea' && ev.shiftKey)) {
+              if (kind === 'textarea') ev.preventDefault();
+              send('text_enter');
+            }
           });
           el.addEventListener('keyup', (ev) => ev.stopPropagation());
           el.addEventListener('keypress', (ev) => ev.stopPropagation());
@@ -84,7 +107,8 @@
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'text' ? 'ferry-overlay ferry-text' : 'ferry-overlay';
+        el.className = kind === 'text' ? 'ferry-overlay ferry-text'
+          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
         document.body.appendChild(el);
@@ -95,6 +119,16 @@
       el.style.top = y + 'px';
       el.style.width = w + 'px';
       el.style.height = h + 'px';
+    },
+    // A text field's accessible name (its label for screen readers), instead of its widget id.
+    overlayLabel(id, label) {
+      const el = overlays.get(id);
+      if (el) el.setAttribute('aria-label', label);
+    },
+    // Sets a text field's text (C++ empties the message box once its text was sent).
+    overlayText(id, text) {
+      const el = overlays.get(id);
+      if (el) el.value = text;
     },
     // Runs the action a gesture asked for, inside the same event handler (see gesture()).
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
@@ -133,11 +167,15 @@
       const canvas = document.getElementById('canvas');
       if (canvas) canvas.style.display = 'none';
     },
-    logLine(text) {  // one activity line for the role=log list; the newest 200 are kept
+    // One activity line for the role=log list; the newest 200 are kept. kind: '' for a note,
+    // 'sent' or 'received' for a message (data-message). Always text, never markup: a link in
+    // a message is shown, never made a link that navigates.
+    logLine(text, kind) {
       const el = document.getElementById('ferry-log');
       if (!el) return;
       const li = document.createElement('li');
       li.textContent = text;
+      if (kind) li.dataset.message = kind;
       el.appendChild(li);
       while (el.childElementCount > 200) el.removeChild(el.firstChild);
     },
