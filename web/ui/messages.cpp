@@ -88,7 +88,9 @@ void App::draw_message_line(const app::LogLine& line, uint64_t number) {
   ImGui::TextUnformatted(sent ? "You sent:" : "The other device sent:");
   ImGui::SameLine();
   const std::string id = "copy-message-" + std::to_string(number);
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));  // as primary_button: white on the accent
   ImGui::SmallButton(("Copy##" + id).c_str());
+  ImGui::PopStyleColor();
   widgets_.name_last(id, Gesture::kCopy, line.text);
   const std::string_view preview = utf8_prefix(line.text, kMessagePreviewBytes);
   ImGui::PushTextWrapPos(0.0f);
