@@ -5,35 +5,36 @@
 
 namespace ferry {
 
+Utf8Step decode_utf8_at(std::string_view s, size_t at) {
+  const auto b0 = static_cast<uint8_t>(s[at]);
+  if (b0 < 0x80) return {b0, 1, true};
+  size_t len = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return {0, 1, false};  // a continuation byte first, or 0xF8..0xFF
+  }
+  size_t k = 1;
+  for (; k < len && at + k < s.size(); ++k) {
+    const auto b = static_cast<uint8_t>(s[at + k]);
+    if ((b & 0xC0) != 0x80) break;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (k < len || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0, k, false};
+  return {cp, len, true};
+}
+
 bool is_valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const uint8_t b = p[i];
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    uint32_t min = 0;
-    if ((b & 0xE0) == 0xC0) {
-      len = 2, cp = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3, cp = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4, cp = b & 0x07, min = 0x10000;
-    } else {
-      return false;  // a continuation byte first, or 0xF8..0xFF
-    }
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Step step = decode_utf8_at(s, i);
+    if (!step.valid) return false;
+    i += step.length;
   }
   return true;
 }

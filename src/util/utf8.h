@@ -7,6 +7,17 @@
 
 namespace ferry {
 
+// One step of a strict UTF-8 decoder at byte `at` of `s` (at < s.size()): the code point and
+// the bytes it took. An invalid sequence (see is_valid_utf8) is `valid = false` and takes its
+// lead byte and the continuation bytes that belonged to it, so a caller that replaces it with
+// U+FFFD shows one replacement per broken character.
+struct Utf8Step {
+  char32_t code_point = 0;
+  size_t length = 1;
+  bool valid = false;
+};
+Utf8Step decode_utf8_at(std::string_view s, size_t at);
+
 // Well-formed UTF-8: no overlong forms, no surrogates (U+D800..U+DFFF), nothing above
 // U+10FFFF, no truncated sequence.
 bool is_valid_utf8(std::string_view s);
