@@ -733,9 +733,13 @@ void Session::log(std::string text) {
 }
 
 void Session::Outbox::add_log(std::string text, LogKind kind) {
+  log_bytes += text.size();
   log.push_back(LogLine{now_ms, std::move(text), kind});
   ++log_total;
-  while (log.size() > kMaxLogLines) log.pop_front();
+  while (log.size() > 1 && (log.size() > kMaxLogLines || log_bytes > kMaxLogTextBytes)) {
+    log_bytes -= log.front().text.size();
+    log.pop_front();
+  }
 }
 
 void Session::fail(Error error) {

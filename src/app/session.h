@@ -77,6 +77,9 @@ namespace ferry::app {
 
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
+// Text the activity log keeps, in bytes: messages are lines too, and a peer sending full-size
+// (64 KiB) messages in a loop must not fill the tab's memory; 4 MiB keeps 64 of those.
+constexpr size_t kMaxLogTextBytes = 4 * 1024 * 1024;
 
 
 enum class Phase {
@@ -239,6 +242,7 @@ class Session final : private PeerLink::Host {
     std::deque<Command> commands;
     std::deque<LogLine> log;
     uint64_t log_total = 0;
+    size_t log_bytes = 0;  // text of the lines kept
     double now_ms = 0;
     void add_log(std::string text, LogKind kind = LogKind::kInfo);
   };

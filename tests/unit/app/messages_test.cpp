@@ -334,3 +334,18 @@ TEST_CASE("without a session there is nobody to send a message to") {
   World w;
   CHECK(w.a.session.send_message("hello?").error().code == "no_session");
 }
+
+TEST_CASE("a peer sending full-size messages in a loop keeps the activity log bounded") {
+  World w;
+  w.create_and_join_by_link();
+  const std::string big(protocol::kMaxMessageTextBytes, 'm');
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(w.b.session.send_message(big).ok());
+    w.run();
+  }
+  size_t bytes = 0;
+  for (const auto& l : w.a.session.log()) bytes += l.text.size();
+  CHECK(bytes <= kMaxLogTextBytes);
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived).size() == kMaxLogTextBytes / big.size());
+  CHECK(w.a.session.log_total() > 100);  // every line counted, the old ones dropped
+}
