@@ -349,3 +349,59 @@ TEST_CASE("a peer sending full-size messages in a loop keeps the activity log bo
   CHECK(messages_in(w.a.session, LogKind::kMessageReceived).size() == kMaxLogTextBytes / big.size());
   CHECK(w.a.session.log_total() > 100);  // every line counted, the old ones dropped
 }
+
+TEST_CASE("a message still on the relay when the path moved to the DataChannel is shown, not lost") {
+  World w;
+  w.join_without_udp();
+  w.advance(kRaceRelayAfterMs + 250);
+  REQUIRE(w.a.session.transport() == Transport::kServer);
+  w.hold_relayed = true;
+  REQUIRE(w.a.session.send_message("in flight on the relay").ok());
+  w.step(w.a);
+  REQUIRE_FALSE(w.held.empty());
+  w.hold_relayed = false;
+  w.open_channel();
+  w.release_held();
+  REQUIRE(w.b.session.transport() == Transport::kDirect);
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"in flight on the relay"});
+  REQUIRE(w.a.session.send_message("on the DataChannel").ok());
+  w.run();
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived).back() == "on the DataChannel");
+  CHECK_FALSE(has_log(w.b.session, "Dropped"));
+}
+
+TEST_CASE("a message written while a forged HELLO's handshake runs waits, then goes under the live keys") {
+  World w;
+  w.create_and_join_by_link();
+  Bytes hello(session::kHelloBytes, 7);
+  hello[0] = static_cast<uint8_t>(session::JoinMethod::kLink);
+  w.inject(w.a, RelayKind::kHello, hello);
+  REQUIRE(w.a.session.snapshot().rekeying);
+  REQUIRE(w.a.session.send_message("during the new handshake").ok());
+  w.run();
+  CHECK(w.a.session.snapshot().messages_waiting == 1);
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived).empty());
+  // The forged handshake never confirms: once it timed out the message goes, and B opens it.
+  w.advance(kHandshakeTimeoutMs + 1000);
+  CHECK(w.a.session.snapshot().messages_waiting == 0);
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"during the new handshake"});
+}
+
+TEST_CASE("after the other device reloaded, messages go both ways under the new keys") {
+  World w;
+  const std::string link = w.create_and_join_by_link();
+  REQUIRE(w.a.session.send_message("before the reload").ok());
+  w.run();
+  const std::string resume = w.b.session.resume_token();
+  w.reload(w.b, 77);
+  REQUIRE(w.b.session.join_link(link, resume).ok());
+  w.run();
+  w.advance(1000);
+  REQUIRE(w.b.session.snapshot().phase == Phase::kConnected);
+  REQUIRE(w.a.session.send_message("after the reload").ok());
+  REQUIRE(w.b.session.send_message("B is back").ok());
+  w.run();
+  // The reloaded page starts an empty log: it has only what came after.
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"after the reload"});
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) == std::vector<std::string>{"B is back"});
+}
