@@ -89,8 +89,8 @@ class Messages {
   Log log_;
   std::optional<crypto::SecretKey> send_key_, recv_key_;  // message keys (derived)
   std::optional<crypto::SecretKey> send_data_;            // to tell the same keys again
-  uint64_t send_seq_ = 0;  // last seq sent under send_key_
-  uint64_t recv_seq_ = 0;  // last seq accepted under recv_key_
+  uint64_t send_seq_ = 0;                                 // last seq sent under send_key_
+  uint64_t recv_seq_ = 0;                                 // last seq accepted under recv_key_
   bool open_ = false;
   bool via_server_ = false;
   size_t max_message_size_ = 0;

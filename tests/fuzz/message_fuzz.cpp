@@ -28,10 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ferry;
   static const crypto::SecretKey send = fixed_key(1), recv = fixed_key(2);
   std::vector<std::string> shown;
-  app::Messages m(zero_rng, [](app::Command) {},
-                  [&](app::LogKind kind, std::string text) {
-                    if (kind == app::LogKind::kMessageReceived) shown.push_back(std::move(text));
-                  });
+  app::Messages m(
+      zero_rng, [](app::Command) {},
+      [&](app::LogKind kind, std::string text) {
+        if (kind == app::LogKind::kMessageReceived) shown.push_back(std::move(text));
+      });
   m.set_keys(send, recv);
   m.open(false, 0);
 
@@ -43,12 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > protocol::kMaxMessagePayloadBytes - protocol::kSealOverheadBytes) return 0;
   protocol::MessageFrame f;
   f.seq = 1;
-  crypto::seal_chunk(f.payload, crypto::derive_file_key(recv, app::kMessageTransferId, app::kMessageFileId),
-                     crypto::ChunkId{app::kMessageTransferId, app::kMessageFileId, 1, false}, ByteView(data, size),
-                     zero_rng);
+  crypto::seal_chunk(f.payload,
+                     crypto::derive_file_key(recv, app::kMessageTransferId, app::kMessageFileId),
+                     crypto::ChunkId{app::kMessageTransferId, app::kMessageFileId, 1, false},
+                     ByteView(data, size), zero_rng);
   m.on_frame(protocol::encode(f));
-  const std::string_view text = size > 0 ? std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1) : "";
-  const bool well_formed = size > 1 && data[0] == static_cast<uint8_t>(app::MessageKind::kText) && is_valid_utf8(text);
+  const std::string_view text =
+      size > 0 ? std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1) : "";
+  const bool well_formed =
+      size > 1 && data[0] == static_cast<uint8_t>(app::MessageKind::kText) && is_valid_utf8(text);
   if (well_formed != (shown.size() == 1)) std::abort();
   if (well_formed && shown[0] != text) std::abort();
   for (const auto& s : shown) {

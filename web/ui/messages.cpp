@@ -20,7 +20,9 @@ constexpr int kMessageBoxLines = 3;
 constexpr size_t kMessagePreviewBytes = 280;
 constexpr const char* kMessageField = "message-input";
 
-bool looks_like_link(const std::string& text) { return text.find("://") != std::string::npos; }
+bool looks_like_link(const std::string& text) {
+  return text.find("://") != std::string::npos;
+}
 }  // namespace
 
 void App::send_message() {
@@ -48,18 +50,21 @@ void App::draw_messages(const app::Snapshot& s, float column) {
   const float box_h = ImGui::GetTextLineHeight() * kMessageBoxLines + style.FramePadding.y * 2;
   const ImVec2 p = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("##message", ImVec2(column, box_h));
-  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + box_h), ImGui::GetColorU32(ImGuiCol_FrameBg),
+  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + box_h),
+                                            ImGui::GetColorU32(ImGuiCol_FrameBg),
                                             style.FrameRounding);
   if (message_.empty()) {
-    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + style.FramePadding.x, p.y + style.FramePadding.y),
-                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), "Text or a link for the other device");
+    ImGui::GetWindowDrawList()->AddText(
+        ImVec2(p.x + style.FramePadding.x, p.y + style.FramePadding.y),
+        ImGui::GetColorU32(ImGuiCol_TextDisabled), "Text or a link for the other device");
   }
   widgets_.name_last(kMessageField, Gesture::kTextArea, "Message to the other device");
 
   const bool too_long = message_.size() > protocol::kMaxMessageTextBytes;
   if (too_long) {
-    ImGui::TextWrapped("This text is longer than a message may be (64 KiB): it goes as a file instead (%s).",
-                       format_bytes(static_cast<double>(message_.size())).c_str());
+    ImGui::TextWrapped(
+        "This text is longer than a message may be (64 KiB): it goes as a file instead (%s).",
+        format_bytes(static_cast<double>(message_.size())).c_str());
     primary_button("Send as file", 0);
     widgets_.name_last("message-send-file", Gesture::kTextFile, kMessageField);
   } else {
@@ -88,7 +93,8 @@ void App::draw_message_line(const app::LogLine& line, uint64_t number) {
   ImGui::TextUnformatted(sent ? "You sent:" : "The other device sent:");
   ImGui::SameLine();
   const std::string id = "copy-message-" + std::to_string(number);
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));  // as primary_button: white on the accent
+  ImGui::PushStyleColor(ImGuiCol_Text,
+                        ImVec4(1, 1, 1, 1));  // as primary_button: white on the accent
   ImGui::SmallButton(("Copy##" + id).c_str());
   ImGui::PopStyleColor();
   widgets_.name_last(id, Gesture::kCopy, line.text);
@@ -97,9 +103,12 @@ void App::draw_message_line(const app::LogLine& line, uint64_t number) {
   ImGui::TextUnformatted(preview.data(), preview.data() + preview.size());
   ImGui::PopTextWrapPos();
   if (preview.size() < line.text.size()) {
-    ImGui::TextDisabled("… (%s in all: Copy takes the whole text)", format_bytes(static_cast<double>(line.text.size())).c_str());
+    ImGui::TextDisabled("… (%s in all: Copy takes the whole text)",
+                        format_bytes(static_cast<double>(line.text.size())).c_str());
   }
-  if (!sent && looks_like_link(line.text)) ImGui::TextDisabled("Links are not opened here: copy one to open it.");
+  if (!sent && looks_like_link(line.text)) {
+    ImGui::TextDisabled("Links are not opened here: copy one to open it.");
+  }
 }
 
 }  // namespace ferry::ui

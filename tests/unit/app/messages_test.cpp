@@ -1,8 +1,8 @@
 // Tests for app::Messages (text messages between the two devices): two Messages joined by a
 // loopback, then two whole Sessions (session_world.h) on the DataChannel and on the relay.
-#include "session_world.h"
-
 #include "app/messages.h"
+
+#include "session_world.h"
 
 using namespace ferry_test;
 
@@ -21,13 +21,14 @@ struct End {
   std::vector<std::pair<LogKind, std::string>> log;
   Messages messages;
   explicit End(uint8_t seed)
-      : messages(counter_rng(seed),
-                 [this](Command c) {
-                   auto& f = std::get<cmd::SendFrame>(c);
-                   sent.push_back(std::move(f.frame));
-                   via_server.push_back(f.via_server);
-                 },
-                 [this](LogKind k, std::string t) { log.emplace_back(k, std::move(t)); }) {}
+      : messages(
+            counter_rng(seed),
+            [this](Command c) {
+              auto& f = std::get<cmd::SendFrame>(c);
+              sent.push_back(std::move(f.frame));
+              via_server.push_back(f.via_server);
+            },
+            [this](LogKind k, std::string t) { log.emplace_back(k, std::move(t)); }) {}
   std::vector<std::string> received() const {
     std::vector<std::string> out;
     for (const auto& [k, t] : log) {
@@ -61,14 +62,17 @@ struct Pair {
 Bytes seal_raw(const crypto::SecretKey& data_key, uint64_t seq, const Bytes& plain) {
   protocol::MessageFrame f;
   f.seq = seq;
-  crypto::seal_chunk(f.payload, crypto::derive_file_key(data_key, kMessageTransferId, kMessageFileId),
-                     crypto::ChunkId{kMessageTransferId, kMessageFileId, seq, false}, plain, counter_rng(7));
+  crypto::seal_chunk(
+      f.payload, crypto::derive_file_key(data_key, kMessageTransferId, kMessageFileId),
+      crypto::ChunkId{kMessageTransferId, kMessageFileId, seq, false}, plain, counter_rng(7));
   return protocol::encode(f);
 }
 
 }  // namespace
 
-TEST_CASE("a message sealed by one side opens on the other with its exact text, links and Unicode included") {
+TEST_CASE(
+    "a message sealed by one side opens on the other with its exact text, links and Unicode "
+    "included") {
   Pair p;
   const std::string text = "Grüße ✓ 日本語 🚀\nhttps://example.org/a?b=c#d";
   REQUIRE(p.a.messages.send(text).ok());
@@ -168,7 +172,8 @@ TEST_CASE("an oversize message frame from the peer is refused before it is opene
   Bytes wire = protocol::encode(f);
   // One byte more than the limit, with a length that says so.
   wire.push_back(0);
-  for (int i = 0; i < 4; ++i) wire[10 + i] = static_cast<uint8_t>((protocol::kMaxMessagePayloadBytes + 1) >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    wire[10 + i] = static_cast<uint8_t>((protocol::kMaxMessagePayloadBytes + 1) >> (8 * i));
   p.b.messages.on_frame(wire);
   CHECK(p.b.received().empty());
   CHECK(p.b.notes_containing("oversize") == 1);
@@ -176,8 +181,8 @@ TEST_CASE("an oversize message frame from the peer is refused before it is opene
 
 TEST_CASE("invalid UTF-8 is refused when sending and when it comes from the peer") {
   Pair p;
-  for (const std::string& bad : {std::string("\xC0\xAF"), std::string("ok \xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
-                                std::string("cut \xE2\x82")}) {
+  for (const std::string& bad : {std::string("\xC0\xAF"), std::string("ok \xED\xA0\x80"),
+                                 std::string("\xF4\x90\x80\x80"), std::string("cut \xE2\x82")}) {
     const auto st = p.a.messages.send(bad);
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code == "bad_utf8");
@@ -229,9 +234,11 @@ TEST_CASE("messages written while no path is open wait, in order, and go when on
   CHECK(b.received().back() == "after the drop");
 }
 
-TEST_CASE("the waiting queue is bounded: beyond kMaxQueuedMessages a message is refused, not kept") {
+TEST_CASE(
+    "the waiting queue is bounded: beyond kMaxQueuedMessages a message is refused, not kept") {
   End a{1};
-  for (size_t i = 0; i < kMaxQueuedMessages; ++i) REQUIRE(a.messages.send("m" + std::to_string(i)).ok());
+  for (size_t i = 0; i < kMaxQueuedMessages; ++i)
+    REQUIRE(a.messages.send("m" + std::to_string(i)).ok());
   const auto st = a.messages.send("one too many");
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().code == "queue_full");
@@ -239,7 +246,8 @@ TEST_CASE("the waiting queue is bounded: beyond kMaxQueuedMessages a message is 
   // And by bytes: 16 full-size messages fill it.
   End c{3};
   const std::string big(protocol::kMaxMessageTextBytes, 'z');
-  for (size_t i = 0; i < kMaxQueuedMessageBytes / big.size(); ++i) REQUIRE(c.messages.send(big).ok());
+  for (size_t i = 0; i < kMaxQueuedMessageBytes / big.size(); ++i)
+    REQUIRE(c.messages.send(big).ok());
   CHECK(c.messages.send("z").error().code == "queue_full");
 }
 
@@ -297,9 +305,12 @@ TEST_CASE("messages go both ways over the DataChannel and show in both activity 
   REQUIRE(w.a.session.send_message("from A: https://example.org").ok());
   REQUIRE(w.b.session.send_message("from B ✓").ok());
   w.run();
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"from A: https://example.org"});
-  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) == std::vector<std::string>{"from B ✓"});
-  CHECK(messages_in(w.a.session, LogKind::kMessageSent) == std::vector<std::string>{"from A: https://example.org"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"from A: https://example.org"});
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"from B ✓"});
+  CHECK(messages_in(w.a.session, LogKind::kMessageSent) ==
+        std::vector<std::string>{"from A: https://example.org"});
   // Nothing went through the server.
   CHECK(w.relayed.empty());
 }
@@ -312,8 +323,10 @@ TEST_CASE("messages go through the server's relay when there is no direct path, 
   REQUIRE(w.b.session.send_message("through the relay").ok());
   REQUIRE(w.a.session.send_message("and back").ok());
   w.run();
-  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) == std::vector<std::string>{"through the relay"});
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"and back"});
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"through the relay"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"and back"});
   CHECK_FALSE(w.relayed.empty());
   CHECK_FALSE(contains(w.relayed, as_bytes("through the relay")));
 }
@@ -327,7 +340,8 @@ TEST_CASE("a message written before the other device connected goes once it has"
   REQUIRE(w.b.session.join_link(w.a.session.snapshot().link).ok());
   w.run();
   CHECK(w.a.session.snapshot().messages_waiting == 0);
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"waiting for you"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"waiting for you"});
 }
 
 TEST_CASE("without a session there is nobody to send a message to") {
@@ -346,11 +360,13 @@ TEST_CASE("a peer sending full-size messages in a loop keeps the activity log bo
   size_t bytes = 0;
   for (const auto& l : w.a.session.log()) bytes += l.text.size();
   CHECK(bytes <= kMaxLogTextBytes);
-  CHECK(messages_in(w.a.session, LogKind::kMessageReceived).size() == kMaxLogTextBytes / big.size());
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived).size() ==
+        kMaxLogTextBytes / big.size());
   CHECK(w.a.session.log_total() > 100);  // every line counted, the old ones dropped
 }
 
-TEST_CASE("a message still on the relay when the path moved to the DataChannel is shown, not lost") {
+TEST_CASE(
+    "a message still on the relay when the path moved to the DataChannel is shown, not lost") {
   World w;
   w.join_without_udp();
   w.advance(kRaceRelayAfterMs + 250);
@@ -363,14 +379,17 @@ TEST_CASE("a message still on the relay when the path moved to the DataChannel i
   w.open_channel();
   w.release_held();
   REQUIRE(w.b.session.transport() == Transport::kDirect);
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"in flight on the relay"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"in flight on the relay"});
   REQUIRE(w.a.session.send_message("on the DataChannel").ok());
   w.run();
   CHECK(messages_in(w.b.session, LogKind::kMessageReceived).back() == "on the DataChannel");
   CHECK_FALSE(has_log(w.b.session, "Dropped"));
 }
 
-TEST_CASE("a message written while a forged HELLO's handshake runs waits, then goes under the live keys") {
+TEST_CASE(
+    "a message written while a forged HELLO's handshake runs waits, then goes under the live "
+    "keys") {
   World w;
   w.create_and_join_by_link();
   Bytes hello(session::kHelloBytes, 7);
@@ -384,7 +403,8 @@ TEST_CASE("a message written while a forged HELLO's handshake runs waits, then g
   // The forged handshake never confirms: once it timed out the message goes, and B opens it.
   w.advance(kHandshakeTimeoutMs + 1000);
   CHECK(w.a.session.snapshot().messages_waiting == 0);
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"during the new handshake"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"during the new handshake"});
 }
 
 TEST_CASE("after the other device reloaded, messages go both ways under the new keys") {
@@ -402,6 +422,8 @@ TEST_CASE("after the other device reloaded, messages go both ways under the new 
   REQUIRE(w.b.session.send_message("B is back").ok());
   w.run();
   // The reloaded page starts an empty log: it has only what came after.
-  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) == std::vector<std::string>{"after the reload"});
-  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) == std::vector<std::string>{"B is back"});
+  CHECK(messages_in(w.b.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"after the reload"});
+  CHECK(messages_in(w.a.session, LogKind::kMessageReceived) ==
+        std::vector<std::string>{"B is back"});
 }

@@ -24,7 +24,7 @@ TEST_CASE("overlong forms, surrogates, code points above U+10FFFF and cut sequen
   CHECK_FALSE(is_valid_utf8("\xE2\x82"));          // cut short
   CHECK_FALSE(is_valid_utf8("\x80"));              // a continuation byte first
   CHECK_FALSE(is_valid_utf8("\xFF"));
-  CHECK_FALSE(is_valid_utf8("ok \xE2\x28\xA1"));   // a bad continuation
+  CHECK_FALSE(is_valid_utf8("ok \xE2\x28\xA1"));  // a bad continuation
 }
 
 TEST_CASE("a preview is cut on a character boundary") {
