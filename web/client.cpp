@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <sodium.h>
+
 #include "protocol/signal.h"
+#include "session/link.h"
 #include "transfer/download_type.h"
 #include "transfer/memory_budget.h"
 
@@ -49,6 +52,17 @@ Client::Client() {
   if (storage_mode_ == "opfs") {
     storage_.on_error([this](const std::string& m) { session_->on_storage_error(m); });
   }
+  glue().call<void>("historyLoad");
+}
+
+void Client::record_history() {
+  const app::Snapshot s = session_->snapshot();
+  for (const auto& e : history_recorder_.take_new(s.transfers, s.sas)) glue().call<void>("historyAdd", app::to_json(e));
+}
+
+void Client::clear_history() {
+  history_.clear();
+  glue().call<void>("historyClear");
 }
 
 // Partial files of sessions that cannot be resumed any more (rooms live 24 h at most), once a
@@ -59,17 +73,19 @@ void Client::sweep_storage() {
   storage_.sweep("", kAbandonedAfterMs);
 }
 
-// The join record of this tab, in sessionStorage: {"link", "resume", "sas"}. A reload of the
-// tab resumes from it; a copied, bookmarked or synced URL carries none of it.
+// The join record of this tab, in sessionStorage: {"link", "resume", "sas", "password"}. A
+// reload of the tab resumes from it; a copied, bookmarked or synced URL carries none of it.
+// "password": a password room's password, kept for the reload as the link secret is.
 namespace {
 struct JoinRecord {
-  std::string link, resume, sas;
+  std::string link, resume, sas, password;
 };
 JoinRecord load_join_record() {
   const json j = json::parse(glue().call<std::string>("loadJoin"), nullptr, false);
   JoinRecord r;
   if (!j.is_object()) return r;
-  for (auto [key, field] : {std::pair{"link", &r.link}, std::pair{"resume", &r.resume}, std::pair{"sas", &r.sas}}) {
+  for (auto [key, field] : {std::pair{"link", &r.link}, std::pair{"resume", &r.resume}, std::pair{"sas", &r.sas},
+                            std::pair{"password", &r.password}}) {
     auto it = j.find(key);
     if (it != j.end() && it->is_string()) *field = it->get<std::string>();
   }
@@ -100,7 +116,14 @@ void Client::start_from_location() {
   sweep_storage();
   session_->set_previous_sas(rec.sas);
   const std::string& resume = rec.resume;
-  const Status st = session_->join_link(rec.link, resume);
+  if (auto parsed = session::parse_link(rec.link); parsed && parsed->needs_password() && rec.password.empty()) {
+    // A password room: the home screen asks for the password first.
+    pending_link_ = rec.link;
+    pending_resume_ = resume;
+    return;
+  }
+  join_password_ = rec.password;
+  const Status st = session_->join_link(rec.link, resume, rec.password);
   if (!st) {
     // Keep the error visible on the home screen.
     session_ = std::make_unique<app::Session>(app::SessionOptions{origin_, session_random()});
@@ -111,6 +134,42 @@ void Client::start_from_location() {
   }
   join_link_ = rec.link;
   save_join();
+  restore_saved_transfers(resume);
+}
+
+Status Client::join_with_password(const std::string& password) {
+  if (pending_link_.empty()) return make_error("no_link", "There is no link waiting for a password.");
+  const Status st = session_->join_link(pending_link_, pending_resume_, password);
+  if (!st) return st;
+  join_link_ = std::exchange(pending_link_, std::string());
+  join_password_ = password;
+  save_join();
+  restore_saved_transfers(std::exchange(pending_resume_, std::string()));
+  return Ok{};
+}
+
+bool Client::can_retry_password() const {
+  const app::Snapshot s = session_->snapshot();
+  if (s.phase != app::Phase::kFailed || !s.error || s.error->code != "wrong_password" || join_link_.empty()) return false;
+  auto parsed = session::parse_link(join_link_);
+  return parsed && parsed->needs_password();
+}
+
+// A fresh page for the next try, as "Start over" does, that remembers only the link: it asks
+// for the password again (start_from_location).
+void Client::retry_password() {
+  if (!can_retry_password()) return;
+  const json j{{"link", join_link_}};
+  // Nothing else may rewrite the record before the page goes (the wrong password with it would
+  // be tried again on load, spending another of the room's guesses).
+  join_link_.clear();
+  join_password_.clear();
+  saved_record_ = j.dump();
+  glue().call<void>("saveJoin", saved_record_);
+  emscripten::val::global("location").set("href", std::string("/"));
+}
+
+void Client::restore_saved_transfers(const std::string& resume) {
   if (!resume.empty() && storage_mode_ == "opfs") {
     // A reloaded tab: what it saved of its incoming transfers (their files are on disk), so the
     // sender sends only what is missing. The list arrives long before the handshake is done.
@@ -130,16 +189,19 @@ void Client::start_from_location() {
 
 void Client::create_session() {
   sweep_storage();
-  session_->create();
+  session_->create(room_password_);
+  sodium_memzero(room_password_.data(), room_password_.size());
+  room_password_.clear();
 }
 
-Status Client::join_code(const std::string& code) {
+Status Client::join_code(const std::string& code, const std::string& password) {
   sweep_storage();
-  return session_->join_code(code);
+  return session_->join_code(code, password);
 }
 
 void Client::save_join() {
-  const json j{{"link", join_link_}, {"resume", session_->resume_token()}, {"sas", session_->snapshot().sas}};
+  json j{{"link", join_link_}, {"resume", session_->resume_token()}, {"sas", session_->snapshot().sas}};
+  if (!join_password_.empty()) j["password"] = join_password_;
   std::string text = j.dump();
   if (text == saved_record_) return;
   saved_record_ = std::move(text);
@@ -148,11 +210,14 @@ void Client::save_join() {
 
 void Client::forget_join() {
   join_link_.clear();
+  join_password_.clear();
+  pending_link_.clear();
   saved_record_.clear();
   glue().call<void>("saveJoin", std::string());
 }
 
 void Client::close_session() {
+  record_history();
   forget_join();
   const std::string prefix = session_->storage_prefix();
   session_->close();
@@ -314,6 +379,7 @@ void Client::housekeeping(double now_ms) {
     last_path_query_ = now_ms;
     pc_.query_path();  // the path can change (ICE restart, network change)
   }
+  record_history();
 }
 
 void Client::dispatch(BrowserEvent& ev) {
@@ -331,6 +397,9 @@ void Client::dispatch(BrowserEvent& ev) {
       on_files_chosen(ev.text);
     } else if (ev.kind == "network") {
       session_->on_network_change(ev.text == "online");
+    } else if (ev.kind == "history") {
+      history_ = app::parse_history(ev.text);
+      ++version_;
     } else {
       ui_events_.push_back(std::move(ev));
     }

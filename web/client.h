@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/history.h"
 #include "app/session.h"
 #include "platform/events.h"
 #include "platform/peer_connection.h"
@@ -48,7 +49,18 @@ class Client : public app::DataIo {
   // --- intents from the UI --------------------------------------------------------------------
   void start_from_location();  // a /j/<room>?t=..#secret page joins by itself
   void create_session();
-  Status join_code(const std::string& code);
+  // A bare number is a password room's code: `password` authenticates the join.
+  Status join_code(const std::string& code, const std::string& password = {});
+  // The password the next create_session() protects its room with ("" for none). Held in
+  // memory only until the room is created.
+  void set_room_password(std::string password) { room_password_ = std::move(password); }
+  // A password room's link opened (or reloaded without its password): it waits for the
+  // person to type the password (join_with_password).
+  bool awaiting_password() const { return !pending_link_.empty(); }
+  Status join_with_password(const std::string& password);
+  // After a wrong password on a password room's link: ask for it again.
+  void retry_password();
+  bool can_retry_password() const;
   // Leave: ends the session and removes what it received from this device (partial files,
   // their states, finished files), except finished unsaved files when keep_until_saved().
   void close_session();
@@ -84,6 +96,9 @@ class Client : public app::DataIo {
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
   // Page-level events for the UI (text typed into overlay fields, gestures, copies).
   std::vector<BrowserEvent> take_ui_events() { return std::exchange(ui_events_, {}); }
+  // This device's history of transfers, newest first (app/history.h; IndexedDB only).
+  const std::vector<app::HistoryEntry>& history() const { return history_; }
+  void clear_history();
   // Why a link in the address bar could not be used (shown on the home screen).
   const std::string& join_error() const { return join_error_; }
 
@@ -92,10 +107,13 @@ class Client : public app::DataIo {
   void dispatch_events();
   void run_commands();  // the session's commands, until it has none
   void on_data(const DataEntry& entry, std::span<uint8_t> bytes);
-  void housekeeping(double now_ms);  // wake lock, connection path
+  void housekeeping(double now_ms);  // wake lock, connection path, history
+  void record_history();             // transfers that ended go into the history
   void pump();
   void sweep_storage();
   void save_join();
+  // A reloaded tab's saved incoming transfers (OPFS), so the sender sends only what is missing.
+  void restore_saved_transfers(const std::string& resume);
   void on_files_chosen(const std::string& json);
   void run(app::Command& c);
   void set_up_peer(bool offerer, const std::string& ice_servers_json);
@@ -125,6 +143,12 @@ class Client : public app::DataIo {
   double last_path_query_ = 0;
   std::string join_error_;
   bool swept_ = false;
+  app::HistoryRecorder history_recorder_;
+  std::vector<app::HistoryEntry> history_;
+  std::string room_password_;  // set_room_password, until create_session
+  // A password room's link waiting for its password, and the resume token it came with.
+  std::string pending_link_, pending_resume_;
+  std::string join_password_;  // the password this tab joined with (for a reload)
   // A joiner's record for a reload of this tab (sessionStorage, never the URL): the link with
   // its secret, the current resume token and the verification words shown.
   std::string join_link_;

@@ -6,15 +6,30 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "transfer/progress.h"
 #include "util/bytes.h"
 
 namespace ferry::app {
 
-// kWaiting also while the connection is down.
-enum class TransferState : uint8_t { kWaiting, kSending, kReceiving, kPaused, kComplete, kCancelled, kFailed };
-// "waiting", "sending", "receiving", "paused", "complete", "cancelled", "failed"
+// kWaiting also while the connection is down. kAwaitingAnswer: sent, the other device has the
+// offer and its person has not answered; kOffered: received, this device's person must accept
+// or decline (app::DataPlane::answer); kDeclined: the receiver declined it.
+enum class TransferState : uint8_t {
+  kWaiting,
+  kAwaitingAnswer,
+  kOffered,
+  kSending,
+  kReceiving,
+  kPaused,
+  kComplete,
+  kCancelled,
+  kFailed,
+  kDeclined,
+};
+// "waiting", "waiting to be accepted", "offered", "sending", "receiving", "paused",
+// "complete", "cancelled", "failed", "declined"
 const char* to_string(TransferState state);
 // Bytes flow: a transfer neither waits, nor is paused, nor is over.
 constexpr bool moving(TransferState state) {
@@ -27,8 +42,13 @@ struct TransferView {
   bool outgoing = false;
   TransferState state = TransferState::kWaiting;
   bool paused_here = false;  // paused by this side: only this side can resume it
+  // Outgoing: the receiver answered, taking `accepted_files` of the transfer's files.
+  bool answered = false;
+  size_t accepted_files = 0;
   transfer::TransferProgress progress;
   double bytes_per_second = 0;
+  // Per file, in the order of progress.files (0 for a file not moving now).
+  std::vector<double> file_bytes_per_second;
 };
 
 namespace cmd {

@@ -18,6 +18,10 @@ TransferState transfer_state(const transfer::Sender& s) {
     case S::kDisconnected:
     case S::kAwaitingHave:
       return TransferState::kWaiting;
+    case S::kAwaitingAccept:
+      return TransferState::kAwaitingAnswer;
+    case S::kDeclined:
+      return TransferState::kDeclined;
     case S::kSending:
     case S::kAwaitingComplete:
       return s.paused() ? TransferState::kPaused : TransferState::kSending;
@@ -36,6 +40,10 @@ TransferState transfer_state(const transfer::Receiver& r) {
   switch (r.state()) {
     case S::kAwaitingManifest:
       return TransferState::kWaiting;
+    case S::kAwaitingAccept:
+      return TransferState::kOffered;
+    case S::kDeclined:
+      return TransferState::kDeclined;
     case S::kReceiving:
       return r.paused() ? TransferState::kPaused : TransferState::kReceiving;
     case S::kComplete:
@@ -54,6 +62,12 @@ const char* to_string(TransferState state) {
   switch (state) {
     case TransferState::kWaiting:
       return "waiting";
+    case TransferState::kAwaitingAnswer:
+      return "waiting to be accepted";
+    case TransferState::kOffered:
+      return "offered";
+    case TransferState::kDeclined:
+      return "declined";
     case TransferState::kSending:
       return "sending";
     case TransferState::kReceiving:
@@ -223,9 +237,30 @@ void DataPlane::tick(double now_ms) {
   if (now_ms - last_speed_sample_ < kSpeedSampleMs) return;
   last_speed_sample_ = now_ms;
   for (auto& [id, out] : outgoing_) {
-    if (out.sender) out.speed.update(now_ms, out.sender->progress().bytes_done);
+    if (!out.sender) continue;
+    const auto p = out.sender->progress();
+    out.speed.update(now_ms, p.bytes_done);
+    sample_files(out.file_speeds, p, now_ms);
   }
-  for (auto& [id, in] : incoming_) in.speed.update(now_ms, in.receiver.progress().bytes_done);
+  for (auto& [id, in] : incoming_) {
+    const auto p = in.receiver.progress();
+    in.speed.update(now_ms, p.bytes_done);
+    sample_files(in.file_speeds, p, now_ms);
+  }
+}
+
+void DataPlane::sample_files(std::vector<Speed>& speeds, const transfer::TransferProgress& p, double now_ms) {
+  speeds.resize(p.files.size());
+  for (size_t i = 0; i < p.files.size(); ++i) speeds[i].update(now_ms, p.files[i].bytes_done);
+}
+
+std::vector<double> DataPlane::file_speeds(const std::vector<Speed>& speeds, const transfer::TransferProgress& p) {
+  std::vector<double> out(p.files.size(), 0.0);
+  for (size_t i = 0; i < p.files.size() && i < speeds.size(); ++i) {
+    const auto s = p.files[i].state;
+    if (s == transfer::FileState::kActive) out[i] = speeds[i].value;
+  }
+  return out;
 }
 
 void DataPlane::Speed::update(double now, uint64_t bytes) {
@@ -264,7 +299,9 @@ transfer::Receiver DataPlane::new_receiver(uint32_t id, bool& restored) {
 // A restored receiver was accepted: its files are opened where the saved bytes are.
 void DataPlane::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
   uint64_t kept = 0;
+  const auto files = r.progress().files;
   for (const auto& f : r.manifest()->files) {
+    if (files.at(&f - r.manifest()->files.data()).state == transfer::FileState::kSkipped) continue;
     emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), true, f.mime});
     const auto* have = r.have_map(f.id);
     if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r.manifest()->chunk_size});
@@ -323,8 +360,8 @@ void DataPlane::on_frame(ByteView bytes) {
   if (persisted_.erase(id) && !restored) {
     log_("Could not use the saved state of an earlier transfer; receiving it again");
   }
-  if (restored) reopen_sinks(id, r);
-  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}});
+  if (restored && r.accepted()) reopen_sinks(id, r);
+  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}, {}});
   run_receiver_commands(id, std::move(cmds));
 }
 
@@ -338,12 +375,20 @@ void DataPlane::on_sender_frame(const protocol::Frame& frame) {
   }
   auto& sender = *it->second.sender;
   const auto before = sender.state();
+  const bool answered = sender.answered();
   auto frames = sender.on_frame(frame);
   if (!frames) {
     log_("Rejected a frame: " + frames.error().message);
     return;
   }
   send_frames(*frames);
+  if (!answered && sender.answered()) {
+    const size_t n = sender.manifest().files.size();
+    const size_t taken = sender.accepted_files();
+    log_(taken == 0   ? std::string("The other device declined the files")
+         : taken == n ? std::string("The other device accepted the files")
+                      : "The other device accepted " + std::to_string(taken) + " of " + std::to_string(n) + " files");
+  }
   if (before != sender.state()) {
     if (sender.state() == transfer::Sender::State::kComplete) log_("Sent: the other device has every file");
     if (sender.state() == transfer::Sender::State::kCancelled) log_("The other device cancelled a transfer");
@@ -397,21 +442,28 @@ void DataPlane::on_sink_error(uint32_t id, uint32_t file_id, std::string_view me
 }
 
 void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command> cmds) {
-  bool save = false;  // a new manifest or a finished file: save the receiver's state now
+  // An accepted offer or a finished file: save the receiver's state now (an offer not yet
+  // answered is not saved: a reloaded tab is asked again, and nothing of it is on disk).
+  bool save = false;
   bool over = false;  // the transfer ended: its saved state is of no use any more
+  bool offered = false;  // a new offer, to accept at once when the person said so
   for (auto& c : cmds) {
     std::visit([&](const auto& m) {
       using T = std::decay_t<decltype(m)>;
-      save = save || std::is_same_v<T, transfer::cmd::ManifestReceived> || std::is_same_v<T, transfer::cmd::FileComplete>;
+      save = save || std::is_same_v<T, transfer::cmd::Accepted> || std::is_same_v<T, transfer::cmd::FileComplete>;
+      offered = offered || std::is_same_v<T, transfer::cmd::ManifestReceived>;
       if constexpr (std::is_same_v<T, transfer::cmd::Failure>) over = over || m.fatal;
-      over = over || std::is_same_v<T, transfer::cmd::TransferComplete> || std::is_same_v<T, transfer::cmd::TransferCancelled>;
+      over = over || std::is_same_v<T, transfer::cmd::TransferComplete> ||
+             std::is_same_v<T, transfer::cmd::TransferCancelled> || std::is_same_v<T, transfer::cmd::TransferDeclined>;
     }, c);
   }
   const auto abort_unfinished = [&] {
     const auto& r = incoming_.at(id).receiver;
-    if (!r.manifest()) return;
+    if (!r.manifest() || !r.accepted()) return;  // no sink was opened
     for (const auto& f : r.progress().files) {
-      if (f.state != transfer::FileState::kComplete) emit_(cmd::AbortSink{id, f.file_id});
+      if (f.state != transfer::FileState::kComplete && f.state != transfer::FileState::kSkipped) {
+        emit_(cmd::AbortSink{id, f.file_id});
+      }
     }
   };
   for (auto& c : cmds) {
@@ -420,12 +472,23 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
           using T = std::decay_t<decltype(m)>;
           if constexpr (std::is_same_v<T, transfer::cmd::ManifestReceived>) {
             uint64_t total = 0;
-            for (const auto& f : m.manifest.files) {
+            for (const auto& f : m.manifest.files) total += f.size;
+            log_("The other device offers " + std::to_string(m.manifest.files.size()) +
+                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::Accepted>) {
+            // Sinks open only now: nothing of an offer touches the disk before the person accepts.
+            const auto& man = *incoming_.at(id).receiver.manifest();
+            uint64_t total = 0;
+            for (const auto& f : man.files) {
+              if (!std::binary_search(m.file_ids.begin(), m.file_ids.end(), f.id)) continue;
               total += f.size;
               emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false, f.mime});
             }
-            log_("Receiving " + std::to_string(m.manifest.files.size()) +
-                 (m.manifest.files.size() == 1 ? " file" : " files") + " (" + format_bytes(static_cast<double>(total)) + ")");
+            log_("Receiving " + std::to_string(m.file_ids.size()) + (m.file_ids.size() == 1 ? " file" : " files") +
+                 (m.file_ids.size() < man.files.size() ? " of " + std::to_string(man.files.size()) : std::string()) +
+                 " (" + format_bytes(static_cast<double>(total)) + ")");
+          } else if constexpr (std::is_same_v<T, transfer::cmd::TransferDeclined>) {
+            log_("Declined the files");
           } else if constexpr (std::is_same_v<T, transfer::cmd::Write> || std::is_same_v<T, transfer::cmd::WriteInPlace>) {
             write(id, m.file_id, m.offset, m.bytes);
           } else if constexpr (std::is_same_v<T, transfer::cmd::ReadBack>) {
@@ -466,6 +529,43 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
     in.unsaved_bytes = 0;
     emit_(cmd::SaveState{state_key(id), in.receiver.persist()});
   }
+  // Accepting at once goes after the commands above: the HAVE that answers the MANIFEST must
+  // reach the sender before the ACCEPT.
+  if (offered && accept_all_ && in.receiver.state() == transfer::Receiver::State::kAwaitingAccept) {
+    answer(id, all_files(in.receiver));
+  }
+}
+
+std::vector<uint32_t> DataPlane::all_files(const transfer::Receiver& r) {
+  std::vector<uint32_t> ids;
+  if (r.manifest()) {
+    for (const auto& f : r.manifest()->files) ids.push_back(f.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void DataPlane::answer(uint32_t id, std::vector<uint32_t> file_ids) {
+  auto it = incoming_.find(id);
+  if (it == incoming_.end()) return;
+  auto& r = it->second.receiver;
+  if (r.state() != transfer::Receiver::State::kAwaitingAccept) return;
+  run_receiver_commands(id, file_ids.empty() ? r.decline() : r.accept(std::move(file_ids)));
+}
+
+void DataPlane::answer_all(uint32_t id) {
+  auto it = incoming_.find(id);
+  if (it != incoming_.end()) answer(id, all_files(it->second.receiver));
+}
+
+void DataPlane::set_accept_all(bool on) {
+  accept_all_ = on;
+  if (!on) return;
+  std::vector<uint32_t> waiting;
+  for (const auto& [id, in] : incoming_) {
+    if (in.receiver.state() == transfer::Receiver::State::kAwaitingAccept) waiting.push_back(id);
+  }
+  for (const uint32_t id : waiting) answer_all(id);
 }
 
 // --- views ----------------------------------------------------------------------------------
@@ -485,13 +585,16 @@ std::vector<TransferView> DataPlane::transfers() const {
     if (out.sender) {
       v.state = transfer_state(*out.sender);
       v.paused_here = out.sender->paused_here();
+      v.answered = out.sender->answered();
+      v.accepted_files = out.sender->accepted_files();
       v.progress = out.sender->progress();
       v.bytes_per_second = out.speed.value;
+      v.file_bytes_per_second = file_speeds(out.file_speeds, v.progress);
     } else {
       v.state = TransferState::kWaiting;
       uint32_t fid = 0;
       for (const auto& f : out.files) {
-        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending});
+        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending, f.mime});
         v.progress.bytes_total += f.size;
       }
     }
@@ -509,6 +612,7 @@ std::vector<TransferView> DataPlane::transfers() const {
     v.paused_here = in.receiver.paused_here();
     v.progress = in.receiver.progress();
     v.bytes_per_second = in.speed.value;
+    v.file_bytes_per_second = file_speeds(in.file_speeds, v.progress);
     list.push_back(std::move(v));
   }
   return list;

@@ -106,6 +106,14 @@ class DataPlane {
   void control(uint32_t id, bool outgoing, Control what);
   // A receiver's saved state found after a reload; used when the sender offers that transfer.
   void restore_incoming(uint32_t transfer_id, Bytes state);
+  // The person's answer to an incoming offer (TransferState::kOffered): the files to take
+  // (ascending or not; none declines). Nothing of an offer is written or sent before it.
+  void answer(uint32_t transfer_id, std::vector<uint32_t> file_ids);
+  void answer_all(uint32_t transfer_id);  // every file
+  // "Accept everything from this device for this session": offers waiting now and later are
+  // accepted whole, at once.
+  void set_accept_all(bool on);
+  bool accept_all() const { return accept_all_; }
 
   // --- events ---------------------------------------------------------------------------------
   void tick(double now_ms);  // speeds
@@ -139,13 +147,18 @@ class DataPlane {
     std::vector<transfer::SourceFile> files;
     std::vector<int> handles;
     Speed speed;
+    std::vector<Speed> file_speeds;  // by position in the manifest
   };
   struct Incoming {
     transfer::Receiver receiver;
     uint64_t unsaved_bytes = 0;  // written since the last SaveState
     uint64_t acked_at_once = 0;  // written as commands (no DataIo): acknowledged after the batch
     Speed speed;
+    std::vector<Speed> file_speeds;
   };
+  // Samples each file's speed; a file that is not moving shows none.
+  static void sample_files(std::vector<Speed>& speeds, const transfer::TransferProgress& p, double now_ms);
+  static std::vector<double> file_speeds(const std::vector<Speed>& speeds, const transfer::TransferProgress& p);
 
   void send_frame(ByteView frame);
   void send_frames(const std::vector<Bytes>& frames);
@@ -156,6 +169,7 @@ class DataPlane {
   transfer::Receiver new_receiver(uint32_t id, bool& restored);
   void reopen_sinks(uint32_t id, const transfer::Receiver& r);
   std::string state_key(uint32_t id) const { return prefix_ + std::to_string(id); }
+  static std::vector<uint32_t> all_files(const transfer::Receiver& r);
 
   RandomFn rng_;
   uint32_t preferred_chunk_size_;
@@ -167,6 +181,7 @@ class DataPlane {
   std::optional<crypto::SecretKey> send_key_, recv_key_;
   bool open_ = false;
   bool via_server_ = false;
+  bool accept_all_ = false;  // set_accept_all()
   uint32_t chunk_size_ = transfer::kDefaultChunkBytes;
   double last_speed_sample_ = -1e18;
   uint64_t dropped_frames_ = 0;          // frames of no transfer whose MANIFEST opened

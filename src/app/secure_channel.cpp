@@ -32,13 +32,22 @@ const char* to_string(SecureChannel::State state) {
 SecureChannel::SecureChannel(bool creator, const session::RoomId& room, RandomFn rng)
     : creator_(creator), room_(room), rng_(std::move(rng)) {}
 
-SecureChannel::~SecureChannel() { sodium_memzero(password_.data(), password_.size()); }
+SecureChannel::~SecureChannel() {
+  sodium_memzero(password_.data(), password_.size());
+  sodium_memzero(room_password_.data(), room_password_.size());
+}
 
 SecureChannel SecureChannel::creator(const session::RoomId& room, const session::LinkSecret& secret,
                                      std::optional<session::ShortCode> code, RandomFn rng) {
   SecureChannel c(true, room, std::move(rng));
   c.secret_ = secret;
   c.code_ = std::move(code);
+  return c;
+}
+
+SecureChannel SecureChannel::password_room(const session::RoomId& room, Bytes password, RandomFn rng) {
+  SecureChannel c(true, room, std::move(rng));
+  c.room_password_ = std::move(password);
   return c;
 }
 
@@ -69,6 +78,7 @@ std::vector<SecureChannel::Outgoing> SecureChannel::take_outgoing() {
 }
 
 Bytes SecureChannel::password_for(JoinMethod method) const {
+  if (method == JoinMethod::kPassword) return room_password_;
   if (method == JoinMethod::kLink) return session::password_from_link_secret(*secret_);
   return session::password_from_short_code(*code_);
 }
@@ -119,9 +129,19 @@ Event SecureChannel::on_hello(ByteView body, double now_ms) {
                   " attempt: the other device joined by " +
                   std::string(session::to_string(*confirmed_method_)));
   }
+  const bool password_room = !room_password_.empty();
+  if (password_room != (method == JoinMethod::kPassword)) {
+    return refuse(password_room ? std::string("Refused an attempt by ") + std::string(session::to_string(method)) +
+                                      ": this room takes its password"
+                                : "Refused a password attempt: this room has no password");
+  }
+  if (method == JoinMethod::kPassword && code_dead_) {
+    return refuse("Refused an attempt with the password: it no longer works");
+  }
   if (method == JoinMethod::kCode && (code_dead_ || !code_)) {
     return refuse("Refused an attempt with the code: it no longer works");
   }
+  if (method == JoinMethod::kLink && !secret_) return refuse("Refused an attempt by link: this room has no link secret");
   auto hs = session::Handshake::start_creator(room_, *hello, password_for(method), rng_);
   if (!hs) return refuse("Could not start the secure handshake: " + hs.error().message);
   // A HELLO during a half-done handshake replaces it: nothing was guessed in that one yet (a
@@ -141,11 +161,11 @@ Event SecureChannel::attempt_failed(const Error& error) {
   pending_.reset();
   state_ = settled();
   note_ = error.code == "wrong_password"
-              ? std::string("Someone tried to join with a wrong ") +
-                    (method == JoinMethod::kCode ? "code" : "link")
+              ? std::string("Someone tried to join with a wrong ") + std::string(session::to_string(method))
               : "A joining device failed the secure handshake (" + error.code + ")";
   report(protocol::PakeFailed{});
-  if (method != JoinMethod::kCode) return Event::kAttemptFailed;
+  // The low-entropy secrets have a budget: the short code, and a password room's password.
+  if (method == JoinMethod::kLink) return Event::kAttemptFailed;
   ++code_failures_;
   if (code_failures_ < kMaxCodeFailures || code_dead_) return Event::kAttemptFailed;
   code_dead_ = true;
@@ -188,9 +208,9 @@ Event SecureChannel::on_handshake(ByteView body, double now_ms) {
   state_ = State::kFailed;
   if (st.error().code == "wrong_password") {
     error_ = make_error("wrong_password",
-                        method_ == JoinMethod::kCode
-                            ? "Wrong code. Check the code with the sender and try again."
-                            : "This link does not match the session. Ask the sender for the link again.");
+                        method_ == JoinMethod::kCode       ? "Wrong code. Check the code with the sender and try again."
+                        : method_ == JoinMethod::kPassword ? "Wrong password. Check the password with the sender and try again."
+                                                           : "This link does not match the session. Ask the sender for the link again.");
   } else {
     error_ = make_error(st.error().code, "The secure handshake failed: " + st.error().message);
   }

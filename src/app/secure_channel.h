@@ -17,7 +17,8 @@
 //   only ever starts a handshake. With live keys, that handshake runs beside them (kRekeying)
 //   and the live keys stay until it confirms, so a forged HELLO tears nothing down.
 // - The creator limits guesses itself, whatever the server does: kMaxCodeFailures failed
-//   attempts per short code (a wrong tag or an invalid share both count), then the code is dead
+//   attempts per short code, or per password in a password room (a wrong tag or an invalid
+//   share both count), then the code (the password) is dead
 //   and later code HELLOs get no share at all, only a reject_peer. A fresh code (set_code) gets a
 //   fresh budget. Once a joiner confirmed, only its method is accepted for the rest of the
 //   session (a code can't be guessed beside a link).
@@ -72,6 +73,10 @@ class SecureChannel {
   // The creator holds both passwords (the code may be replaced by set_code).
   static SecureChannel creator(const session::RoomId& room, const session::LinkSecret& secret,
                                std::optional<session::ShortCode> code, RandomFn rng);
+  // A password room's creator holds only the room's password: its link and code carry no secret,
+  // every joiner comes with JoinMethod::kPassword, and the password has the code's budget
+  // (kMaxCodeFailures wrong guesses, then it no longer works: code_dead()).
+  static SecureChannel password_room(const session::RoomId& room, Bytes password, RandomFn rng);
   // The joiner holds the one password it joined with.
   static SecureChannel joiner(const session::RoomId& room, JoinMethod method, Bytes password,
                               RandomFn rng);
@@ -129,6 +134,7 @@ class SecureChannel {
   State state_ = State::kNoPeer;
   std::optional<session::LinkSecret> secret_;  // A
   std::optional<session::ShortCode> code_;     // A
+  Bytes room_password_;                        // A of a password room: wiped on destruction
   JoinMethod method_ = JoinMethod::kLink;      // B: how it joined
   Bytes password_;                             // B: wiped on destruction
   int code_failures_ = 0;

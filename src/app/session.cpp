@@ -2,6 +2,7 @@
 #include "app/session.h"
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include <algorithm>
 #include <type_traits>
@@ -87,27 +88,37 @@ Session::Session(SessionOptions options)
 
 // --- user intents ---------------------------------------------------------------------------
 
-void Session::create() {
+void Session::create(std::string_view password) {
   if (phase_ != Phase::kIdle) return;
   creator_ = true;
   peer_link_ = PeerLink(/*creator=*/true);
-  secret_ = session::LinkSecret::generate(options_.rng);
+  if (password.empty()) {
+    secret_ = session::LinkSecret::generate(options_.rng);
+  } else {
+    password_room_ = true;
+    room_password_ = session::password_from_room_password(password);
+  }
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
   signalling_.start(protocol::Create{}, *this);
 }
 
-Status Session::join_link(std::string_view text, std::string_view resume) {
+Status Session::join_link(std::string_view text, std::string_view resume, std::string_view password) {
   if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
   auto link = session::parse_link(text);
   if (!link) return link.error();
+  if (link->needs_password() && password.empty()) {
+    return make_error("password_needed", "This room is protected with a password: type it to join.");
+  }
   creator_ = false;
-  method_ = JoinMethod::kLink;
+  method_ = link->needs_password() ? JoinMethod::kPassword : JoinMethod::kLink;
   room_ = link->room;
   data_.set_storage_prefix(storage_prefix());
   secret_ = link->secret;
-  channel_.emplace(SecureChannel::joiner(link->room, JoinMethod::kLink,
-                                        session::password_from_link_secret(link->secret), options_.rng));
+  channel_.emplace(SecureChannel::joiner(link->room, *method_,
+                                        link->needs_password() ? session::password_from_room_password(password)
+                                                               : session::password_from_link_secret(*link->secret),
+                                        options_.rng));
   if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
   peer_link_ = PeerLink(/*creator=*/false);
   phase_ = Phase::kConnecting;
@@ -122,17 +133,32 @@ Status Session::join_link(std::string_view text, std::string_view resume) {
   return Ok{};
 }
 
-Status Session::join_code(std::string_view typed) {
+Status Session::join_code(std::string_view typed, std::string_view password) {
   if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
-  auto code = session::parse_short_code(typed);
-  if (!code) return code.error();
-  creator_ = false;
-  method_ = JoinMethod::kCode;
-  code_ = *code;
+  std::string_view bare = typed;
+  while (!bare.empty() && (bare.front() == ' ' || bare.front() == '\t')) bare.remove_prefix(1);
+  while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t')) bare.remove_suffix(1);
+  if (auto nameplate = session::parse_nameplate(bare)) {
+    // Only a number: a password room's code, which only routes the join.
+    if (password.empty()) {
+      return make_error("password_needed", "This code is for a room with a password: type the password too.");
+    }
+    creator_ = false;
+    method_ = JoinMethod::kPassword;
+    nameplate_ = *nameplate;
+    room_password_ = session::password_from_room_password(password);
+  } else {
+    auto code = session::parse_short_code(typed);
+    if (!code) return code.error();
+    creator_ = false;
+    method_ = JoinMethod::kCode;
+    code_ = *code;
+    nameplate_ = code->nameplate;
+  }
   peer_link_ = PeerLink(/*creator=*/false);
   phase_ = Phase::kConnecting;
   status_ = "Connecting to the server…";
-  signalling_.start(protocol::JoinByNameplate{session::format_nameplate(code->nameplate)}, *this);
+  signalling_.start(protocol::JoinByNameplate{session::format_nameplate(*nameplate_)}, *this);
   return Ok{};
 }
 
@@ -143,6 +169,8 @@ void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<in
 void Session::new_code() {
   if (!creator_ || !room_ || phase_ == Phase::kFailed || phase_ == Phase::kIdle) return;
   if (channel_ && channel_->confirmed_method()) return;  // joined: codes are over for this session
+  // A password room's budget belongs to its password: a new number must not renew it.
+  if (password_room_) return;
   new_code_asked_ = true;
   send_server(protocol::NewCode{});
   log("Asked the server for a new code");
@@ -164,6 +192,15 @@ Status Session::send_message(std::string text) {
 void Session::pause(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kPause); }
 void Session::resume(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kResume); }
 void Session::cancel(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kCancel); }
+void Session::accept(uint32_t id, std::vector<uint32_t> file_ids) {
+  if (file_ids.empty()) return;  // declining is decline(): an empty choice is not a decision
+  data_.answer(id, std::move(file_ids));
+}
+void Session::decline(uint32_t id) { data_.answer(id, {}); }
+void Session::set_accept_all(bool on) {
+  if (on != data_.accept_all()) log(on ? "Accepting everything from this device for this session" : "Asking before each transfer again");
+  data_.set_accept_all(on);
+}
 
 void Session::close() {
   emit(cmd::ClosePeer{});
@@ -336,7 +373,7 @@ void Session::on_created(const protocol::Created& m) {
   auto room = session::RoomId::parse(m.room);
   auto token = session::JoinToken::parse(m.token);
   auto nameplate = session::parse_nameplate(m.nameplate);
-  if (!room || !token || !nameplate || !secret_) {
+  if (!room || !token || !nameplate || (!secret_ && !password_room_)) {
     fail(make_error("bad_server", "The server sent an invalid room. Try again later."));
     return;
   }
@@ -346,9 +383,18 @@ void Session::on_created(const protocol::Created& m) {
   signalling_.set_seat(room_->str(), m.resume);
   peer_link_.set_server_offer(ice_servers_to_json(m.ice_servers), m.relay_rate);
   joined_once_ = true;
-  code_ = session::ShortCode::generate(*nameplate, options_.rng);
-  link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
-  channel_.emplace(SecureChannel::creator(*room_, *secret_, code_, options_.rng));
+  if (password_room_) {
+    // Nothing secret in the link or the code: the password alone authenticates a joiner.
+    nameplate_ = *nameplate;
+    link_ = session::format_password_link(options_.origin, *room_, *token_);
+    channel_.emplace(SecureChannel::password_room(*room_, std::move(room_password_), options_.rng));
+    sodium_memzero(room_password_.data(), room_password_.size());
+    room_password_.clear();
+  } else {
+    code_ = session::ShortCode::generate(*nameplate, options_.rng);
+    link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
+    channel_.emplace(SecureChannel::creator(*room_, *secret_, code_, options_.rng));
+  }
   phase_ = Phase::kWaitingForPeer;
   status_ = "Share the link or the code. Waiting for the other device…";
   // The code is a password: it is shown on screen only, never written to the log.
@@ -367,10 +413,13 @@ void Session::on_joined(const protocol::Joined& m) {
   }
   room_ = *room;
   data_.set_storage_prefix(storage_prefix());
-  if (!channel_ && !creator_ && code_) {
+  if (!channel_ && !creator_ && (code_ || method_ == JoinMethod::kPassword)) {
     // Joined by code: the room is known only now.
-    channel_.emplace(SecureChannel::joiner(*room_, JoinMethod::kCode,
-                                          session::password_from_short_code(*code_), options_.rng));
+    channel_.emplace(code_ ? SecureChannel::joiner(*room_, JoinMethod::kCode,
+                                                   session::password_from_short_code(*code_), options_.rng)
+                           : SecureChannel::joiner(*room_, JoinMethod::kPassword, room_password_, options_.rng));
+    sodium_memzero(room_password_.data(), room_password_.size());
+    room_password_.clear();
     if (!previous_sas_.empty()) channel_->set_previous_sas(previous_sas_);
   }
   signalling_.set_seat(room_->str(), m.resume);
@@ -766,6 +815,8 @@ Snapshot Session::snapshot() const {
   s.status = status_;
   s.link = link_;
   if (creator_ && code_) s.short_code = code_->format();
+  if (creator_ && password_room_ && nameplate_) s.short_code = session::format_nameplate(*nameplate_);
+  s.password_room = password_room_;
   s.sas = sas_;
   if (channel_) {
     s.sas_changed = channel_->sas_changed();

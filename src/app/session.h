@@ -110,6 +110,9 @@ struct Snapshot {
   bool sas_changed = false;  // the words differ from the ones first shown: compare them again
   bool rekeying = false;     // a new handshake runs beside the live keys; sending waits
   bool code_dead = false;    // A: too many wrong tries; the link still works, new_code() helps
+  // A password room (create(password)): its link and code carry no secret, and short_code is
+  // the bare number that routes the join. code_dead then means the password no longer works.
+  bool password_room = false;
   bool peer_present = false;
   PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   std::vector<TransferView> transfers;
@@ -128,10 +131,14 @@ class Session final : private PeerLink::Host {
   explicit Session(SessionOptions options);
 
   // --- user intents -------------------------------------------------------------------------
-  void create();                                 // A: a new room
+  // A: a new room. With a password, a password room: the link and the code carry no secret and
+  // the joiner must type the password (CPace's password, with the code's budget of guesses).
+  void create(std::string_view password = {});
   // B: a pasted or opened link. With `resume` (a reloaded tab), rejoins with that resume token.
-  Status join_link(std::string_view link, std::string_view resume = {});
-  Status join_code(std::string_view typed_code); // B: a typed short code
+  // A password room's link ("#pw") needs `password` (else the error "password_needed").
+  Status join_link(std::string_view link, std::string_view resume = {}, std::string_view password = {});
+  // B: a typed short code; a bare number is a password room's code and needs `password`.
+  Status join_code(std::string_view typed_code, std::string_view password = {});
   // A: a fresh short code for the room (after the old one died); the link is unchanged.
   void new_code();
   // B after a reload: the verification words this tab showed before, so that a change shows.
@@ -143,6 +150,13 @@ class Session final : private PeerLink::Host {
   void pause(uint32_t transfer_id, bool outgoing);
   void resume(uint32_t transfer_id, bool outgoing);
   void cancel(uint32_t transfer_id, bool outgoing);
+  // The person's answer to an incoming offer (TransferState::kOffered): accept some of its files
+  // (ids of the offer's files), or decline it whole. The session goes on either way.
+  void accept(uint32_t transfer_id, std::vector<uint32_t> file_ids);
+  void decline(uint32_t transfer_id);
+  // Accept every offer from the other device, now and for the rest of this session.
+  void set_accept_all(bool on);
+  bool accept_all() const { return data_.accept_all(); }
   void close();  // leave the session
   // A receiver's saved state (cmd::SaveState) found in storage after a reload; used when the
   // sender offers that transfer again.
@@ -257,6 +271,9 @@ class Session final : private PeerLink::Host {
   std::optional<session::LinkSecret> secret_;
   std::optional<session::ShortCode> code_;
   std::optional<JoinMethod> method_;
+  bool password_room_ = false;    // A: create(password)
+  Bytes room_password_;           // A until the room exists, B until it joined: then wiped
+  std::optional<uint32_t> nameplate_;  // a password room's code (A), or the one B typed
   std::string link_;
   bool peer_present_ = false;
 

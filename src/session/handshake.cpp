@@ -77,13 +77,23 @@ Bytes password_from_short_code(const ShortCode& code) {
   return Bytes(words.begin(), words.end());
 }
 
+Bytes password_from_room_password(std::string_view password) {
+  return Bytes(password.begin(), password.end());
+}
+
 std::string_view to_string(JoinMethod method) {
-  return method == JoinMethod::kCode ? "code" : "link";
+  switch (method) {
+    case JoinMethod::kLink: return "link";
+    case JoinMethod::kCode: return "code";
+    case JoinMethod::kPassword: return "password";
+  }
+  return "link";
 }
 
 Result<Hello> parse_hello(ByteView body) {
   if (body.size() != kHelloBytes || (body[0] != static_cast<uint8_t>(JoinMethod::kLink) &&
-                                     body[0] != static_cast<uint8_t>(JoinMethod::kCode))) {
+                                     body[0] != static_cast<uint8_t>(JoinMethod::kCode) &&
+                                     body[0] != static_cast<uint8_t>(JoinMethod::kPassword))) {
     return make_error("malformed_hello", "The other device's first message is not a valid hello.");
   }
   Hello h;

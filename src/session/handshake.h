@@ -63,9 +63,10 @@ constexpr std::string_view kSidLabel = "ferry-sid-v2";
 // Each side's contribution to the sid: 128 bits make a repeat across runs negligible.
 constexpr size_t kHandshakeNonceBytes = 16;
 
-// How the joiner got in, which fixes the CPace password both sides must use.
-enum class JoinMethod : uint8_t { kLink = 1, kCode = 2 };
-std::string_view to_string(JoinMethod method);  // "link", "code"
+// How the joiner got in, which fixes the CPace password both sides must use. kPassword: a
+// password room (its link and code carry no secret; the person types the room's password).
+enum class JoinMethod : uint8_t { kLink = 1, kCode = 2, kPassword = 3 };
+std::string_view to_string(JoinMethod method);  // "link", "code", "password"
 
 // B's first message (relayed as app::RelayKind::kHello): the password it holds, and its nonce.
 struct Hello {
@@ -91,6 +92,9 @@ constexpr size_t kMaxHandshakeMessageBytes = kShareBMessageBytes;
 // The CPace password (PRS) for each way of joining.
 Bytes password_from_link_secret(const LinkSecret& secret);
 Bytes password_from_short_code(const ShortCode& code);
+// A password room's password, as typed (UTF-8, exact: no trimming or case folding, so what the
+// creator typed is what the joiner must type).
+Bytes password_from_room_password(std::string_view password);
 // The CPace session id of one run: BLAKE2b-256(kSidLabel || room id || nonce_b || nonce_a).
 Bytes session_id(const RoomId& room, ByteView nonce_b, ByteView nonce_a);
 // The CPace channel identifier: lv_cat(kChannelId, method, "creator", "joiner").

@@ -214,6 +214,13 @@ std::string format_link(std::string_view origin, const RoomId& room, const JoinT
          token.str() + "#" + secret.str();
 }
 
+std::string format_password_link(std::string_view origin, const RoomId& room, const JoinToken& token) {
+  auto normalised = parse_origin(origin);
+  assert(normalised.ok());
+  return normalised.value() + std::string(kPathPrefix) + room.str() + std::string(kQueryPrefix) +
+         token.str() + "#" + std::string(kPasswordFragment);
+}
+
 Result<Link> parse_link(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\n' ||
                            text.front() == '\r')) {
@@ -276,6 +283,9 @@ Result<Link> parse_link(std::string_view text) {
     return make_error("missing_secret",
                       "The link has no #secret at its end; it was probably cut short when "
                       "copied, so copy the whole link again.");
+  }
+  if (fragment == kPasswordFragment) {
+    return Link{std::move(origin).value(), std::move(room).value(), std::move(token).value(), std::nullopt};
   }
   auto secret = LinkSecret::parse(fragment);
   if (!secret) return secret.error();

@@ -8,12 +8,15 @@
 //   fragment #<secret>          the link secret, the CPace password. Browsers never put the
 //                               fragment in an HTTP request, so the server never sees it; it
 //                               lives only in the two tabs and must never be logged or sent.
+//            #pw                a password room's link: no secret at all; the person types the
+//                               room's password (kPasswordFragment).
 //
 // Hosts: names, IPv4, and IPv6 literals in brackets ("http://[::1]:8080"), with optional port.
 // Parsing is strict: no user info, no other path, query or fragment content, every identifier
 // checked by its own parser (ids.h). Ferry served under a sub-path is not supported.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,17 +25,23 @@
 
 namespace ferry::session {
 
+// The fragment of a password room's link: it says "ask for the password", and is no secret.
+inline constexpr std::string_view kPasswordFragment = "pw";
+
 struct Link {
   std::string origin;  // normalised: lower-case scheme and host, default port removed
   RoomId room;
   JoinToken token;
-  LinkSecret secret;
+  std::optional<LinkSecret> secret;  // none: a password room (the "#pw" link)
+  bool needs_password() const { return !secret.has_value(); }
 };
 
 // Formats a link. `origin` is "scheme://host[:port]" without a trailing slash (for example the
 // page's location.origin); it is normalised like parse_origin does and must be valid.
 std::string format_link(std::string_view origin, const RoomId& room, const JoinToken& token,
                         const LinkSecret& secret);
+// A password room's link: ".../j/<room>?t=<token>#pw", carrying no secret.
+std::string format_password_link(std::string_view origin, const RoomId& room, const JoinToken& token);
 
 // Parses a pasted or scanned link; surrounding whitespace is ignored. Error codes:
 //   bad_link            not a link of this shape (the message says which part is wrong)

@@ -71,6 +71,11 @@ struct BodyEncoder {
     out.push_back(static_cast<uint8_t>(ControlKind::kWindow));
     put_u64(out, m.credit);
   }
+  void operator()(const AcceptMsg& m) {
+    out.push_back(static_cast<uint8_t>(ControlKind::kAccept));
+    put_u32(out, static_cast<uint32_t>(m.file_ids.size()));
+    for (const uint32_t id : m.file_ids) put_u32(out, id);
+  }
 };
 
 Error truncated() { return make_error("truncated", "control message is truncated"); }
@@ -162,6 +167,23 @@ Result<ControlMessage> parse_control(ByteView bytes) {
       break;
     }
     case ControlKind::kWindow: msg.body = WindowMsg{r.u64()}; break;
+    case ControlKind::kAccept: {
+      AcceptMsg m;
+      const uint32_t files = r.u32();
+      if (!r.ok()) return truncated();
+      if (files > kMaxManifestFiles) return make_error("bad_accept", "the answer lists too many files");
+      if (r.remaining() < size_t{files} * 4) return truncated();
+      for (uint32_t i = 0; i < files; ++i) {
+        const uint32_t id = r.u32();
+        // Strictly ascending: one encoding per answer, no file named twice.
+        if (!m.file_ids.empty() && id <= m.file_ids.back()) {
+          return make_error("bad_accept", "the answer lists files out of order or twice");
+        }
+        m.file_ids.push_back(id);
+      }
+      msg.body = std::move(m);
+      break;
+    }
     default:
       return make_error("unknown_control", "unknown control message kind " + std::to_string(kind));
   }

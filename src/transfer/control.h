@@ -57,6 +57,7 @@ enum class ControlKind : uint8_t {
   kComplete = 7,  // receiver -> sender: every file verified (or failed), per file
   kError = 8,     // either way: the writer gives up, with a reason
   kWindow = 9,    // receiver -> sender: flow-control credit for this epoch (u64)
+  kAccept = 10,   // receiver -> sender: the files the person accepted (none: declined)
 };
 
 struct FileEndMsg {
@@ -105,8 +106,17 @@ struct WindowMsg {
   bool operator==(const WindowMsg&) const = default;
 };
 
+// The receiver's answer to an offer, after the person chose (receiver.h, "Accept"): the ids of
+// the files it will take, strictly ascending; an empty list declines the whole transfer. Sent
+// in every epoch once chosen (after HAVE, before the first WINDOW), so a reconnected sender
+// learns it again; nothing of a file outside the list is ever sent or written.
+struct AcceptMsg {
+  std::vector<uint32_t> file_ids;
+  bool operator==(const AcceptMsg&) const = default;
+};
+
 using ControlBody = std::variant<Manifest, FileEndMsg, HaveMsg, PauseMsg, ResumeMsg, CancelMsg,
-                                 CompleteMsg, ErrorMsg, WindowMsg>;
+                                 CompleteMsg, ErrorMsg, WindowMsg, AcceptMsg>;
 
 struct ControlMessage {
   Epoch epoch{};

@@ -13,6 +13,7 @@ enum class FileState : uint8_t {
   kVerifying,  // receiver: every chunk is here, the whole-file hash is not yet checked
   kComplete,   // receiver: hash matched; sender: receiver confirmed
   kFailed,     // hash mismatch or the transfer failed
+  kSkipped,    // the receiver did not accept this file: nothing of it moves
 };
 
 struct FileProgress {
@@ -21,11 +22,12 @@ struct FileProgress {
   uint64_t size = 0;
   uint64_t bytes_done = 0;  // sender: sent or known received; receiver: verified and written
   FileState state = FileState::kPending;
+  std::string mime;  // the manifest's type, for the offer panel ("" if unknown)
 };
 
 struct TransferProgress {
   uint64_t bytes_done = 0;
-  uint64_t bytes_total = 0;
+  uint64_t bytes_total = 0;  // of the files that move (skipped files count nothing)
   bool paused = false;  // by either side
   std::vector<FileProgress> files;
 };

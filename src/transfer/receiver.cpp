@@ -15,6 +15,8 @@ namespace ferry::transfer {
 const char* to_string(Receiver::State state) {
   switch (state) {
     case Receiver::State::kAwaitingManifest: return "awaiting_manifest";
+    case Receiver::State::kAwaitingAccept: return "awaiting_accept";
+    case Receiver::State::kDeclined: return "declined";
     case Receiver::State::kReceiving: return "receiving";
     case Receiver::State::kComplete: return "complete";
     case Receiver::State::kCancelled: return "cancelled";
@@ -26,7 +28,14 @@ const char* to_string(Receiver::State state) {
 namespace {
 
 // First byte of persist(): bumped when its layout changes, so an old blob is refused cleanly.
-constexpr uint8_t kPersistVersion = 1;
+constexpr uint8_t kPersistVersion = 2;
+// Per-file flag in persist(): the file was not accepted.
+constexpr uint8_t kPersistSkipped = 1;
+
+bool over(Receiver::State s) {
+  return s == Receiver::State::kCancelled || s == Receiver::State::kFailed ||
+         s == Receiver::State::kDeclined;
+}
 
 void reject(std::vector<Command>& out, std::string code, std::string message) {
   out.push_back(cmd::Failure{make_error(std::move(code), std::move(message)), false});
@@ -56,7 +65,9 @@ Bytes Receiver::persist() const {
   const Bytes m = encode_manifest(*manifest_);
   put_u32(out, static_cast<uint32_t>(m.size()));
   out.insert(out.end(), m.begin(), m.end());
+  out.push_back(accepted_ ? 1 : 0);
   for (const auto& f : files_) {
+    out.push_back(f.state == FileState::kSkipped ? kPersistSkipped : 0);
     const Bytes h = f.have.serialize();
     put_u32(out, static_cast<uint32_t>(h.size()));
     out.insert(out.end(), h.begin(), h.end());
@@ -96,7 +107,14 @@ Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteVie
   }
   auto m = parse_manifest(r.view(manifest_len));
   if (!m) return make_error("bad_resume_state", "saved manifest: " + m.error().message);
+  const uint8_t accepted = r.u8();
+  if (!r.ok() || accepted > 1) return make_error("bad_resume_state", "saved answer is malformed");
+  rx.accepted_ = accepted == 1;
   for (const auto& e : m->files) {
+    const uint8_t flags = r.u8();
+    if (flags > kPersistSkipped || (flags != 0 && !rx.accepted_)) {
+      return make_error("bad_resume_state", "saved file flags are malformed");
+    }
     const uint32_t len = r.u32();
     if (!r.ok() || len > r.remaining()) {
       return make_error("bad_resume_state", "saved transfer state is truncated");
@@ -108,6 +126,7 @@ Result<Receiver> Receiver::restore(const crypto::SecretKey& receive_key, ByteVie
     FileRecv f;
     f.have = std::move(have).value();
     f.key = crypto::derive_file_key(receive_key, transfer_id, e.id);
+    if (flags == kPersistSkipped) f.state = FileState::kSkipped;
     rx.files_.push_back(std::move(f));
   }
   if (!r.at_end()) return make_error("bad_resume_state", "saved transfer state is malformed");
@@ -142,6 +161,7 @@ void Receiver::fail(Error error, std::vector<Command>& out) {
 std::vector<Command> Receiver::on_frame(const protocol::Frame& frame) {
   std::vector<Command> out;
   if (state_ == State::kCancelled || state_ == State::kFailed) return out;
+  if (state_ == State::kDeclined && std::holds_alternative<protocol::ChunkFrame>(frame)) return out;
   if (const auto* chunk = std::get_if<protocol::ChunkFrame>(&frame)) {
     on_chunk(*chunk, out);
   } else {
@@ -170,13 +190,18 @@ void Receiver::on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>&
 
 std::vector<Command> Receiver::on_chunk_in_place(const protocol::ChunkView& frame) {
   std::vector<Command> out;
-  if (state_ == State::kCancelled || state_ == State::kFailed) return out;
+  if (over(state_)) return out;
   on_chunk(frame, out);
   return out;
 }
 
 void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& out) {
   if (state_ == State::kComplete) return;  // late duplicates after the end
+  if (state_ == State::kAwaitingAccept) {
+    // Dropped unopened: nothing is written before the person accepts, and an honest sender
+    // sends nothing before ACCEPT and credit.
+    return reject(out, "not_accepted", "a chunk arrived before the transfer was accepted and was dropped");
+  }
   if (state_ != State::kReceiving) {
     return reject(out, "unexpected_chunk", "a chunk arrived before the file list");
   }
@@ -187,6 +212,9 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
   if (fi == SIZE_MAX) return reject(out, "unknown_file", "a chunk of an unknown file was dropped");
   auto& f = files_[fi];
   const auto& entry = manifest_->files[fi];
+  if (f.state == FileState::kSkipped) {
+    return reject(out, "not_accepted", "a chunk of a file this device did not accept was dropped");
+  }
   const uint64_t n = f.have.chunk_count();
   if (frame.index >= n || frame.last != (frame.index + 1 == n)) {
     return reject(out, "bad_chunk_index", "a chunk outside its file was dropped");
@@ -237,7 +265,7 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
 
 void Receiver::advance_hash(size_t fi, std::vector<Command>& out) {
   auto& f = files_[fi];
-  if (f.read_back_pending || f.actual) return;
+  if (f.read_back_pending || f.actual || f.state == FileState::kSkipped) return;
   if (f.hash_cursor == f.have.chunk_count()) {
     f.actual = f.hasher.final();
     return;
@@ -310,7 +338,11 @@ std::vector<Command> Receiver::on_read_back(uint32_t file_id, uint64_t index, By
 
 void Receiver::check_file(size_t fi, std::vector<Command>& out) {
   auto& f = files_[fi];
-  if (f.state == FileState::kComplete || f.state == FileState::kFailed) return;
+  if (state_ != State::kReceiving) return;  // an answer first (a FILE_END may come before it)
+  if (f.state == FileState::kComplete || f.state == FileState::kFailed ||
+      f.state == FileState::kSkipped) {
+    return;
+  }
   if (f.have.complete()) f.state = FileState::kVerifying;
   if (!f.actual || !f.expected) return;
   const auto& e = manifest_->files[fi];
@@ -332,6 +364,7 @@ void Receiver::check_done(std::vector<Command>& out) {
   bool all_ok = true;
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto s = files_[i].state;
+    if (s == FileState::kSkipped) continue;
     if (s != FileState::kComplete && s != FileState::kFailed) return;
     done.files.push_back({manifest_->files[i].id, s == FileState::kComplete});
     all_ok = all_ok && s == FileState::kComplete;
@@ -353,7 +386,7 @@ void Receiver::on_control(const protocol::ControlFrame& frame, std::vector<Comma
     return on_manifest(msg->epoch, std::move(*m), out);
   }
   if (!epoch_) return reject(out, "unexpected_control", "a control message came before the file list");
-  if (state_ == State::kComplete) return;
+  if (state_ == State::kComplete || state_ == State::kDeclined) return;
   if (auto* end = std::get_if<FileEndMsg>(&msg->body)) {
     const size_t fi = file_index(end->file_id);
     if (fi == SIZE_MAX) return reject(out, "unknown_file", "a hash for an unknown file");
@@ -385,6 +418,7 @@ void Receiver::on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Co
   }
   epoch_ = epoch;
   paused_remote_ = false;
+  if (state_ == State::kDeclined) return send(AcceptMsg{}, out);  // it missed the answer
   if (!manifest_) {
     for (const auto& e : manifest.files) {
       FileRecv f;
@@ -404,24 +438,77 @@ void Receiver::on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Co
   }
   send(std::move(have), out);
   if (paused_local_) send(PauseMsg{}, out);
+  if (!accepted_) {
+    state_ = State::kAwaitingAccept;  // the offer waits for the person: no credit yet
+    return;
+  }
+  send(answer(), out);
   if (state_ == State::kComplete) {
     // The sender missed our COMPLETE (the channel dropped): say it again.
     CompleteMsg done;
-    for (const auto& e : manifest_->files) done.files.push_back({e.id, true});
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (files_[i].state != FileState::kSkipped) done.files.push_back({manifest_->files[i].id, true});
+    }
     return send(std::move(done), out);
   }
+  start_receiving(out);
+}
+
+// The answer is given: credit for this epoch, and a restored receiver re-hashes what it
+// already has, from its sink.
+void Receiver::start_receiving(std::vector<Command>& out) {
   state_ = State::kReceiving;
   start_credit(out);
-  // A restored receiver re-hashes what it already has, from its sink.
   for (size_t i = 0; i < files_.size(); ++i) {
     advance_hash(i, out);
     check_file(i, out);
   }
 }
 
+AcceptMsg Receiver::answer() const {
+  AcceptMsg m;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].state != FileState::kSkipped) m.file_ids.push_back(manifest_->files[i].id);
+  }
+  std::sort(m.file_ids.begin(), m.file_ids.end());
+  return m;
+}
+
+std::vector<Command> Receiver::accept(std::vector<uint32_t> file_ids) {
+  std::vector<Command> out;
+  if (state_ != State::kAwaitingAccept) return out;
+  std::vector<bool> chosen(files_.size(), false);
+  bool any = false;
+  for (const uint32_t id : file_ids) {
+    const size_t fi = file_index(id);
+    if (fi == SIZE_MAX) continue;
+    chosen[fi] = true;
+    any = true;
+  }
+  if (!any) return decline();
+  accepted_ = true;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (!chosen[i]) files_[i].state = FileState::kSkipped;
+  }
+  AcceptMsg m = answer();
+  out.push_back(cmd::Accepted{m.file_ids});
+  send(std::move(m), out);
+  start_receiving(out);
+  return out;
+}
+
+std::vector<Command> Receiver::decline() {
+  std::vector<Command> out;
+  if (state_ != State::kAwaitingAccept) return out;
+  state_ = State::kDeclined;
+  send(AcceptMsg{}, out);
+  out.push_back(cmd::TransferDeclined{});
+  return out;
+}
+
 std::vector<Command> Receiver::pause() {
   std::vector<Command> out;
-  if (paused_local_ || state_ == State::kCancelled || state_ == State::kFailed) return out;
+  if (paused_local_ || over(state_)) return out;
   paused_local_ = true;
   if (epoch_) send(PauseMsg{}, out);
   return out;
@@ -429,7 +516,7 @@ std::vector<Command> Receiver::pause() {
 
 std::vector<Command> Receiver::resume() {
   std::vector<Command> out;
-  if (!paused_local_ || state_ == State::kCancelled || state_ == State::kFailed) return out;
+  if (!paused_local_ || over(state_)) return out;
   paused_local_ = false;
   if (epoch_) send(ResumeMsg{}, out);
   return out;
@@ -437,9 +524,7 @@ std::vector<Command> Receiver::resume() {
 
 std::vector<Command> Receiver::cancel() {
   std::vector<Command> out;
-  if (state_ == State::kComplete || state_ == State::kCancelled || state_ == State::kFailed) {
-    return out;
-  }
+  if (state_ == State::kComplete || over(state_)) return out;
   state_ = State::kCancelled;
   if (epoch_) send(CancelMsg{}, out);
   out.push_back(cmd::TransferCancelled{false});
@@ -453,9 +538,11 @@ TransferProgress Receiver::progress() const {
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto& f = files_[i];
     const auto& e = manifest_->files[i];
-    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state};
-    p.bytes_done += fp.bytes_done;
-    p.bytes_total += e.size;
+    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state, e.mime};
+    if (f.state != FileState::kSkipped) {
+      p.bytes_done += fp.bytes_done;
+      p.bytes_total += e.size;
+    }
     p.files.push_back(std::move(fp));
   }
   return p;

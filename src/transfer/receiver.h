@@ -1,9 +1,19 @@
 // The receiving side of one transfer: pure logic, no I/O. The platform feeds it frames and
 // carries out the commands it returns, IN ORDER (a ReadBack reads bytes of an earlier Write).
 //
-//   kAwaitingManifest --MANIFEST--> kReceiving --every file verified--> kComplete
-//                                       |  (some file's hash mismatched) -> kFailed
+//   kAwaitingManifest --MANIFEST--> kAwaitingAccept --accept(files)--> kReceiving --every
+//        |                               |                               accepted file verified
+//        |                               +--decline()--> kDeclined          --> kComplete
+//        +--MANIFEST of a restored, accepted transfer--> kReceiving   (some file's hash
+//                                                                      mismatched) -> kFailed
 //   cancel() or CANCEL from the peer -> kCancelled;  ERROR from the peer -> kFailed
+//
+// Accept. An offer waits for the person: a MANIFEST is answered with HAVE only, and no credit
+// (WINDOW) is granted, so an honest sender sends no chunk and the platform opens no sink until
+// accept() (cmd::Accepted names the files to open). accept() sends ACCEPT with the chosen files
+// and the first WINDOW; decline() sends an empty ACCEPT. A chunk before the answer, or of a
+// file not accepted, is dropped unopened and unwritten. The answer is part of persist(), and
+// is sent again after the HAVE of every later epoch, so a reconnect or reload never asks twice.
 //
 // Every chunk is authenticated before it is written; a chunk that fails is never written.
 // Whole-file hash: the receiver hashes plaintext in chunk order. A chunk arriving ahead of the
@@ -103,6 +113,11 @@ struct TransferComplete {};
 struct TransferCancelled {
   bool by_peer = false;
 };
+// The person accepted these files (ascending ids): the platform opens their sinks now.
+struct Accepted {
+  std::vector<uint32_t> file_ids;
+};
+struct TransferDeclined {};
 // `fatal`: the transfer is over (kFailed). Otherwise one frame was rejected and dropped (a bad
 // MAC, a replay) and the transfer goes on; the platform may still choose to close.
 struct Failure {
@@ -113,11 +128,19 @@ struct Failure {
 
 using Command = std::variant<cmd::ManifestReceived, cmd::Write, cmd::WriteInPlace, cmd::ReadBack, cmd::Send,
                              cmd::FileComplete, cmd::FileFailed, cmd::TransferComplete,
-                             cmd::TransferCancelled, cmd::Failure>;
+                             cmd::TransferCancelled, cmd::Failure, cmd::Accepted, cmd::TransferDeclined>;
 
 class Receiver {
  public:
-  enum class State : uint8_t { kAwaitingManifest, kReceiving, kComplete, kCancelled, kFailed };
+  enum class State : uint8_t {
+    kAwaitingManifest,
+    kAwaitingAccept,  // the offer is shown; nothing is received or written until accept()
+    kReceiving,
+    kComplete,
+    kCancelled,
+    kFailed,
+    kDeclined,
+  };
 
   // `window_bytes`: the receive window (at least kMinReceiveWindowBytes; asserted).
   Receiver(const crypto::SecretKey& receive_key, uint32_t transfer_id, RandomFn rng,
@@ -146,11 +169,18 @@ class Receiver {
   // restore). Returns a WINDOW to send when the credit has grown enough.
   std::vector<Command> on_written(uint64_t bytes);
 
+  // The person's answer to the offer (kAwaitingAccept only; otherwise nothing happens). Ids not
+  // in the manifest are ignored; accepting none declines.
+  std::vector<Command> accept(std::vector<uint32_t> file_ids);
+  std::vector<Command> decline();
+
   std::vector<Command> pause();
   std::vector<Command> resume();
   std::vector<Command> cancel();
 
   State state() const { return state_; }
+  // The person answered the offer with some files (kept across reconnects and reloads).
+  bool accepted() const { return accepted_; }
   bool paused() const { return paused_local_ || paused_remote_; }
   bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)
   uint32_t transfer_id() const { return transfer_id_; }
@@ -178,6 +208,8 @@ class Receiver {
   };
 
   void send(ControlBody body, std::vector<Command>& out);
+  AcceptMsg answer() const;  // the accepted files, for ACCEPT
+  void start_receiving(std::vector<Command>& out);
   void fail(Error error, std::vector<Command>& out);
   void on_chunk(const protocol::ChunkFrame& frame, std::vector<Command>& out);
   void on_chunk(const protocol::ChunkView& frame, std::vector<Command>& out);
@@ -201,6 +233,7 @@ class Receiver {
   std::optional<Epoch> epoch_;
   std::optional<Manifest> manifest_;
   std::vector<FileRecv> files_;
+  bool accepted_ = false;  // files not accepted are FileState::kSkipped
   bool paused_local_ = false;
   bool paused_remote_ = false;
   // Flow control. unwritten_ spans epochs; the others restart with each MANIFEST.

@@ -13,6 +13,8 @@ const char* to_string(Sender::State state) {
   switch (state) {
     case Sender::State::kDisconnected: return "disconnected";
     case Sender::State::kAwaitingHave: return "awaiting_have";
+    case Sender::State::kAwaitingAccept: return "awaiting_accept";
+    case Sender::State::kDeclined: return "declined";
     case Sender::State::kSending: return "sending";
     case Sender::State::kAwaitingComplete: return "awaiting_complete";
     case Sender::State::kComplete: return "complete";
@@ -26,7 +28,7 @@ namespace {
 
 bool is_terminal(Sender::State s) {
   return s == Sender::State::kComplete || s == Sender::State::kCancelled ||
-         s == Sender::State::kFailed;
+         s == Sender::State::kFailed || s == Sender::State::kDeclined;
 }
 
 }  // namespace
@@ -127,6 +129,7 @@ std::optional<ReadRequest> Sender::next_read(uint64_t buffered_amount) {
   }
   for (; file_cursor_ < files_.size(); ++file_cursor_) {
     auto& f = files_[file_cursor_];
+    if (f.skipped) continue;
     const auto& entry = manifest_.files[file_cursor_];
     const uint64_t n = f.covered.chunk_count();
     for (; f.scan < n; ++f.scan) {
@@ -171,7 +174,7 @@ void Sender::hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteVi
 void Sender::maybe_all_sent() {
   if (state_ != State::kSending || !in_flight_.empty()) return;
   for (const auto& f : files_) {
-    if (!f.hash || !f.covered.complete()) return;
+    if (!f.skipped && (!f.hash || !f.covered.complete())) return;
   }
   state_ = State::kAwaitingComplete;
 }
@@ -257,18 +260,17 @@ Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
       maps[fh.file_id] = std::move(map).value();
     }
     if (state_ == State::kAwaitingHave) {
-      // The receiver's word is the truth for this connection: what it lacks is sent again.
+      // The receiver's word is the truth for this connection: what it lacks is sent again,
+      // once it answers the offer (ACCEPT).
       for (size_t i = 0; i < files_.size(); ++i) {
         files_[i].covered = std::move(maps[i]);
         files_[i].scan = 0;
       }
       file_cursor_ = 0;
-      state_ = State::kSending;
-      for (const auto& f : manifest_.files) {
-        if (files_[f.id].hash) out.push_back(seal(FileEndMsg{f.id, *files_[f.id].hash}));
-      }
+      state_ = State::kAwaitingAccept;
     }
-    maybe_all_sent();
+  } else if (auto* accept = std::get_if<AcceptMsg>(&msg.body)) {
+    return on_accept(*accept);
   } else if (auto* window = std::get_if<WindowMsg>(&msg.body)) {
     // Credit is cumulative: a smaller one (an older grant) changes nothing.
     if (window->credit > credit_) {
@@ -282,9 +284,9 @@ Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
   } else if (std::holds_alternative<CancelMsg>(msg.body)) {
     state_ = State::kCancelled;
   } else if (auto* done = std::get_if<CompleteMsg>(&msg.body)) {
-    bool all_ok = done->files.size() == files_.size();
+    bool all_ok = done->files.size() == accepted_files();
     for (const auto& r : done->files) {
-      if (manifest_.find(r.file_id) == nullptr) continue;
+      if (manifest_.find(r.file_id) == nullptr || files_[r.file_id].skipped) continue;
       files_[r.file_id].confirmed = r.ok;
       files_[r.file_id].failed = !r.ok;
       all_ok = all_ok && r.ok;
@@ -297,6 +299,38 @@ Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
     return make_error("unexpected_control", "the receiver sent a sender-only message");
   }
   return out;
+}
+
+// The receiver's answer. Only the first of an epoch counts (the receiver answers once per
+// epoch); a later epoch's answer replaces the files taken, which an honest receiver keeps.
+Result<std::vector<Bytes>> Sender::on_accept(const AcceptMsg& accept) {
+  std::vector<Bytes> out;
+  if (state_ != State::kAwaitingAccept) return out;
+  for (const uint32_t id : accept.file_ids) {
+    if (manifest_.find(id) == nullptr) return make_error("bad_accept", "the answer names an unknown file");
+  }
+  answered_ = true;
+  if (accept.file_ids.empty()) {
+    for (auto& f : files_) f.skipped = true;
+    state_ = State::kDeclined;
+    return out;
+  }
+  for (size_t i = 0; i < files_.size(); ++i) {
+    files_[i].skipped = !std::binary_search(accept.file_ids.begin(), accept.file_ids.end(),
+                                            manifest_.files[i].id);
+  }
+  state_ = State::kSending;
+  for (const auto& f : manifest_.files) {
+    if (!files_[f.id].skipped && files_[f.id].hash) out.push_back(seal(FileEndMsg{f.id, *files_[f.id].hash}));
+  }
+  maybe_all_sent();
+  return out;
+}
+
+size_t Sender::accepted_files() const {
+  size_t n = 0;
+  for (const auto& f : files_) n += f.skipped ? 0 : 1;
+  return n;
 }
 
 std::vector<Bytes> Sender::pause() {
@@ -332,10 +366,17 @@ TransferProgress Sender::progress() const {
     fp.name = e.name;
     fp.size = e.size;
     fp.bytes_done = f.covered.bytes(e.size, manifest_.chunk_size);
-    fp.state = f.confirmed            ? FileState::kComplete
+    fp.mime = e.mime;
+    fp.state = f.skipped              ? FileState::kSkipped
+               : f.confirmed          ? FileState::kComplete
                : f.failed             ? FileState::kFailed
                : f.covered.count() > 0 ? FileState::kActive
                                        : FileState::kPending;
+    if (f.skipped) {
+      fp.bytes_done = 0;
+      p.files.push_back(std::move(fp));
+      continue;
+    }
     p.bytes_done += fp.bytes_done;
     p.bytes_total += e.size;
     p.files.push_back(std::move(fp));

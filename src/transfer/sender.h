@@ -1,11 +1,18 @@
 // The sending side of one transfer: pure logic, no I/O. The platform reads file slices, sends
 // frames on the DataChannel and feeds events in; the sender answers with frames to send.
 //
-//   Sender::create --connect()--> kAwaitingHave --HAVE--> kSending --all sent--> kAwaitingComplete
-//        ^  (MANIFEST sent)              |                   |                     | COMPLETE
-//        +-- disconnect()/connect() -----+-------------------+                     v
+//   Sender::create --connect()--> kAwaitingHave --HAVE--> kAwaitingAccept --ACCEPT--> kSending
+//        ^  (MANIFEST sent)              |                    |    |                    |
+//        |                               |                    |    +-ACCEPT of no file: |
+//        |                               |                    |      kDeclined          |
+//        +-- disconnect()/connect() -----+--------------------+----------<--------------+
+//                                              all sent: kAwaitingComplete --COMPLETE-->
 //                                                                   kComplete / kFailed
 //   cancel() or CANCEL from the peer -> kCancelled;  ERROR from the peer -> kFailed
+//
+// Accept: the receiver answers each epoch's MANIFEST with HAVE, and, once the person chose,
+// with ACCEPT (the files it takes) and credit. Nothing is read or sent before that answer, and
+// never a file it did not take (FileState::kSkipped).
 //
 // Pull loop: while (auto r = next_read(buffered_amount)) start reading r; when a read finishes,
 // send every frame on_read(...) returns. Reads of one file are requested in order, and the
@@ -71,11 +78,13 @@ class Sender {
   enum class State : uint8_t {
     kDisconnected,      // created, or the channel dropped: call connect()
     kAwaitingHave,      // MANIFEST sent, waiting for the receiver's have-map
+    kAwaitingAccept,    // the receiver has the offer: waiting for the person to answer
     kSending,           // reading and sending chunks
     kAwaitingComplete,  // every chunk and FILE_END sent, waiting for COMPLETE
     kComplete,
     kCancelled,
     kFailed,
+    kDeclined,  // the receiver declined the whole transfer
   };
 
   // File ids are the positions in `files` (0, 1, 2...). Names are sanitised here too, so the
@@ -109,6 +118,9 @@ class Sender {
   std::vector<Bytes> cancel();
 
   State state() const { return state_; }
+  // The receiver answered (in some epoch); `accepted_files()` of `manifest().files.size()` files.
+  bool answered() const { return answered_; }
+  size_t accepted_files() const;
   bool paused() const { return paused_local_ || paused_remote_; }
   bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)
   uint32_t transfer_id() const { return transfer_id_; }
@@ -135,6 +147,7 @@ class Sender {
     std::map<uint64_t, Bytes> hash_pending;  // read ahead of hash_cursor, waiting for it
     bool confirmed = false;       // receiver reported it complete
     bool failed = false;
+    bool skipped = false;         // the receiver did not accept it
   };
 
   Sender(const crypto::SecretKey& send_key, uint32_t transfer_id, Manifest manifest,
@@ -145,6 +158,7 @@ class Sender {
   void hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteView bytes,
                      std::vector<Bytes>& out);
   void maybe_all_sent();
+  Result<std::vector<Bytes>> on_accept(const AcceptMsg& accept);
   Result<std::vector<Bytes>> on_control(ControlMessage msg);
 
   uint32_t transfer_id_;
@@ -160,6 +174,7 @@ class Sender {
   std::vector<FileSend> files_;
   std::vector<ReadRequest> in_flight_;
   size_t file_cursor_ = 0;  // first file that may still need reads in this connection
+  bool answered_ = false;   // an ACCEPT arrived (in any epoch)
   bool paused_local_ = false;
   bool paused_remote_ = false;
   uint64_t chunk_bytes_sent_ = 0;

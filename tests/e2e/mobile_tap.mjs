@@ -1,5 +1,6 @@
 // e2e.mobile_tap: the receiver is a phone (Chromium mobile emulation: 390x844, touch, DPR 3).
-// It taps the code field, types on the on-screen keyboard, taps Receive and taps Save.
+// It taps the code field, types on the on-screen keyboard, taps Receive, taps Accept on the
+// offer panel (screenshot offer-mobile.png) and taps Save.
 import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -20,7 +21,7 @@ await runScenario('mobile_tap', async (env) => {
     isMobile: true, hasTouch: true,
     userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36',
   });
-  const b = await ClientPage.open(phone, env.origin + '/', 'phone');
+  const b = await ClientPage.open(phone, env.origin + '/', 'phone', { accept: false });
   env.pages.push(b);
   b.tap = async (id) => {
     const r = await b.widget(id);
@@ -33,6 +34,9 @@ await runScenario('mobile_tap', async (env) => {
   await b.page.keyboard.type(code, { delay: 20 });
   await b.tap('receive');
   await b.waitStatus(/Connected/);
+  await b.widget('accept-in-1');
+  await b.screenshot('offer-mobile');
+  await b.tap('accept-in-1');
   await b.widget('in-1-0');
   await b.screenshot('progress-mobile');
   await b.widget('save-1-0', 3 * kStepTimeoutMs);

@@ -63,6 +63,10 @@ await runScenario('text_message', async (env) => {
   await ctxB.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   await a.waitStatus(/Connection: direct/, 2 * kStepTimeoutMs);
   await b.waitStatus(/Connection: direct/, 2 * kStepTimeoutMs);
+  // The screens settle once the first file is across (the offer panel and the transfer rows
+  // change the layout, which would move the buttons under a click).
+  await a.waitStatus(/Sending complete 100%/, 2 * kStepTimeoutMs);
+  await b.waitStatus(/Receiving complete 100%/, 2 * kStepTimeoutMs);
   log('A and B are connected directly');
 
   const unicode = 'Grüße aus Ferry — ✓ 日本語 🚀\nzweite Zeile: https://example.org/pfad?x=1&y=<2>#frag';
@@ -145,6 +149,8 @@ await runScenario('text_message', async (env) => {
   const { b: b2 } = await openLink(env, link2, { name: 'B2' });
   await b2.waitStatus(/Connection: relayed by server/, 3 * kStepTimeoutMs);
   await a2.waitStatus(/Connection: relayed by server/, kStepTimeoutMs);
+  await a2.waitStatus(/Sending complete 100%/, 2 * kStepTimeoutMs);
+  await b2.waitStatus(/Receiving complete 100%/, 2 * kStepTimeoutMs);
   log('A2 and B2 are connected through the server\'s relay');
   await exchange(a2, b2, 'über das Relais → B ✓');
   await exchange(b2, a2, 'and back through the relay → A 🚀');

@@ -54,6 +54,33 @@ void heading(const char* text) {
   ImGui::TextDisabled("%s", text);
 }
 
+namespace {
+// How hard a password is to guess offline, roughly: length times the bits of the character
+// classes it uses. (An attacker gets only kMaxCodeFailures online guesses per room, so even a
+// short one holds; this tells people how it would fare if that were not so.)
+const char* strength(const std::string& pw, bool& short_one) {
+  bool lower = false, upper = false, digit = false, other = false, wide = false;
+  size_t chars = 0;
+  for (const unsigned char c : pw) {
+    if ((c & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte
+    ++chars;
+    lower = lower || (c >= 'a' && c <= 'z');
+    upper = upper || (c >= 'A' && c <= 'Z');
+    digit = digit || (c >= '0' && c <= '9');
+    wide = wide || c >= 0x80;
+    other = other || (c < 0x80 && !std::isalnum(c));
+  }
+  const double pool = (lower ? 26 : 0) + (upper ? 26 : 0) + (digit ? 10 : 0) + (other ? 33 : 0) + (wide ? 100 : 0);
+  const double bits = chars == 0 || pool <= 1 ? 0 : static_cast<double>(chars) * std::log2(pool);
+  short_one = chars < 8;
+  return bits < 28 ? "weak" : bits < 45 ? "fair" : bits < 64 ? "good" : "strong";
+}
+
+std::string plural(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+}  // namespace
+
 bool App::on_scale_changed(float dpr) {
   if (dpr == dpr_) return false;
   dpr_ = dpr;
@@ -121,6 +148,14 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   ImGui::SetCursorPosX((avail - column) * 0.5f + ImGui::GetStyle().WindowPadding.x);
   ImGui::BeginGroup();
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + column);
+  if (s.phase != app::Phase::kIdle && !room_password_.empty()) {
+    // The room took the password: it leaves this page's memory and the DOM field.
+    sodium_memzero(room_password_.data(), room_password_.size());
+    room_password_.clear();
+    protect_ = false;
+    client_.set_room_password(std::string());
+    emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
+  }
   if (s.phase == app::Phase::kIdle) {
     draw_home(column);
   } else {
@@ -134,44 +169,131 @@ void App::draw(int css_width, int css_height, float scroll_px) {
   announce(s);
 }
 
+bool App::take_text(const char* id, std::string& value) {
+  bool entered = false;
+  for (auto& ev : ui_events_) {
+    const size_t nl = ev.text.find('\n');
+    if (nl == std::string::npos || ev.text.compare(0, nl, id) != 0) continue;
+    value.assign(ev.text, nl + 1, std::string::npos);
+    entered = entered || ev.kind == "text_enter";
+  }
+  return entered;
+}
+
+void App::field(const char* id, const char* hint, Gesture gesture, float column, const char* label) {
+  // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
+  // frame, and the hint while the field is empty (the DOM input draws what is typed).
+  const float field_h = ImGui::GetFrameHeight();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton((std::string("##") + id).c_str(), ImVec2(column, field_h));
+  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + field_h),
+                                            ImGui::GetColorU32(ImGuiCol_FrameBg), ImGui::GetStyle().FrameRounding);
+  if (hint != nullptr) {
+    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
+                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), hint);
+  }
+  widgets_.name_last(id, gesture, label);
+}
+
+void App::draw_password_prompt(float column) {
+  heading("This room is protected with a password");
+  ImGui::TextWrapped("Type the password the sender gave you. Ferry allows only a few wrong tries.");
+  const bool entered = take_text("link-password", link_password_);
+  field("link-password", link_password_.empty() ? "Password" : nullptr, Gesture::kPassword, column);
+  const bool clicked = primary_button("Join##join-with-password", column);
+  widgets_.name_last("join-with-password");
+  if ((entered || clicked) && !link_password_.empty()) {
+    const Status st = client_.join_with_password(link_password_);
+    home_error_ = st ? "" : st.error().message;
+    if (st) {
+      sodium_memzero(link_password_.data(), link_password_.size());
+      link_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("link-password"));
+    }
+  }
+}
+
 void App::draw_home(float column) {
   ImGui::Dummy(ImVec2(column, 16));
   ImGui::PushFont(g_title_font);
   ImGui::TextUnformatted("Ferry");
   ImGui::PopFont();
+  if (client_.awaiting_password()) {
+    draw_password_prompt(column);
+    const std::string& err = home_error_;
+    if (!err.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+      ImGui::TextWrapped("%s", err.c_str());
+      ImGui::PopStyleColor();
+    }
+    return;
+  }
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
   ImGui::Dummy(ImVec2(column, 8));
+  // A protected room needs its password before the files are chosen (choosing them creates it).
+  const bool needs_password = protect_ && room_password_.empty();
   primary_button("Send files", column);
-  widgets_.name_last("send-files", Gesture::kFiles);
-  ImGui::TextDisabled("or drop files anywhere on this page");
+  widgets_.name_last("send-files", needs_password ? Gesture::kNone : Gesture::kFiles);
+  ImGui::TextDisabled(needs_password ? "Type a password first, or untick it" : "or drop files anywhere on this page");
+  {
+    const float left = ImGui::GetCursorPosX();
+    if (ImGui::Checkbox("##protect-password", &protect_) && !protect_) {
+      sodium_memzero(room_password_.data(), room_password_.size());
+      room_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
+    }
+    widgets_.name_last("protect-password");
+    ImGui::SameLine();
+    ImGui::PushTextWrapPos(left + column);
+    ImGui::TextWrapped("Protect with a password");
+    ImGui::PopTextWrapPos();
+  }
+  if (protect_) {
+    take_text("room-password", room_password_);
+    field("room-password", room_password_.empty() ? "Password the other device must type" : nullptr,
+          Gesture::kPassword, column);
+    if (!room_password_.empty()) {
+      bool short_one = false;
+      const char* how = strength(room_password_, short_one);
+      ImGui::TextDisabled("Strength: %s", how);
+      widgets_.name_last("password-strength");
+      if (short_one) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
+        ImGui::TextWrapped("A short password: allowed, since the room gives only 3 wrong tries, but a longer "
+                           "one is safer.");
+        ImGui::PopStyleColor();
+        widgets_.name_last("password-short");
+      }
+      ImGui::TextDisabled("The link and the code will carry no secret: tell the other person the password.");
+    }
+  }
+  client_.set_room_password(protect_ ? room_password_ : std::string());
   ImGui::Dummy(ImVec2(column, 12));
   ImGui::TextUnformatted("Receive");
-  // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
-  // frame and the hint.
-  bool entered = false;
-  for (auto& ev : ui_events_) {
-    const size_t nl = ev.text.find('\n');
-    if (nl == std::string::npos || ev.text.compare(0, nl, "code-input") != 0) continue;
-    std::snprintf(code_, sizeof code_, "%s", ev.text.c_str() + nl + 1);
-    entered = entered || ev.kind == "text_enter";
+  std::string typed = code_;
+  bool entered = take_text("code-input", typed);
+  std::snprintf(code_, sizeof code_, "%s", typed.c_str());
+  field("code-input", code_[0] == '\0' ? "Code, e.g. 7-orbit-velvet" : nullptr, Gesture::kText, column,
+        "Code from the other device");
+  // A bare number is a password room's code: the password authenticates the join.
+  bool bare = code_[0] != '\0';
+  for (const char* c = code_; *c != '\0'; ++c) bare = bare && ((*c >= '0' && *c <= '9') || *c == ' ');
+  if (bare) {
+    entered = take_text("join-password", join_password_) || entered;
+    field("join-password", join_password_.empty() ? "The room's password" : nullptr, Gesture::kPassword, column);
   }
-  const float field_h = ImGui::GetFrameHeight();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("##code", ImVec2(column, field_h));
-  ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + column, p.y + field_h),
-                                            ImGui::GetColorU32(ImGuiCol_FrameBg), ImGui::GetStyle().FrameRounding);
-  if (code_[0] == '\0') {
-    ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
-                                        ImGui::GetColorU32(ImGuiCol_TextDisabled), "Code, e.g. 7-orbit-velvet");
-  }
-  widgets_.name_last("code-input", Gesture::kText, "Code from the other device");
   const bool clicked = primary_button("Receive files", column);
   widgets_.name_last("receive");
   if (entered || clicked) {
-    const Status st = client_.join_code(code_);
+    const Status st = client_.join_code(code_, bare ? join_password_ : std::string());
     home_error_ = st ? "" : st.error().message;
+    if (st && bare) {
+      sodium_memzero(join_password_.data(), join_password_.size());
+      join_password_.clear();
+      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("join-password"));
+    }
   }
   const std::string& err = !home_error_.empty() ? home_error_ : client_.join_error();
   if (!err.empty()) {
@@ -187,6 +309,31 @@ void App::draw_home(float column) {
   bool kept = false;
   for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
   if (kept) draw_received(column);
+  draw_history(column);
+}
+
+void App::draw_history(float column) {
+  const auto& entries = client_.history();
+  if (entries.empty()) return;
+  // Most entries drawn: the list is for a glance at what happened lately.
+  constexpr size_t kShownEntries = 10;
+  heading("History (kept on this device only)");
+  for (size_t i = 0; i < entries.size() && i < kShownEntries; ++i) {
+    const auto& e = entries[i];
+    const size_t moved = e.files.size();
+    std::string what = std::string(e.sent ? "Sent " : "Received ") + plural(moved, "file", "files");
+    if (e.result == "declined") what = std::string(e.sent ? "Offered " : "Declined ") + plural(e.offered, "file", "files");
+    if (e.result != "declined" && moved < e.offered) what += " of " + std::to_string(e.offered);
+    ImGui::TextWrapped("%s  ·  %s (%s)  ·  %s", e.when.c_str(), what.c_str(), format_bytes(static_cast<double>(e.bytes)).c_str(),
+                       e.result.c_str());
+    widgets_.name_last("history-" + std::to_string(i));
+    std::string names;
+    for (const auto& f : e.files) names += (names.empty() ? "" : ", ") + f.name;
+    if (!names.empty()) ImGui::TextDisabled("%s", names.c_str());
+    if (!e.words.empty()) ImGui::TextDisabled("Words: %s", e.words.c_str());
+  }
+  if (primary_button("Clear history", column)) client_.clear_history();
+  widgets_.name_last("clear-history");
 }
 
 void App::draw_session(const app::Snapshot& s, float column) {
@@ -200,6 +347,10 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::TextWrapped("%s", s.status.c_str());
     ImGui::PopStyleColor();
     widgets_.name_last("status");
+    if (client_.can_retry_password()) {
+      if (primary_button("Try the password again", column)) client_.retry_password();
+      widgets_.name_last("retry-password");
+    }
     if (primary_button("Start over", column)) {
       client_.forget_join();
       emscripten::val::global("location").set("href", std::string("/"));
@@ -263,8 +414,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
-  heading("Code to type on the other device");
-  if (s.code_dead) {
+  heading(s.password_room ? "Code to type on the other device, with the password" : "Code to type on the other device");
+  if (s.code_dead && s.password_room) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
+    ImGui::TextWrapped("This room no longer accepts its password: someone tried wrong passwords too often. "
+                       "Leave, and start a new room.");
+    ImGui::PopStyleColor();
+    widgets_.name_last("code-dead");
+  } else if (s.code_dead) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.35f, 1));
     ImGui::TextWrapped("This code no longer works: someone tried wrong codes too often. The link below "
                        "still works.");
@@ -281,7 +438,7 @@ void App::draw_share(const app::Snapshot& s, float column) {
     widgets_.name_last("copy-code", Gesture::kCopy, s.short_code);
   }
 
-  heading("Or open this link");
+  heading(s.password_room ? "Or open this link (it asks for the password)" : "Or open this link");
   ImGui::TextWrapped("%s", s.link.c_str());
   widgets_.name_last("link");
   primary_button("Copy link", column);
@@ -336,8 +493,30 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     char title[96];
     std::snprintf(title, sizeof title, "%s%s%s%s", t.outgoing ? "Sending" : "Receiving", moving ? "" : " (",
                   moving ? "" : (paused_by_peer ? "paused by the other device" : app::to_string(t.state)), moving ? "" : ")");
+    const std::string id = (t.outgoing ? "out-" : "in-") + name;
+    if (t.state == State::kOffered) {
+      draw_offer(s, t, id, column);
+      continue;
+    }
     heading(title);
+    const size_t offered = t.progress.files.size();
+    if (t.state == State::kAwaitingAnswer) {
+      ImGui::TextWrapped("Waiting for the other device to accept.");
+      widgets_.name_last("answer-" + id);
+    } else if (t.state == State::kDeclined) {
+      ImGui::TextWrapped("The other device declined %s.", offered == 1 ? "this file" : "these files");
+      widgets_.name_last("answer-" + id);
+    } else if (t.outgoing && t.answered && t.accepted_files < offered) {
+      ImGui::TextWrapped("Partly accepted: the other device takes %zu of %zu files.", t.accepted_files, offered);
+      widgets_.name_last("answer-" + id);
+    }
     for (const auto& f : t.progress.files) {
+      if (f.state == transfer::FileState::kSkipped) {
+        // A file the receiver left out: nothing of it moves.
+        if (t.state == State::kDeclined) continue;
+        ImGui::TextDisabled("%s  (not wanted)", f.name.c_str());
+        continue;
+      }
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
                                      : static_cast<float>(static_cast<double>(f.bytes_done) / static_cast<double>(f.size));
       ImGui::TextWrapped("%s", f.name.c_str());
@@ -346,13 +525,20 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
                     format_bytes(static_cast<double>(f.size)).c_str());
       ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
       widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
+      // Speed and time left per file, while it moves (a transfer of several files shows which).
+      const size_t fi = static_cast<size_t>(&f - t.progress.files.data());
+      const double file_speed = fi < t.file_bytes_per_second.size() ? t.file_bytes_per_second[fi] : 0;
+      if (moving && t.progress.files.size() > 1 && file_speed >= 1 && f.bytes_done < f.size) {
+        ImGui::TextDisabled("%s/s  %s", format_bytes(file_speed).c_str(),
+                            eta(static_cast<double>(f.size - f.bytes_done), file_speed).c_str());
+        widgets_.name_last((t.outgoing ? "speed-out-" : "speed-in-") + name + "-" + std::to_string(f.file_id));
+      }
     }
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
-    const std::string id = (t.outgoing ? "out-" : "in-") + name;
-    if (moving || t.state == State::kWaiting) {
+    if (moving || t.state == State::kWaiting || t.state == State::kAwaitingAnswer) {
       if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
       widgets_.name_last("pause-" + id);
       ImGui::SameLine();
@@ -372,6 +558,68 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       widgets_.name_last("cancel-" + id);
     }
   }
+}
+
+void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column) {
+  const auto& files = t.progress.files;
+  auto& picks = picks_[t.id];
+  if (picks.size() != files.size()) picks.assign(files.size(), true);
+  heading("Incoming files");
+  ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
+                     format_bytes(static_cast<double>(t.progress.bytes_total)).c_str());
+  widgets_.name_last("offer-" + id);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    bool on = picks[i];
+    const float left = ImGui::GetCursorPosX();
+    if (ImGui::Checkbox(("##pick-" + id + "-" + std::to_string(f.file_id)).c_str(), &on)) picks[i] = on;
+    widgets_.name_last("pick-" + id + "-" + std::to_string(f.file_id));
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    ImGui::PushTextWrapPos(left + column);
+    ImGui::TextWrapped("%s", f.name.c_str());
+    ImGui::TextDisabled("%s%s%s", format_bytes(static_cast<double>(f.size)).c_str(), f.mime.empty() ? "" : "  ·  ",
+                        f.mime.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndGroup();
+  }
+  if (!s.sas.empty()) {
+    // The words large: comparing them with the sender's screen is what rules out someone in
+    // the middle.
+    ImGui::TextDisabled("From the device showing these words:");
+    ImGui::PushFont(g_title_font);
+    ImGui::TextWrapped("%s", s.sas.c_str());
+    ImGui::PopFont();
+    widgets_.name_last("offer-sas-" + id);
+  }
+  bool all = client_.session().accept_all();
+  const float left = ImGui::GetCursorPosX();
+  if (ImGui::Checkbox("##accept-all", &all)) client_.session().set_accept_all(all);
+  widgets_.name_last("accept-all");
+  ImGui::SameLine();
+  ImGui::PushTextWrapPos(left + column);
+  ImGui::TextWrapped("Accept everything from this device for this session");
+  ImGui::PopTextWrapPos();
+  std::vector<uint32_t> chosen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (picks[i]) chosen.push_back(files[i].file_id);
+  }
+  const std::string accept_label =
+      chosen.size() == files.size() ? std::string("Accept") : "Accept " + std::to_string(chosen.size()) + " of " + std::to_string(files.size());
+  ImGui::BeginDisabled(chosen.empty());
+  if (primary_button((accept_label + "##accept-" + id).c_str(), 0)) {
+    client_.session().accept(t.id, chosen);
+    picks_.erase(t.id);
+  }
+  ImGui::EndDisabled();
+  widgets_.name_last("accept-" + id);
+  ImGui::SameLine();
+  if (primary_button(("Decline##decline-" + id).c_str(), 0)) {
+    client_.session().decline(t.id);
+    picks_.erase(t.id);
+  }
+  widgets_.name_last("decline-" + id);
+  if (chosen.empty()) ImGui::TextDisabled("Tick at least one file, or decline.");
 }
 
 void App::draw_received(float column) {
@@ -431,9 +679,16 @@ void App::announce(const app::Snapshot& s) {
   if (s.sas_changed) text += " The verification words changed: compare them again.";
   if (s.path != app::PathKind::kNone) text += std::string(" Connection: ") + app::to_string(s.path) + ".";
   for (const auto& t : s.transfers) {
-    if (t.progress.bytes_total == 0) continue;
-    const int pct = static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
-                                     static_cast<double>(t.progress.bytes_total));
+    if (t.state == app::TransferState::kOffered) {
+      text += " The other device offers " + plural(t.progress.files.size(), "file", "files") + " (" +
+              format_bytes(static_cast<double>(t.progress.bytes_total)) + "): accept or decline.";
+    }
+    // A declined offer moves nothing (its files count no bytes), and still shows as declined.
+    if (t.progress.bytes_total == 0 && t.state != app::TransferState::kDeclined) continue;
+    const int pct = t.progress.bytes_total == 0
+                        ? 0
+                        : static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
+                                           static_cast<double>(t.progress.bytes_total));
     const bool moving = app::moving(t.state);
     text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : std::string(" ") + app::to_string(t.state)) + " " +
             std::to_string(pct / 10 * 10) + "%.";

@@ -36,10 +36,20 @@ class App {
  private:
   void apply_theme();
   void draw_home(float column);
+  // A password room's link waits for its password.
+  void draw_password_prompt(float column);
+  // A text field drawn by ImGui with a real DOM input over it (Gesture::kText / kPassword).
+  // label: the field's accessible name for screen readers (default: its widget id).
+  void field(const char* id, const char* hint, Gesture gesture, float column, const char* label = "");
+  // This frame's typed text for field `id` into `value`; true if Enter was pressed in it.
+  bool take_text(const char* id, std::string& value);
   void draw_session(const app::Snapshot& s, float column);
   void draw_share(const app::Snapshot& s, float column);
   void draw_transfers(const app::Snapshot& s, float column);
+  // An incoming offer: its files (each with a tick), the verification words, Accept and Decline.
+  void draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column);
   void draw_received(float column);
+  void draw_history(float column);  // the home screen's list of this device's past transfers
   void draw_log(float column);
   // The message box and the message lines of the activity log (ui/messages.cpp).
   void draw_messages(const app::Snapshot& s, float column);
@@ -57,6 +67,10 @@ class App {
   float dpr_ = 0;
   bool dark_ = true;
   char code_[64] = {};
+  bool protect_ = false;        // "Protect with a password"
+  std::string room_password_;   // typed for a new room
+  std::string join_password_;   // typed beside a password room's code
+  std::string link_password_;   // typed for a password room's link
   std::string message_;        // the message box's text, as the DOM field reports it
   std::string message_error_;  // why the last message could not be sent
   std::string home_error_;
@@ -65,6 +79,7 @@ class App {
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
   std::map<std::pair<bool, uint32_t>, int> ordinals_;
   int next_ordinal_[2] = {1, 1};  // incoming, outgoing
+  std::map<uint32_t, std::vector<bool>> picks_;  // an offer's ticked files, by transfer id
 };
 
 }  // namespace ferry::ui

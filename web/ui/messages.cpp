@@ -33,19 +33,14 @@ void App::send_message() {
   }
   message_error_.clear();
   message_.clear();
-  widgets_.set_text(kMessageField, "");
+  widgets_.clear_text(kMessageField);
 }
 
 void App::draw_messages(const app::Snapshot& s, float column) {
   heading("Message");
-  bool entered = false;
-  for (auto& ev : ui_events_) {
-    const size_t nl = ev.text.find('\n');
-    if (nl == std::string::npos || ev.text.compare(0, nl, kMessageField) != 0) continue;
-    message_ = ev.text.substr(nl + 1);
-    message_error_.clear();
-    entered = entered || ev.kind == "text_enter";
-  }
+  const std::string before = message_;
+  const bool entered = take_text(kMessageField, message_);
+  if (message_ != before) message_error_.clear();
   const ImGuiStyle& style = ImGui::GetStyle();
   const float box_h = ImGui::GetTextLineHeight() * kMessageBoxLines + style.FramePadding.y * 2;
   const ImVec2 p = ImGui::GetCursorScreenPos();

@@ -23,9 +23,11 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
   Overlay o;
-  const bool text_field = gesture == Gesture::kText || gesture == Gesture::kTextArea;
+  const bool text_field =
+      gesture == Gesture::kText || gesture == Gesture::kPassword || gesture == Gesture::kTextArea;
   o.kind = gesture == Gesture::kFiles      ? "files"
            : gesture == Gesture::kText     ? "text"
+           : gesture == Gesture::kPassword ? "password"
            : gesture == Gesture::kTextArea ? "textarea"
                                            : "button";
   o.x = min.x;
@@ -58,8 +60,8 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   written_[id] = std::move(o);
 }
 
-void Widgets::set_text(const std::string& id, const std::string& text) {
-  glue().call<void>("overlayText", id, text);
+void Widgets::clear_text(const std::string& id) {
+  glue().call<void>("clearText", id);
 }
 
 void Widgets::end_frame() {

@@ -71,6 +71,50 @@ export async function trackPeerConnections(context) {
   });
 }
 
+// How often a page's person looks for a new offer to accept (acceptOffers).
+const kAcceptLookMs = 200;
+// Failed looks in a row (a page gone for 10 s) after which the person stops looking.
+const kAcceptGiveUpLooks = 50;
+
+// The person at `cp` (a ClientPage or a FirefoxClientPage) accepts every file of every offer
+// as its panel appears, by clicking its Accept button: what most scenarios need, so that they
+// go on testing what they test. e2e.accept_decline drives the panel by hand instead ({ accept:
+// false }). An offer's button is clicked once; again only if it is still there a while later
+// (a click lost to a repaint) or when it comes back (the same offer asked again after a reload).
+export function acceptOffers(cp) {
+  const clickedAt = new Map();
+  cp.accepting = true;
+  let failures = 0;
+  (async () => {
+    // A phone is tapped (its canvas takes touches), a desktop clicked.
+    const touch = cp.page.touchscreen && await cp.page.evaluate(() => navigator.maxTouchPoints > 0).catch(() => false);
+    while (cp.accepting) {
+      let ids;
+      try {
+        ids = await cp.page.evaluate(() => Object.keys(window.ferryWidgets || {}).filter((k) => /^accept-in-\d+$/.test(k)));
+        failures = 0;
+      } catch {
+        // Reloading (the page comes back) or closed (it does not): look again a little later.
+        if ((cp.page.isClosed && cp.page.isClosed()) || ++failures > kAcceptGiveUpLooks) return;
+        await new Promise((r) => setTimeout(r, kAcceptLookMs));
+        continue;
+      }
+      for (const id of clickedAt.keys()) if (!ids.includes(id)) clickedAt.delete(id);
+      for (const id of ids) {
+        const at = clickedAt.get(id);
+        if (at !== undefined && Date.now() - at < 10 * kAcceptLookMs) continue;
+        clickedAt.set(id, Date.now());
+        log(`${cp.name} accepts the offer (${id})`);
+        const press = touch
+          ? async () => { const r = await cp.widget(id); await cp.page.touchscreen.tap(r.x + r.w / 2, r.y + r.h / 2); }
+          : () => cp.click(id);
+        await press().catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, kAcceptLookMs));
+    }
+  })();
+}
+
 // A page of the client, with the actions a person takes.
 export class ClientPage {
   constructor(page, name) {
@@ -83,12 +127,14 @@ export class ClientPage {
 
   // Tests run where the File System Access save picker cannot be driven headless; without it
   // the client offers a download (as in Firefox and Safari), which the test can check.
-  static async open(context, url, name) {
+  // accept: the person accepts every offer (acceptOffers); false: the test answers offers.
+  static async open(context, url, name, { accept = true } = {}) {
     const page = await context.newPage();
     const cp = new ClientPage(page, name);
     await page.addInitScript(() => { delete window.showSaveFilePicker; });
     await page.goto(url);
     await page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: kStepTimeoutMs });
+    if (accept) acceptOffers(cp);
     return cp;
   }
 

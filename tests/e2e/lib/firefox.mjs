@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-import { ClientPage, kOut, kStepTimeoutMs } from './ferry.mjs';
+import { ClientPage, acceptOffers, kOut, kStepTimeoutMs } from './ferry.mjs';
 
 const kDriver = path.join(path.dirname(new URL(import.meta.url).pathname), 'firefox_driver.mjs');
 const kLaunchTimeoutMs = 120_000;   // Firefox starts in seconds; on a busy 2-core machine, more
@@ -143,11 +143,12 @@ export class FirefoxClientPage {
     return this.browser.rpc(op, { page: this.pageId, ...args }, timeout);
   }
 
-  static async open(ctx, url, name) {
+  static async open(ctx, url, name, { accept = true } = {}) {
     const pageId = await ctx.browser.rpc('newPage', { context: ctx.id, viewport: ctx.viewport });
     const cp = new FirefoxClientPage(ctx, pageId, name);
     await cp.rpc('goto', { url });
     await cp.rpc('waitForFunction', { fn: (() => window.ferryWidgets !== undefined).toString() });
+    if (accept) acceptOffers(cp);
     return cp;
   }
 

@@ -26,11 +26,12 @@ export async function offer(env, files, { host = 'a', name = 'A', origin = env.o
 }
 
 // B (on host `host`) opens the link; returns { b, ctx, browser }.
-export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin, track = false } = {}) {
+// accept: B's person accepts every offer as it appears (false: the test answers them).
+export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin, track = false, accept = true } = {}) {
   const browser = await env.browser(host, origin === env.origin ? '' : origin);
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: kViewport });
   if (track) await trackPeerConnections(ctx);
-  const b = await ClientPage.open(ctx, link, name);
+  const b = await ClientPage.open(ctx, link, name, { accept });
   env.pages.push(b);
   return { b, ctx, browser };
 }
@@ -129,10 +130,10 @@ export async function until(what, probe, { timeout = kStepTimeoutMs, everyMs = 1
 
 // The transfers a page's live region names, in its order (the page's outgoing transfers by
 // id, then its incoming ones; one with no size known yet is left out): [{ dir: 'Sending' |
-// 'Receiving', state: 'moving' | 'paused' | 'cancelled' | 'complete' | 'failed' | 'waiting',
-// percent (rounded down to tens) }].
+// 'Receiving', state: 'moving' | 'paused' | 'cancelled' | 'complete' | 'failed' | 'waiting' |
+// 'waiting to be accepted' | 'offered' | 'declined', percent (rounded down to tens) }].
 export function parseTransfers(text) {
-  return [...text.matchAll(/(Sending|Receiving)(?: ([a-z]+))? (\d+)%\./g)]
+  return [...text.matchAll(/(Sending|Receiving)(?: ([a-z]+(?: [a-z]+)*))? (\d+)%\./g)]
     .map((m) => ({ dir: m[1], state: m[2] || 'moving', percent: Number(m[3]) }));
 }
 

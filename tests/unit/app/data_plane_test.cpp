@@ -114,6 +114,8 @@ void connect(Side& a, Side& b) {
   b.plane.set_storage_prefix("room-");
   a.plane.set_keys(key_of(1), key_of(2));
   b.plane.set_keys(key_of(2), key_of(1));
+  a.plane.set_accept_all(true);  // the person accepts every offer at once
+  b.plane.set_accept_all(true);
   a.plane.open(0, false);
   b.plane.open(0, false);
 }
@@ -209,4 +211,45 @@ TEST_CASE("a closed path sends nothing and receives nothing") {
   a.plane.close();
   a.plane.pump(0);
   CHECK(a.commands.empty());
+}
+
+TEST_CASE("each file of a transfer has its own speed, and only while it moves") {
+  Side a(1), b(2);
+  connect(a, b);
+  const Bytes one = pattern(4096 * 40, 3);
+  const Bytes two = pattern(4096 * 40, 4);
+  a.files[10] = one;
+  a.files[11] = two;
+  a.plane.send_files({{"one.bin", one.size(), ""}, {"two.bin", two.size(), ""}}, {10, 11});
+  // Deliver a few rounds at a time, sampling speeds in between (1 s of "time" per round).
+  double now = 0;
+  bool saw_first_moving = false;
+  for (int round = 0; round < 400; ++round) {
+    a.plane.pump(0);
+    a.run_commands();
+    b.run_commands();
+    for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+      for (int n = 0; n < 4 && !from->outbox.empty(); ++n) {
+        Bytes f = std::move(from->outbox.front());
+        from->outbox.pop_front();
+        to->plane.on_frame_in_place(f);
+      }
+    }
+    now += 1000;
+    a.plane.tick(now);
+    b.plane.tick(now);
+    const auto tb = b.plane.transfers();
+    if (tb.empty()) continue;
+    REQUIRE(tb[0].file_bytes_per_second.size() == 2);
+    const auto& files = tb[0].progress.files;
+    if (files[0].state == transfer::FileState::kActive && files[1].state == transfer::FileState::kPending) {
+      CHECK(tb[0].file_bytes_per_second[1] == 0);
+      saw_first_moving = saw_first_moving || tb[0].file_bytes_per_second[0] > 0;
+    }
+  }
+  CHECK(saw_first_moving);
+  const auto tb = b.plane.transfers();
+  REQUIRE(tb.size() == 1);
+  CHECK(tb[0].state == TransferState::kComplete);
+  for (double s : tb[0].file_bytes_per_second) CHECK(s == 0);  // nothing moves any more
 }

@@ -175,3 +175,56 @@ TEST_CASE("a joiner's handshake times out; a creator's frees the seat without co
   CHECK(p.count(protocol::RejectPeer{}) == 1);
   CHECK(p.count(protocol::PakeFailed{}) == 0);
 }
+
+TEST_CASE("a password room confirms only its password, and three wrong ones kill it") {
+  Pair p;
+  const std::string password = "correct horse";
+  p.a = SecureChannel::password_room(p.room, session::password_from_room_password(password), counter_rng(12));
+  auto joiner = [&](std::string_view typed) {
+    return SecureChannel::joiner(p.room, JoinMethod::kPassword, session::password_from_room_password(typed),
+                                 counter_rng(13));
+  };
+  // A link or a code attempt is refused without CPace: the room has neither secret.
+  auto by_link = p.joiner_by_link();
+  by_link.start(0);
+  CHECK(p.run(by_link) == Event::kAttemptFailed);
+  CHECK(by_link.state() == State::kHandshaking);  // it heard no share
+  auto by_code = p.joiner_by_code(p.code.password());
+  by_code.start(0);
+  CHECK(p.run(by_code) == Event::kAttemptFailed);
+  CHECK(p.a.code_failures() == 0);
+  // Wrong passwords are counted; the joiner learns it was wrong.
+  for (int i = 1; i <= kMaxCodeFailures; ++i) {
+    auto b = joiner(i == 1 ? "correct horse " : "Correct horse");
+    b.start(0);
+    CHECK(p.run(b) == (i < kMaxCodeFailures ? Event::kAttemptFailed : Event::kCodeDied));
+    CHECK(b.state() == State::kFailed);
+    CHECK(b.error().code == "wrong_password");
+    CHECK(b.error().message.find("Wrong password") != std::string::npos);
+  }
+  CHECK(p.a.code_dead());
+  // Dead: the right password gets no share any more.
+  auto late = joiner(password);
+  late.start(0);
+  CHECK(p.run(late) == Event::kAttemptFailed);
+  CHECK(late.state() == State::kHandshaking);
+
+  Pair q;
+  q.a = SecureChannel::password_room(q.room, session::password_from_room_password(password), counter_rng(14));
+  auto right = SecureChannel::joiner(q.room, JoinMethod::kPassword, session::password_from_room_password(password),
+                                     counter_rng(15));
+  right.start(0);
+  CHECK(q.run(right) == Event::kConfirmed);
+  CHECK(q.a.confirmed_method() == JoinMethod::kPassword);
+}
+
+TEST_CASE("a room without a password refuses a password attempt without guessing") {
+  Pair p;
+  auto b = SecureChannel::joiner(p.room, JoinMethod::kPassword, session::password_from_room_password("x"),
+                                 counter_rng(16));
+  b.start(0);
+  CHECK(p.run(b) == Event::kAttemptFailed);
+  CHECK(b.state() == State::kHandshaking);
+  CHECK(p.a.code_failures() == 0);
+  CHECK(p.count(protocol::PakeFailed{}) == 0);
+}

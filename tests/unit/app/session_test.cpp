@@ -489,3 +489,96 @@ TEST_CASE("a sink is opened with the sender's declared type, for the platform to
   CHECK(w.b.sink_mimes[{w.b.rx, 0}] == "image/png");
   CHECK(w.b.finished[{w.b.rx, 0}]);
 }
+
+TEST_CASE("an offer through the session waits for the person; declining keeps the session") {
+  World w;
+  w.b.session.set_accept_all(false);
+  const Bytes one = pseudo_random_file(50'000, 31);
+  const Bytes two = pseudo_random_file(20'000, 32);
+  w.a.files[11] = one;
+  w.a.files[12] = two;
+  w.a.session.send_files({{"one.bin", one.size(), "application/octet-stream"}, {"two.txt", two.size(), "text/plain"}},
+                         {11, 12});
+  w.create_and_join_by_link();
+  w.run();
+  // B sees the offer with names, sizes and types; nothing is opened, written or sent yet.
+  auto tb = w.b.session.snapshot().transfers;
+  REQUIRE(tb.size() == 1);
+  CHECK(tb[0].state == TransferState::kOffered);
+  CHECK(tb[0].progress.files.at(1).name == "two.txt");
+  CHECK(tb[0].progress.files.at(1).size == two.size());
+  CHECK(tb[0].progress.files.at(1).mime == "text/plain");
+  CHECK(w.b.sink_keys.empty());
+  CHECK(w.a.chunk_bytes_sent == 0);
+  CHECK(w.a.session.snapshot().transfers.at(0).state == TransferState::kAwaitingAnswer);
+
+  // B takes only the second file.
+  w.b.session.accept(tb[0].id, {1});
+  w.run();
+  CHECK(w.b.sinks[{w.b.rx, 1}] == two);
+  CHECK(w.b.sink_keys.count({w.b.rx, 0}) == 0);
+  // CHUNK frames of the second file only (its plaintext plus 63 bytes of header, nonce and tag).
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63);
+  const auto ta = w.a.session.snapshot().transfers.at(0);
+  CHECK(ta.state == TransferState::kComplete);
+  CHECK(ta.answered);
+  CHECK(ta.accepted_files == 1);
+  CHECK(has_log(w.a.session, "The other device accepted 1 of 2 files"));
+
+  // A second offer is declined; the session goes on, and a third one, with "accept everything
+  // from this device", starts at once.
+  w.a.session.send_files({{"one.bin", one.size(), ""}}, {11});
+  w.run();
+  tb = w.b.session.snapshot().transfers;
+  REQUIRE(tb.size() == 2);
+  const auto second = tb[0].state == TransferState::kOffered ? tb[0] : tb[1];
+  REQUIRE(second.state == TransferState::kOffered);
+  w.b.session.decline(second.id);
+  w.run();
+  CHECK(has_log(w.a.session, "The other device declined the files"));
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63);
+  CHECK(w.b.session.snapshot().phase == Phase::kConnected);
+  w.b.session.set_accept_all(true);
+  w.a.session.send_files({{"one.bin", one.size(), ""}}, {11});
+  w.run();
+  size_t complete = 0;
+  for (const auto& t : w.b.session.snapshot().transfers) complete += t.state == TransferState::kComplete ? 1 : 0;
+  CHECK(complete == 2);
+  CHECK(w.a.chunk_bytes_sent == two.size() + 63 + one.size() + 63);
+}
+
+TEST_CASE("a password room: the link and the code carry no secret, the right password transfers") {
+  const std::string password = "Kuwait 2026";
+  const Bytes file = pseudo_random_file(30'000, 41);
+  {
+    World w;
+    w.a.files[1] = file;
+    w.a.session.send_files({{"f.bin", file.size(), ""}}, {1});
+    w.a.session.create(password);
+    w.run();
+    const Snapshot s = w.a.session.snapshot();
+    REQUIRE(s.phase == Phase::kWaitingForPeer);
+    CHECK(s.password_room);
+    CHECK(s.link.size() > 3);
+    CHECK(s.link.substr(s.link.size() - 3) == "#pw");
+    CHECK(s.short_code == w.nameplate);  // the bare number: it only routes
+    CHECK(s.link.find(password) == std::string::npos);
+    // Without the password the link does not even start.
+    CHECK(w.b.session.join_link(s.link).error().code == "password_needed");
+    REQUIRE(w.b.session.join_link(s.link, {}, password).ok());
+    w.run();
+    CHECK(w.b.sinks[{w.b.rx, 0}] == file);
+  }
+  {
+    World w;
+    w.a.session.create(password);
+    w.run();
+    const std::string code = w.a.session.snapshot().short_code;
+    CHECK(w.b.session.join_code(code).error().code == "password_needed");
+    REQUIRE(w.b.session.join_code(code, "kuwait 2026").ok());  // wrong: case matters
+    w.run();
+    check_failed(w.b.session, "wrong_password");
+    CHECK(w.pake_failures == 1);
+    CHECK(has_log(w.a.session, "Someone tried to join with a wrong password"));
+  }
+}

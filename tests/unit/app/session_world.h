@@ -64,7 +64,10 @@ struct Peer {
   uint64_t chunk_bytes_sent = 0;  // of CHUNK frames, on either path
   uint32_t rx = 0;  // the id of the first transfer this peer received (ids start at random)
 
-  explicit Peer(uint8_t seed) : session(SessionOptions{"https://ferry.test", counter_rng(seed)}) {}
+  // The person accepts every offer at once (tests of the accept flow turn it off).
+  explicit Peer(uint8_t seed) : session(SessionOptions{"https://ferry.test", counter_rng(seed)}) {
+    session.set_accept_all(true);
+  }
 };
 
 // Routes commands between two peers: a fake ferry-server room and a fake DataChannel.
@@ -338,6 +341,7 @@ struct World {
     q.session.on_channel_closed();
     run();
     p.session = Session(SessionOptions{"https://ferry.test", counter_rng(seed)});
+    p.session.set_accept_all(true);
     p.peer_created = false;
   }
 

@@ -404,8 +404,14 @@ TEST_CASE("hellos are parsed strictly") {
   CHECK(parse_hello(Bytes(kHelloBytes - 1, 1)).error().code == "malformed_hello");
   CHECK(parse_hello(Bytes(kHelloBytes + 1, 1)).error().code == "malformed_hello");
   Bytes bad_method(kHelloBytes, 0);
-  bad_method[0] = 3;
+  bad_method[0] = 4;
   CHECK(parse_hello(bad_method).error().code == "malformed_hello");
+  bad_method[0] = 0;
+  CHECK(parse_hello(bad_method).error().code == "malformed_hello");
+  Bytes password(kHelloBytes, 0);
+  password[0] = 3;
+  REQUIRE(parse_hello(password).ok());
+  CHECK(parse_hello(password)->method == JoinMethod::kPassword);
 }
 
 TEST_CASE("handshake does not start with an empty password") {

@@ -35,7 +35,9 @@ TEST_CASE("link formats and parses back to the same parts") {
   CHECK(link->origin == "https://ferry.example");
   CHECK(link->room == room);
   CHECK(link->token.str() == token.str());
-  CHECK(link->secret.bytes() == secret.bytes());
+  REQUIRE(link->secret);
+  CHECK(link->secret->bytes() == secret.bytes());
+  CHECK_FALSE(link->needs_password());
 }
 
 TEST_CASE("link origins with ports, ipv6 and local http are accepted and normalised") {
@@ -143,4 +145,20 @@ TEST_CASE("link errors are sentences a user can read") {
     CHECK((m.front() >= 'A' && m.front() <= 'Z'));
     CHECK(m.back() == '.');
   }
+}
+
+TEST_CASE("a password room's link carries no secret and says so") {
+  auto rng = default_random();
+  const auto room = RoomId::generate(rng);
+  const auto token = JoinToken::generate(rng);
+  const std::string text = format_password_link("https://ferry.example", room, token);
+  CHECK(text == "https://ferry.example/j/" + room.str() + "?t=" + token.str() + "#pw");
+  auto link = parse_link(text);
+  REQUIRE(link.ok());
+  CHECK(link->needs_password());
+  CHECK_FALSE(link->secret);
+  CHECK(link->room == room);
+  // A link cut short still says so, and "#pw" is only ever the marker.
+  CHECK(code_of("https://ferry.example/j/" + room.str() + "?t=" + token.str()) == "missing_secret");
+  CHECK(code_of("https://ferry.example/j/" + room.str() + "?t=" + token.str() + "#pwx") != "ok");
 }

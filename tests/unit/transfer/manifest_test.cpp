@@ -138,12 +138,27 @@ TEST_CASE("control messages round trip") {
       sample_manifest(), FileEndMsg{3, crypto::Blake2bDigest{1, 2, 3}},
       HaveMsg{{{0, {{0, 4}, {6, 1}}}, {1, {}}}}, PauseMsg{}, ResumeMsg{}, CancelMsg{},
       CompleteMsg{{{0, true}, {1, false}}}, ErrorMsg{"disk_full", "no space left"},
-      WindowMsg{0}, WindowMsg{8ull << 20}, WindowMsg{UINT64_MAX}};
+      WindowMsg{0}, WindowMsg{8ull << 20}, WindowMsg{UINT64_MAX}, AcceptMsg{}, AcceptMsg{{0, 3, 511}}};
   for (const auto& b : bodies) {
     const ControlMessage m{e, b};
     auto parsed = parse_control(encode_control(m));
     REQUIRE(parsed.ok());
     CHECK(*parsed == m);
+  }
+}
+
+TEST_CASE("an answer that names a file twice, out of order or too many files is rejected") {
+  Epoch e{};
+  const Bytes twice = encode_control({e, AcceptMsg{{2, 2}}});
+  CHECK(parse_control(twice).error().code == "bad_accept");
+  const Bytes backwards = encode_control({e, AcceptMsg{{3, 1}}});
+  CHECK(parse_control(backwards).error().code == "bad_accept");
+  std::vector<uint32_t> many;
+  for (uint32_t i = 0; i <= kMaxManifestFiles; ++i) many.push_back(i);
+  CHECK(parse_control(encode_control({e, AcceptMsg{many}})).error().code == "bad_accept");
+  const Bytes ok = encode_control({e, AcceptMsg{{1, 4}}});
+  for (size_t n = 0; n < ok.size(); ++n) {
+    CHECK(parse_control(Bytes(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(n))).error().code == "truncated");
   }
 }
 

@@ -66,12 +66,13 @@ bool any_failure(const std::vector<Command>& log) {
 
 }  // namespace
 
-TEST_CASE("the receiver grants one window of credit right after its have-map") {
+TEST_CASE("the receiver grants one window of credit right after its have-map and its answer") {
   Link link = throttled(4 * kWindow);
   auto bodies = bodies_to_sender(link);
-  REQUIRE(bodies.size() == 2);
+  REQUIRE(bodies.size() == 3);
   CHECK(std::holds_alternative<HaveMsg>(bodies[0]));
-  CHECK(std::get<WindowMsg>(bodies[1]).credit == kWindow);
+  CHECK(std::get<AcceptMsg>(bodies[1]).file_ids == std::vector<uint32_t>{0});
+  CHECK(std::get<WindowMsg>(bodies[2]).credit == kWindow);
   CHECK(link.sender.credit() == kWindow);
   CHECK(link.receiver.credit_granted() == kWindow);
 }
@@ -160,7 +161,7 @@ TEST_CASE("duplicates of chunks already held do not count against the window") {
 
 TEST_CASE("a replayed WINDOW or one from an earlier connection is rejected by the sender") {
   Link link = throttled(4 * kWindow);
-  const Bytes old_window = link.to_sender.at(1);
+  const Bytes old_window = link.to_sender.at(2);
   auto replay = link.sender.on_frame(parse_ok(old_window));
   REQUIRE_FALSE(replay.ok());
   CHECK(replay.error().code == "replay");
@@ -171,7 +172,9 @@ TEST_CASE("a replayed WINDOW or one from an earlier connection is rejected by th
   REQUIRE_FALSE(stale.ok());
   CHECK(stale.error().code == "wrong_epoch");
   CHECK(link.sender.credit() == 0);  // a new epoch starts without credit
-  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // the new HAVE only
+  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 3));  // the new HAVE
+  CHECK(link.sender.state() == Sender::State::kAwaitingAccept);
+  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // and ACCEPT, no WINDOW
   CHECK(link.sender.state() == Sender::State::kSending);
   CHECK_FALSE(link.sender.next_read(0));
   CHECK(link.sender.flow_blocked());
@@ -196,6 +199,9 @@ TEST_CASE("a WINDOW before the have-map counts, and a smaller credit than before
   REQUIRE(deliver(WindowMsg{4 * kChunk}).ok());
   CHECK(sender.credit() == 10 * kChunk);
   REQUIRE(deliver(HaveMsg{{{0, {}}}}).ok());
+  CHECK(sender.state() == Sender::State::kAwaitingAccept);
+  CHECK_FALSE(sender.next_read(0));  // credit, but no answer yet
+  REQUIRE(deliver(AcceptMsg{{0}}).ok());
   CHECK(sender.state() == Sender::State::kSending);
   uint64_t sent = 0;
   while (auto r = sender.next_read(0)) {
@@ -218,6 +224,7 @@ TEST_CASE("reads in flight count against the credit") {
   ControlSealer receiver_side(key_from(1), 7, protocol::Origin::kReceiver);
   auto rng = seeded_random(9);
   REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
+  REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, AcceptMsg{{0}}}, rng))).ok());
   REQUIRE(
       sender.on_frame(parse_ok(receiver_side.seal({epoch, WindowMsg{2 * kChunk + 1}}, rng))).ok());
   CHECK(sender.next_read(0));

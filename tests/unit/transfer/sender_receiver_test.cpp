@@ -463,7 +463,9 @@ TEST_CASE("a have-map from an earlier connection is rejected by the sender") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == "wrong_epoch");
   CHECK(link.sender.state() == Sender::State::kAwaitingHave);
-  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // the genuine HAVE
+  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 3));  // the genuine HAVE
+  CHECK(link.sender.state() == Sender::State::kAwaitingAccept);
+  link.deliver_to_sender(link.to_sender.at(link.to_sender.size() - 2));  // its ACCEPT
   CHECK(link.sender.state() == Sender::State::kSending);
 }
 

@@ -98,8 +98,15 @@ struct Sim {
   }
 
   void run_commands(Peer& p, std::vector<Command> cmds) {
-    for (auto& c : cmds) {
-      if (auto* w = std::get_if<cmd::Write>(&c)) {
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      auto& c = cmds[i];
+      if (auto* m = std::get_if<cmd::ManifestReceived>(&c)) {
+        // The person accepts every file at once; after the HAVE already queued.
+        std::vector<uint32_t> ids;
+        for (const auto& f : m->manifest.files) ids.push_back(f.id);
+        auto more = p.receiver->accept(ids);
+        cmds.insert(cmds.end(), more.begin(), more.end());
+      } else if (auto* w = std::get_if<cmd::Write>(&c)) {
         auto& file = p.sink[w->file_id];
         const auto& entry = *p.receiver->manifest()->find(w->file_id);
         file.resize(static_cast<size_t>(entry.size));

@@ -70,6 +70,7 @@ struct Link {
   bool to_sender_open = true;                // false: frames to the sender are lost
   bool ack_writes = true;                    // false: writes wait for ack() (a slow disk)
   uint64_t unacked = 0;                      // bytes written but not yet acknowledged
+  bool auto_accept = true;                   // the person accepts every file of an offer at once
 
   static Link make(std::vector<std::pair<std::string, Bytes>> files, uint32_t chunk_size,
                    uint8_t key_seed = 1, uint64_t window = kReceiveWindowBytes) {
@@ -92,7 +93,13 @@ struct Link {
     for (size_t i = 0; i < cmds.size(); ++i) {
       Command c = cmds[i];
       log.push_back(c);
-      if (auto* w = std::get_if<cmd::Write>(&c)) {
+      if (auto* m = std::get_if<cmd::ManifestReceived>(&c); m && auto_accept) {
+        // After the commands already queued (the HAVE that answers the MANIFEST goes first).
+        std::vector<uint32_t> ids;
+        for (const auto& f : m->manifest.files) ids.push_back(f.id);
+        auto more = receiver.accept(ids);
+        cmds.insert(cmds.end(), more.begin(), more.end());
+      } else if (auto* w = std::get_if<cmd::Write>(&c)) {
         auto& file = sink[w->file_id];
         const auto end = static_cast<size_t>(w->offset) + w->bytes.size();
         if (file.size() < end) file.resize(end);

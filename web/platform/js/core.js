@@ -1,6 +1,6 @@
-// Ferry's JS glue, part 1 of 8 (--pre-js, in the order web/CMakeLists.txt lists them): the
+// Ferry's JS glue, part 1 of 9 (--pre-js, in the order web/CMakeLists.txt lists them): the
 // handle table, events into C++, and the data path's batched delivery. One small file per
-// browser object follows (websocket, peer, channel, files, storage, ui, page); each adds its
+// browser object follows (websocket, peer, channel, files, storage, ui, page, history); each adds its
 // functions to Module.ferryGlue, which C++ calls through emscripten::val.
 //
 // Events. A browser callback never runs C++ logic: emit(handle, kind, text, bytes, number)

@@ -81,12 +81,13 @@
           el.type = 'file';
           el.multiple = true;
           el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
-        } else if (kind === 'text' || kind === 'textarea') {
+        } else if (kind === 'text' || kind === 'password' || kind === 'textarea') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
-          // show their keyboard; its value is mirrored into C++ on every change. A textarea
-          // (the message box) keeps newlines: Enter sends, Shift+Enter starts a new line.
+          // show their keyboard; its value is mirrored into C++ on every change. A password
+          // field is masked, and cleared (clearText) once the session took the password. A
+          // textarea (the message box) keeps newlines: Enter sends, Shift+Enter a new line.
           el = document.createElement(kind === 'textarea' ? 'textarea' : 'input');
-          if (kind === 'text') el.type = 'text';
+          if (kind !== 'textarea') el.type = kind;
           el.autocomplete = 'off';
           el.spellcheck = false;
           el.setAttribute('autocapitalize', 'none');
@@ -107,8 +108,8 @@
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'text' ? 'ferry-overlay ferry-text'
-          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay';
+        el.className = kind === 'files' || kind === 'button' ? 'ferry-overlay'
+          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay ferry-text';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
         document.body.appendChild(el);
@@ -125,10 +126,11 @@
       const el = overlays.get(id);
       if (el) el.setAttribute('aria-label', label);
     },
-    // Sets a text field's text (C++ empties the message box once its text was sent).
-    overlayText(id, text) {
+    // Empties a text or password field (a password leaves the DOM once it was used; the
+    // message box once its text was sent).
+    clearText(id) {
       const el = overlays.get(id);
-      if (el) el.value = text;
+      if (el) el.value = '';
     },
     // Runs the action a gesture asked for, inside the same event handler (see gesture()).
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
