@@ -397,7 +397,6 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
   draw_transfers(s, column);
   draw_received(column);
-  if (s.phase != app::Phase::kFailed) draw_messages(s, column);
   ImGui::Dummy(ImVec2(column, 8));
   bool keep = client_.keep_until_saved();
   const float left = ImGui::GetCursorPosX();
@@ -411,6 +410,8 @@ void App::draw_session(const app::Snapshot& s, float column) {
   if (primary_button("Leave", column)) client_.close_session();
   widgets_.name_last("leave");
   draw_log(column);
+  // Below the log its messages land in, like a chat; nothing above it moves.
+  if (s.phase != app::Phase::kFailed) draw_messages(s, column);
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
