@@ -80,7 +80,9 @@ Session::Session(SessionOptions options)
       data_(or_default(options_.rng), options_.chunk_size,
             [out = out_.get()](Command c) { out->commands.push_back(std::move(c)); },
             [out = out_.get()](std::string text) { out->add_log(std::move(text)); },
-            [out = out_.get()] { return !out->commands.empty(); }) {
+            [out = out_.get()] { return !out->commands.empty(); }),
+      messages_(or_default(options_.rng), [out = out_.get()](Command c) { out->commands.push_back(std::move(c)); },
+                [out = out_.get()](LogKind kind, std::string text) { out->add_log(std::move(text), kind); }) {
   options_.rng = or_default(std::move(options_.rng));
 }
 
@@ -182,6 +184,14 @@ void Session::set_previous_sas(std::string words) {
   if (channel_) channel_->set_previous_sas(previous_sas_);
 }
 
+Status Session::send_message(std::string text) {
+  if (phase_ == Phase::kIdle || phase_ == Phase::kFailed) {
+    return make_error("no_session", "There is no other device to send this to.");
+  }
+  sync_messages();
+  return messages_.send(std::move(text));
+}
+
 void Session::pause(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kPause); }
 void Session::resume(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kResume); }
 void Session::cancel(uint32_t id, bool outgoing) { data_.control(id, outgoing, DataPlane::Control::kCancel); }
@@ -218,6 +228,22 @@ void Session::tick(double now_ms) {
   last_tick_ms_ = now_ms;
   data_.tick(now_ms);
   maintain_connection();
+  sync_messages();
+}
+
+void Session::sync_messages() {
+  const bool ready = channel_open_ && secured() && !channel_->rekeying();
+  if (!ready) {
+    messages_.close();
+  } else if (!messages_.is_open()) {
+    messages_.open(transport_ == Transport::kServer, link_max_message_);
+  }
+}
+
+bool Session::take_message(ByteView bytes) {
+  if (protocol::peek_type(bytes) != protocol::FrameType::kMessage) return false;
+  if (secured()) messages_.on_frame(bytes);
+  return true;
 }
 
 // Timers of the reconnection rules (session.h): signalling first, then the secure channel's,
@@ -249,12 +275,14 @@ void Session::on_network_change(bool online) {
 void Session::on_server_open() { signalling_.on_open(*this); }
 
 void Session::on_server_binary(ByteView bytes) {
+  if (take_message(bytes)) return;
   // Only while the data goes through the server: the relay keeps order, so A's "race" or
   // "relay" message always comes before its first frame.
   if (accepts(Transport::kServer)) data_.on_frame(bytes);
 }
 
 void Session::on_server_binary_in_place(std::span<uint8_t> bytes) {
+  if (take_message(bytes)) return;
   if (accepts(Transport::kServer)) data_.on_frame_in_place(bytes);
 }
 
@@ -616,6 +644,8 @@ void Session::on_handshake_confirmed(bool rekeyed) {
   status_ = "Secured. Connecting to the other device…";
   // Transfers from an earlier connection go on under the new keys (senders on connect()).
   data_.set_keys(keys.send_data, keys.recv_data);
+  messages_.set_keys(keys.send_data, keys.recv_data);
+  sync_messages();
   if (creator_) peer_link_.start_attempt(now_ms_, *this);
 }
 
@@ -724,6 +754,9 @@ void Session::on_link_opened(size_t max_message_size) {
     transport_ = t;
     if (phase_ == Phase::kConnected) status_ = connected_status();
     data_.open(max_message_size, t == Transport::kServer);
+    link_max_message_ = max_message_size;
+    messages_.close();  // reopened on the new path
+    sync_messages();
     return;
   }
   transport_ = t;
@@ -732,6 +765,8 @@ void Session::on_link_opened(size_t max_message_size) {
   status_ = connected_status();
   log(t == Transport::kServer ? "Connected to the other device through the server" : "Connected to the other device");
   data_.open(max_message_size, t == Transport::kServer);
+  link_max_message_ = max_message_size;
+  sync_messages();
 }
 
 void Session::on_channel_closed() { peer_link_.on_channel_closed(*this); }
@@ -744,6 +779,7 @@ void Session::on_link_closed() {
   channel_open_ = false;
   transport_ = Transport::kNone;
   data_.close();
+  messages_.close();
   if (phase_ == Phase::kConnected) {
     phase_ = Phase::kConnectingPeer;
     status_ = "Connection lost. Reconnecting…";
@@ -752,10 +788,12 @@ void Session::on_link_closed() {
 }
 
 void Session::on_channel_message(ByteView bytes) {
+  if (take_message(bytes)) return;
   if (accepts(Transport::kDirect)) data_.on_frame(bytes);
 }
 
 void Session::on_channel_message_in_place(std::span<uint8_t> bytes) {
+  if (take_message(bytes)) return;
   if (accepts(Transport::kDirect)) data_.on_frame_in_place(bytes);
 }
 
@@ -796,10 +834,14 @@ void Session::log(std::string text) {
   out_->add_log(std::move(text));
 }
 
-void Session::Outbox::add_log(std::string text) {
-  log.push_back(LogLine{now_ms, std::move(text)});
+void Session::Outbox::add_log(std::string text, LogKind kind) {
+  log_bytes += text.size();
+  log.push_back(LogLine{now_ms, std::move(text), kind});
   ++log_total;
-  while (log.size() > kMaxLogLines) log.pop_front();
+  while (log.size() > 1 && (log.size() > kMaxLogLines || log_bytes > kMaxLogTextBytes)) {
+    log_bytes -= log.front().text.size();
+    log.pop_front();
+  }
 }
 
 void Session::fail(Error error) {
@@ -840,6 +882,7 @@ Snapshot Session::snapshot() const {
   s.lanes = transport_ == Transport::kDirect ? lanes_.carrying() : 1;
   s.error = error_;
   s.transfers = data_.transfers();
+  s.messages_waiting = messages_.waiting();
   return s;
 }
 

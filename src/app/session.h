@@ -19,6 +19,7 @@
 // - PeerLink (app/peer_link.h): WebRTC negotiation, A's attempts, ICE restarts, the relay.
 // - Lanes (app/lanes.h): more RTCPeerConnections for CHUNK frames when the direct path is far.
 // - the data plane: the transfers (outgoing_, incoming_), fed while the link's path is open.
+// - Messages (app/messages.h): text messages both ways, on the same path, queued while none.
 // Each machine issues its commands (app/commands.h) into the session's queue, in order.
 //
 // Staying connected. A (the creator) drives every reconnection; B follows:
@@ -60,6 +61,7 @@
 #include "app/commands.h"
 #include "app/data_plane.h"
 #include "app/lanes.h"
+#include "app/messages.h"
 #include "app/peer_link.h"
 #include "app/secure_channel.h"
 #include "app/signalling.h"
@@ -77,6 +79,9 @@ namespace ferry::app {
 
 // Log lines kept for the activity log; older ones scroll away.
 constexpr size_t kMaxLogLines = 500;
+// Text the activity log keeps, in bytes: messages are lines too, and a peer sending full-size
+// (64 KiB) messages in a loop must not fill the tab's memory; 4 MiB keeps 64 of those.
+constexpr size_t kMaxLogTextBytes = 4 * 1024 * 1024;
 
 
 enum class Phase {
@@ -93,7 +98,8 @@ const char* to_string(Phase phase);
 
 struct LogLine {
   double time_ms = 0;
-  std::string text;
+  std::string text;  // a message's text itself (kind kMessageSent / kMessageReceived)
+  LogKind kind = LogKind::kInfo;
 };
 
 struct Snapshot {
@@ -113,6 +119,7 @@ struct Snapshot {
   PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   uint32_t lanes = 1;               // connections carrying the data (app/lanes.h)
   std::vector<TransferView> transfers;
+  size_t messages_waiting = 0;  // sent while no path was open: they go when one opens
   std::optional<Error> error;
 };
 
@@ -142,6 +149,8 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void set_previous_sas(std::string words);
   // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
   void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  // A text message to the other device (app/messages.h): sent now, or when the path opens.
+  Status send_message(std::string text);
   void pause(uint32_t transfer_id, bool outgoing);
   void resume(uint32_t transfer_id, bool outgoing);
   void cancel(uint32_t transfer_id, bool outgoing);
@@ -228,6 +237,11 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void send_relay(RelayKind kind, ByteView body);
   void send_signal(const protocol::PeerSignal& message) override;
   void flush_channel();
+  // Opens or closes the messages' path: open while the link's path is, with live keys and no
+  // new handshake running beside them (what is sent then might be under keys about to go).
+  void sync_messages();
+  // A MESSAGE frame from either path goes to messages_ (returns true); anything else is not.
+  bool take_message(ByteView bytes);
   bool accepts(Transport from) const;
   void on_channel_event(SecureChannel::Event event);
   void on_relay(std::string_view payload);
@@ -264,8 +278,9 @@ class Session final : private PeerLink::Host, private Lanes::Host {
     std::deque<Command> commands;
     std::deque<LogLine> log;
     uint64_t log_total = 0;
+    size_t log_bytes = 0;  // text of the lines kept
     double now_ms = 0;
-    void add_log(std::string text);
+    void add_log(std::string text, LogKind kind = LogKind::kInfo);
   };
   std::unique_ptr<Outbox> out_ = std::make_unique<Outbox>();
   std::optional<Error> error_;
@@ -290,6 +305,8 @@ class Session final : private PeerLink::Host, private Lanes::Host {
 
   std::optional<SecureChannel> channel_;  // made once the room is known
   DataPlane data_;                        // the transfers
+  Messages messages_;                     // the text messages
+  size_t link_max_message_ = 0;           // the open path's limit per message (0: unknown)
   std::string previous_sas_;              // set_previous_sas()
   bool new_code_asked_ = false;           // new_code() awaits the server's nameplate
   std::string sas_;

@@ -16,12 +16,11 @@ void put_payload(Bytes& out, const Bytes& payload) {
 
 // Checks the u32 length at `at` and the payload behind it, which must end the buffer exactly;
 // returns the payload's length.
-Result<uint32_t> check_payload(ByteView bytes, size_t at) {
+Result<uint32_t> check_payload(ByteView bytes, size_t at, size_t max = kMaxPayloadBytes) {
   const uint32_t len = get_u32(bytes.data() + at);
-  if (len > kMaxPayloadBytes) {
+  if (len > max) {
     return make_error("oversize", "frame payload of " + std::to_string(len) +
-                                      " bytes exceeds the limit of " +
-                                      std::to_string(kMaxPayloadBytes));
+                                      " bytes exceeds the limit of " + std::to_string(max));
   }
   if (len < kSealOverheadBytes) {
     return make_error("bad_length", "frame payload of " + std::to_string(len) +
@@ -39,8 +38,8 @@ Result<uint32_t> check_payload(ByteView bytes, size_t at) {
   return len;
 }
 
-Result<Bytes> take_payload(ByteView bytes, size_t at) {
-  auto len = check_payload(bytes, at);
+Result<Bytes> take_payload(ByteView bytes, size_t at, size_t max = kMaxPayloadBytes) {
+  auto len = check_payload(bytes, at, max);
   if (!len) return len.error();
   const auto* p = bytes.data() + at + 4;
   return Bytes(p, p + *len);
@@ -105,6 +104,33 @@ Bytes encode(const Frame& frame) {
   return std::visit([](const auto& f) { return encode(f); }, frame);
 }
 
+Bytes encode(const MessageFrame& frame) {
+  assert(frame.payload.size() <= kMaxMessagePayloadBytes);
+  Bytes out;
+  out.reserve(kMessageHeaderBytes + frame.payload.size());
+  out.push_back(kFrameVersion);
+  out.push_back(static_cast<uint8_t>(FrameType::kMessage));
+  put_u64(out, frame.seq);
+  put_payload(out, frame.payload);
+  return out;
+}
+
+Result<MessageFrame> parse_message(ByteView bytes) {
+  if (auto st = check_frame_start(bytes); !st) return st.error();
+  if (bytes[1] != static_cast<uint8_t>(FrameType::kMessage)) {
+    return make_error("unknown_type", "not a message frame");
+  }
+  if (bytes.size() < kMessageHeaderBytes) {
+    return make_error("truncated", "message frame header is truncated");
+  }
+  MessageFrame f;
+  f.seq = get_u64(bytes.data() + 2);
+  auto payload = take_payload(bytes, kMessageHeaderBytes - 4, kMaxMessagePayloadBytes);
+  if (!payload) return payload.error();
+  f.payload = std::move(payload).value();
+  return f;
+}
+
 Result<Frame> parse(ByteView bytes) {
   if (auto st = check_frame_start(bytes); !st) return st.error();
   const uint8_t type = bytes[1];
@@ -139,6 +165,7 @@ std::optional<FrameType> peek_type(ByteView bytes) {
   if (bytes.size() < 2 || bytes[0] != kFrameVersion) return std::nullopt;
   if (bytes[1] == static_cast<uint8_t>(FrameType::kChunk)) return FrameType::kChunk;
   if (bytes[1] == static_cast<uint8_t>(FrameType::kControl)) return FrameType::kControl;
+  if (bytes[1] == static_cast<uint8_t>(FrameType::kMessage)) return FrameType::kMessage;
   return std::nullopt;
 }
 

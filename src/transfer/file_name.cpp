@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/utf8.h"
+
 namespace ferry::transfer {
 namespace {
 
@@ -14,40 +16,10 @@ constexpr char32_t kReplacementChar = 0xFFFD;
 // sequence becomes one U+FFFD so the user still sees that something was there.
 std::vector<char32_t> decode_utf8(std::string_view s) {
   std::vector<char32_t> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<uint8_t>(s[i]);
-    size_t len = 0;
-    char32_t cp = 0;
-    char32_t min = 0;
-    if (b0 < 0x80) {
-      out.push_back(b0);
-      ++i;
-      continue;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      len = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      len = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      len = 4, cp = b0 & 0x07, min = 0x10000;
-    } else {
-      out.push_back(kReplacementChar);
-      ++i;
-      continue;
-    }
-    size_t k = 1;
-    for (; k < len && i + k < s.size(); ++k) {
-      const auto b = static_cast<uint8_t>(s[i + k]);
-      if ((b & 0xC0) != 0x80) break;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (k < len || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      out.push_back(kReplacementChar);
-      i += k;  // skip the lead byte and the continuation bytes that belonged to it
-      continue;
-    }
-    out.push_back(cp);
-    i += len;
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Step step = decode_utf8_at(s, i);
+    out.push_back(step.valid ? step.code_point : kReplacementChar);
+    i += step.length;
   }
   return out;
 }

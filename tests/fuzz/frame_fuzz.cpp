@@ -1,7 +1,8 @@
 // libFuzzer harness for the DataChannel frame parser (network input from the peer or a relay).
 // Every input must either be rejected or parse to a frame that re-encodes to exactly the same
 // bytes: the format has one encoding per frame, so any difference is a parser bug. The in-place
-// CHUNK parser (the data path's) must agree with parse() on every input.
+// CHUNK parser (the data path's) must agree with parse() on every input. MESSAGE frames
+// (parse_message) obey the same rule: rejected, or re-encoded to the same bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +31,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (chunk_like && in_place.error().code != parsed.error().code) abort();
   }
   if (ferry::protocol::peek_type(input).has_value() != (size >= 2 && data[0] == ferry::protocol::kFrameVersion &&
-                                                        (data[1] == 1 || data[1] == 2))) {
+                                                        (data[1] == 1 || data[1] == 2 || data[1] == 3))) {
+    abort();
+  }
+  auto message = ferry::protocol::parse_message(input);
+  if (message.ok()) {
+    if (parsed.ok()) abort();  // a frame is a transfer frame or a message, never both
+    const ferry::Bytes again = ferry::protocol::encode(*message);
+    if (again.size() != size || std::memcmp(again.data(), data, size) != 0) abort();
+  } else if (message.error().code.empty()) {
     abort();
   }
   if (!parsed.ok()) {

@@ -39,6 +39,7 @@ std::string eta(double remaining, double speed) {
   }
   return buf;
 }
+}  // namespace
 
 // Buttons: white text on the accent colour in both themes. width 0 = fit the label.
 bool primary_button(const char* label, float width) {
@@ -53,6 +54,7 @@ void heading(const char* text) {
   ImGui::TextDisabled("%s", text);
 }
 
+namespace {
 // How hard a password is to guess offline, roughly: length times the bits of the character
 // classes it uses. (An attacker gets only kMaxCodeFailures online guesses per room, so even a
 // short one holds; this tells people how it would fare if that were not so.)
@@ -178,7 +180,7 @@ bool App::take_text(const char* id, std::string& value) {
   return entered;
 }
 
-void App::field(const char* id, const char* hint, Gesture gesture, float column) {
+void App::field(const char* id, const char* hint, Gesture gesture, float column, const char* label) {
   // The field's text is a real DOM input over this frame (see Gesture::kText); ImGui draws the
   // frame, and the hint while the field is empty (the DOM input draws what is typed).
   const float field_h = ImGui::GetFrameHeight();
@@ -190,7 +192,7 @@ void App::field(const char* id, const char* hint, Gesture gesture, float column)
     ImGui::GetWindowDrawList()->AddText(ImVec2(p.x + ImGui::GetStyle().FramePadding.x, p.y + ImGui::GetStyle().FramePadding.y),
                                         ImGui::GetColorU32(ImGuiCol_TextDisabled), hint);
   }
-  widgets_.name_last(id, gesture);
+  widgets_.name_last(id, gesture, label);
 }
 
 void App::draw_password_prompt(float column) {
@@ -273,7 +275,8 @@ void App::draw_home(float column) {
   std::string typed = code_;
   bool entered = take_text("code-input", typed);
   std::snprintf(code_, sizeof code_, "%s", typed.c_str());
-  field("code-input", code_[0] == '\0' ? "Code, e.g. 7-orbit-velvet" : nullptr, Gesture::kText, column);
+  field("code-input", code_[0] == '\0' ? "Code, e.g. 7-orbit-velvet" : nullptr, Gesture::kText, column,
+        "Code from the other device");
   // A bare number is a password room's code: the password authenticates the join.
   bool bare = code_[0] != '\0';
   for (const char* c = code_; *c != '\0'; ++c) bare = bare && ((*c >= '0' && *c <= '9') || *c == ' ');
@@ -409,6 +412,8 @@ void App::draw_session(const app::Snapshot& s, float column) {
   if (primary_button("Leave", column)) client_.close_session();
   widgets_.name_last("leave");
   draw_log(column);
+  // Below the log its messages land in, like a chat; nothing above it moves.
+  if (s.phase != app::Phase::kFailed) draw_messages(s, column);
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
@@ -648,11 +653,17 @@ void App::draw_log(float column) {
   if (log.empty()) return;
   heading("Activity");
   ImGui::BeginChild("log", ImVec2(column, 160), false);
+  uint64_t number = client_.session().log_total() - log.size();  // the first line's, from 0
   for (const auto& l : log) {
     const int secs = static_cast<int>(l.time_ms / 1000);
     ImGui::TextDisabled("%02d:%02d", (secs / 60) % 60, secs % 60);
     ImGui::SameLine();
-    ImGui::TextWrapped("%s", l.text.c_str());
+    if (l.kind == app::LogKind::kInfo) {
+      ImGui::TextWrapped("%s", l.text.c_str());
+    } else {
+      draw_message_line(l, number);
+    }
+    ++number;
   }
   // Follow new lines while the person is at the bottom. ImGui applies the scroll on the next
   // frame, so a new line asks for one more paint at once (else it would show a paint late).
@@ -700,7 +711,14 @@ void App::announce(const app::Snapshot& s) {
   const uint64_t total = client_.session().log_total();
   const size_t fresh = static_cast<size_t>(std::min<uint64_t>(total - logged_, lines.size()));
   for (size_t i = lines.size() - fresh; i < lines.size(); ++i) {
-    emscripten::val::module_property("ferryGlue").call<void>("logLine", lines[i].text);
+    const app::LogLine& l = lines[i];
+    if (l.kind == app::LogKind::kInfo) {
+      emscripten::val::module_property("ferryGlue").call<void>("logLine", l.text, std::string());
+    } else {
+      const bool sent = l.kind == app::LogKind::kMessageSent;
+      emscripten::val::module_property("ferryGlue").call<void>(
+          "logLine", (sent ? kMessageSentLabel : kMessageReceivedLabel) + l.text, std::string(sent ? "sent" : "received"));
+    }
   }
   logged_ = total;
   if (text == last_announced_) return;

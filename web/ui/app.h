@@ -13,6 +13,15 @@
 
 namespace ferry::ui {
 
+// How the page's DOM log (#ferry-log) introduces a message line; the text follows exactly.
+inline constexpr const char* kMessageSentLabel = "Message sent: ";
+inline constexpr const char* kMessageReceivedLabel = "Message received: ";
+
+// Shared by the screens' files: a button in the accent colour (width 0: fit the label), and a
+// section heading.
+bool primary_button(const char* label, float width);
+void heading(const char* text);
+
 class App {
  public:
   explicit App(web::Client& client) : client_(client) {}
@@ -33,7 +42,8 @@ class App {
   // A password room's link waits for its password.
   void draw_password_prompt(float column);
   // A text field drawn by ImGui with a real DOM input over it (Gesture::kText / kPassword).
-  void field(const char* id, const char* hint, Gesture gesture, float column);
+  // label: the field's accessible name for screen readers (default: its widget id).
+  void field(const char* id, const char* hint, Gesture gesture, float column, const char* label = "");
   // This frame's typed text for field `id` into `value`; true if Enter was pressed in it.
   bool take_text(const char* id, std::string& value);
   void draw_session(const app::Snapshot& s, float column);
@@ -44,6 +54,10 @@ class App {
   void draw_received(float column);
   void draw_history(float column);  // the home screen's list of this device's past transfers
   void draw_log(float column);
+  // The message box and the message lines of the activity log (ui/messages.cpp).
+  void draw_messages(const app::Snapshot& s, float column);
+  void draw_message_line(const app::LogLine& line, uint64_t number);
+  void send_message();
   void draw_qr(const std::string& text, float size);
   void announce(const app::Snapshot& s);
   // Widgets name transfers by the order they appeared on this page in each direction (out-1,
@@ -60,6 +74,8 @@ class App {
   std::string room_password_;   // typed for a new room
   std::string join_password_;   // typed beside a password room's code
   std::string link_password_;   // typed for a password room's link
+  std::string message_;        // the message box's text, as the DOM field reports it
+  std::string message_error_;  // why the last message could not be sent
   std::string home_error_;
   std::string last_announced_;
   uint64_t logged_ = 0;  // activity lines copied to the DOM log so far

@@ -23,9 +23,12 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
   Overlay o;
+  const bool text_field =
+      gesture == Gesture::kText || gesture == Gesture::kPassword || gesture == Gesture::kTextArea;
   o.kind = gesture == Gesture::kFiles      ? "files"
            : gesture == Gesture::kText     ? "text"
            : gesture == Gesture::kPassword ? "password"
+           : gesture == Gesture::kTextArea ? "textarea"
                                            : "button";
   o.x = min.x;
   o.y = min.y;
@@ -35,6 +38,8 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   o.action = gesture == Gesture::kCopy       ? "copy"
              : gesture == Gesture::kDownload ? "download"
              : gesture == Gesture::kSaveAs   ? "save_as"
+             : gesture == Gesture::kPaste    ? "paste"
+             : gesture == Gesture::kTextFile ? "text_file"
                                              : "";
   o.arg = arg;
   overlays_.push_back(id);
@@ -45,12 +50,18 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   const bool acted = fresh || it->second.action != o.action || it->second.arg != o.arg;
   if (!placed && !acted) return;  // the DOM already shows this
   if (placed) glue().call<void>("overlay", id, o.kind, o.x, o.y, o.w, o.h, o.visible);
-  if (acted && o.action == "copy") {
+  if (acted && text_field && !arg.empty()) {
+    glue().call<void>("overlayLabel", id, arg);
+  } else if (acted && (o.action == "copy" || o.action == "paste" || o.action == "text_file")) {
     glue().call<void>("setGestureAction", id, o.action, arg);
   } else if (acted && !o.action.empty()) {
     glue().call<void>("setGestureAction", id, o.action, std::atoi(arg.c_str()));
   }
   written_[id] = std::move(o);
+}
+
+void Widgets::clear_text(const std::string& id) {
+  glue().call<void>("clearText", id);
 }
 
 void Widgets::end_frame() {

@@ -18,8 +18,11 @@ enum class Gesture {
   kDownload,  // a tap offers the sink whose handle is `arg` as a download
   kSaveAs,    // a tap opens the save picker for the sink whose handle is `arg`
   kText,      // a real DOM text input lies over it (mobile keyboards); its value comes back
-              // as "text" events
+              // as "text" events; `arg`, if given, is its accessible name (aria-label)
   kPassword,  // the same, masked (input type=password)
+  kTextArea,  // the same with a multi-line textarea (Enter: "text_enter", Shift+Enter: newline)
+  kPaste,     // a tap reads the clipboard into the text field whose widget id is `arg`
+  kTextFile,  // a tap sends the text of the field `arg` as a .txt file, and empties the field
 };
 
 class Widgets {
@@ -30,6 +33,8 @@ class Widgets {
   // The page's DOM is written only where something changed since the last frame: an overlay's
   // place, visibility or action, the set of overlays on screen, the published rectangles.
   void end_frame();
+  // Empties the DOM field over widget `id` (e.g. the message box once its text was sent).
+  void clear_text(const std::string& id);
 
  private:
   struct Named {

@@ -188,3 +188,40 @@ TEST_CASE("encoding a parsed frame gives back the same bytes") {
     CHECK(encode(*parsed) == wire);
   }
 }
+
+TEST_CASE("a message frame round-trips, is told apart by its type, and is no transfer frame") {
+  MessageFrame f;
+  f.seq = 0x0102030405060708ull;
+  f.payload.assign(kSealOverheadBytes + 9, 0xAB);
+  const Bytes wire = encode(f);
+  CHECK(wire.size() == kMessageHeaderBytes + f.payload.size());
+  CHECK(peek_type(wire) == FrameType::kMessage);
+  auto back = parse_message(wire);
+  REQUIRE(back.ok());
+  CHECK(*back == f);
+  // The transfer parsers refuse it, and the message parser refuses theirs.
+  CHECK(parse(wire).error().code == "unknown_type");
+  CHECK(parse_message(encode(sample_control())).error().code == "unknown_type");
+}
+
+TEST_CASE("malformed message frames are refused with a precise cause") {
+  MessageFrame f;
+  f.seq = 1;
+  f.payload.assign(kSealOverheadBytes, 1);
+  const Bytes wire = encode(f);
+  CHECK(parse_message(Bytes(wire.begin(), wire.begin() + 9)).error().code == "truncated");
+  Bytes longer = wire;
+  longer.push_back(0);
+  CHECK(parse_message(longer).error().code == "trailing_bytes");
+  Bytes short_payload = wire;
+  short_payload.resize(kMessageHeaderBytes + 4);
+  for (int i = 0; i < 4; ++i) short_payload[10 + i] = i == 0 ? 4 : 0;
+  CHECK(parse_message(short_payload).error().code == "bad_length");
+  Bytes oversize = wire;
+  const uint32_t too_long = static_cast<uint32_t>(kMaxMessagePayloadBytes + 1);
+  for (int i = 0; i < 4; ++i) oversize[10 + i] = static_cast<uint8_t>(too_long >> (8 * i));
+  CHECK(parse_message(oversize).error().code == "oversize");
+  Bytes version = wire;
+  version[0] = 2;
+  CHECK(parse_message(version).error().code == "bad_version");
+}

@@ -14,6 +14,25 @@
       navigator.clipboard.writeText(a.arg)
         .then(() => core.emit(0, 'copied', id))
         .catch((e) => core.emit(0, 'gesture_error', id + ' ' + core.errorText(e)));
+    } else if (a && a.action === 'paste') {
+      // The clipboard into a text field, at its cursor (readText needs this gesture).
+      navigator.clipboard.readText().then((t) => {
+        const el = overlays.get(a.arg);
+        if (!el) return;
+        el.setRangeText(t, el.selectionStart || 0, el.selectionEnd || 0, 'end');
+        el.dispatchEvent(new Event('input'));
+        el.focus();
+        core.emit(0, 'pasted', id);
+      }).catch((e) => core.emit(0, 'gesture_error', id + ' ' + core.errorText(e)));
+    } else if (a && a.action === 'text_file') {
+      // Text too long for a message goes as a .txt file, through the same path as the picker's.
+      const el = overlays.get(a.arg);
+      if (el && el.value) {
+        const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+        core.registerFiles([new File([el.value], `message-${stamp}.txt`, { type: 'text/plain' })]);
+        el.value = '';
+        el.dispatchEvent(new Event('input'));
+      }
     } else if (a && a.action === 'download') {
       core.api.sinkDownload(a.arg);
     } else if (a && a.action === 'save_as') {
@@ -62,22 +81,26 @@
           el.type = 'file';
           el.multiple = true;
           el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
-        } else if (kind === 'text' || kind === 'password') {
+        } else if (kind === 'text' || kind === 'password' || kind === 'textarea') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
           // show their keyboard; its value is mirrored into C++ on every change. A password
-          // field is masked, and cleared (clearText) once the session took the password.
-          el = document.createElement('input');
-          el.type = kind;
+          // field is masked, and cleared (clearText) once the session took the password. A
+          // textarea (the message box) keeps newlines: Enter sends, Shift+Enter a new line.
+          el = document.createElement(kind === 'textarea' ? 'textarea' : 'input');
+          if (kind !== 'textarea') el.type = kind;
           el.autocomplete = 'off';
           el.spellcheck = false;
           el.setAttribute('autocapitalize', 'none');
-          el.setAttribute('enterkeyhint', 'go');
+          el.setAttribute('enterkeyhint', kind === 'textarea' ? 'send' : 'go');
           const send = (kind2) => core.emit(0, kind2, id + '\n' + el.value);
           el.addEventListener('input', () => send('text'));
           // GLFW listens on window and swallows Backspace/Tab: keep typing inside the field.
           el.addEventListener('keydown', (ev) => {
             ev.stopPropagation();
-            if (ev.key === 'Enter') send('text_enter');
+            if (ev.key === 'Enter' && !(kind === 'textarea' && ev.shiftKey)) {
+              if (kind === 'textarea') ev.preventDefault();
+              send('text_enter');
+            }
           });
           el.addEventListener('keyup', (ev) => ev.stopPropagation());
           el.addEventListener('keypress', (ev) => ev.stopPropagation());
@@ -85,7 +108,8 @@
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'files' || kind === 'button' ? 'ferry-overlay' : 'ferry-overlay ferry-text';
+        el.className = kind === 'files' || kind === 'button' ? 'ferry-overlay'
+          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay ferry-text';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
         document.body.appendChild(el);
@@ -97,7 +121,13 @@
       el.style.width = w + 'px';
       el.style.height = h + 'px';
     },
-    // Empties a text or password field (a password leaves the DOM once it was used).
+    // A text field's accessible name (its label for screen readers), instead of its widget id.
+    overlayLabel(id, label) {
+      const el = overlays.get(id);
+      if (el) el.setAttribute('aria-label', label);
+    },
+    // Empties a text or password field (a password leaves the DOM once it was used; the
+    // message box once its text was sent).
     clearText(id) {
       const el = overlays.get(id);
       if (el) el.value = '';
@@ -139,11 +169,15 @@
       const canvas = document.getElementById('canvas');
       if (canvas) canvas.style.display = 'none';
     },
-    logLine(text) {  // one activity line for the role=log list; the newest 200 are kept
+    // One activity line for the role=log list; the newest 200 are kept. kind: '' for a note,
+    // 'sent' or 'received' for a message (data-message). Always text, never markup: a link in
+    // a message is shown, never made a link that navigates.
+    logLine(text, kind) {
       const el = document.getElementById('ferry-log');
       if (!el) return;
       const li = document.createElement('li');
       li.textContent = text;
+      if (kind) li.dataset.message = kind;
       el.appendChild(li);
       while (el.childElementCount > 200) el.removeChild(el.firstChild);
     },
