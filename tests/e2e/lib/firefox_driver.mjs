@@ -14,6 +14,8 @@ import readline from 'node:readline';
 import puppeteer from 'puppeteer-core';
 
 const kExecutable = process.env.FERRY_FIREFOX || '/usr/bin/firefox-esr';
+// How long Firefox may take to start (puppeteer's default is 30 s).
+const kLaunchTimeoutMs = 120_000;
 const kProtocolTimeoutMs = 120_000;
 
 let browser = null;
@@ -100,6 +102,9 @@ const ops = {
       headless,
       dumpio: true,
       protocolTimeout: kProtocolTimeoutMs,
+      // A cold Firefox with a fresh profile beside a busy Chromium on two cores has taken over
+      // puppeteer's default 30 s to print its endpoint (seen twice in full runs).
+      timeout: kLaunchTimeoutMs,
       extraPrefsFirefox: { ...prefs(secureHosts), ...extraPrefs },
       env: { ...process.env, MOZ_WEBGL_FORCE_EGL: '1' },
     });
