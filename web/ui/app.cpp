@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <emscripten/val.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -173,11 +174,24 @@ bool App::take_text(const char* id, std::string& value) {
   bool entered = false;
   for (auto& ev : ui_events_) {
     const size_t nl = ev.text.find('\n');
-    if (nl == std::string::npos || ev.text.compare(0, nl, id) != 0) continue;
+    if ((ev.kind != "text" && ev.kind != "text_enter") || nl == std::string::npos || ev.text.compare(0, nl, id) != 0) {
+      continue;
+    }
     value.assign(ev.text, nl + 1, std::string::npos);
     entered = entered || ev.kind == "text_enter";
   }
   return entered;
+}
+
+void App::take_strength() {
+  for (auto& ev : ui_events_) {
+    if (ev.kind != "strength") continue;
+    // zxcvbn's verdict on the typed password (web/platform/js/ui.js): a score 0-4 and a hint.
+    const auto j = nlohmann::json::parse(ev.text, nullptr, false);
+    if (!j.is_object() || !j.contains("score") || !j["score"].is_number_integer()) continue;
+    strength_score_ = std::clamp(j["score"].get<int>(), 0, 4);
+    strength_hint_ = j.contains("warning") && j["warning"].is_string() ? j["warning"].get<std::string>().substr(0, 200) : "";
+  }
 }
 
 void App::field(const char* id, const char* hint, Gesture gesture, float column, const char* label) {
@@ -252,13 +266,23 @@ void App::draw_home(float column) {
   }
   if (protect_) {
     take_text("room-password", room_password_);
+    take_strength();
+    if (!strength_watched_) {
+      // zxcvbn loads only now, for someone who protects a room (it is 800 KB).
+      strength_watched_ = true;
+      emscripten::val::module_property("ferryGlue").call<void>("watchStrength", std::string("room-password"));
+    }
     field("room-password", room_password_.empty() ? "Password the other device must type" : nullptr,
           Gesture::kPassword, column);
     if (!room_password_.empty()) {
       bool short_one = false;
       const char* how = strength(room_password_, short_one);
+      // zxcvbn's score when it has loaded; the rough estimate until then (or if it cannot load).
+      static const char* const kScores[] = {"very weak", "weak", "fair", "good", "strong"};
+      if (strength_score_ >= 0) how = kScores[strength_score_];
       ImGui::TextDisabled("Strength: %s", how);
-      widgets_.name_last("password-strength");
+      widgets_.name_last(strength_score_ >= 0 ? "password-strength-zxcvbn" : "password-strength");
+      if (strength_score_ >= 0 && !strength_hint_.empty()) ImGui::TextDisabled("%s", strength_hint_.c_str());
       if (short_one) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
         ImGui::TextWrapped("A short password: allowed, since the room gives only 3 wrong tries, but a longer "

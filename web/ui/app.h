@@ -46,6 +46,7 @@ class App {
   void field(const char* id, const char* hint, Gesture gesture, float column, const char* label = "");
   // This frame's typed text for field `id` into `value`; true if Enter was pressed in it.
   bool take_text(const char* id, std::string& value);
+  void take_strength();  // zxcvbn's verdicts on the room password, from this frame's events
   void draw_session(const app::Snapshot& s, float column);
   void draw_share(const app::Snapshot& s, float column);
   void draw_transfers(const app::Snapshot& s, float column);
@@ -72,6 +73,9 @@ class App {
   char code_[64] = {};
   bool protect_ = false;        // "Protect with a password"
   std::string room_password_;   // typed for a new room
+  bool strength_watched_ = false;  // zxcvbn asked to watch the room-password field
+  int strength_score_ = -1;        // zxcvbn's 0-4 for the typed password (-1: none yet)
+  std::string strength_hint_;      // and its warning
   std::string join_password_;   // typed beside a password room's code
   std::string link_password_;   // typed for a password room's link
   std::string message_;        // the message box's text, as the DOM field reports it

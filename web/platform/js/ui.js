@@ -126,6 +126,30 @@
       const el = overlays.get(id);
       if (el) el.setAttribute('aria-label', label);
     },
+    // The strength meter: loads zxcvbn (npm; served next to ferry.js, only when asked for) and
+    // scores field `id` on every change, as a 'strength' event {score 0-4, warning}. The
+    // password itself never leaves the field for this; C++ falls back to its own estimate if
+    // the script is missing.
+    watchStrength(id) {
+      const score = () => {
+        const el = overlays.get(id);
+        if (!el || typeof window.zxcvbn !== 'function') return;
+        const r = el.value ? window.zxcvbn(el.value.slice(0, 100)) : { score: 0, feedback: {} };
+        core.emit(0, 'strength', JSON.stringify({ score: r.score, warning: (r.feedback && r.feedback.warning) || '' }));
+      };
+      const attach = () => {
+        const el = overlays.get(id);
+        if (!el) { setTimeout(attach, 100); return; }
+        el.addEventListener('input', score);
+        score();
+      };
+      if (typeof window.zxcvbn === 'function') { attach(); return; }
+      const s = document.createElement('script');
+      s.src = 'zxcvbn.js';
+      s.async = true;
+      s.onload = attach;
+      document.head.appendChild(s);
+    },
     // Empties a text or password field (a password leaves the DOM once it was used; the
     // message box once its text was sent).
     clearText(id) {
