@@ -9,30 +9,11 @@
 // 4. A offers a fifth; B ticks "Accept everything from this device for this session", which
 //    accepts it; a sixth then arrives with no panel at all.
 // Screenshots: accept-decline-{panel-B,waiting-A,partly-A,declined-A}.png in FERRY_E2E_OUT.
-import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { activity, everShown, instrument, offer, openLink, sentBytes, transfers, until, waitTransfer } from './lib/flows.mjs';
+import { kStepTimeoutMs, log, randomBytes } from './lib/ferry.mjs';
+import {
+  activity, everShown, expectSha, instrument, offer, openLink, sentBytes, storedIncoming, transfers, until, waitTransfer,
+} from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
-
-// The files held in B's private storage for incoming transfers (OPFS).
-async function storedIncoming(page) {
-  return page.page.evaluate(async () => {
-    const names = [];
-    try {
-      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ferry-incoming');
-      for await (const name of dir.keys()) names.push(name);
-    } catch { /* no incoming folder yet */ }
-    return names;
-  });
-}
-
-async function expectSha(page, id, content, label) {
-  const got = await page.save(id, 3 * kStepTimeoutMs);
-  if (got.bytes.length !== content.length || sha256(got.bytes) !== sha256(content)) {
-    throw new Error(`${label}: SHA-256 mismatch (${got.bytes.length} of ${content.length} bytes)`);
-  }
-  log(`${label}: saved as "${got.name}", SHA-256 matches`);
-  return got;
-}
 
 async function waitLog(page, re) {
   return until(`${page.name}'s log to show ${re}`, async () => (await activity(page)).find((l) => re.test(l)),
@@ -106,7 +87,16 @@ await runScenario('accept_decline', async (env) => {
 
   // --- 3. Declined ----------------------------------------------------------------------
   await a.chooseFiles([path(files.declined)]);
-  await b.click('decline-in-2');
+  // Declined from the keyboard, as a screen reader user does: the panel's buttons are real,
+  // named buttons in the accessibility tree.
+  await b.widget('decline-in-2');
+  const decline = b.page.getByRole('button', { name: 'Decline the offered files' });
+  await decline.waitFor({ state: 'visible' });
+  if (await b.page.getByRole('button', { name: 'Accept (1 file offered)' }).count() !== 1) {
+    throw new Error('the Accept button is not named in the accessibility tree');
+  }
+  await decline.focus();
+  await b.page.keyboard.press('Enter');
   await waitLog(a, /The other device declined the files/);
   await waitTransfer(a, 1, { state: 'declined' });
   await waitTransfer(b, 1, { state: 'declined' });

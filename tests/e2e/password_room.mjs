@@ -6,19 +6,11 @@
 //    again" asks again; with the right one the file arrives (SHA-256).
 // 3. A second protected room, joined with its bare code and the password: the file arrives.
 // Screenshots: password-room-{home-A,prompt-B,wrong-B,received-B,code-B}.png in FERRY_E2E_OUT.
-import { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { activity, kViewport, until } from './lib/flows.mjs';
+import { ClientPage, kStepTimeoutMs, log, randomBytes } from './lib/ferry.mjs';
+import { activity, expectSha, kViewport, until } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
 const kPassword = 'Colombo → Kuwait 26';
-
-async function expectSha(page, id, content, label) {
-  const got = await page.save(id, 3 * kStepTimeoutMs);
-  if (got.bytes.length !== content.length || sha256(got.bytes) !== sha256(content)) {
-    throw new Error(`${label}: SHA-256 mismatch (${got.bytes.length} of ${content.length} bytes)`);
-  }
-  log(`${label}: saved as "${got.name}", SHA-256 matches`);
-}
 
 // A opens Ferry, protects the room with `password` and chooses `file`; returns { a, link, code }.
 async function protectedRoom(env, file, label) {
@@ -28,6 +20,9 @@ async function protectedRoom(env, file, label) {
   const a = await ClientPage.open(ctx, env.origin + '/', label);
   env.pages.push(a);
   await a.click('protect-password');
+  if (await a.page.getByLabel('Password for this room').count() !== 1) {
+    throw new Error('the password field has no accessible name');
+  }
   await a.type('room-password', kPassword);
   // zxcvbn (loaded on demand when the box is ticked) scored it.
   await a.widget('password-strength-zxcvbn');
@@ -63,6 +58,10 @@ await runScenario('password_room', async (env) => {
   env.pages.push(b);
   await b.widget('link-password');
   await b.screenshot('password-room-prompt-B');
+  if (await b.page.getByLabel("The room's password").count() !== 1 ||
+      await b.page.getByRole('button', { name: 'Join with this password' }).count() !== 1) {
+    throw new Error('the password prompt is not named in the accessibility tree');
+  }
   if (!/Waiting for the other device/.test(await a.status())) {
     throw new Error(`A should still wait while B has not typed the password: "${await a.status()}"`);
   }

@@ -8,9 +8,10 @@
 //    keeps nothing of it in its storage.
 // 3. A third, small file still goes through: a cancel does not end the session.
 // Screenshots: pause-cancel-{paused-by-b,paused-by-a,cancelled}-{A,B}.png in FERRY_E2E_OUT.
-import { kStepTimeoutMs, log, randomBytes, sha256 } from './lib/ferry.mjs';
+import { kStepTimeoutMs, log, randomBytes } from './lib/ferry.mjs';
 import {
-  everShown, expectNoMoreSent, instrument, limitRate, offer, openLink, transfers, until, waitTransfer,
+  everShown, expectNoMoreSent, expectSha, instrument, limitRate, offer, openLink, storedIncoming, transfers, until,
+  waitTransfer,
 } from './lib/flows.mjs';
 import { runScenario } from './lib/scenario.mjs';
 
@@ -24,26 +25,6 @@ const kWatchMs = 4000;
 async function expectNoWidget(page, id) {
   const shown = await page.page.evaluate((w) => !!(window.ferryWidgets && window.ferryWidgets[w]), id);
   if (shown) throw new Error(`${page.name} shows ${id}`);
-}
-
-// Names of the files B's client keeps in its private storage (OPFS) for incoming transfers.
-async function storedIncoming(page) {
-  return page.page.evaluate(async () => {
-    const names = [];
-    try {
-      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ferry-incoming');
-      for await (const name of dir.keys()) names.push(name);
-    } catch { /* no incoming folder yet */ }
-    return names;
-  });
-}
-
-async function expectSha(page, id, content, label) {
-  const got = await page.save(id, 3 * kStepTimeoutMs);
-  if (got.bytes.length !== content.length || sha256(got.bytes) !== sha256(content)) {
-    throw new Error(`${label}: SHA-256 mismatch (${got.bytes.length} of ${content.length} bytes)`);
-  }
-  log(`${label}: saved as "${got.name}", SHA-256 matches`);
 }
 
 // `pauser` (a or b) presses Pause on transfer 1: both sides show it paused, the pauser's Resume

@@ -183,6 +183,13 @@ bool App::take_text(const char* id, std::string& value) {
   return entered;
 }
 
+bool App::pressed(const std::string& id) const {
+  for (const auto& ev : ui_events_) {
+    if (ev.kind == "gesture" && ev.text == id) return true;
+  }
+  return false;
+}
+
 void App::take_strength() {
   for (auto& ev : ui_events_) {
     if (ev.kind != "strength") continue;
@@ -213,9 +220,11 @@ void App::draw_password_prompt(float column) {
   heading("This room is protected with a password");
   ImGui::TextWrapped("Type the password the sender gave you. Ferry allows only a few wrong tries.");
   const bool entered = take_text("link-password", link_password_);
-  field("link-password", link_password_.empty() ? "Password" : nullptr, Gesture::kPassword, column);
-  const bool clicked = primary_button("Join##join-with-password", column);
-  widgets_.name_last("join-with-password");
+  field("link-password", link_password_.empty() ? "Password" : nullptr, Gesture::kPassword, column,
+        "The room's password");
+  bool clicked = primary_button("Join##join-with-password", column);
+  widgets_.name_last("join-with-password", Gesture::kPress, "Join with this password");
+  clicked = clicked || pressed("join-with-password");
   if ((entered || clicked) && !link_password_.empty()) {
     const Status st = client_.join_with_password(link_password_);
     home_error_ = st ? "" : st.error().message;
@@ -273,7 +282,7 @@ void App::draw_home(float column) {
       emscripten::val::module_property("ferryGlue").call<void>("watchStrength", std::string("room-password"));
     }
     field("room-password", room_password_.empty() ? "Password the other device must type" : nullptr,
-          Gesture::kPassword, column);
+          Gesture::kPassword, column, "Password for this room");
     if (!room_password_.empty()) {
       bool short_one = false;
       const char* how = strength(room_password_, short_one);
@@ -306,7 +315,8 @@ void App::draw_home(float column) {
   for (const char* c = code_; *c != '\0'; ++c) bare = bare && ((*c >= '0' && *c <= '9') || *c == ' ');
   if (bare) {
     entered = take_text("join-password", join_password_) || entered;
-    field("join-password", join_password_.empty() ? "The room's password" : nullptr, Gesture::kPassword, column);
+    field("join-password", join_password_.empty() ? "The room's password" : nullptr, Gesture::kPassword, column,
+          "The room's password");
   }
   const bool clicked = primary_button("Receive files", column);
   widgets_.name_last("receive");
@@ -356,8 +366,9 @@ void App::draw_history(float column) {
     if (!names.empty()) ImGui::TextDisabled("%s", names.c_str());
     if (!e.words.empty()) ImGui::TextDisabled("Words: %s", e.words.c_str());
   }
-  if (primary_button("Clear history", column)) client_.clear_history();
-  widgets_.name_last("clear-history");
+  const bool clear = primary_button("Clear history", column);
+  widgets_.name_last("clear-history", Gesture::kPress, "Clear history");
+  if (clear || pressed("clear-history")) client_.clear_history();
 }
 
 void App::draw_session(const app::Snapshot& s, float column) {
@@ -372,8 +383,9 @@ void App::draw_session(const app::Snapshot& s, float column) {
     ImGui::PopStyleColor();
     widgets_.name_last("status");
     if (client_.can_retry_password()) {
-      if (primary_button("Try the password again", column)) client_.retry_password();
-      widgets_.name_last("retry-password");
+      const bool again = primary_button("Try the password again", column);
+      widgets_.name_last("retry-password", Gesture::kPress, "Try the password again");
+      if (again || pressed("retry-password")) client_.retry_password();
     }
     if (primary_button("Start over", column)) {
       client_.forget_join();
@@ -633,18 +645,21 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   const std::string accept_label =
       chosen.size() == files.size() ? std::string("Accept") : "Accept " + std::to_string(chosen.size()) + " of " + std::to_string(files.size());
   ImGui::BeginDisabled(chosen.empty());
-  if (primary_button((accept_label + "##accept-" + id).c_str(), 0)) {
+  const bool accept = primary_button((accept_label + "##accept-" + id).c_str(), 0);
+  ImGui::EndDisabled();
+  widgets_.name_last("accept-" + id, Gesture::kPress, accept_label + " (" + plural(files.size(), "file", "files") + " offered)");
+  // Session::accept ignores an empty choice, and both calls ignore an offer already answered.
+  if (accept || pressed("accept-" + id)) {
     client_.session().accept(t.id, chosen);
     picks_.erase(t.id);
   }
-  ImGui::EndDisabled();
-  widgets_.name_last("accept-" + id);
   ImGui::SameLine();
-  if (primary_button(("Decline##decline-" + id).c_str(), 0)) {
+  const bool decline = primary_button(("Decline##decline-" + id).c_str(), 0);
+  widgets_.name_last("decline-" + id, Gesture::kPress, "Decline the offered files");
+  if (decline || pressed("decline-" + id)) {
     client_.session().decline(t.id);
     picks_.erase(t.id);
   }
-  widgets_.name_last("decline-" + id);
   if (chosen.empty()) ImGui::TextDisabled("Tick at least one file, or decline.");
 }
 

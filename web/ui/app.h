@@ -47,6 +47,9 @@ class App {
   // This frame's typed text for field `id` into `value`; true if Enter was pressed in it.
   bool take_text(const char* id, std::string& value);
   void take_strength();  // zxcvbn's verdicts on the room password, from this frame's events
+  // The DOM button over widget `id` (Gesture::kPress) was pressed this frame: a click, a tap, or
+  // Enter / Space from the keyboard or a screen reader.
+  bool pressed(const std::string& id) const;
   void draw_session(const app::Snapshot& s, float column);
   void draw_share(const app::Snapshot& s, float column);
   void draw_transfers(const app::Snapshot& s, float column);

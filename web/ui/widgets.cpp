@@ -23,8 +23,9 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   named_.push_back({id, min, max});
   if (gesture == Gesture::kNone) return;
   Overlay o;
-  const bool text_field =
-      gesture == Gesture::kText || gesture == Gesture::kPassword || gesture == Gesture::kTextArea;
+  // Fields and plain buttons take `arg` as their accessible name.
+  const bool text_field = gesture == Gesture::kText || gesture == Gesture::kPassword ||
+                          gesture == Gesture::kTextArea || gesture == Gesture::kPress;
   o.kind = gesture == Gesture::kFiles      ? "files"
            : gesture == Gesture::kText     ? "text"
            : gesture == Gesture::kPassword ? "password"

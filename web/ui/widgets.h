@@ -23,6 +23,8 @@ enum class Gesture {
   kTextArea,  // the same with a multi-line textarea (Enter: "text_enter", Shift+Enter: newline)
   kPaste,     // a tap reads the clipboard into the text field whose widget id is `arg`
   kTextFile,  // a tap sends the text of the field `arg` as a .txt file, and empties the field
+  kPress,     // a real DOM button lies over it, named `arg` for screen readers and reachable by
+              // Tab; a press comes back as a "gesture" event (App::pressed)
 };
 
 class Widgets {

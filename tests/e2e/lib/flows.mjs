@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 import { startAgent } from './agent.mjs';
-import { ClientPage, kRoot, kStepTimeoutMs, log, trackPeerConnections } from './ferry.mjs';
+import { ClientPage, kRoot, kStepTimeoutMs, log, sha256, trackPeerConnections } from './ferry.mjs';
 
 export const kViewport = { width: 1000, height: 1400 };
 
@@ -197,4 +197,26 @@ export async function expectNoMoreSent(page, settled, watchMs) {
     throw new Error(`${page.name} went on sending: ${after - before} more bytes on the channel in ${watchMs} ms`);
   }
   return before;
+}
+
+// Names of the files a page's client keeps in its private storage (OPFS) for incoming transfers.
+export async function storedIncoming(page) {
+  return page.page.evaluate(async () => {
+    const names = [];
+    try {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ferry-incoming');
+      for await (const name of dir.keys()) names.push(name);
+    } catch { /* no incoming folder yet */ }
+    return names;
+  });
+}
+
+// Saves file `id` on `page` through its Save button; its SHA-256 must be that of `content`.
+export async function expectSha(page, id, content, label) {
+  const got = await page.save(id, 3 * kStepTimeoutMs);
+  if (got.bytes.length !== content.length || sha256(got.bytes) !== sha256(content)) {
+    throw new Error(`${label}: SHA-256 mismatch (${got.bytes.length} of ${content.length} bytes)`);
+  }
+  log(`${label}: saved as "${got.name}", SHA-256 matches`);
+  return got;
 }

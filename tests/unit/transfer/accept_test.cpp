@@ -20,33 +20,6 @@ Link offered(std::vector<std::pair<std::string, Bytes>> files) {
   return link;
 }
 
-// A CHUNK of file `file_id` sealed with the real key, as a sender that ignores the answer would.
-Bytes sealed_chunk(const Bytes& file, uint32_t file_id, uint64_t index) {
-  const uint64_t n = chunk_count(file.size(), kChunk);
-  const uint32_t len = chunk_length(file.size(), kChunk, index);
-  protocol::ChunkFrame frame;
-  frame.transfer_id = 7;
-  frame.file_id = file_id;
-  frame.index = index;
-  frame.last = index + 1 == n;
-  const auto key = crypto::derive_file_key(key_from(1), 7, file_id);
-  crypto::seal_chunk(frame.payload, key, crypto::ChunkId{7, file_id, index, frame.last},
-                     ByteView(file.data() + index * kChunk, len), seeded_random(index));
-  return protocol::encode(frame);
-}
-
-// The receiver's control messages to the sender, opened (any epoch).
-std::vector<ControlBody> bodies_to_sender(const Link& link) {
-  ControlOpener opener(key_from(1), 7, protocol::Origin::kReceiver);
-  std::vector<ControlBody> out;
-  for (const auto& f : link.to_sender) {
-    auto msg = opener.open(std::get<protocol::ControlFrame>(parse_ok(f)), nullptr);
-    REQUIRE(msg.ok());
-    out.push_back(msg->body);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("an offer waits for the person: no credit, no read, no sink and no write before accept") {
@@ -120,7 +93,7 @@ TEST_CASE("declining ends the transfer on both sides with nothing sent or writte
 TEST_CASE("a sealed chunk before the answer is dropped unopened and unwritten") {
   const Bytes a = pseudo_random_bytes(4 * kChunk, 6);
   Link link = offered({{"a.bin", a}});
-  auto cmds = link.receiver.on_frame(parse_ok(sealed_chunk(a, 0, 0)));
+  auto cmds = link.receiver.on_frame(parse_ok(sealed_chunk(a, kChunk, 0, 0)));
   REQUIRE(commands_of<cmd::Failure>(cmds).size() == 1);
   CHECK(commands_of<cmd::Failure>(cmds)[0].error.code == "not_accepted");
   CHECK_FALSE(commands_of<cmd::Failure>(cmds)[0].fatal);
@@ -134,7 +107,7 @@ TEST_CASE("a sealed chunk of a file not accepted is dropped unwritten, and the r
   const Bytes b = pseudo_random_bytes(2 * kChunk, 8);
   Link link = offered({{"a.bin", a}, {"b.bin", b}});
   link.run(link.receiver.accept({1}));
-  auto cmds = link.receiver.on_frame(parse_ok(sealed_chunk(a, 0, 0)));
+  auto cmds = link.receiver.on_frame(parse_ok(sealed_chunk(a, kChunk, 0, 0)));
   REQUIRE(commands_of<cmd::Failure>(cmds).size() == 1);
   CHECK(commands_of<cmd::Failure>(cmds)[0].error.code == "not_accepted");
   CHECK(commands_of<cmd::Write>(cmds).empty());

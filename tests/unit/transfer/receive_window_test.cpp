@@ -20,18 +20,6 @@ Link throttled(size_t file_bytes) {
   return link;
 }
 
-// The control messages a receiver sent, opened as the sender would (any epoch).
-std::vector<ControlBody> bodies_to_sender(const Link& link) {
-  ControlOpener opener(key_from(1), 7, protocol::Origin::kReceiver);
-  std::vector<ControlBody> out;
-  for (const auto& f : link.to_sender) {
-    auto msg = opener.open(std::get<protocol::ControlFrame>(parse_ok(f)), nullptr);
-    REQUIRE(msg.ok());
-    out.push_back(msg->body);
-  }
-  return out;
-}
-
 size_t windows_sent(const Link& link) {
   size_t n = 0;
   for (const auto& b : bodies_to_sender(link)) n += std::holds_alternative<WindowMsg>(b) ? 1 : 0;
@@ -47,17 +35,7 @@ Epoch epoch_of(const Bytes& manifest_frame) {
 
 // A CHUNK sealed like a real sender's, but sent whatever the credit says.
 Bytes rogue_chunk(const Bytes& file, uint64_t index, uint32_t file_id = 0) {
-  const uint64_t n = chunk_count(file.size(), kChunk);
-  const uint32_t len = chunk_length(file.size(), kChunk, index);
-  protocol::ChunkFrame frame;
-  frame.transfer_id = 7;
-  frame.file_id = file_id;
-  frame.index = index;
-  frame.last = index + 1 == n;
-  const auto key = crypto::derive_file_key(key_from(1), 7, file_id);
-  crypto::seal_chunk(frame.payload, key, crypto::ChunkId{7, file_id, index, frame.last},
-                     ByteView(file.data() + index * kChunk, len), seeded_random(index));
-  return protocol::encode(frame);
+  return sealed_chunk(file, kChunk, index, file_id);
 }
 
 bool any_failure(const std::vector<Command>& log) {

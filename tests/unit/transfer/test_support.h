@@ -57,6 +57,22 @@ std::vector<T> commands_of(const std::vector<Command>& cmds) {
   return out;
 }
 
+// A CHUNK of `file` (file id `file_id`, transfer 7, key_from(1)) sealed exactly as a real sender
+// seals it, for tests that send what a sender should not (past its credit, before an answer).
+inline Bytes sealed_chunk(const Bytes& file, uint32_t chunk_size, uint64_t index, uint32_t file_id = 0) {
+  const uint64_t n = chunk_count(file.size(), chunk_size);
+  const uint32_t len = chunk_length(file.size(), chunk_size, index);
+  protocol::ChunkFrame frame;
+  frame.transfer_id = 7;
+  frame.file_id = file_id;
+  frame.index = index;
+  frame.last = index + 1 == n;
+  const auto key = crypto::derive_file_key(key_from(1), 7, file_id);
+  crypto::seal_chunk(frame.payload, key, crypto::ChunkId{7, file_id, index, frame.last},
+                     ByteView(file.data() + index * chunk_size, len), seeded_random(index));
+  return protocol::encode(frame);
+}
+
 // One sender, one receiver and their files, linked directly: frames are delivered in order at
 // once, reads and read-backs are served from memory. Tests poke at it between steps.
 struct Link {
@@ -164,5 +180,17 @@ struct Link {
     }
   }
 };
+
+// The control messages a receiver sent, opened as the sender would (any epoch).
+inline std::vector<ControlBody> bodies_to_sender(const Link& link) {
+  ControlOpener opener(key_from(1), 7, protocol::Origin::kReceiver);
+  std::vector<ControlBody> out;
+  for (const auto& f : link.to_sender) {
+    auto msg = opener.open(std::get<protocol::ControlFrame>(parse_ok(f)), nullptr);
+    if (!msg.ok()) throw std::runtime_error("a receiver's control message did not open: " + msg.error().code);
+    out.push_back(msg->body);
+  }
+  return out;
+}
 
 }  // namespace ferry::transfer::test
