@@ -137,7 +137,7 @@ void DataPlane::start_outgoing(Outgoing& out, uint32_t id) {
   transfer::SenderOptions opts;
   opts.chunk_size = chunk_size_;
   opts.max_reads_in_flight = kReadsInFlight;
-  auto s = transfer::Sender::create(*send_key_, id, out.files, opts, rng_);
+  auto s = transfer::Sender::create(*send_key_, id, out.files, opts, rng_, out.empty_dirs);
   if (!s) {
     log_("Cannot send these files: " + s.error().message);
     return;
@@ -180,11 +180,18 @@ void DataPlane::on_sink_written(uint32_t id, uint64_t bytes) {
 
 // --- intents --------------------------------------------------------------------------------
 
-void DataPlane::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles) {
+void DataPlane::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles,
+                           std::vector<std::string> empty_dirs) {
   if (files.empty() || files.size() != handles.size()) return;
+  if (files.size() > transfer::kMaxManifestFiles) {
+    log_("Cannot send " + std::to_string(files.size()) + " files at once: at most " +
+         std::to_string(transfer::kMaxManifestFiles) + " go in one transfer (send the folder in parts, or as a ZIP)");
+    return;
+  }
   const uint32_t id = next_transfer_id_++;
   Outgoing& out = outgoing_[id];
   out.files = std::move(files);
+  out.empty_dirs = std::move(empty_dirs);
   out.handles = std::move(handles);
   uint64_t total = 0;
   for (const auto& f : out.files) total += f.size;

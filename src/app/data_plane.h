@@ -101,7 +101,8 @@ class DataPlane {
   bool is_open() const { return open_; }
 
   // --- intents ------------------------------------------------------------------------------
-  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles,
+                  std::vector<std::string> empty_dirs = {});
   enum class Control { kPause, kResume, kCancel };
   void control(uint32_t id, bool outgoing, Control what);
   // A receiver's saved state found after a reload; used when the sender offers that transfer.
@@ -145,6 +146,7 @@ class DataPlane {
   struct Outgoing {
     std::optional<transfer::Sender> sender;  // made when a path opens (chunk size known)
     std::vector<transfer::SourceFile> files;
+    std::vector<std::string> empty_dirs;  // folders with nothing in them, part of the tree
     std::vector<int> handles;
     Speed speed;
     std::vector<Speed> file_speeds;  // by position in the manifest

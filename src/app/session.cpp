@@ -165,8 +165,9 @@ Status Session::join_code(std::string_view typed, std::string_view password) {
   return Ok{};
 }
 
-void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles) {
-  data_.send_files(std::move(files), std::move(handles));
+void Session::send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles,
+                         std::vector<std::string> empty_dirs) {
+  data_.send_files(std::move(files), std::move(handles), std::move(empty_dirs));
 }
 
 void Session::new_code() {

@@ -148,7 +148,8 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   // B after a reload: the verification words this tab showed before, so that a change shows.
   void set_previous_sas(std::string words);
   // Files to send (either side, any time): sent as one transfer as soon as the peer is connected.
-  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles);
+  void send_files(std::vector<transfer::SourceFile> files, std::vector<int> handles,
+                  std::vector<std::string> empty_dirs = {});
   // A text message to the other device (app/messages.h): sent now, or when the path opens.
   Status send_message(std::string text);
   void pause(uint32_t transfer_id, bool outgoing);

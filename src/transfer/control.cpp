@@ -199,17 +199,35 @@ ControlSealer::ControlSealer(const crypto::SecretKey& data_key, uint32_t transfe
       origin_(origin),
       seq_(last_seq) {}
 
-Bytes ControlSealer::seal(const ControlMessage& message, const RandomFn& rng) {
-  protocol::ControlFrame frame;
-  frame.transfer_id = transfer_id_;
-  frame.origin = origin_;
-  frame.seq = ++seq_;
+std::vector<Bytes> ControlSealer::seal(const ControlMessage& message, const RandomFn& rng) {
+  const auto sealed = [&](ByteView body) {
+    protocol::ControlFrame frame;
+    frame.transfer_id = transfer_id_;
+    frame.origin = origin_;
+    frame.seq = ++seq_;
+    assert(crypto::sealed_chunk_size(body.size()) <= protocol::kMaxPayloadBytes);
+    crypto::seal_chunk(frame.payload, key_,
+                       crypto::ChunkId{transfer_id_, control_file_id(origin_), frame.seq, false},
+                       body, rng);
+    return protocol::encode(frame);
+  };
   const Bytes body = encode_control(message);
-  assert(crypto::sealed_chunk_size(body.size()) <= protocol::kMaxPayloadBytes);
-  crypto::seal_chunk(frame.payload, key_,
-                     crypto::ChunkId{transfer_id_, control_file_id(origin_), frame.seq, false},
-                     body, rng);
-  return protocol::encode(frame);
+  std::vector<Bytes> frames;
+  if (body.size() <= kControlPartBytes) {
+    frames.push_back(sealed(body));
+    return frames;
+  }
+  assert(body.size() <= kMaxControlMessageBytes);
+  for (size_t at = 0; at < body.size(); at += kControlPartBytes) {
+    const size_t n = std::min(kControlPartBytes, body.size() - at);
+    Bytes part(message.epoch.begin(), message.epoch.end());
+    part.push_back(static_cast<uint8_t>(ControlKind::kPart));
+    part.push_back(at + n == body.size() ? 1 : 0);
+    part.insert(part.end(), body.begin() + static_cast<std::ptrdiff_t>(at),
+                body.begin() + static_cast<std::ptrdiff_t>(at + n));
+    frames.push_back(sealed(part));
+  }
+  return frames;
 }
 
 ControlOpener::ControlOpener(const crypto::SecretKey& data_key, uint32_t transfer_id,
@@ -218,8 +236,8 @@ ControlOpener::ControlOpener(const crypto::SecretKey& data_key, uint32_t transfe
       transfer_id_(transfer_id),
       origin_(origin) {}
 
-Result<ControlMessage> ControlOpener::open(const protocol::ControlFrame& frame,
-                                           const Epoch* epoch) {
+Result<std::optional<ControlMessage>> ControlOpener::open(const protocol::ControlFrame& frame,
+                                                          const Epoch* epoch) {
   if (frame.transfer_id != transfer_id_) {
     return make_error("wrong_transfer", "control message for another transfer");
   }
@@ -236,15 +254,60 @@ Result<ControlMessage> ControlOpener::open(const protocol::ControlFrame& frame,
   if (frame.seq <= last_seq_) {
     return make_error("replay", "a replayed or reordered control message was dropped");
   }
+  const auto wipe = [](Bytes& b) {
+    sodium_memzero(b.data(), b.size());
+    b.clear();
+  };
+  // A message in parts: assembled first, parsed and checked whole below.
+  constexpr size_t kPartHeaderBytes = kEpochBytes + 2;
+  if (plain.size() > kEpochBytes && plain[kEpochBytes] == static_cast<uint8_t>(ControlKind::kPart)) {
+    Epoch part_epoch{};
+    std::copy(plain.begin(), plain.begin() + kEpochBytes, part_epoch.begin());
+    const bool last = plain.size() > kEpochBytes + 1 && plain[kEpochBytes + 1] == 1;
+    const bool bad = plain.size() <= kPartHeaderBytes || plain[kEpochBytes + 1] > 1 ||
+                     (assembling_ && part_epoch != assembled_epoch_);
+    if (bad) {
+      wipe(plain);
+      wipe(assembled_);
+      assembling_ = false;
+      return make_error("bad_part", "a malformed part of a control message was dropped");
+    }
+    if (assembled_.size() + plain.size() - kPartHeaderBytes > kMaxControlMessageBytes) {
+      wipe(plain);
+      wipe(assembled_);
+      assembling_ = false;
+      return make_error("control_too_large", "a control message in parts is too large");
+    }
+    last_seq_ = frame.seq;
+    assembling_ = true;
+    assembled_epoch_ = part_epoch;
+    assembled_.insert(assembled_.end(), plain.begin() + kPartHeaderBytes, plain.end());
+    wipe(plain);
+    if (!last) return std::optional<ControlMessage>();
+    plain = std::move(assembled_);
+    assembled_.clear();
+    assembling_ = false;
+    // The whole must carry the epoch its parts did (and cannot itself be a part).
+    if (plain.size() <= kEpochBytes || !std::equal(part_epoch.begin(), part_epoch.end(), plain.begin()) ||
+        plain[kEpochBytes] == static_cast<uint8_t>(ControlKind::kPart)) {
+      wipe(plain);
+      return make_error("bad_part", "the parts of a control message do not make one");
+    }
+  } else if (assembling_) {
+    // A whole message while parts were expected: the parts were not all sent (the writer was
+    // rebuilt); what was assembled is dropped and the message is taken on its own.
+    wipe(assembled_);
+    assembling_ = false;
+  }
   auto msg = parse_control(plain);
-  sodium_memzero(plain.data(), plain.size());
+  wipe(plain);
   if (!msg) return msg.error();
   if (epoch != nullptr && msg->epoch != *epoch &&
       !std::holds_alternative<Manifest>(msg->body)) {
     return make_error("wrong_epoch", "a control message from an earlier connection was dropped");
   }
   last_seq_ = frame.seq;
-  return msg;
+  return std::optional<ControlMessage>(std::move(msg).value());
 }
 
 }  // namespace ferry::transfer

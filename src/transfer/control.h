@@ -7,6 +7,12 @@
 // reflected back to its writer, and seq is authenticated: the reader accepts only strictly
 // increasing seqs (replays and reordering by a relay are rejected).
 //
+// Parts: a message whose plaintext is longer than kControlPartBytes (a manifest of thousands
+// of files, or their HAVE) goes as several CONTROL frames, each sealed with its own seq, whose
+// plaintexts are epoch | u8 kPart | u8 last (0 or 1) | piece. The pieces, in seq order, are
+// the message's own plaintext. The opener assembles them (at most kMaxControlMessageBytes) and
+// only then parses and checks the whole; a part out of turn drops what was assembled.
+//
 // Epochs: every (re)connect, the sender picks a random epoch and announces it in its MANIFEST.
 // Every later message of either side carries that epoch and is rejected otherwise, so messages
 // recorded during an earlier connection cannot be replayed into a later one even though a
@@ -16,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,6 +43,11 @@ constexpr size_t kEpochBytes = 16;
 // Largest sealed control message we send: Chromium's DataChannel max-message-size is 256 KiB,
 // and a control message must fit in one DataChannel message.
 constexpr size_t kMaxControlFrameBytes = 256 * 1024;
+// Longest plaintext sent in one CONTROL frame; longer messages go in parts of this size. Small
+// enough for any browser's DataChannel (some allow only 64 KiB per message) and the relay.
+constexpr size_t kControlPartBytes = 60 * 1024;
+// Longest message assembled from parts: a largest manifest and its epoch and kind.
+constexpr size_t kMaxControlMessageBytes = kMaxManifestBytes + kEpochBytes + 1;
 // Most have-map runs in one HAVE message: 16 bytes each, so 15000 runs (240 KB) plus the
 // per-file headers of a full manifest (512 x 8 bytes) fit in kMaxControlFrameBytes. A
 // receiver with a more fragmented map sends only the first runs, and the sender then resends
@@ -58,6 +70,7 @@ enum class ControlKind : uint8_t {
   kError = 8,     // either way: the writer gives up, with a reason
   kWindow = 9,    // receiver -> sender: flow-control credit for this epoch (u64)
   kAccept = 10,   // receiver -> sender: the files the person accepted (none: declined)
+  kPart = 11,     // either way: a piece of a longer message (see "Parts" above)
 };
 
 struct FileEndMsg {
@@ -135,8 +148,8 @@ class ControlSealer {
   // a seq that a surviving reader already accepted.
   ControlSealer(const crypto::SecretKey& data_key, uint32_t transfer_id, protocol::Origin origin,
                 uint64_t last_seq = 0);
-  // Returns the encoded CONTROL frame.
-  Bytes seal(const ControlMessage& message, const RandomFn& rng);
+  // Returns the encoded CONTROL frames: one, or the parts of a long message.
+  std::vector<Bytes> seal(const ControlMessage& message, const RandomFn& rng);
   uint64_t last_seq() const { return seq_; }
 
  private:
@@ -151,10 +164,11 @@ class ControlOpener {
  public:
   ControlOpener(const crypto::SecretKey& data_key, uint32_t transfer_id, protocol::Origin origin);
   // Authenticates and parses; errors: "wrong_transfer", "wrong_origin", "bad_mac", "replay",
-  // "wrong_epoch" and the parse errors. With `epoch`, a message of another epoch is rejected,
-  // except a MANIFEST (which opens a new epoch). The seq window advances only for accepted
-  // messages, so a stale message cannot block a fresh one.
-  Result<ControlMessage> open(const protocol::ControlFrame& frame, const Epoch* epoch);
+  // "wrong_epoch", "bad_part", "control_too_large" and the parse errors. With `epoch`, a
+  // message of another epoch is rejected, except a MANIFEST (which opens a new epoch). The seq
+  // window advances only for accepted frames, so a stale message cannot block a fresh one.
+  // No message (and no error): a part was accepted and more are to come.
+  Result<std::optional<ControlMessage>> open(const protocol::ControlFrame& frame, const Epoch* epoch);
   // A new epoch starts a new numbering (the peer may have been rebuilt).
   void reset_window() { last_seq_ = 0; }
 
@@ -163,6 +177,9 @@ class ControlOpener {
   uint32_t transfer_id_;
   protocol::Origin origin_;
   uint64_t last_seq_ = 0;
+  Bytes assembled_;        // the pieces so far of a message in parts
+  Epoch assembled_epoch_{};
+  bool assembling_ = false;
 };
 
 }  // namespace ferry::transfer

@@ -158,7 +158,9 @@ const HaveMap* Receiver::have_map(uint32_t file_id) const {
 
 void Receiver::send(ControlBody body, std::vector<Command>& out) {
   assert(epoch_);
-  out.push_back(cmd::Send{sealer_.seal(ControlMessage{*epoch_, std::move(body)}, rng_)});
+  for (auto& frame : sealer_.seal(ControlMessage{*epoch_, std::move(body)}, rng_)) {
+    out.push_back(cmd::Send{std::move(frame)});
+  }
 }
 
 void Receiver::fail(Error error, std::vector<Command>& out) {
@@ -408,8 +410,10 @@ void Receiver::check_done(std::vector<Command>& out) {
 }
 
 void Receiver::on_control(const protocol::ControlFrame& frame, std::vector<Command>& out) {
-  auto msg = opener_.open(frame, epoch_ ? &*epoch_ : nullptr);
-  if (!msg) return out.push_back(cmd::Failure{msg.error(), false});
+  auto opened = opener_.open(frame, epoch_ ? &*epoch_ : nullptr);
+  if (!opened) return out.push_back(cmd::Failure{opened.error(), false});
+  if (!*opened) return;  // a part: more to come
+  auto msg = &**opened;
   if (auto* m = std::get_if<Manifest>(&msg->body)) {
     return on_manifest(msg->epoch, std::move(*m), out);
   }

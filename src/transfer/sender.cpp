@@ -35,20 +35,23 @@ bool is_terminal(Sender::State s) {
 
 Result<Sender> Sender::create(const crypto::SecretKey& send_key, uint32_t transfer_id,
                               const std::vector<SourceFile>& files, SenderOptions options,
-                              RandomFn rng) {
+                              RandomFn rng, const std::vector<std::string>& empty_dirs) {
   Manifest m;
   m.chunk_size = options.chunk_size;
+  if (files.size() > kMaxManifestFiles) {
+    return make_error("bad_manifest", "more than " + std::to_string(kMaxManifestFiles) + " files in one transfer");
+  }
   for (size_t i = 0; i < files.size(); ++i) {
     m.files.push_back(FileEntry{static_cast<uint32_t>(i), sanitize_file_name(files[i].name),
-                                files[i].size, files[i].mime});
+                                files[i].size, files[i].mime, sanitize_dir_path(files[i].dir)});
   }
+  for (const auto& d : empty_dirs) {
+    std::string clean = sanitize_dir_path(d);
+    if (!clean.empty()) m.empty_dirs.push_back(std::move(clean));
+  }
+  make_paths_unique(m);
   auto valid = validate_manifest(m);
   if (!valid) return valid.error();
-  if (protocol::kControlHeaderBytes +
-          crypto::sealed_chunk_size(encode_manifest(m).size() + kEpochBytes + 1) >
-      kMaxControlFrameBytes) {
-    return make_error("bad_manifest", "the file list is too large for one manifest");
-  }
   if (options.max_reads_in_flight == 0 || options.low_watermark >= options.high_watermark) {
     return make_error("bad_options", "sender options are inconsistent");
   }
@@ -70,9 +73,13 @@ Sender::Sender(const crypto::SecretKey& send_key, uint32_t transfer_id, Manifest
   }
 }
 
-Bytes Sender::seal(ControlBody body) {
+std::vector<Bytes> Sender::seal(ControlBody body) {
   assert(sealer_);
   return sealer_->seal(ControlMessage{epoch_, std::move(body)}, rng_);
+}
+
+void Sender::append(std::vector<Bytes>& out, std::vector<Bytes> frames) {
+  for (auto& f : frames) out.push_back(std::move(f));
 }
 
 std::vector<Bytes> Sender::connect(const crypto::SecretKey& send_key) {
@@ -93,8 +100,8 @@ std::vector<Bytes> Sender::connect(const crypto::SecretKey& send_key) {
   paused_remote_ = false;
   state_ = State::kAwaitingHave;
   std::vector<Bytes> out;
-  out.push_back(seal(manifest_));
-  if (paused_local_) out.push_back(seal(PauseMsg{}));
+  append(out, seal(manifest_));
+  if (paused_local_) append(out, seal(PauseMsg{}));
   return out;
 }
 
@@ -167,7 +174,7 @@ void Sender::hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteVi
   }
   if (f.hash_cursor == f.covered.chunk_count()) {
     f.hash = f.hasher.final();
-    if (state_ == State::kSending) out.push_back(seal(FileEndMsg{file_id, *f.hash}));
+    if (state_ == State::kSending) append(out, seal(FileEndMsg{file_id, *f.hash}));
   }
 }
 
@@ -243,7 +250,8 @@ Result<std::vector<Bytes>> Sender::on_frame(const protocol::Frame& frame) {
   }
   auto msg = opener_->open(*control, &epoch_);
   if (!msg) return msg.error();
-  return on_control(std::move(msg).value());
+  if (!*msg) return std::vector<Bytes>{};  // a part: more to come
+  return on_control(std::move(**msg));
 }
 
 Result<std::vector<Bytes>> Sender::on_control(ControlMessage msg) {
@@ -321,7 +329,7 @@ Result<std::vector<Bytes>> Sender::on_accept(const AcceptMsg& accept) {
   }
   state_ = State::kSending;
   for (const auto& f : manifest_.files) {
-    if (!files_[f.id].skipped && files_[f.id].hash) out.push_back(seal(FileEndMsg{f.id, *files_[f.id].hash}));
+    if (!files_[f.id].skipped && files_[f.id].hash) append(out, seal(FileEndMsg{f.id, *files_[f.id].hash}));
   }
   maybe_all_sent();
   return out;
@@ -337,14 +345,14 @@ std::vector<Bytes> Sender::pause() {
   if (paused_local_ || is_terminal(state_)) return {};
   paused_local_ = true;
   if (state_ == State::kDisconnected) return {};
-  return {seal(PauseMsg{})};
+  return seal(PauseMsg{});
 }
 
 std::vector<Bytes> Sender::resume() {
   if (!paused_local_ || is_terminal(state_)) return {};
   paused_local_ = false;
   if (state_ == State::kDisconnected) return {};
-  return {seal(ResumeMsg{})};
+  return seal(ResumeMsg{});
 }
 
 std::vector<Bytes> Sender::cancel() {
@@ -352,7 +360,7 @@ std::vector<Bytes> Sender::cancel() {
   const bool connected = state_ != State::kDisconnected;
   state_ = State::kCancelled;
   if (!connected) return {};
-  return {seal(CancelMsg{})};
+  return seal(CancelMsg{});
 }
 
 TransferProgress Sender::progress() const {

@@ -54,6 +54,7 @@ struct SourceFile {
   std::string name;
   uint64_t size = 0;
   std::string mime;
+  std::string dir = {};  // its folder relative to what was chosen ("" at the top); sanitised here
 };
 
 struct SenderOptions {
@@ -87,11 +88,12 @@ class Sender {
     kDeclined,  // the receiver declined the whole transfer
   };
 
-  // File ids are the positions in `files` (0, 1, 2...). Names are sanitised here too, so the
-  // manifest never carries a name that the receiver would have to change.
+  // File ids are the positions in `files` (0, 1, 2...). Names and folder paths are sanitised
+  // (and made unique) here too, so the manifest never carries a path that the receiver would
+  // have to change. `empty_dirs`: folders with nothing in them, kept in the tree.
   static Result<Sender> create(const crypto::SecretKey& send_key, uint32_t transfer_id,
                                const std::vector<SourceFile>& files, SenderOptions options,
-                               RandomFn rng);
+                               RandomFn rng, const std::vector<std::string>& empty_dirs = {});
 
   // Opens a connection epoch on a (new) channel: returns the frames to send (MANIFEST, and
   // PAUSE if paused locally). `send_key` is this connection's data key (it may be unchanged).
@@ -152,7 +154,8 @@ class Sender {
 
   Sender(const crypto::SecretKey& send_key, uint32_t transfer_id, Manifest manifest,
          SenderOptions options, RandomFn rng);
-  Bytes seal(ControlBody body);
+  std::vector<Bytes> seal(ControlBody body);
+  static void append(std::vector<Bytes>& out, std::vector<Bytes> frames);
   bool wanted(const FileSend& f, uint64_t index) const;
   uint64_t in_flight_chunk_bytes() const;  // reads in flight that will become CHUNKs
   void hash_in_order(FileSend& f, uint32_t file_id, uint64_t index, ByteView bytes,

@@ -178,11 +178,11 @@ TEST_CASE("the sender refuses an answer that names a file it never offered") {
   Sender sender = *Sender::create(key_from(1), 7, {{"a", a.size(), ""}}, opt, seeded_random(1));
   const auto manifest = sender.connect(key_from(1));
   ControlOpener opener(key_from(1), 7, protocol::Origin::kSender);
-  const Epoch epoch = opener.open(std::get<protocol::ControlFrame>(parse_ok(manifest.at(0))), nullptr)->epoch;
+  const Epoch epoch = (*opener.open(std::get<protocol::ControlFrame>(parse_ok(manifest.at(0))), nullptr))->epoch;
   ControlSealer receiver_side(key_from(1), 7, protocol::Origin::kReceiver);
   auto rng = seeded_random(9);
-  REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
-  auto r = sender.on_frame(parse_ok(receiver_side.seal({epoch, AcceptMsg{{5}}}, rng)));
+  REQUIRE(sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
+  auto r = sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, AcceptMsg{{5}}}, rng)));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == "bad_accept");
   CHECK(sender.state() == Sender::State::kAwaitingAccept);

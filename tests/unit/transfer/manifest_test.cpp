@@ -197,8 +197,8 @@ TEST_CASE("replayed sealed control message is rejected") {
   ControlSealer sealer(key, 11, protocol::Origin::kSender);
   ControlOpener opener(key, 11, protocol::Origin::kSender);
   Epoch e{};
-  const Bytes first = sealer.seal({e, PauseMsg{}}, rng);
-  const Bytes second = sealer.seal({e, ResumeMsg{}}, rng);
+  const Bytes first = test::seal_one(sealer, {e, PauseMsg{}}, rng);
+  const Bytes second = test::seal_one(sealer, {e, ResumeMsg{}}, rng);
   auto frame = [](const Bytes& b) { return std::get<protocol::ControlFrame>(test::parse_ok(b)); };
   REQUIRE(opener.open(frame(first), &e).ok());
   CHECK(opener.open(frame(first), &e).error().code == "replay");
@@ -213,7 +213,7 @@ TEST_CASE("control message with a changed sequence number fails authentication")
   ControlSealer sealer(key, 11, protocol::Origin::kSender);
   ControlOpener opener(key, 11, protocol::Origin::kSender);
   Epoch e{};
-  auto f = std::get<protocol::ControlFrame>(test::parse_ok(sealer.seal({e, CancelMsg{}}, rng)));
+  auto f = std::get<protocol::ControlFrame>(test::parse_ok(test::seal_one(sealer, {e, CancelMsg{}}, rng)));
   f.seq += 100;  // a relay trying to skip ahead
   CHECK(opener.open(f, &e).error().code == "bad_mac");
 }
@@ -223,7 +223,7 @@ TEST_CASE("control message cannot be reflected to its writer or another transfer
   auto rng = test::seeded_random(5);
   ControlSealer sealer(key, 11, protocol::Origin::kSender);
   Epoch e{};
-  auto f = std::get<protocol::ControlFrame>(test::parse_ok(sealer.seal({e, PauseMsg{}}, rng)));
+  auto f = std::get<protocol::ControlFrame>(test::parse_ok(test::seal_one(sealer, {e, PauseMsg{}}, rng)));
   ControlOpener as_receiver_msg(key, 11, protocol::Origin::kReceiver);
   CHECK(as_receiver_msg.open(f, &e).error().code == "wrong_origin");
   f.origin = protocol::Origin::kReceiver;  // relabelled: the key differs, so the MAC fails
@@ -243,8 +243,8 @@ TEST_CASE("control message from an earlier epoch is rejected") {
   Epoch old_epoch{};
   Epoch now{};
   now[0] = 1;
-  auto stale = std::get<protocol::ControlFrame>(test::parse_ok(sealer.seal({old_epoch, PauseMsg{}}, rng)));
-  auto fresh = std::get<protocol::ControlFrame>(test::parse_ok(sealer.seal({now, PauseMsg{}}, rng)));
+  auto stale = std::get<protocol::ControlFrame>(test::parse_ok(test::seal_one(sealer, {old_epoch, PauseMsg{}}, rng)));
+  auto fresh = std::get<protocol::ControlFrame>(test::parse_ok(test::seal_one(sealer, {now, PauseMsg{}}, rng)));
   CHECK(opener.open(stale, &now).error().code == "wrong_epoch");
   CHECK(opener.open(fresh, &now).ok());
 }

@@ -30,7 +30,8 @@ Epoch epoch_of(const Bytes& manifest_frame) {
   ControlOpener opener(key_from(1), 7, protocol::Origin::kSender);
   auto msg = opener.open(std::get<protocol::ControlFrame>(parse_ok(manifest_frame)), nullptr);
   REQUIRE(msg.ok());
-  return msg->epoch;
+  REQUIRE(msg->has_value());
+  return (*msg)->epoch;
 }
 
 // A CHUNK sealed like a real sender's, but sent whatever the credit says.
@@ -169,7 +170,7 @@ TEST_CASE("a WINDOW before the have-map counts, and a smaller credit than before
   ControlSealer receiver_side(key_from(1), 7, protocol::Origin::kReceiver);
   auto rng = seeded_random(9);
   auto deliver = [&](ControlBody body) {
-    return sender.on_frame(parse_ok(receiver_side.seal({epoch, std::move(body)}, rng)));
+    return sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, std::move(body)}, rng)));
   };
   REQUIRE(deliver(WindowMsg{10 * kChunk}).ok());
   CHECK(sender.state() == Sender::State::kAwaitingHave);
@@ -201,10 +202,10 @@ TEST_CASE("reads in flight count against the credit") {
   const Epoch epoch = epoch_of(sender.connect(key_from(1)).at(0));
   ControlSealer receiver_side(key_from(1), 7, protocol::Origin::kReceiver);
   auto rng = seeded_random(9);
-  REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
-  REQUIRE(sender.on_frame(parse_ok(receiver_side.seal({epoch, AcceptMsg{{0}}}, rng))).ok());
+  REQUIRE(sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, HaveMsg{{{0, {}}}}}, rng))).ok());
+  REQUIRE(sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, AcceptMsg{{0}}}, rng))).ok());
   REQUIRE(
-      sender.on_frame(parse_ok(receiver_side.seal({epoch, WindowMsg{2 * kChunk + 1}}, rng))).ok());
+      sender.on_frame(parse_ok(test::seal_one(receiver_side, {epoch, WindowMsg{2 * kChunk + 1}}, rng))).ok());
   CHECK(sender.next_read(0));
   CHECK(sender.next_read(0));
   CHECK_FALSE(sender.next_read(0));  // two reads in flight already use the credit

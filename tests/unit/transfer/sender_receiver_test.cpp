@@ -411,7 +411,7 @@ TEST_CASE("a changed manifest on resume fails the transfer") {
   Manifest changed = *link.receiver.manifest();
   changed.files[0].size += 1;
   ControlSealer sealer(key_from(1), 7, protocol::Origin::kSender, 1000);
-  auto cmds = link.receiver.on_frame(parse_ok(sealer.seal({Epoch{}, changed}, seeded_random(4))));
+  auto cmds = link.receiver.on_frame(parse_ok(test::seal_one(sealer, {Epoch{}, changed}, seeded_random(4))));
   CHECK(link.receiver.state() == Receiver::State::kFailed);
   REQUIRE_FALSE(commands_of<cmd::Failure>(cmds).empty());
   CHECK(commands_of<cmd::Failure>(cmds).at(0).error.code == "manifest_changed");
