@@ -28,7 +28,7 @@ const char* to_string(Receiver::State state) {
 namespace {
 
 // First byte of persist(): bumped when its layout changes, so an old blob is refused cleanly.
-constexpr uint8_t kPersistVersion = 2;
+constexpr uint8_t kPersistVersion = 3;  // 3: the manifest carries folder paths
 // Per-file flag in persist(): the file was not accepted.
 constexpr uint8_t kPersistSkipped = 1;
 
