@@ -65,6 +65,7 @@ Client::Client() {
   origin_ = loc["origin"].as<std::string>();
   storage_mode_ = glue().call<std::string>("storageMode");
   can_save_as_ = glue().call<bool>("canSaveAs");
+  can_pick_folder_ = glue().call<bool>("canPickFolder");
   keep_until_saved_ = glue().call<bool>("keepUntilSaved");
   lanes_wanted_ = lanes_from_query(loc["search"].as<std::string>());
   session_ = std::make_unique<app::Session>(session_options());
@@ -469,6 +470,12 @@ void Client::dispatch(BrowserEvent& ev) {
   if (ev.handle == 0) {
     if (ev.kind == "files") {
       on_files_chosen(ev.text);
+    } else if (ev.kind == "tree_saved") {
+      session_->note("Saved " + std::to_string(static_cast<long long>(ev.number)) + " files with their folders");
+    } else if (ev.kind == "tree_error") {
+      session_->note("Could not save the files: " + ev.text);
+    } else if (ev.kind == "drop_error") {
+      session_->note("Nothing to send: " + ev.text);
     } else if (ev.kind == "network") {
       session_->on_network_change(ev.text == "online");
     } else if (ev.kind == "history") {
@@ -495,22 +502,36 @@ void Client::dispatch(BrowserEvent& ev) {
   }
 }
 
+void Client::tell_tree_dirs(const std::string& tree, const std::vector<std::string>& dirs) {
+  if (dirs.empty() || !trees_told_.insert(tree).second) return;
+  glue().call<void>("setTreeDirs", tree, nlohmann::json(dirs).dump());
+}
+
 void Client::on_files_chosen(const std::string& text) {
+  // {files: [{h, name, size, type, dir}], dirs: [empty folder paths]} from platform/js/files.js.
   const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return;
+  if (!j.is_object() || !j.contains("files") || !j["files"].is_array()) return;
+  const auto text_of = [](const nlohmann::json& o, const char* key) {
+    return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+  };
   std::vector<transfer::SourceFile> files;
   std::vector<int> handles;
-  for (const auto& f : j) {
+  for (const auto& f : j["files"]) {
     if (!f.is_object() || !f.contains("h") || !f["h"].is_number_integer() || !f.contains("name") ||
         !f["name"].is_string() || !f.contains("size") || !f["size"].is_number()) {
       continue;
     }
-    files.push_back({f["name"].get<std::string>(), f["size"].get<uint64_t>(),
-                     f.contains("type") && f["type"].is_string() ? f["type"].get<std::string>() : ""});
+    files.push_back({f["name"].get<std::string>(), f["size"].get<uint64_t>(), text_of(f, "type"), text_of(f, "dir")});
     handles.push_back(f["h"].get<int>());
   }
+  std::vector<std::string> empty_dirs;
+  if (j.contains("dirs") && j["dirs"].is_array()) {
+    for (const auto& d : j["dirs"]) {
+      if (d.is_string()) empty_dirs.push_back(d.get<std::string>());
+    }
+  }
   if (files.empty()) return;
-  session_->send_files(std::move(files), std::move(handles));
+  session_->send_files(std::move(files), std::move(handles), std::move(empty_dirs));
   if (!has_session()) create_session();
 }
 
@@ -645,6 +666,8 @@ void Client::run(app::Command& c) {
           f.name = m.name;
           f.size = m.size;
           f.type = transfer::safe_download_type(m.mime);
+          f.dir = m.dir;
+          f.tree = m.key.substr(0, m.key.rfind('-'));
           f.in_memory = storage_mode_ == "memory";
           // Refused before anything is allocated (transfer/memory_budget.h).
           if (f.in_memory) {
@@ -657,7 +680,7 @@ void Client::run(app::Command& c) {
           }
           // The key names the stored file, so a reloaded page finds a partial file again.
           f.sink = glue().call<int>("sinkOpen", storage_mode_, m.key, m.name, static_cast<double>(m.size), m.keep,
-                                    f.type);
+                                    f.type, m.dir.empty() ? m.name : m.dir + "/" + m.name);
           received_index_[{m.transfer_id, m.file_id}] = received_.size();
           received_.push_back(f);
         } else if constexpr (std::is_same_v<T, app::cmd::WriteSink>) {

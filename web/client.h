@@ -9,6 +9,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -38,6 +39,8 @@ struct ReceivedFile {
   uint64_t size = 0;
   Handle sink = 0;
   std::string type;  // the MIME type it is offered with: transfer::safe_download_type()
+  std::string dir;   // its folder in the transfer's tree ("" at the top)
+  std::string tree;  // the storage key prefix of its transfer: the "save all" gesture's arg
   bool in_memory = false;
   bool finished = false;  // verified and committed: may be saved
   bool failed = false;
@@ -96,6 +99,10 @@ class Client : public app::DataIo {
   Storage& storage() { return storage_; }
   const std::string& storage_mode() const { return storage_mode_; }
   bool can_save_as() const { return can_save_as_; }
+  // A received tree can be saved into a folder the person picks (else: one ZIP download).
+  bool can_pick_folder() const { return can_pick_folder_; }
+  // Tells the page the empty folders of a received tree (once per tree), for its "save all".
+  void tell_tree_dirs(const std::string& tree, const std::vector<std::string>& dirs);
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
   // Page-level events for the UI (text typed into overlay fields, gestures, copies).
   std::vector<BrowserEvent> take_ui_events() { return std::exchange(ui_events_, {}); }
@@ -149,6 +156,8 @@ class Client : public app::DataIo {
   Storage storage_;
   std::string storage_mode_;
   bool can_save_as_ = false;
+  bool can_pick_folder_ = false;
+  std::set<std::string> trees_told_;
 
   // File reads in flight: request id -> (transfer, file, index).
   struct PendingRead {

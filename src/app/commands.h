@@ -100,6 +100,7 @@ struct OpenSink {  // where an incoming file will be written
   std::string key;    // stable storage name: <room>-<transfer>-<file>
   bool keep = false;  // resume: keep the bytes already stored under key
   std::string mime;   // the sender's declared type (the platform offers it only if safe)
+  std::string dir;    // its sanitised folder in the transfer's tree ("" at the top)
 };
 struct SaveState {  // durable receiver state; store it after every write emitted before it
   std::string key;  // <room>-<transfer>

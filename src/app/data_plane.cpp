@@ -309,7 +309,7 @@ void DataPlane::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
   const auto files = r.progress().files;
   for (const auto& f : r.manifest()->files) {
     if (files.at(&f - r.manifest()->files.data()).state == transfer::FileState::kSkipped) continue;
-    emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), true, f.mime});
+    emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), true, f.mime, f.dir});
     const auto* have = r.have_map(f.id);
     if (have) kept += std::min<uint64_t>(f.size, have->count() * uint64_t{r.manifest()->chunk_size});
   }
@@ -489,7 +489,7 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
             for (const auto& f : man.files) {
               if (!std::binary_search(m.file_ids.begin(), m.file_ids.end(), f.id)) continue;
               total += f.size;
-              emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false, f.mime});
+              emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), false, f.mime, f.dir});
             }
             log_("Receiving " + std::to_string(m.file_ids.size()) + (m.file_ids.size() == 1 ? " file" : " files") +
                  (m.file_ids.size() < man.files.size() ? " of " + std::to_string(man.files.size()) : std::string()) +

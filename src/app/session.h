@@ -234,6 +234,12 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void emit(Command c) override { out_->commands.push_back(std::move(c)); }
   void log(std::string text) override;
   void fail(Error error);
+
+ public:
+  // A line for the activity log from the platform (e.g. a dropped folder could not be read).
+  void note(std::string text) { log(std::move(text)); }
+
+ private:
   void send_server(const protocol::ClientMessage& m);
   void send_relay(RelayKind kind, ByteView body);
   void send_signal(const protocol::PeerSignal& message) override;

@@ -23,6 +23,7 @@ struct FileProgress {
   uint64_t bytes_done = 0;  // sender: sent or known received; receiver: verified and written
   FileState state = FileState::kPending;
   std::string mime;  // the manifest's type, for the offer panel ("" if unknown)
+  std::string dir = {};  // its folder in the transfer's tree ("" at the top)
 };
 
 struct TransferProgress {
@@ -30,6 +31,7 @@ struct TransferProgress {
   uint64_t bytes_total = 0;  // of the files that move (skipped files count nothing)
   bool paused = false;  // by either side
   std::vector<FileProgress> files;
+  std::vector<std::string> empty_dirs;  // folders of the tree with nothing in them
 };
 
 }  // namespace ferry::transfer

@@ -569,10 +569,11 @@ TransferProgress Receiver::progress() const {
   TransferProgress p;
   p.paused = paused();
   if (!manifest_) return p;
+  p.empty_dirs = manifest_->empty_dirs;
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto& f = files_[i];
     const auto& e = manifest_->files[i];
-    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state, e.mime};
+    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state, e.mime, e.dir};
     if (f.state != FileState::kSkipped) {
       p.bytes_done += fp.bytes_done;
       p.bytes_total += e.size;

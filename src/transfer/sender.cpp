@@ -366,6 +366,7 @@ std::vector<Bytes> Sender::cancel() {
 TransferProgress Sender::progress() const {
   TransferProgress p;
   p.paused = paused();
+  p.empty_dirs = manifest_.empty_dirs;
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto& f = files_[i];
     const auto& e = manifest_.files[i];
@@ -375,6 +376,7 @@ TransferProgress Sender::progress() const {
     fp.size = e.size;
     fp.bytes_done = f.covered.bytes(e.size, manifest_.chunk_size);
     fp.mime = e.mime;
+    fp.dir = e.dir;
     fp.state = f.skipped              ? FileState::kSkipped
                : f.confirmed          ? FileState::kComplete
                : f.failed             ? FileState::kFailed

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
+#include <set>
 #include <cstdio>
 
 #include "qrcodegen.hpp"
@@ -259,7 +261,9 @@ void App::draw_home(float column) {
   const bool needs_password = protect_ && room_password_.empty();
   primary_button("Send files", column);
   widgets_.name_last("send-files", needs_password ? Gesture::kNone : Gesture::kFiles);
-  ImGui::TextDisabled(needs_password ? "Type a password first, or untick it" : "or drop files anywhere on this page");
+  primary_button("Send a folder", column);
+  widgets_.name_last("send-folder", needs_password ? Gesture::kNone : Gesture::kFolder);
+  ImGui::TextDisabled(needs_password ? "Type a password first, or untick it" : "or drop files or a folder anywhere on this page");
   {
     const float left = ImGui::GetCursorPosX();
     if (ImGui::Checkbox("##protect-password", &protect_) && !protect_) {
@@ -342,7 +346,7 @@ void App::draw_home(float column) {
   // Files kept after Leave ("keep until saved") can still be saved from here.
   bool kept = false;
   for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
-  if (kept) draw_received(column);
+  if (kept) draw_received(app::Snapshot{}, column);
   draw_history(column);
 }
 
@@ -432,9 +436,11 @@ void App::draw_session(const app::Snapshot& s, float column) {
   if (s.phase == app::Phase::kConnected) {
     primary_button("Send more files", column);
     widgets_.name_last("send-files", Gesture::kFiles);
+    primary_button("Send a folder", column);
+    widgets_.name_last("send-folder", Gesture::kFolder);
   }
   draw_transfers(s, column);
-  draw_received(column);
+  draw_received(s, column);
   ImGui::Dummy(ImVec2(column, 8));
   bool keep = client_.keep_until_saved();
   const float left = ImGui::GetCursorPosX();
@@ -508,6 +514,30 @@ void App::draw_qr(const std::string& text, float size) {
   ImGui::Dummy(ImVec2(side, side));
 }
 
+namespace {
+
+// Rows drawn per transfer: a folder of 10,000 files shows its first rows and a count, so a
+// frame stays cheap; the totals cover everything.
+constexpr size_t kMaxFileRows = 50;
+
+std::string path_of(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+// "folder “Trip”", or "3 folders", or "" for loose files: what a tree's files are in.
+std::string tree_summary(const transfer::TransferProgress& p) {
+  std::set<std::string> tops;
+  bool loose = false;
+  for (const auto& f : p.files) {
+    if (f.dir.empty()) loose = true;
+    else tops.insert(f.dir.substr(0, f.dir.find('/')));
+  }
+  for (const auto& d : p.empty_dirs) tops.insert(d.substr(0, d.find('/')));
+  if (tops.empty()) return "";
+  if (tops.size() == 1 && !loose) return "folder \"" + *tops.begin() + "\"";
+  return std::to_string(tops.size()) + (tops.size() == 1 ? " folder" : " folders") + (loose ? " and loose files" : "");
+}
+
+}  // namespace
+
 int App::ordinal(bool outgoing, uint32_t transfer_id) {
   auto [it, fresh] = ordinals_.try_emplace({outgoing, transfer_id}, 0);
   if (fresh) it->second = next_ordinal_[outgoing ? 1 : 0]++;
@@ -549,15 +579,34 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       ImGui::TextWrapped("Partly accepted: the other device takes %zu of %zu files.", t.accepted_files, offered);
       widgets_.name_last("answer-" + id);
     }
+    const std::string tree = tree_summary(t.progress);
+    if (offered > kMaxFileRows || !tree.empty()) {
+      // The whole transfer at a glance: a folder's many files show only their first rows.
+      size_t done = 0;
+      for (const auto& f : t.progress.files) done += f.state == transfer::FileState::kComplete ? 1 : 0;
+      const double total = static_cast<double>(t.progress.bytes_total);
+      char overlay[128];
+      std::snprintf(overlay, sizeof overlay, "%zu of %zu files  ·  %s / %s", done, offered,
+                    format_bytes(static_cast<double>(t.progress.bytes_done)).c_str(), format_bytes(total).c_str());
+      if (!tree.empty()) ImGui::TextWrapped("In %s", tree.c_str());
+      ImGui::ProgressBar(total > 0 ? static_cast<float>(static_cast<double>(t.progress.bytes_done) / total) : 0.0f,
+                         ImVec2(column, 0), overlay);
+      widgets_.name_last("total-" + id);
+    }
+    size_t rows = 0;
     for (const auto& f : t.progress.files) {
+      if (++rows > kMaxFileRows) {
+        ImGui::TextDisabled("... and %zu more files", offered - kMaxFileRows);
+        break;
+      }
       if (f.state == transfer::FileState::kSkipped) {
         // A file the receiver left out: nothing of it moves.
-        ImGui::TextDisabled("%s  (%s)", f.name.c_str(), t.state == State::kDeclined ? "declined" : "not wanted");
+        ImGui::TextDisabled("%s  (%s)", path_of(f.dir, f.name).c_str(), t.state == State::kDeclined ? "declined" : "not wanted");
         continue;
       }
       const float frac = f.size == 0 ? (f.state == transfer::FileState::kComplete ? 1.0f : 0.0f)
                                      : static_cast<float>(static_cast<double>(f.bytes_done) / static_cast<double>(f.size));
-      ImGui::TextWrapped("%s", f.name.c_str());
+      ImGui::TextWrapped("%s", path_of(f.dir, f.name).c_str());
       char overlay[96];
       std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(static_cast<double>(f.bytes_done)).c_str(),
                     format_bytes(static_cast<double>(f.size)).c_str());
@@ -606,8 +655,19 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
                      format_bytes(static_cast<double>(t.progress.bytes_total)).c_str());
   widgets_.name_last("offer-" + id);
+  const std::string tree = tree_summary(t.progress);
+  if (!tree.empty()) {
+    ImGui::TextWrapped("In %s%s.", tree.c_str(),
+                       t.progress.empty_dirs.empty() ? "" : (", with " + plural(t.progress.empty_dirs.size(), "empty folder", "empty folders")).c_str());
+    widgets_.name_last("offer-tree-" + id);
+  }
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
+    if (i == kMaxFileRows) {
+      // Beyond the first rows files are taken or left with the offer as a whole.
+      ImGui::TextDisabled("... and %zu more files (accepted with the rest)", files.size() - kMaxFileRows);
+      break;
+    }
     bool on = picks[i];
     const float left = ImGui::GetCursorPosX();
     if (ImGui::Checkbox(("##pick-" + id + "-" + std::to_string(f.file_id)).c_str(), &on)) picks[i] = on;
@@ -615,7 +675,7 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
     ImGui::SameLine();
     ImGui::BeginGroup();
     ImGui::PushTextWrapPos(left + column);
-    ImGui::TextWrapped("%s", f.name.c_str());
+    ImGui::TextWrapped("%s", path_of(f.dir, f.name).c_str());
     ImGui::TextDisabled("%s%s%s", format_bytes(static_cast<double>(f.size)).c_str(), f.mime.empty() ? "" : "  ·  ",
                         f.mime.c_str());
     ImGui::PopTextWrapPos();
@@ -663,27 +723,70 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   if (chosen.empty()) ImGui::TextDisabled("Tick at least one file, or decline.");
 }
 
-void App::draw_received(float column) {
+void App::draw_received(const app::Snapshot& s, float column) {
   bool any = false;
   for (const auto& f : client_.received()) any = any || f.finished || f.failed;
   if (!any) return;
   heading("Received files");
+  // Per transfer (tree): a "save all" when it has folders or several files, then its rows.
+  std::vector<std::string> trees;
+  std::map<std::string, std::vector<const web::ReceivedFile*>> by_tree;
+  std::map<std::string, size_t> pending;  // files of the tree still arriving
   for (const auto& f : client_.received()) {
-    if (!f.finished && !f.failed) continue;
-    const std::string id = "save-" + std::to_string(ordinal(false, f.transfer_id)) + "-" + std::to_string(f.file_id);
-    if (f.failed) {
-      ImGui::TextWrapped("%s: not received (discarded)", f.name.c_str());
+    if (!f.finished && !f.failed) {
+      ++pending[f.tree];
       continue;
     }
-    if (f.removed) {
-      ImGui::TextWrapped("%s  (%s)  %s", f.name.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
-                         f.saved ? "saved, and removed from this browser" : "removed from this browser");
-      continue;
+    auto& list = by_tree[f.tree];
+    if (list.empty()) trees.push_back(f.tree);
+    list.push_back(&f);
+  }
+  for (const auto& tree : trees) {
+    const auto& files = by_tree[tree];
+    size_t ready = 0;
+    bool folders = false;
+    std::set<std::string> tops;
+    for (const auto* f : files) {
+      ready += f->finished && !f->removed ? 1 : 0;
+      folders = folders || !f->dir.empty();
+      if (!f->dir.empty()) tops.insert(f->dir.substr(0, f->dir.find('/')));
     }
-    ImGui::TextWrapped("%s  (%s)%s", f.name.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
-                       f.saved ? "  saved" : "");
-    primary_button(("Save " + f.name + "##" + id).c_str(), column);
-    widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));
+    for (const auto& t : s.transfers) {
+      if (!t.outgoing && t.id == files.front()->transfer_id) client_.tell_tree_dirs(tree, t.progress.empty_dirs);
+    }
+    // Only a whole tree is saved: never a folder with files still missing.
+    if (ready > 0 && (folders || ready > 1) && pending[tree] > 0) {
+      ImGui::TextDisabled("Save all: when the other %s arrived", plural(pending[tree], "file has", "files have").c_str());
+    } else if (ready > 0 && (folders || ready > 1)) {
+      const std::string what = tops.size() == 1 ? "folder \"" + *tops.begin() + "\"" : plural(ready, "file", "files");
+      const std::string label = client_.can_pick_folder() ? "Save " + what + " into a folder..." : "Download " + what + " as ZIP";
+      const std::string id = "save-tree-" + std::to_string(ordinal(false, files.front()->transfer_id));
+      primary_button((label + "##" + id).c_str(), column);
+      widgets_.name_last(id, Gesture::kSaveTree, tree);
+    }
+    size_t rows = 0;
+    for (const auto* fp : files) {
+      const auto& f = *fp;
+      if (++rows > kMaxFileRows) {
+        ImGui::TextDisabled("... and %zu more files", files.size() - kMaxFileRows);
+        break;
+      }
+      const std::string id = "save-" + std::to_string(ordinal(false, f.transfer_id)) + "-" + std::to_string(f.file_id);
+      const std::string path = path_of(f.dir, f.name);
+      if (f.failed) {
+        ImGui::TextWrapped("%s: not received (discarded)", path.c_str());
+        continue;
+      }
+      if (f.removed) {
+        ImGui::TextWrapped("%s  (%s)  %s", path.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
+                           f.saved ? "saved, and removed from this browser" : "removed from this browser");
+        continue;
+      }
+      ImGui::TextWrapped("%s  (%s)%s", path.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
+                         f.saved ? "  saved" : "");
+      primary_button(("Save " + f.name + "##" + id).c_str(), column);
+      widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));
+    }
   }
 }
 

@@ -55,7 +55,7 @@ class App {
   void draw_transfers(const app::Snapshot& s, float column);
   // An incoming offer: its files (each with a tick), the verification words, Accept and Decline.
   void draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column);
-  void draw_received(float column);
+  void draw_received(const app::Snapshot& s, float column);
   void draw_history(float column);  // the home screen's list of this device's past transfers
   void draw_log(float column);
   // The message box and the message lines of the activity log (ui/messages.cpp).

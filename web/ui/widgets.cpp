@@ -27,6 +27,7 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   const bool text_field = gesture == Gesture::kText || gesture == Gesture::kPassword ||
                           gesture == Gesture::kTextArea || gesture == Gesture::kPress;
   o.kind = gesture == Gesture::kFiles      ? "files"
+           : gesture == Gesture::kFolder   ? "folder"
            : gesture == Gesture::kText     ? "text"
            : gesture == Gesture::kPassword ? "password"
            : gesture == Gesture::kTextArea ? "textarea"
@@ -41,6 +42,7 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
              : gesture == Gesture::kSaveAs   ? "save_as"
              : gesture == Gesture::kPaste    ? "paste"
              : gesture == Gesture::kTextFile ? "text_file"
+             : gesture == Gesture::kSaveTree ? "save_tree"
                                              : "";
   o.arg = arg;
   overlays_.push_back(id);
@@ -53,7 +55,8 @@ void Widgets::name_last(const std::string& id, Gesture gesture, const std::strin
   if (placed) glue().call<void>("overlay", id, o.kind, o.x, o.y, o.w, o.h, o.visible);
   if (acted && text_field && !arg.empty()) {
     glue().call<void>("overlayLabel", id, arg);
-  } else if (acted && (o.action == "copy" || o.action == "paste" || o.action == "text_file")) {
+  } else if (acted && (o.action == "copy" || o.action == "paste" || o.action == "text_file" ||
+                               o.action == "save_tree")) {
     glue().call<void>("setGestureAction", id, o.action, arg);
   } else if (acted && !o.action.empty()) {
     glue().call<void>("setGestureAction", id, o.action, std::atoi(arg.c_str()));

@@ -14,6 +14,7 @@ namespace ferry::ui {
 enum class Gesture {
   kNone,      // a plain ImGui widget; its rectangle is only published
   kFiles,     // a file input sits over it: a tap opens the picker
+  kFolder,    // a folder input (webkitdirectory) sits over it: a tap picks a folder to send
   kCopy,      // a tap copies `arg` to the clipboard
   kDownload,  // a tap offers the sink whose handle is `arg` as a download
   kSaveAs,    // a tap opens the save picker for the sink whose handle is `arg`
@@ -23,6 +24,9 @@ enum class Gesture {
   kTextArea,  // the same with a multi-line textarea (Enter: "text_enter", Shift+Enter: newline)
   kPaste,     // a tap reads the clipboard into the text field whose widget id is `arg`
   kTextFile,  // a tap sends the text of the field `arg` as a .txt file, and empties the field
+  kSaveTree,  // a tap saves every finished file of the incoming transfer whose storage key
+              // prefix is `arg`, with its folders: into a folder the person picks where the
+              // browser can (showDirectoryPicker), else as one ZIP download
   kPress,     // a real DOM button lies over it, named `arg` for screen readers and reachable by
               // Tab; a press comes back as a "gesture" event (App::pressed)
 };

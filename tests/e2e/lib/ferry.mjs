@@ -128,10 +128,23 @@ export class ClientPage {
   // Tests run where the File System Access save picker cannot be driven headless; without it
   // the client offers a download (as in Firefox and Safari), which the test can check.
   // accept: the person accepts every offer (acceptOffers); false: the test answers offers.
-  static async open(context, url, name, { accept = true } = {}) {
+  // The folder picker (showDirectoryPicker) cannot be driven headless either: by default it is
+  // gone too (a received folder then downloads as a ZIP); with pickFolder the page's picker
+  // answers at once with a folder in the page's own private storage, "ferry-e2e-picked", where
+  // the test reads what was saved (pickedTree): the same File System Access handles a real pick
+  // gives, without the dialog.
+  static async open(context, url, name, { accept = true, pickFolder = false } = {}) {
     const page = await context.newPage();
     const cp = new ClientPage(page, name);
-    await page.addInitScript(() => { delete window.showSaveFilePicker; });
+    await page.addInitScript((pick) => {
+      delete window.showSaveFilePicker;
+      if (pick) {
+        window.showDirectoryPicker = async () => (await navigator.storage.getDirectory())
+          .getDirectoryHandle('ferry-e2e-picked', { create: true });
+      } else {
+        delete window.showDirectoryPicker;
+      }
+    }, pickFolder);
     await page.goto(url);
     await page.waitForFunction(() => window.ferryWidgets !== undefined, null, { timeout: kStepTimeoutMs });
     if (accept) acceptOffers(cp);
@@ -160,6 +173,17 @@ export class ClientPage {
     await this.widget(id);
     const input = this.page.locator(`input[data-ferry-widget="${id}"]`);
     await input.setInputFiles(files);
+  }
+
+  // Drops files or folders from disk on the page, as a file manager's drag does: Chromium's
+  // DevTools protocol carries the paths into a real drop (DataTransfer items whose
+  // webkitGetAsEntry walks the folders, empty ones included). Chromium only.
+  async dropPaths(paths) {
+    const cdp = await this.page.context().newCDPSession(this.page);
+    const data = { items: [], files: paths, dragOperationsMask: 1 };
+    const at = { x: 200, y: 200 };
+    for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    await cdp.detach();
   }
 
   async status() {

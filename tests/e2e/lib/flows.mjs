@@ -27,11 +27,12 @@ export async function offer(env, files, { host = 'a', name = 'A', origin = env.o
 
 // B (on host `host`) opens the link; returns { b, ctx, browser }.
 // accept: B's person accepts every offer as it appears (false: the test answers them).
-export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin, track = false, accept = true } = {}) {
+export async function openLink(env, link, { host = 'b', name = 'B', origin = env.origin, track = false, accept = true,
+  pickFolder = false } = {}) {
   const browser = await env.browser(host, origin === env.origin ? '' : origin);
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: kViewport });
   if (track) await trackPeerConnections(ctx);
-  const b = await ClientPage.open(ctx, link, name, { accept });
+  const b = await ClientPage.open(ctx, link, name, { accept, pickFolder });
   env.pages.push(b);
   return { b, ctx, browser };
 }

@@ -1,5 +1,6 @@
 // Ferry's JS glue, part 5: files to send. Chosen or dropped files become handles; event on
-// handle 0: files (JSON [{h,name,size,type}]). fileRead answers with data (core.js, kind
+// handle 0: files (JSON {files: [{h,name,size,type,dir}], dirs: [empty folder paths]}); dir is
+// the file's folder relative to what was chosen ("" at the top). fileRead answers with data (core.js, kind
 // fileRead, id = request id) or the event read_error (number = request id, text = message).
 // Reads go through a block cache: one File.slice().arrayBuffer() per 4 MiB block (each costs
 // milliseconds of IPC), and the chunk reads are served from it. A block starts where a request
@@ -12,15 +13,76 @@
   const kReadBlocksKept = 2;           // 8 MiB at most, all files together
   const readCache = [];                // [{h, start, end, bytes: Promise<Uint8Array>}]
 
-  core.registerFiles = function (list) {
+  // Most files walked in one dropped folder: one more than a transfer takes (the core then
+  // says so), so a drop of a whole disk stops early instead of listing it all.
+  const kMaxWalkedFiles = 16385;
+
+  // list: File objects (a folder input's carry webkitRelativePath), or {file, dir} from a
+  // dropped folder. emptyDirs: folder paths with nothing in them.
+  core.registerFiles = function (list, emptyDirs) {
     const out = [];
-    for (const f of list) out.push({ h: core.add(f, 'file'), name: f.name, size: f.size, type: f.type || '' });
-    if (out.length) core.emit(0, 'files', JSON.stringify(out));
+    for (const item of list) {
+      const f = item instanceof Blob ? item : item.file;
+      let dir = item instanceof Blob ? '' : item.dir;
+      if (item instanceof Blob && f.webkitRelativePath) {
+        const rel = f.webkitRelativePath;
+        dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      }
+      out.push({ h: core.add(f, 'file'), name: f.name, size: f.size, type: f.type || '', dir });
+    }
+    if (out.length) core.emit(0, 'files', JSON.stringify({ files: out, dirs: emptyDirs || [] }));
   };
+
+  // A dropped folder, walked: its files with their folders, and its empty folders.
+  // (DataTransferItem.webkitGetAsEntry works in every browser; getAsFileSystemHandle only in
+  // Chromium, and gives nothing more here.)
+  function readAll(reader) {  // readEntries answers in batches (100 in Chromium) until empty
+    return new Promise((resolve, reject) => {
+      const all = [];
+      const more = () => reader.readEntries((batch) => {
+        if (!batch.length) return resolve(all);
+        all.push(...batch);
+        more();
+      }, reject);
+      more();
+    });
+  }
+  async function walk(entries) {
+    const files = [];
+    const dirs = [];
+    const folderOf = (e) => e.fullPath.slice(1, Math.max(1, e.fullPath.lastIndexOf('/')));
+    const stack = [...entries];
+    while (stack.length && files.length < kMaxWalkedFiles) {
+      const e = stack.pop();
+      if (e.isFile) {
+        const file = await new Promise((resolve, reject) => e.file(resolve, reject));
+        files.push({ file, dir: e.fullPath.lastIndexOf('/') > 0 ? folderOf(e) : '' });
+      } else if (e.isDirectory) {
+        const children = await readAll(e.createReader());
+        if (!children.length) dirs.push(e.fullPath.slice(1));
+        for (let i = children.length - 1; i >= 0; --i) stack.push(children[i]);
+      }
+    }
+    files.sort((a, b) => (a.dir + '/' + a.file.name < b.dir + '/' + b.file.name ? -1 : 1));
+    return { files, dirs };
+  }
+  core.walkDropped = walk;
+
   document.addEventListener('dragover', (ev) => { ev.preventDefault(); });
   document.addEventListener('drop', (ev) => {
     ev.preventDefault();
-    if (ev.dataTransfer && ev.dataTransfer.files) core.registerFiles(ev.dataTransfer.files);
+    const dt = ev.dataTransfer;
+    if (!dt) return;
+    // Entries must be taken during the event: the items are gone after it.
+    const entries = [...(dt.items || [])].map((i) => (i.kind === 'file' && i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+    if (entries.some((e) => e && e.isDirectory)) {
+      walk(entries.filter((e) => e)).then(({ files, dirs }) => {
+        if (files.length) core.registerFiles(files, dirs);
+        else core.emit(0, 'drop_error', 'the folder has no files in it');
+      }).catch((e) => core.emit(0, 'drop_error', 'the folder could not be read: ' + core.errorText(e)));
+      return;
+    }
+    if (dt.files) core.registerFiles(dt.files);
   });
 
   // Starts reading [start, start + length) of file `f` (handle h) into the cache.

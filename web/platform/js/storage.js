@@ -190,8 +190,122 @@
     });
   });
 
+  // --- saving a whole tree -------------------------------------------------------------------
+  // Every finished file of one incoming transfer (sinks whose key starts with `prefix`), with its
+  // folders, and the transfer's empty folders (setTreeDirs): into a folder the person picks
+  // (File System Access, Chromium), else as one ZIP download (client-zip, loaded on first use).
+  // Events on each sink: saved (then removed as after a download), or sink_error; on handle 0:
+  // tree_saved (number = files) or tree_error (text).
+  const treeDirs = new Map();  // prefix -> [empty folder paths]
+  const kZipScript = 'client-zip.js';  // npm client-zip's worker.js, served beside ferry.js
+  let zipLoading = null;
+  function loadZip() {
+    // The worker build defines a global downloadZip: the function itself (or its module object).
+    const zipFn = () => (typeof window.downloadZip === 'function' ? window.downloadZip
+      : window.downloadZip && window.downloadZip.downloadZip);
+    if (zipFn()) return Promise.resolve({ downloadZip: zipFn() });
+    if (!zipLoading) {
+      zipLoading = new Promise((resolve, reject) => {
+        const el = document.createElement('script');
+        el.src = new URL(kZipScript, kScriptUrl).href;
+        el.onload = () => (zipFn() ? resolve({ downloadZip: zipFn() }) : reject(new Error('the ZIP writer did not load')));
+        el.onerror = () => { zipLoading = null; reject(new Error('the ZIP writer could not be loaded')); };
+        document.head.appendChild(el);
+      });
+    }
+    return zipLoading;
+  }
+  function treeSinks(prefix) {
+    const p = fileKey(prefix) + '-';
+    const out = [];
+    core.objects.forEach((e, h) => {
+      if (e.kind === 'sink' && e.obj.key.startsWith(p) && e.obj.finished && !e.obj.failed) out.push({ h, s: e.obj });
+    });
+    return out.sort((a, b) => (a.s.path < b.s.path ? -1 : 1));
+  }
+  // A free name in `dir`: never overwrites what the person already has there.
+  async function freeName(dir, name) {
+    const dot = name.lastIndexOf('.');
+    const stem = dot > 0 ? name.slice(0, dot) : name;
+    const ext = dot > 0 ? name.slice(dot) : '';
+    for (let n = 1; ; ++n) {
+      const candidate = n === 1 ? name : `${stem} (${n})${ext}`;
+      try {
+        await dir.getFileHandle(candidate);
+      } catch (e) {
+        if (e && e.name === 'NotFoundError') return candidate;
+        if (!e || e.name !== 'TypeMismatchError') throw e;  // a folder of that name: next number
+      }
+    }
+  }
+  async function folderAt(root, path) {
+    let dir = root;
+    for (const part of path.split('/').filter((p) => p)) dir = await dir.getDirectoryHandle(part, { create: true });
+    return dir;
+  }
+  async function saveTreeToFolder(prefix, sinks, dirs) {
+    const root = await window.showDirectoryPicker({ mode: 'readwrite', id: 'ferry-save' });
+    for (const item of sinks) {
+      const h = item.h;
+      const s = item.s;
+      const slash = s.path.lastIndexOf('/');
+      const dir = await folderAt(root, slash > 0 ? s.path.slice(0, slash) : '');
+      const fh = await dir.getFileHandle(await freeName(dir, s.name), { create: true });
+      const w = await fh.createWritable();
+      await (await sinkBlob(s)).stream().pipeTo(w);
+      core.emit(h, 'saved');
+      removeSaved(h, 0);
+    }
+    for (const d of dirs) await folderAt(root, d);
+    return sinks.length;
+  }
+  async function saveTreeAsZip(prefix, sinks, dirs) {
+    const zip = await loadZip();
+    const blobs = [];
+    for (const item of sinks) blobs.push(await sinkBlob(item.s));
+    const entries = sinks.map((item, i) => ({ name: item.s.path, input: blobs[i], size: blobs[i].size }));
+    for (const d of dirs) entries.push({ name: d + '/' });
+    // The archive streams from the stored files; the browser keeps a large Blob on disk.
+    const blob = await zip.downloadZip(entries).blob();
+    const top = new Set(sinks.map((item) => item.s.path.split('/')[0]).concat(dirs.map((d) => d.split('/')[0])));
+    const name = (top.size === 1 && sinks.every((item) => item.s.path.includes('/'))) ? [...top][0] : 'ferry-files';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name + '.zip';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    const readMs = kDownloadReadMs + Math.ceil(blob.size / kSlowestReadBytesPerMs);
+    setTimeout(() => URL.revokeObjectURL(a.href), readMs);
+    for (const item of sinks) {
+      core.emit(item.h, 'saved');
+      removeSaved(item.h, readMs);
+    }
+    return sinks.length;
+  }
+  core.saveTree = function (prefix) {
+    const p = fileKey(prefix) + '-';
+    let missing = 0;
+    core.objects.forEach((e) => { if (e.kind === 'sink' && e.obj.key.startsWith(p) && !e.obj.finished && !e.obj.failed) ++missing; });
+    if (missing) {
+      core.emit(0, 'tree_error', `${missing} of its files have not arrived yet`);
+      return;
+    }
+    const sinks = treeSinks(prefix);
+    const dirs = treeDirs.get(fileKey(prefix)) || [];
+    if (!sinks.length) return;
+    const save = (window.isSecureContext && window.showDirectoryPicker) ? saveTreeToFolder : saveTreeAsZip;
+    save(prefix, sinks, dirs)
+      .then((n) => core.emit(0, 'tree_saved', prefix, null, n))
+      .catch((e) => { if (!e || e.name !== 'AbortError') core.emit(0, 'tree_error', quotaText(e)); });
+  };
+
   core.provide({
     storageMode() { return storageMode(); },
+    // The empty folders of the incoming transfer whose sinks' keys start with prefix (JSON array).
+    setTreeDirs(prefix, json) {
+      try { treeDirs.set(fileKey(prefix), JSON.parse(json)); } catch (e) { /* the client's own JSON */ }
+    },
     // The setting "keep received files until I save them" (off: removed when the session ends).
     keepUntilSaved() {
       try { return sessionStorage.getItem(kKeepUntilSavedKey) === '1'; } catch (e) { return false; }
@@ -200,14 +314,16 @@
       try { sessionStorage.setItem(kKeepUntilSavedKey, on ? '1' : '0'); } catch (e) { /* storage disabled */ }
     },
     canSaveAs() { return !!(window.isSecureContext && window.showSaveFilePicker); },
+    canPickFolder() { return !!(window.isSecureContext && window.showDirectoryPicker); },
     // key: stable across reloads, names ferry-incoming/<key>; keep: keep its bytes (resume)
     // rather than start empty. name is what the download is called. type: the MIME type the file
-    // is offered with (already on the safe list; '' for none).
-    sinkOpen(mode, key, name, size, keep, type) {
+    // is offered with (already on the safe list; '' for none). path: name with its sanitised
+    // folders ("Trip/day 1/a.jpg"), where saveTree puts it.
+    sinkOpen(mode, key, name, size, keep, type, path) {
       // settled: no resume can need its bytes any more (memory: never resumed; OPFS: its
       // transfer's state was deleted, see stateDelete).
-      const s = { mode, key: fileKey(key), name, size, type: type || '', parts: new Map(), failed: false, finished: false,
-        settled: mode !== 'opfs', batch: null };
+      const s = { mode, key: fileKey(key), name, size, type: type || '', path: path || name, parts: new Map(), failed: false,
+        finished: false, settled: mode !== 'opfs', batch: null };
       const h = core.add(s, 'sink');
       if (mode === 'opfs') {
         const st = storageWorker();

@@ -33,6 +33,8 @@
         el.value = '';
         el.dispatchEvent(new Event('input'));
       }
+    } else if (a && a.action === 'save_tree') {
+      core.saveTree(a.arg);
     } else if (a && a.action === 'download') {
       core.api.sinkDownload(a.arg);
     } else if (a && a.action === 'save_as') {
@@ -76,10 +78,13 @@
     overlay(id, kind, x, y, w, h, visible) {
       let el = overlays.get(id);
       if (!el) {
-        if (kind === 'files') {
+        if (kind === 'files' || kind === 'folder') {
           el = document.createElement('input');
           el.type = 'file';
           el.multiple = true;
+          // A folder input lists the folder's files with their webkitRelativePath (empty
+          // folders are not listed: a dropped folder keeps them, files.js).
+          if (kind === 'folder') el.webkitdirectory = true;
           el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
         } else if (kind === 'text' || kind === 'password' || kind === 'textarea') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
@@ -108,7 +113,7 @@
           el = document.createElement('button');
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'files' || kind === 'button' ? 'ferry-overlay'
+        el.className = kind === 'files' || kind === 'folder' || kind === 'button' ? 'ferry-overlay'
           : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay ferry-text';
         el.setAttribute('aria-label', id);
         el.dataset.ferryWidget = id;
