@@ -128,6 +128,7 @@ void DataPlane::open(size_t max_message_size, bool via_server) {
 void DataPlane::close() {
   if (!open_) return;
   open_ = false;
+  forming_.clear();  // their remaining parts died with the connection
   for (auto& [id, out] : outgoing_) {
     if (out.sender) out.sender->disconnect();
   }
@@ -358,9 +359,18 @@ void DataPlane::on_frame(ByteView bytes) {
     return;
   }
   bool restored = false;
-  transfer::Receiver r = new_receiver(id, restored);
+  auto forming = forming_.find(id);
+  transfer::Receiver r = forming != forming_.end() ? std::move(forming->second.receiver) : new_receiver(id, restored);
+  if (forming != forming_.end()) {
+    restored = forming->second.restored;
+    forming_.erase(forming);
+  }
   auto cmds = r.on_frame(*frame);
   if (!r.manifest_opened()) {
+    if (r.assembling() && (forming_.size() < kMaxFormingTransfers)) {
+      forming_.emplace(id, Forming{std::move(r), restored});  // its first parts opened: the rest is on its way
+      return;
+    }
     if (dropped_frames_++ % kDroppedFrameLogEvery == 0) log_("Dropped a frame that did not open as a file list");
     return;
   }

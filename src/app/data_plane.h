@@ -37,6 +37,10 @@ namespace ferry::app {
 // Most incoming transfers we keep at once: each holds a have-map and per-file state; a peer that
 // opens more is misbehaving.
 constexpr size_t kMaxIncomingTransfers = 64;
+// Incoming transfers whose MANIFEST is still arriving in parts (transfer/control.h, "Parts"):
+// authenticated frames, but up to 4 MiB each while they form. A sender sends one manifest at a
+// time per connection, so two is plenty.
+constexpr size_t kMaxFormingTransfers = 2;
 // Frames dropped before a MANIFEST opened are logged once per this many (a flood of forged
 // frames must not flood the log).
 constexpr uint64_t kDroppedFrameLogEvery = 1000;
@@ -191,6 +195,13 @@ class DataPlane {
   uint32_t next_transfer_id_ = 1;
   std::map<uint32_t, Outgoing> outgoing_;
   std::map<uint32_t, Incoming> incoming_;
+  // Receivers whose MANIFEST arrives in parts: kept only while their parts open, then moved to
+  // incoming_ (or dropped if the parts do not make a manifest).
+  struct Forming {
+    transfer::Receiver receiver;
+    bool restored = false;  // from this browser's saved state
+  };
+  std::map<uint32_t, Forming> forming_;
 };
 
 }  // namespace ferry::app

@@ -12,6 +12,10 @@
 namespace ferry::transfer {
 namespace {
 
+// A part's flags byte.
+constexpr uint8_t kPartLast = 1;
+constexpr uint8_t kPartFirst = 2;
+
 static_assert(kMaxChunkBytes == protocol::kMaxChunkPlaintextBytes,
               "the manifest and frame limits on chunk size must agree");
 static_assert(protocol::kSealOverheadBytes == crypto::sealed_chunk_size(0),
@@ -222,7 +226,7 @@ std::vector<Bytes> ControlSealer::seal(const ControlMessage& message, const Rand
     const size_t n = std::min(kControlPartBytes, body.size() - at);
     Bytes part(message.epoch.begin(), message.epoch.end());
     part.push_back(static_cast<uint8_t>(ControlKind::kPart));
-    part.push_back(at + n == body.size() ? 1 : 0);
+    part.push_back(static_cast<uint8_t>((at == 0 ? kPartFirst : 0) | (at + n == body.size() ? kPartLast : 0)));
     part.insert(part.end(), body.begin() + static_cast<std::ptrdiff_t>(at),
                 body.begin() + static_cast<std::ptrdiff_t>(at + n));
     frames.push_back(sealed(part));
@@ -263,9 +267,15 @@ Result<std::optional<ControlMessage>> ControlOpener::open(const protocol::Contro
   if (plain.size() > kEpochBytes && plain[kEpochBytes] == static_cast<uint8_t>(ControlKind::kPart)) {
     Epoch part_epoch{};
     std::copy(plain.begin(), plain.begin() + kEpochBytes, part_epoch.begin());
-    const bool last = plain.size() > kEpochBytes + 1 && plain[kEpochBytes + 1] == 1;
-    const bool bad = plain.size() <= kPartHeaderBytes || plain[kEpochBytes + 1] > 1 ||
-                     (assembling_ && part_epoch != assembled_epoch_);
+    const uint8_t flags = plain.size() > kEpochBytes + 1 ? plain[kEpochBytes + 1] : 0xFF;
+    const bool first = (flags & kPartFirst) != 0;
+    const bool last = (flags & kPartLast) != 0;
+    if (first) {  // a new message: whatever an earlier connection left unfinished is dropped
+      wipe(assembled_);
+      assembling_ = false;
+    }
+    const bool bad = plain.size() <= kPartHeaderBytes || flags > (kPartFirst | kPartLast) ||
+                     (!first && (!assembling_ || part_epoch != assembled_epoch_));
     if (bad) {
       wipe(plain);
       wipe(assembled_);

@@ -9,9 +9,11 @@
 //
 // Parts: a message whose plaintext is longer than kControlPartBytes (a manifest of thousands
 // of files, or their HAVE) goes as several CONTROL frames, each sealed with its own seq, whose
-// plaintexts are epoch | u8 kPart | u8 last (0 or 1) | piece. The pieces, in seq order, are
-// the message's own plaintext. The opener assembles them (at most kMaxControlMessageBytes) and
-// only then parses and checks the whole; a part out of turn drops what was assembled.
+// plaintexts are epoch | u8 kPart | u8 flags (1: last, 2: first) | piece. The pieces, in seq
+// order, are the message's own plaintext. The opener assembles them (at most
+// kMaxControlMessageBytes) and only then parses and checks the whole. A first part starts a new
+// message (an unfinished one from an earlier connection is dropped); a later part must continue
+// the message being assembled, in the same epoch, or it is refused and the assembly dropped.
 //
 // Epochs: every (re)connect, the sender picks a random epoch and announces it in its MANIFEST.
 // Every later message of either side carries that epoch and is rejected otherwise, so messages
@@ -169,6 +171,8 @@ class ControlOpener {
   // window advances only for accepted frames, so a stale message cannot block a fresh one.
   // No message (and no error): a part was accepted and more are to come.
   Result<std::optional<ControlMessage>> open(const protocol::ControlFrame& frame, const Epoch* epoch);
+  // A message in parts is being assembled (its first parts opened).
+  bool assembling() const { return assembling_; }
   // A new epoch starts a new numbering (the peer may have been rebuilt).
   void reset_window() { last_seq_ = 0; }
 

@@ -200,6 +200,8 @@ class Receiver {
   const std::optional<Manifest>& manifest() const { return manifest_; }
   // A sealed MANIFEST from the sender opened (on this connection's keys): the transfer is real.
   bool manifest_opened() const { return epoch_.has_value(); }
+  // The first parts of a control message in parts opened (a large MANIFEST on its way).
+  bool assembling() const { return opener_.assembling(); }
   const HaveMap* have_map(uint32_t file_id) const;
   TransferProgress progress() const;
   // Flow control, for the UI and benchmarks: bytes written but not acknowledged, the window,

@@ -253,3 +253,26 @@ TEST_CASE("each file of a transfer has its own speed, and only while it moves") 
   CHECK(tb[0].state == TransferState::kComplete);
   for (double s : tb[0].file_bytes_per_second) CHECK(s == 0);  // nothing moves any more
 }
+
+TEST_CASE("a folder of 3,000 files arrives as one transfer: its manifest in parts forms one receiver") {
+  Side a(11), b(12);
+  connect(a, b);
+  std::vector<transfer::SourceFile> list;
+  std::vector<int> handles;
+  for (int i = 0; i < 3000; ++i) {
+    a.files[100 + i] = pattern(static_cast<size_t>(i % 5), static_cast<uint8_t>(i));
+    list.push_back({"file " + std::to_string(i) + ".txt", static_cast<uint64_t>(i % 5), "text/plain",
+                    "Library/day " + std::to_string(i / 100)});
+    handles.push_back(100 + i);
+  }
+  a.plane.send_files(std::move(list), std::move(handles), {"Library/empty"});
+  run(a, b);
+  const auto tb = b.plane.transfers();
+  REQUIRE(tb.size() == 1);
+  CHECK(tb[0].state == TransferState::kComplete);
+  REQUIRE(tb[0].progress.files.size() == 3000);
+  CHECK(tb[0].progress.files[2999].dir == "Library/day 29");
+  CHECK(tb[0].progress.empty_dirs == std::vector<std::string>{"Library/empty"});
+  CHECK(a.plane.transfers().at(0).state == TransferState::kComplete);
+  CHECK(b.disk[{tb[0].id, 2999}] == pattern(4, static_cast<uint8_t>(2999)));
+}

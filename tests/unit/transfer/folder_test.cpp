@@ -215,6 +215,25 @@ TEST_CASE("a message in parts opens only whole, in order, and within its limit")
     auto others = later.seal({other, big}, rng);
     CHECK(opener.open(frame(others[1]), nullptr).error().code == "bad_part");
   }
+  SECTION("a first part (a reconnected sender's new manifest) replaces an unfinished message") {
+    ControlOpener opener(key, 7, protocol::Origin::kSender);
+    REQUIRE(opener.open(frame(parts[0]), nullptr).ok());  // the old connection's start only
+    Epoch other = e;
+    other[0] = 3;
+    ControlSealer later(key, 7, protocol::Origin::kSender, sealer.last_seq());
+    const auto again = later.seal({other, big}, rng);
+    Result<std::optional<ControlMessage>> r = std::optional<ControlMessage>();
+    for (const auto& p : again) r = opener.open(frame(p), nullptr);
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->epoch == other);
+    CHECK(std::get<Manifest>((*r)->body) == big);
+  }
+  SECTION("a middle part with nothing before it is refused") {
+    ControlOpener opener(key, 7, protocol::Origin::kSender);
+    CHECK(opener.open(frame(parts[1]), nullptr).error().code == "bad_part");
+    CHECK_FALSE(opener.assembling());
+  }
   SECTION("a stale epoch's message in parts is refused when whole") {
     ControlOpener opener(key, 7, protocol::Origin::kSender);
     Epoch now = e;
@@ -243,7 +262,7 @@ TEST_CASE("a part that would grow a message past its limit is refused") {
     f.seq = seq;
     Bytes plain(kEpochBytes, 0);
     plain.push_back(static_cast<uint8_t>(ControlKind::kPart));
-    plain.push_back(0);
+    plain.push_back(seq == 1 ? 2 : 0);  // first, then middle parts
     plain.resize(plain.size() + kControlPartBytes, 0x41);
     crypto::seal_chunk(f.payload, crypto::derive_file_key(key, 7, kSenderControlFileId),
                        crypto::ChunkId{7, kSenderControlFileId, seq, false}, plain, rng);
