@@ -5,10 +5,19 @@
 #
 #   scripts/setup.sh            install apt packages, fetch third-party sources, build wasm libsodium,
 #                               install npm test tools
+#   scripts/setup.sh --build-only   only what building needs (deploy/Dockerfile's builder): no
+#                               browsers, coturn, nginx or other tools that only the tests use
 #
 # Third-party sources and the wasm build of libsodium live in FERRY_DEPS (default
 # /var/cache/ferry-deps), outside the source tree, shared by every checkout on the machine.
 set -euo pipefail
+
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 deps=${FERRY_DEPS:-/var/cache/ferry-deps}
@@ -23,14 +32,22 @@ apt_packages=(
   libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libboost-program-options1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
-  chromium firefox-esr iproute2 iptables zbar-tools
   nodejs
+)
+# Only the tests use these.
+test_packages=(
+  chromium firefox-esr iproute2 iptables zbar-tools
   coturn
   # deploy/ and e2e.nginx_proxy: Debian's nginx in front of ferry-server (started by the tests
   # only, never as a service), certutil for the test CA in the browsers' NSS database, and
   # systemd-analyze for the unit's check.
   nginx libnss3-tools systemd
+  python3-yaml  # deploy.compose reads compose.yaml
 )
+[ $build_only = 1 ] || apt_packages+=("${test_packages[@]}")
+# Debian's nodejs comes without npm (a build of node that bundles it, e.g. nodesource's, conflicts
+# with Debian's npm package).
+command -v npm >/dev/null || apt_packages+=(npm)
 
 missing=()
 for p in "${apt_packages[@]}"; do
