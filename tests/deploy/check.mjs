@@ -27,6 +27,9 @@ const deploy = (...p) => path.join(kRoot, 'deploy', ...p);
 const kHealthcheckTimeoutMs = 5000;
 // systemd-analyze security's scale is 0 (locked down) to 10 (exposed); below 2 it says "OK".
 const kMaxExposure = 2.0;
+// What ferry-server takes after the drain grace to close its connections (main.cpp's
+// kShutdownGrace): the stop timeouts must cover both.
+const kShutdownGraceS = 2;
 // How long coturn gets to open its listeners.
 const kCoturnStartMs = 15_000;
 
@@ -167,6 +170,10 @@ function systemdUnit() {
     }
     const env = fs.readFileSync(deploy('systemd/ferry.env.example'), 'utf8');
     checkVariables([...env.matchAll(/^#?(FERRY_[A-Z0-9_]+)=/gm)].map((x) => x[1]), 'ferry.env.example');
+    const grace = Number((env.match(/^FERRY_DRAIN_GRACE=(\d+)$/m) || [0, 0])[1]);
+    const stopTimeout = Number(local.match(/^TimeoutStopSec=(\d+)$/m)[1]);
+    if (grace + kShutdownGraceS >= stopTimeout) fail(`FERRY_DRAIN_GRACE=${grace} does not fit in TimeoutStopSec=${stopTimeout}`);
+    log(`drain grace ${grace} s + ${kShutdownGraceS} s fits in TimeoutStopSec=${stopTimeout}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -190,6 +197,9 @@ async function compose() {
       ferry.environment.FERRY_TRUST_PROXY !== upstream[1]) {
     fail(`ferry's FERRY_BIND/PORT/TRUST_PROXY do not match nginx's upstream ${upstream && upstream[0]}`);
   }
+  const grace = Number(ferry.environment.FERRY_DRAIN_GRACE || 0);
+  const stopGrace = Number((String(ferry.stop_grace_period || '10s').match(/^(\d+)s$/) || [0, 0])[1]);
+  if (grace + kShutdownGraceS >= stopGrace) fail(`FERRY_DRAIN_GRACE=${grace} does not fit in stop_grace_period ${ferry.stop_grace_period}`);
   const dockerfile = fs.readFileSync(deploy('Dockerfile'), 'utf8');
   for (const s of [nginx, coturn]) {
     if (!new RegExp(`^FROM \\S+ AS ${s.build.target}$`, 'm').test(dockerfile)) fail(`the Dockerfile has no stage ${s.build.target}`);
