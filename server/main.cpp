@@ -109,7 +109,10 @@ int main(int argc, char** argv) {
   schedule_sweep(sweep_timer, state);
 
   net::steady_timer stop_timer(ioc);
-  net::steady_timer drain_timer(ioc);
+  // The signals and the drain's timer share a strand: with --threads > 1 a second signal and
+  // the end of the grace would otherwise race on the timer.
+  auto control = net::make_strand(ioc);
+  net::steady_timer drain_timer(control);
   std::atomic<bool> stopping{false};
   // Closes every connection with `code`, stops accepting, and exits once they are gone.
   auto stop = [&](fs::CloseCode code, std::initializer_list<std::pair<std::string_view, std::string>> why) {
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
   };
   // SIGTERM with --drain-grace drains first (config.h); SIGINT, a second signal, or SIGTERM
   // without a grace stop at once.
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  net::signal_set signals(control, SIGINT, SIGTERM);
   std::function<void(fs::beast::error_code, int)> on_signal = [&](fs::beast::error_code sec, int sig) {
     if (sec) return;
     if (sig == SIGTERM && config->drain_grace_ms > 0 && !state->draining()) {

@@ -70,7 +70,7 @@ TEST_CASE("SIGTERM with --drain-grace fails /readyz and refuses new sessions, le
 }
 
 TEST_CASE("a second SIGTERM during the drain stops at once with 4000 shutdown") {
-  Server s({"--web-root", kShellRoot, "--drain-grace", "600"});
+  Server s({"--web-root", kShellRoot, "--drain-grace", "600", "--threads", "2"});  // signals and timer on several threads
   REQUIRE(s.started());
   Neighbours live(s.port());
   s.signal(SIGTERM);
