@@ -1,8 +1,10 @@
 // The checks of deploy/ that can run on a machine without a container engine (ctest
 // deploy.<check>; README "Self-hosting"):
 //   release_stage  scripts/build-release.sh (what deploy/Dockerfile's builder runs) stages a web
-//                  root of only the page's files, which the staged ferry-server serves, and the
-//                  Dockerfile's HEALTHCHECK command tells a serving server from a dead one
+//                  root of only the page's files, which the staged ferry-server serves; the
+//                  runtime stage's packages hold every shared library the binary needs, its COPY
+//                  lines name what was staged, and its HEALTHCHECK command tells a serving server
+//                  from a dead one
 //   nginx_config   nginx -t on deploy/nginx/ferry.conf (test certificates made now), and a
 //                  broken copy fails it
 //   systemd_unit   systemd-analyze verify on deploy/systemd/ferry.service (no warnings at all)
@@ -60,6 +62,44 @@ function get(port, urlPath, headers = {}) {
   });
 }
 
+// Packages of debian:bookworm-slim itself (Priority: required) that a binary may link.
+const kSlimBasePackages = new Set(['libc6', 'libgcc-s1']);
+
+// The Dockerfile's last stage (the runtime image): its text.
+function runtimeStage() {
+  const text = fs.readFileSync(deploy('Dockerfile'), 'utf8');
+  return text.slice(text.lastIndexOf('\nFROM '));
+}
+
+// Each shared library `binary` loads must come from a package the runtime stage installs (or
+// from the base image).
+function checkRuntimeLibraries(binary) {
+  const stage = runtimeStage();
+  const install = stage.replace(/\\\n/g, ' ').match(/apt-get install -y --no-install-recommends ([^&]+)/);
+  if (!install) fail('the runtime stage installs no packages');
+  const installed = new Set(install[1].trim().split(/\s+/));
+  const libs = [...execFileSync('ldd', [binary], { encoding: 'utf8' }).matchAll(/=> (\/\S+)/g)].map((m) => m[1]);
+  const missing = [];
+  // The package that ships a file, under any of its names (merged /usr: dpkg knows /lib/...).
+  const ownerOf = (file) => {
+    const real = fs.realpathSync(file);
+    for (const name of new Set([file, real, real.replace(/^\/usr\/lib\//, '/lib/'), file.replace(/^\/usr\/lib\//, '/lib/')])) {
+      const r = spawnSync('dpkg', ['-S', name], { encoding: 'utf8' });
+      if (r.status === 0) return r.stdout.split(':')[0];
+    }
+    return `no package for ${file}`;
+  };
+  for (const lib of libs) {
+    const owner = ownerOf(lib);
+    if (!installed.has(owner) && !kSlimBasePackages.has(owner)) missing.push(`${lib} (${owner})`);
+  }
+  if (missing.length) fail(`the runtime stage lacks the packages of ${missing.join(', ')}`);
+  for (const staged of ['/out/bin/ferry-server', '/out/web']) {
+    if (!stage.includes(`COPY --from=builder ${staged} `)) fail(`the runtime stage does not copy ${staged}`);
+  }
+  log(`the runtime stage's packages (${[...installed].join(' ')}) hold all ${libs.length} libraries ferry-server loads`);
+}
+
 // The JSON exec form of the Dockerfile's HEALTHCHECK CMD.
 function healthcheckCommand() {
   const text = fs.readFileSync(deploy('Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
@@ -98,6 +138,7 @@ async function releaseStage() {
     const missing = refs.filter((r) => !fs.existsSync(path.join(web, r)));
     if (missing.length) fail(`index.html loads ${missing.join(', ')}, not staged`);
     log(`staged web root: ${entries.length} files (${refs.length} named by index.html), nothing else`);
+    checkRuntimeLibraries(path.join(out, 'bin/ferry-server'));
 
     // The staged server serves the staged root; the Dockerfile's HEALTHCHECK sees it.
     const server = startServer(null, '127.0.0.1', 0, ['--web-root', web]);
