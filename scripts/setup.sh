@@ -5,10 +5,19 @@
 #
 #   scripts/setup.sh            install apt packages, fetch third-party sources, build wasm libsodium,
 #                               install npm test tools
+#   scripts/setup.sh --build-only   only what building needs (deploy/Dockerfile's builder): no
+#                               browsers, coturn, nginx or other tools that only the tests use
 #
 # Third-party sources and the wasm build of libsodium live in FERRY_DEPS (default
 # /var/cache/ferry-deps), outside the source tree, shared by every checkout on the machine.
 set -euo pipefail
+
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 deps=${FERRY_DEPS:-/var/cache/ferry-deps}
@@ -23,10 +32,22 @@ apt_packages=(
   libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libboost-program-options1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
-  chromium firefox-esr iproute2 iptables zbar-tools
   nodejs
-  coturn
 )
+# Only the tests use these.
+test_packages=(
+  chromium firefox-esr iproute2 iptables zbar-tools
+  coturn
+  # deploy/ and e2e.nginx_proxy: Debian's nginx in front of ferry-server (started by the tests
+  # only, never as a service), certutil for the test CA in the browsers' NSS database, and
+  # systemd-analyze for the unit's check.
+  nginx libnss3-tools systemd
+  python3-yaml  # deploy.compose reads compose.yaml
+)
+[ $build_only = 1 ] || apt_packages+=("${test_packages[@]}")
+# Debian's nodejs comes without npm (a build of node that bundles it, e.g. nodesource's, conflicts
+# with Debian's npm package).
+command -v npm >/dev/null || apt_packages+=(npm)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -54,7 +75,28 @@ if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ]; then
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing: ${missing[*]}"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Packages with a service (nginx, coturn) must not start it: the tests start their own, with
+  # their own configuration, and a system nginx would hold port 80 for nobody. policy-rc.d says
+  # "not now" to invoke-rc.d for the length of the install (only if no policy is there already).
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Ferry scripts/setup.sh, during apt-get install only\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" || { [ $own_policy = 1 ] && rm -f "$policy"; exit 1; }
+  [ $own_policy = 1 ] && rm -f "$policy"
+fi
+# Never leave nginx running or enabled as a system service (disable works without a running
+# service manager too; --now only with one).
+if command -v systemctl >/dev/null && [ -e /lib/systemd/system/nginx.service ]; then
+  if [ -d /run/systemd/system ]; then now=--now; else now=; fi
+  systemctl disable $now nginx.service >/dev/null 2>&1 || true
+fi
+if [ -f /run/nginx.pid ] && [ -x /usr/sbin/nginx ] && [ "$(cat /proc/"$(cat /run/nginx.pid)"/comm 2>/dev/null)" = nginx ]; then
+  log "stopping the system nginx that its package started"
+  /usr/sbin/nginx -s quit || true
 fi
 
 # --- third-party sources (deb-src) --------------------------------------------------------
@@ -130,10 +172,19 @@ if [ ! -f "$sodium_wasm/lib/libsodium.a" ]; then
 fi
 
 # --- npm test tools -----------------------------------------------------------------------
+# Installed again only when package-lock.json changed (its hash is kept in node_modules; file
+# times say nothing in a fresh checkout or a second worktree). A node_modules that is a symlink
+# belongs to another checkout: npm ci would empty that one, so it is left alone.
 if [ -f "$here/package.json" ]; then
-  if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+  lock_hash=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
+  stamp="$here/node_modules/.ferry-package-lock.sha256"
+  if [ -L "$here/node_modules" ]; then
+    [ "$(cat "$stamp" 2>/dev/null)" = "$lock_hash" ] ||
+      log "node_modules is a symlink to another checkout's, which was installed from another package-lock.json: not touching it"
+  elif [ ! -d "$here/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
     log "installing npm packages"
     (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" >"$stamp"
   fi
 fi
 

@@ -21,6 +21,7 @@ enum class CloseCode : uint16_t {
   kUnconfirmed = 4010,        // this joiner did not complete the handshake within the confirm timeout
   kSeatTaken = 4011,          // this unconfirmed short-code joiner lost its seat to a link joiner
   kRejected = 4012,           // the creator turned this unconfirmed joiner away (reject_peer)
+  kMoved = 4013,              // this instance drained (SIGTERM with --drain-grace): reconnect, resume elsewhere
 };
 
 std::string_view close_reason(CloseCode code);
@@ -40,6 +41,7 @@ inline std::string_view close_reason(CloseCode code) {
     case CloseCode::kUnconfirmed: return "unconfirmed";
     case CloseCode::kSeatTaken: return "seat_taken";
     case CloseCode::kRejected: return "rejected";
+    case CloseCode::kMoved: return "moved";
   }
   return "unknown";
 }

@@ -151,6 +151,19 @@ const std::vector<Flag>& flags() {
        [](Config& c, const std::string& v) { return to_number(v, c.idle_timeout_s) && c.idle_timeout_s >= 1; }},
       {"max-bad-messages", "malformed messages tolerated per connection (default 20)",
        [](Config& c, const std::string& v) { return to_number(v, c.max_bad_messages) && c.max_bad_messages >= 1; }},
+      {"drain-grace", "seconds SIGTERM lets live sessions go on (/readyz failing, no new ones) before closing them with 4013 moved (default 0: close at once with 4000)",
+       [](Config& c, const std::string& v) {
+         double s = 0;
+         if (!to_number(v, s) || s > 3600) return false;
+         c.drain_grace_ms = static_cast<int64_t>(s * 1000);
+         return true;
+       }},
+      {"log-format", "text (key=value, default) or json (one object per line)",
+       [](Config& c, const std::string& v) {
+         if (v != "text" && v != "json") return false;
+         c.log_format = v == "json" ? LogFormat::kJson : LogFormat::kText;
+         return true;
+       }},
   };
   return kFlags;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client_address.h"
+#include "log.h"
 #include "room_registry.h"
 #include "turn.h"
 #include "util/result.h"
@@ -53,6 +54,12 @@ struct Config {
   size_t max_connections = 20000;
   int idle_timeout_s = 60;  // no traffic and no pong for this long closes the connection
   int max_bad_messages = 20;  // malformed envelopes tolerated per connection before closing
+  // SIGTERM with a drain grace: /readyz fails and new WebSocket sessions are refused at once,
+  // live ones go on for the grace, then are told to move (close 4013) and the process exits.
+  // 0: SIGTERM closes everything at once with 4000 (rooms live in this process only, so there
+  // is nowhere to move to without a shared room store).
+  int64_t drain_grace_ms = 0;
+  LogFormat log_format = LogFormat::kText;
 };
 
 // Parses argv (without argv[0]) and the environment (looked up through getenv_fn).

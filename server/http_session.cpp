@@ -140,6 +140,14 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
       log_event("refused", {{"reason", "origin"}, {"ip", client ? limit_key(*client) : std::string("unknown")}});
       return forbidden("origin");
     }
+    if (state_->draining()) {  // SIGTERM with --drain-grace: new sessions belong on another instance
+      state_->metrics().refuse("draining");
+      auto res = text_response(req, http::status::service_unavailable, "draining\n", "text/plain");
+      res.set(http::field::retry_after, "1");
+      common_headers(res, req, tls, config.hsts);
+      res.keep_alive(false);
+      return send(std::move(res));
+    }
     if (!websocket::is_upgrade(req)) {
       auto res = text_response(req, http::status::upgrade_required, "WebSocket only\n", "text/plain");
       res.set(http::field::upgrade, "websocket");
@@ -167,6 +175,15 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   }
   if (path == "/healthz") {
     auto res = text_response(req, http::status::ok, "ok\n", "text/plain; charset=utf-8");
+    common_headers(res, req, tls, config.hsts);
+    return send(std::move(res));
+  }
+  // Readiness, for a load balancer: 503 while draining or without the page to serve. /healthz
+  // (liveness) stays 200 while the process serves at all.
+  if (path == "/readyz") {
+    std::string why = state_->not_ready_reason();
+    auto res = why.empty() ? text_response(req, http::status::ok, "ready\n", "text/plain; charset=utf-8")
+                           : text_response(req, http::status::service_unavailable, why + "\n", "text/plain; charset=utf-8");
     common_headers(res, req, tls, config.hsts);
     return send(std::move(res));
   }

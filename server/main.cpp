@@ -1,10 +1,13 @@
 // ferry-server: serves the Ferry web client and relays its signalling. See --help.
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <vector>
 
 #include "beast.h"
+#include "close_codes.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
     std::cerr << "ferry-server: " << config.error().message << "\n";
     return 2;
   }
+  fs::set_log_format(config->log_format);
 
   net::io_context ioc{config->threads};
   std::unique_ptr<fs::ssl::context> tls;
@@ -105,14 +109,39 @@ int main(int argc, char** argv) {
   schedule_sweep(sweep_timer, state);
 
   net::steady_timer stop_timer(ioc);
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](fs::beast::error_code, int sig) {
-    fs::log_event("shutdown", {{"signal", std::to_string(sig)}});
+  // The signals and the drain's timer share a strand: with --threads > 1 a second signal and
+  // the end of the grace would otherwise race on the timer.
+  auto control = net::make_strand(ioc);
+  net::steady_timer drain_timer(control);
+  std::atomic<bool> stopping{false};
+  // Closes every connection with `code`, stops accepting, and exits once they are gone.
+  auto stop = [&](fs::CloseCode code, std::initializer_list<std::pair<std::string_view, std::string>> why) {
+    if (stopping.exchange(true)) return;
+    fs::log_event("shutdown", why);
     listener->stop();
-    state->shutdown();
+    state->shutdown(code);
     sweep_timer.cancel();
+    drain_timer.cancel();
     wait_for_peers(stop_timer, state, ioc, std::chrono::steady_clock::now() + kShutdownGrace);
-  });
+  };
+  // SIGTERM with --drain-grace drains first (config.h); SIGINT, a second signal, or SIGTERM
+  // without a grace stop at once.
+  net::signal_set signals(control, SIGINT, SIGTERM);
+  std::function<void(fs::beast::error_code, int)> on_signal = [&](fs::beast::error_code sec, int sig) {
+    if (sec) return;
+    if (sig == SIGTERM && config->drain_grace_ms > 0 && !state->draining()) {
+      fs::log_event("draining", {{"signal", std::to_string(sig)}, {"grace_ms", std::to_string(config->drain_grace_ms)}});
+      state->start_draining();
+      drain_timer.expires_after(std::chrono::milliseconds(config->drain_grace_ms));
+      drain_timer.async_wait([&](fs::beast::error_code tec) {
+        if (!tec) stop(fs::CloseCode::kMoved, {{"reason", "drained"}});
+      });
+      signals.async_wait(on_signal);
+      return;
+    }
+    stop(fs::CloseCode::kShutdown, {{"signal", std::to_string(sig)}});
+  };
+  signals.async_wait(on_signal);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config->threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "log.h"
 #include "session/ids.h"
@@ -59,6 +60,7 @@ Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& 
     return make_error(std::string(close_reason(code)), "connection refused");
   };
   if (stopping_) return refuse(CloseCode::kShutdown);
+  if (draining_) return refuse(CloseCode::kMoved);  // an upgrade that raced the drain's start
   if (conns_.size() >= config_.max_connections) return refuse(CloseCode::kServerFull);
   if (conns_per_ip_[ip] >= config_.max_conns_per_ip) return refuse(CloseCode::kConnectionsPerIp);
   ++conns_per_ip_[ip];
@@ -320,14 +322,25 @@ void SharedState::sweep() {
   flush(out);
 }
 
-void SharedState::shutdown() {
+void SharedState::shutdown(CloseCode code) {
   Outbox out;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    for (const auto& [id, conn] : conns_) out.closes.emplace_back(conn.peer, CloseCode::kShutdown);
+    for (const auto& [id, conn] : conns_) out.closes.emplace_back(conn.peer, code);
   }
   flush(out);
+}
+
+std::string SharedState::not_ready_reason() const {
+  if (draining_) return "draining";
+  if (!config_.signal_only) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(config_.web_root) / "index.html", ec)) {
+      return "no_web_client";
+    }
+  }
+  return "";
 }
 
 std::string SharedState::metrics_text() {

@@ -110,8 +110,15 @@ class SharedState {
 
   // Expires rooms; call a few times a second.
   void sweep();
-  // Closes every connection with kShutdown.
-  void shutdown();
+  // Closes every connection with `code` (kShutdown; kMoved at the end of a drain).
+  void shutdown(CloseCode code = CloseCode::kShutdown);
+  // The drain (SIGTERM with --drain-grace): from here on /readyz fails and new connections are
+  // refused; live ones go on until shutdown(kMoved).
+  void start_draining() { draining_ = true; }
+  bool draining() const { return draining_.load(); }
+  // Why this instance should get no new clients ("draining", "no_web_client"), or "" when it is
+  // ready: accepting, and its web root holds the page (unless --signal-only).
+  std::string not_ready_reason() const;
 
   std::string metrics_text();
   size_t connection_count();
@@ -156,6 +163,7 @@ class SharedState {
   std::unordered_map<PeerId, Conn> conns_;
   PeerId next_id_ = 1;
   bool stopping_ = false;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace ferry::server

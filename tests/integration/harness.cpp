@@ -73,12 +73,16 @@ Server::Server(std::vector<std::string> args, std::vector<std::pair<std::string,
     _exit(127);
   }
   close(fd);
-  static const std::regex kListening("event=listening address=\\S+ port=(\\d+)");
+  // Either log format (--log-format text or json).
+  static const std::regex kListening(
+      "event=listening address=\\S+ port=(\\d+)|\"event\":\"listening\",\"address\":\"[^\"]*\",\"port\":\"(\\d+)\"");
   eventually(
       [&] {
         std::smatch m;
         std::string log = read_file(log_path_);
-        if (std::regex_search(log, m, kListening)) port_ = static_cast<uint16_t>(std::stoi(m[1]));
+        if (std::regex_search(log, m, kListening)) {
+          port_ = static_cast<uint16_t>(std::stoi(m[1].matched ? m[1].str() : m[2].str()));
+        }
         return port_ != 0 || !alive();
       },
       std::chrono::milliseconds(10'000));
@@ -100,11 +104,14 @@ bool Server::alive() {
   return true;
 }
 
-int Server::terminate() {
+void Server::signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int Server::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
   int status = -1;
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
@@ -114,6 +121,15 @@ int Server::terminate() {
     struct timespec ts {0, 20'000'000};
     nanosleep(&ts, nullptr);
   }
+  return -1;
+}
+
+int Server::terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int code = wait_exit(std::chrono::seconds(10));
+  if (pid_ <= 0) return code;
+  int status = -1;
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   pid_ = -1;

@@ -30,6 +30,11 @@ class Server {
   uint16_t port() const { return port_; }
   // SIGTERM, then waits (up to 10 s) for the exit; returns the exit status or -1.
   int terminate();
+  // Sends `sig` and returns at once.
+  void signal(int sig);
+  // Waits up to `timeout` for the process to exit; its exit status, or -1 (still running, or
+  // killed by a signal).
+  int wait_exit(std::chrono::milliseconds timeout);
   bool alive();
   // Everything the server printed to stdout so far.
   std::string log() const;

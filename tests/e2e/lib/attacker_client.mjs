@@ -2,7 +2,8 @@
 // ferry-server, as someone who holds the link without its #fragment (room id and join token) or
 // only the code's nameplate would. Runs inside a test namespace, driven by commands
 // (lib/agent.mjs; the scenario side is startAttacker in lib/attack.mjs):
-//   connect {url, origin}         a WebSocket with the ferry.v1 subprotocol; -> conn id
+//   connect {url, origin, headers} a WebSocket with the ferry.v1 subprotocol (and any headers,
+//                                 e.g. a forged X-Forwarded-For); -> conn id
 //   send {conn, text}             one text message
 //   next {conn, types, timeoutMs} the next envelope whose type is in `types`, or the close
 //   close {conn}
@@ -37,9 +38,9 @@ const conns = new Map();
 let nextConn = 1;
 
 // Opens a connection; resolves to its id once open. Messages queue until next() takes them.
-function connect({ url, origin }) {
+function connect({ url, origin, headers }) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, kSubprotocol, origin ? { origin } : {});
+    const ws = new WebSocket(url, kSubprotocol, { ...(origin ? { origin } : {}), ...(headers ? { headers } : {}) });
     const c = { ws, queue: [], closed: null, wake: null, binary: 0 };
     ws.on('message', (data, isBinary) => {
       if (isBinary) {

@@ -149,6 +149,21 @@ TEST_CASE("a close with the server's reason ends signalling for good") {
   CHECK(close_code_words(1006).empty());   // a drop has no words: it is worth a reconnect
 }
 
+TEST_CASE("a drained server's close 4013 moved reconnects and rejoins with the resume token") {
+  // ferry-server --drain-grace (docs/protocol.md): the instance goes away, the seat lives on
+  // where the load balancer sends the reconnect.
+  Sink out;
+  Signalling s = seated(out);
+  CHECK(close_code_words(4013).empty());
+  REQUIRE(s.on_closed(4013, 0) == Signalling::Event::kReconnecting);
+  REQUIRE(next_open(s, 0, out) == 1000);
+  s.on_open(out);
+  const auto sent = out.sent();
+  const auto* rejoin = std::get_if<protocol::Rejoin>(&sent.back());
+  REQUIRE(rejoin);
+  CHECK(rejoin->resume == kResume);
+}
+
 TEST_CASE("a close before there is a seat to take back reports that, and does not retry") {
   Sink out;
   Signalling s;
