@@ -26,6 +26,7 @@ apt_packages=(
   chromium firefox-esr iproute2 iptables zbar-tools
   nodejs
   coturn
+  libjwt-dev libcli11-dev
 )
 
 missing=()

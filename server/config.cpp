@@ -151,6 +151,20 @@ const std::vector<Flag>& flags() {
        [](Config& c, const std::string& v) { return to_number(v, c.idle_timeout_s) && c.idle_timeout_s >= 1; }},
       {"max-bad-messages", "malformed messages tolerated per connection (default 20)",
        [](Config& c, const std::string& v) { return to_number(v, c.max_bad_messages) && c.max_bad_messages >= 1; }},
+      {"jwt-key", "JWT key file: an HS256 secret, or an RS256/ES256 public key (PEM); creates/joins then need a token",
+       [](Config& c, const std::string& v) { c.jwt_key = v; return !v.empty(); }},
+      {"jwt-required", "which room entries need a valid JWT: create, join or both (default both)",
+       [](Config& c, const std::string& v) {
+         if (v == "create") c.jwt_required = JwtRequired::kCreate;
+         else if (v == "join") c.jwt_required = JwtRequired::kJoin;
+         else if (v == "both") c.jwt_required = JwtRequired::kBoth;
+         else return false;
+         return true;
+       }},
+      {"jwt-audience", "the JWT aud claim must contain this value",
+       [](Config& c, const std::string& v) { c.jwt_audience = v; return !v.empty(); }},
+      {"jwt-issuer", "the JWT iss claim must equal this value",
+       [](Config& c, const std::string& v) { c.jwt_issuer = v; return !v.empty(); }},
   };
   return kFlags;
 }
@@ -226,6 +240,13 @@ Result<Config> parse_config(const std::vector<std::string>& args, const std::fun
   if (c.cert.empty() != c.key.empty()) return make_error("bad_config", "--cert and --key go together");
   if (!c.ice.turn_urls.empty() && c.ice.turn_secret.empty()) {
     return make_error("bad_config", "--turn needs --turn-secret");
+  }
+  if (c.jwt_key.empty()) {
+    if (c.jwt_required != JwtRequired::kNone || !c.jwt_audience.empty() || !c.jwt_issuer.empty()) {
+      return make_error("bad_config", "--jwt-required, --jwt-audience and --jwt-issuer need --jwt-key");
+    }
+  } else if (c.jwt_required == JwtRequired::kNone) {
+    c.jwt_required = JwtRequired::kBoth;  // a key that guards nothing is a mistake
   }
   return c;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client_address.h"
+#include "jwt_auth.h"
 #include "room_registry.h"
 #include "turn.h"
 #include "util/result.h"
@@ -53,6 +54,10 @@ struct Config {
   size_t max_connections = 20000;
   int idle_timeout_s = 60;  // no traffic and no pong for this long closes the connection
   int max_bad_messages = 20;  // malformed envelopes tolerated per connection before closing
+  // The JWT hook (jwt_auth.h): a key file makes creates and/or joins need a token.
+  std::string jwt_key;  // path; empty: no tokens checked
+  JwtRequired jwt_required = JwtRequired::kNone;  // kBoth when only --jwt-key is given
+  std::string jwt_audience, jwt_issuer;  // required claim values when set
 };
 
 // Parses argv (without argv[0]) and the environment (looked up through getenv_fn).

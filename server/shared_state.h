@@ -23,6 +23,7 @@
 
 #include "close_codes.h"
 #include "config.h"
+#include "jwt_auth.h"
 #include "metrics.h"
 #include "protocol/signal.h"
 #include "room_registry.h"
@@ -89,14 +90,19 @@ Clocks system_clocks();
 
 class SharedState {
  public:
-  SharedState(Config config, Clocks clocks, RandomFn rng);
+  // jwt: the verifier of --jwt-key (loaded by the caller), or null when tokens are not checked.
+  SharedState(Config config, Clocks clocks, RandomFn rng, std::shared_ptr<const JwtVerifier> jwt = nullptr);
 
   const Config& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
 
   // Admission of a new WebSocket connection from ip (its limit key, see client_address.h). On success returns its id; the caller must
   // call detach(id) when it ends. On refusal returns the close code (the caller closes).
-  Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal);
+  // jwt: what the connection's token proved (check_jwt), consulted by creates and joins.
+  Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal, JwtCheck jwt = {});
+  // Verifies a connection's token against --jwt-key (kAbsent when none is configured or offered).
+  // Takes no lock: call it before attach, off the mutex.
+  JwtCheck check_jwt(std::string_view token) const;
   void detach(PeerId id);
 
   // One message from a connection, and how long to wait before reading the next.
@@ -122,6 +128,7 @@ class SharedState {
     std::string ip;
     TokenBucket messages;
     int bad = 0;
+    JwtCheck jwt;
   };
   // Work collected under the mutex, done after it.
   struct Outbox {
@@ -138,12 +145,15 @@ class SharedState {
   // The pause for the server-wide queue cap, merged into pause.
   void global_pause(ReadPause& pause);
   void joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how);
+  // Closes the connection when --jwt-required wants a valid token for this entry and it has none.
+  bool jwt_refused(Outbox& out, PeerId id, const Conn& conn, bool create);
   int64_t to_unix_s(int64_t mono_ms) const;
   static void flush(Outbox& out);
 
   Config config_;
   Clocks clocks_;
   RandomFn rng_;
+  std::shared_ptr<const JwtVerifier> jwt_;
   Metrics metrics_;
   std::mutex mutex_;
   RoomRegistry rooms_;

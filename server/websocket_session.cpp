@@ -30,8 +30,13 @@ std::size_t queue_cost(const Outgoing& m) { return m.data->size() + kQueuedMessa
 }  // namespace
 
 template <class Stream>
-WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip)
-    : ws_(std::move(stream)), pause_timer_(ws_.get_executor()), state_(std::move(state)), ip_(std::move(ip)) {}
+WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip,
+                                           std::string jwt)
+    : ws_(std::move(stream)),
+      pause_timer_(ws_.get_executor()),
+      state_(std::move(state)),
+      ip_(std::move(ip)),
+      jwt_(std::move(jwt)) {}
 
 template <class Stream>
 WebSocketSession<Stream>::~WebSocketSession() {
@@ -74,7 +79,9 @@ template <class Stream>
 void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) return fail(ec, "ws_accept");
   CloseCode refusal{};
-  auto id = state_->attach(this->weak_from_this(), ip_, &refusal);
+  JwtCheck jwt = state_->check_jwt(jwt_);
+  jwt_ = std::string();  // the token is not kept (nor logged) past its check
+  auto id = state_->attach(this->weak_from_this(), ip_, &refusal, std::move(jwt));
   if (!id) return do_close(refusal);
   id_ = *id;
   do_read();

@@ -1,0 +1,313 @@
+// The JWT hook through the real server (--jwt-key, --jwt-required; server/jwt_auth.h): tokens in
+// the subprotocol list and in the query, every claim check, the refused algorithms, and which
+// entries need a token. Keys and tokens are made at test time (OpenSSL and libjwt), none is
+// committed.
+#include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "peers.h"
+#include "protocol/signal.h"
+
+using namespace ferry::itest;
+namespace proto = ferry::protocol;
+
+namespace {
+
+constexpr const char* kAudience = "ferry-test";
+constexpr const char* kIssuer = "https://site.example";
+// An HS256 secret of 32 bytes (the server's minimum), different for every run.
+std::string random_secret() {
+  std::string s;
+  std::ifstream r("/dev/urandom", std::ios::binary);
+  for (int i = 0; i < 32; ++i) s += "0123456789abcdef"[static_cast<unsigned char>(r.get()) % 16];
+  return s;
+}
+
+struct KeyPair {
+  std::string public_pem, private_pem;
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  return out;
+}
+
+KeyPair pem_pair(EVP_PKEY* key) {
+  BIO* pub = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(pub, key);
+  BIO* priv = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(priv, key, nullptr, nullptr, 0, nullptr, nullptr);
+  EVP_PKEY_free(key);
+  return {bio_text(pub), bio_text(priv)};
+}
+
+const KeyPair& rsa_key() {
+  static const KeyPair k = pem_pair(EVP_RSA_gen(2048));
+  return k;
+}
+const KeyPair& rsa_other_key() {
+  static const KeyPair k = pem_pair(EVP_RSA_gen(2048));
+  return k;
+}
+const KeyPair& ec_key() {
+  static const KeyPair k = pem_pair(EVP_EC_gen("P-256"));
+  return k;
+}
+
+// A directory for this run's key files, removed at exit by nobody: /tmp is the test's scratch.
+std::string write_key_file(const std::string& name, const std::string& content) {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/ferry-jwt-XXXXXX";
+    return std::string(mkdtemp(tmpl));
+  }();
+  std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  chmod(path.c_str(), 0600);
+  return path;
+}
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// What goes into a test token.
+struct Claims {
+  int64_t exp_in = 600;  // seconds from now; 0: no exp claim
+  std::optional<int64_t> nbf_in;
+  std::string aud = kAudience;  // empty: none
+  std::string aud_json;         // set: aud as this JSON (an array)
+  std::string iss = kIssuer;    // empty: none
+};
+
+std::string make_token(jwt_alg_t alg, const std::string& key, const Claims& c = {}) {
+  jwt_t* j = nullptr;
+  REQUIRE(jwt_new(&j) == 0);
+  if (c.exp_in != 0) jwt_add_grant_int(j, "exp", static_cast<long>(now_s() + c.exp_in));
+  if (c.nbf_in) jwt_add_grant_int(j, "nbf", static_cast<long>(now_s() + *c.nbf_in));
+  if (!c.aud_json.empty()) {
+    jwt_add_grants_json(j, ("{\"aud\":" + c.aud_json + "}").c_str());
+  } else if (!c.aud.empty()) {
+    jwt_add_grant(j, "aud", c.aud.c_str());
+  }
+  if (!c.iss.empty()) jwt_add_grant(j, "iss", c.iss.c_str());
+  jwt_add_grant(j, "sub", "user-42");
+  REQUIRE(jwt_set_alg(j, alg, alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
+                      alg == JWT_ALG_NONE ? 0 : static_cast<int>(key.size())) == 0);
+  char* text = jwt_encode_str(j);
+  jwt_free(j);
+  REQUIRE(text);
+  std::string out(text);
+  free(text);  // NOLINT(cppcoreguidelines-no-malloc): libjwt's allocation
+  return out;
+}
+
+std::vector<std::string> jwt_args(const std::string& key_path, const std::string& required = "both") {
+  return {"--jwt-key", key_path, "--jwt-required", required, "--jwt-audience", kAudience, "--jwt-issuer", kIssuer};
+}
+
+// The token in the subprotocol list, as the page sends it.
+std::string with_token(const std::string& token) { return "ferry.v1, ferry.jwt." + token; }
+
+// The close code a create from a connection offering this subprotocol list (and path) gets; 0
+// when the room was created.
+int create_outcome(uint16_t port, const std::string& subprotocols, const std::string& path = "/ws") {
+  WsClient c(port, subprotocols, path);
+  if (!c.connected()) return -1;
+  if (!c.send_text(msg(proto::Create{}))) return -2;
+  auto ev = c.read();
+  while (ev.kind == WsClient::Event::Kind::kMessage && ev.type() != "created") ev = c.read();
+  if (ev.kind == WsClient::Event::Kind::kMessage) return 0;
+  return ev.kind == WsClient::Event::Kind::kClosed ? ev.close_code : -3;
+}
+
+int run_binary(const std::string& args, std::string* output) {
+  std::string cmd = std::string("timeout 10 ") + FERRY_SERVER_BIN + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+constexpr int kJwtRequired = 4013, kJwtInvalid = 4014, kJwtExpired = 4015;
+
+}  // namespace
+
+TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a named close") {
+  const std::string secret = random_secret();
+  Server s(jwt_args(write_key_file("hs256.secret", secret + "\n")));  // one trailing newline is not the secret's
+  REQUIRE(s.started());
+  const uint16_t port = s.port();
+
+  SECTION("valid, in the subprotocol list and in the query") {
+    const std::string token = make_token(JWT_ALG_HS256, secret);
+    CHECK(create_outcome(port, with_token(token)) == 0);
+    CHECK(create_outcome(port, "ferry.v1", "/ws?jwt=" + token) == 0);
+    CHECK(create_outcome(port, "ferry.v1", "/ws?x=1&jwt=" + token + "&y=2") == 0);
+    // The token never reaches the log.
+    CHECK(s.log().find(token.substr(token.rfind('.') + 1)) == std::string::npos);
+  }
+  SECTION("valid with aud as an array, and with exp just passed but within the leeway") {
+    Claims array_aud;
+    array_aud.aud_json = std::string("[\"other\",\"") + kAudience + "\"]";
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, array_aud))) == 0);
+    Claims lenient;
+    lenient.exp_in = -5;
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, lenient))) == 0);
+  }
+  SECTION("no token") { CHECK(create_outcome(port, "ferry.v1") == kJwtRequired); }
+  SECTION("expired") {
+    Claims c;
+    c.exp_in = -120;
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtExpired);
+  }
+  SECTION("without exp") {
+    Claims c;
+    c.exp_in = 0;
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+  }
+  SECTION("not yet valid") {
+    Claims c;
+    c.nbf_in = 600;
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+    c.nbf_in = 5;  // within the leeway
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == 0);
+  }
+  SECTION("wrong or missing audience") {
+    Claims c;
+    c.aud = "someone-else";
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+    c.aud = "";
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+  }
+  SECTION("wrong or missing issuer") {
+    Claims c;
+    c.iss = "https://evil.example";
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+    c.iss = "";
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
+  }
+  SECTION("wrong signature") {
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, random_secret()))) == kJwtInvalid);
+    std::string token = make_token(JWT_ALG_HS256, secret);
+    token.back() = token.back() == 'A' ? 'B' : 'A';
+    CHECK(create_outcome(port, with_token(token)) == kJwtInvalid);
+  }
+  SECTION("alg none") {
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_NONE, ""))) == kJwtInvalid);
+  }
+  SECTION("RS256 and ES256 tokens, validly signed by their own keys") {
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == kJwtInvalid);
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_ES256, ec_key().private_pem))) == kJwtInvalid);
+  }
+  SECTION("garbage") {
+    CHECK(create_outcome(port, with_token("not-a-jwt")) == kJwtInvalid);
+    CHECK(create_outcome(port, "ferry.v1", "/ws?jwt=a.b.c") == kJwtInvalid);
+  }
+  CHECK(s.alive());
+}
+
+TEST_CASE("an RS256 server admits its key's tokens and refuses alg confusion, none and other keys") {
+  Server s(jwt_args(write_key_file("rs256.pub", rsa_key().public_pem)));
+  REQUIRE(s.started());
+  const uint16_t port = s.port();
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == 0);
+  CHECK(create_outcome(port, "ferry.v1", "/ws?jwt=" + make_token(JWT_ALG_RS256, rsa_key().private_pem)) == 0);
+  // The classic confusion: HS256 "signed" with the public key's PEM text as the HMAC secret.
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, rsa_key().public_pem))) == kJwtInvalid);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_NONE, ""))) == kJwtInvalid);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_other_key().private_pem))) == kJwtInvalid);
+  Claims expired;
+  expired.exp_in = -120;
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem, expired))) == kJwtExpired);
+  Claims wrong_aud;
+  wrong_aud.aud = "someone-else";
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem, wrong_aud))) == kJwtInvalid);
+  // Each refusal was for its own reason (logged before the close is sent).
+  const std::string log = s.log();
+  for (const char* check : {"check=alg_mismatch", "check=alg_none", "check=bad_signature", "check=expired",
+                            "check=wrong_audience"}) {
+    INFO(check);
+    CHECK(log.find(check) != std::string::npos);
+  }
+  CHECK(s.alive());
+}
+
+TEST_CASE("an ES256 server admits its key's tokens and refuses HS256 made from its PEM") {
+  Server s(jwt_args(write_key_file("es256.pub", ec_key().public_pem)));
+  REQUIRE(s.started());
+  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_ES256, ec_key().private_pem))) == 0);
+  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_HS256, ec_key().public_pem))) == kJwtInvalid);
+  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == kJwtInvalid);
+}
+
+TEST_CASE("--jwt-required create lets joiners in without a token") {
+  const std::string secret = random_secret();
+  Server s(jwt_args(write_key_file("create.secret", secret), "create"));
+  REQUIRE(s.started());
+  CHECK(create_outcome(s.port(), "ferry.v1") == kJwtRequired);
+  WsClient a(s.port(), with_token(make_token(JWT_ALG_HS256, secret)));
+  REQUIRE(a.send_text(msg(proto::Create{})));
+  auto created = std::get<proto::Created>(must_get(a, "created"));
+  WsClient b(s.port());  // no token
+  REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
+  must_get(b, "joined");
+  must_get(a, "peer_joined");
+}
+
+TEST_CASE("--jwt-required join lets anyone create and admits only joiners with a token") {
+  const std::string secret = random_secret();
+  Server s(jwt_args(write_key_file("join.secret", secret), "join"));
+  REQUIRE(s.started());
+  WsClient a(s.port());  // no token
+  REQUIRE(a.send_text(msg(proto::Create{})));
+  auto created = std::get<proto::Created>(must_get(a, "created"));
+
+  WsClient stranger(s.port());
+  REQUIRE(stranger.send_text(msg(proto::JoinByToken{created.room, created.token})));
+  CHECK(stranger.wait_close() == kJwtRequired);
+  WsClient by_code(s.port());
+  REQUIRE(by_code.send_text(msg(proto::JoinByNameplate{created.nameplate})));
+  CHECK(by_code.wait_close() == kJwtRequired);
+  Claims expired;
+  expired.exp_in = -120;
+  WsClient late(s.port(), with_token(make_token(JWT_ALG_HS256, secret, expired)));
+  REQUIRE(late.send_text(msg(proto::JoinByToken{created.room, created.token})));
+  CHECK(late.wait_close() == kJwtExpired);
+
+  WsClient b(s.port(), with_token(make_token(JWT_ALG_HS256, secret)));
+  REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
+  must_get(b, "joined");
+  must_get(a, "peer_joined");
+}
+
+TEST_CASE("JWT flags and key files are checked at start") {
+  std::string out;
+  CHECK(run_binary("--jwt-required create", &out) == 2);
+  CHECK(out.find("--jwt-key") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-key " + write_key_file("k.secret", random_secret()) + " --jwt-required sometimes", &out) == 2);
+  CHECK(out.find("--jwt-required") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-key " + write_key_file("short.secret", "too-short") + " --port 1", &out) == 2);
+  CHECK(out.find("32 bytes") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-key " + write_key_file("rs256.key", rsa_key().private_pem) + " --port 1", &out) == 2);
+  CHECK(out.find("PUBLIC KEY") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-key /nonexistent/jwt.key --port 1", &out) == 2);
+  CHECK(out.find("cannot open") != std::string::npos);
+}
