@@ -149,6 +149,15 @@ TEST_CASE("a close with the server's reason ends signalling for good") {
   CHECK(close_code_words(1006).empty());   // a drop has no words: it is worth a reconnect
 }
 
+TEST_CASE("the JWT refusals end signalling with words that send the user back to the embedding site") {
+  for (int code : {4013, 4014, 4015}) {
+    Sink out;
+    Signalling s = seated(out);
+    CHECK(s.on_closed(code, 0) == Signalling::Event::kEnded);  // a retry would send the same token
+    CHECK(close_code_words(code).find("site") != std::string::npos);
+  }
+}
+
 TEST_CASE("a close before there is a seat to take back reports that, and does not retry") {
   Sink out;
   Signalling s;
