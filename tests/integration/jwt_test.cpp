@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -129,17 +128,6 @@ int create_outcome(uint16_t port, const std::string& subprotocols, const std::st
   while (ev.kind == WsClient::Event::Kind::kMessage && ev.type() != "created") ev = c.read();
   if (ev.kind == WsClient::Event::Kind::kMessage) return 0;
   return ev.kind == WsClient::Event::Kind::kClosed ? ev.close_code : -3;
-}
-
-int run_binary(const std::string& args, std::string* output) {
-  std::string cmd = std::string("timeout 10 ") + FERRY_SERVER_BIN + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 constexpr int kJwtRequired = 4013, kJwtInvalid = 4014, kJwtExpired = 4015;
