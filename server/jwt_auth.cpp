@@ -39,14 +39,19 @@ struct JwtFree {
   void operator()(jwt_t* j) const { jwt_free(j); }
 };
 struct CharFree {
-  void operator()(char* p) const { free(p); }  // NOLINT(cppcoreguidelines-no-malloc): libjwt's allocation
+  void operator()(char* p) const {
+    free(p);
+  }  // NOLINT(cppcoreguidelines-no-malloc): libjwt's allocation
 };
 
 jwt_alg_t to_libjwt(JwtAlg alg) {
   switch (alg) {
-    case JwtAlg::kHs256: return JWT_ALG_HS256;
-    case JwtAlg::kRs256: return JWT_ALG_RS256;
-    case JwtAlg::kEs256: return JWT_ALG_ES256;
+    case JwtAlg::kHs256:
+      return JWT_ALG_HS256;
+    case JwtAlg::kRs256:
+      return JWT_ALG_RS256;
+    case JwtAlg::kEs256:
+      return JWT_ALG_ES256;
   }
   return JWT_ALG_INVAL;
 }
@@ -55,7 +60,8 @@ jwt_alg_t to_libjwt(JwtAlg alg) {
 Result<JwtAlg> public_key_alg(const std::string& pem) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return make_error("jwt_key", "cannot read the JWT public key");
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) return make_error("jwt_key", "the JWT key file is not a readable PEM public key");
   switch (EVP_PKEY_get_base_id(key.get())) {
     case EVP_PKEY_RSA:
@@ -66,7 +72,8 @@ Result<JwtAlg> public_key_alg(const std::string& pem) {
     case EVP_PKEY_EC: {
       char group[64] = {};
       size_t len = 0;
-      if (EVP_PKEY_get_group_name(key.get(), group, sizeof group, &len) != 1 || std::string_view(group) != "prime256v1") {
+      if (EVP_PKEY_get_group_name(key.get(), group, sizeof group, &len) != 1 ||
+          std::string_view(group) != "prime256v1") {
         return make_error("jwt_key", "the JWT EC key must be on P-256 (ES256)");
       }
       return JwtAlg::kEs256;
@@ -91,14 +98,17 @@ bool is_jws_compact(std::string_view token) {
   for (char c : token) {
     if (c == '.') {
       ++dots;
-    } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+    } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_')) {
       return false;
     }
   }
   return dots == 2;  // header.payload.signature (a JWE has four dots and is not accepted)
 }
 
-JwtCheck refuse(JwtVerdict v, std::string reason) { return JwtCheck{v, std::move(reason)}; }
+JwtCheck refuse(JwtVerdict v, std::string reason) {
+  return JwtCheck{v, std::move(reason)};
+}
 
 // A NumericDate claim (RFC 7519 2: seconds, possibly fractional).
 bool numeric_date(const json& claims, const char* name, double* out) {
@@ -112,28 +122,37 @@ bool numeric_date(const json& claims, const char* name, double* out) {
 
 std::string_view jwt_alg_name(JwtAlg alg) {
   switch (alg) {
-    case JwtAlg::kHs256: return "HS256";
-    case JwtAlg::kRs256: return "RS256";
-    case JwtAlg::kEs256: return "ES256";
+    case JwtAlg::kHs256:
+      return "HS256";
+    case JwtAlg::kRs256:
+      return "RS256";
+    case JwtAlg::kEs256:
+      return "ES256";
   }
   return "?";
 }
 
-Result<JwtVerifier> JwtVerifier::load(const std::string& path, std::string audience, std::string issuer) {
+Result<JwtVerifier> JwtVerifier::load(const std::string& path, std::string audience,
+                                      std::string issuer) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("jwt_key", "cannot open the JWT key file " + path);
   std::string key(kMaxKeyFileBytes + 1, '\0');
   in.read(key.data(), static_cast<std::streamsize>(key.size()));
   key.resize(static_cast<size_t>(in.gcount()));
-  if (key.size() > kMaxKeyFileBytes) return make_error("jwt_key", "the JWT key file " + path + " is too large");
+  if (key.size() > kMaxKeyFileBytes)
+    return make_error("jwt_key", "the JWT key file " + path + " is too large");
   return from_key(std::move(key), std::move(audience), std::move(issuer));
 }
 
-Result<JwtVerifier> JwtVerifier::from_key(std::string key, std::string audience, std::string issuer) {
+Result<JwtVerifier> JwtVerifier::from_key(std::string key, std::string audience,
+                                          std::string issuer) {
   if (key.find(kPemBegin) != std::string::npos) {
     if (key.find(kPemPublicKey) == std::string::npos) {
-      // A private key, a certificate or a PKCS#1 "RSA PUBLIC KEY": say so rather than use it as a secret.
-      return make_error("jwt_key", "the JWT key file holds PEM but no \"PUBLIC KEY\" block (give the public key)");
+      // A private key, a certificate or a PKCS#1 "RSA PUBLIC KEY": say so rather than use it as a
+      // secret.
+      return make_error(
+          "jwt_key",
+          "the JWT key file holds PEM but no \"PUBLIC KEY\" block (give the public key)");
     }
     auto alg = public_key_alg(key);
     if (!alg) return alg.error();
@@ -158,7 +177,8 @@ JwtCheck JwtVerifier::check(std::string_view token, int64_t now_s) const {
   // secret) is refused here, before any key material is used with it.
   const std::string alg = header_alg(token.substr(0, token.find('.')));
   if (alg.empty()) return refuse(JwtVerdict::kInvalid, "malformed_header");
-  if (alg != jwt_alg_name(alg_)) return refuse(JwtVerdict::kInvalid, alg == "none" ? "alg_none" : "alg_mismatch");
+  if (alg != jwt_alg_name(alg_))
+    return refuse(JwtVerdict::kInvalid, alg == "none" ? "alg_none" : "alg_mismatch");
 
   const std::string text(token);
   jwt_t* raw = nullptr;
@@ -167,7 +187,8 @@ JwtCheck JwtVerifier::check(std::string_view token, int64_t now_s) const {
   std::unique_ptr<jwt_t, JwtFree> decoded(raw);
   if (rc != 0 || !decoded) return refuse(JwtVerdict::kInvalid, "bad_signature");
   // libjwt's own reading of the header must agree (two parsers, one answer).
-  if (jwt_get_alg(decoded.get()) != to_libjwt(alg_)) return refuse(JwtVerdict::kInvalid, "alg_mismatch");
+  if (jwt_get_alg(decoded.get()) != to_libjwt(alg_))
+    return refuse(JwtVerdict::kInvalid, "alg_mismatch");
 
   std::unique_ptr<char, CharFree> grants(jwt_get_grants_json(decoded.get(), nullptr));
   const json claims = grants ? json::parse(grants.get(), nullptr, false) : json();
@@ -195,14 +216,16 @@ JwtCheck JwtVerifier::check(std::string_view token, int64_t now_s) const {
   }
   if (!issuer_.empty()) {
     auto it = claims.find("iss");
-    if (it == claims.end() || !it->is_string() || *it != issuer_) return refuse(JwtVerdict::kInvalid, "wrong_issuer");
+    if (it == claims.end() || !it->is_string() || *it != issuer_)
+      return refuse(JwtVerdict::kInvalid, "wrong_issuer");
   }
   return JwtCheck{JwtVerdict::kValid, ""};
 }
 
 std::string jwt_from_request(std::string_view subprotocols, std::string_view target) {
   for (std::string_view item : split_header_list(subprotocols)) {
-    if (item.starts_with(kJwtSubprotocolPrefix)) return std::string(item.substr(kJwtSubprotocolPrefix.size()));
+    if (item.starts_with(kJwtSubprotocolPrefix))
+      return std::string(item.substr(kJwtSubprotocolPrefix.size()));
   }
   const size_t q = target.find('?');
   if (q == std::string_view::npos) return {};
@@ -210,7 +233,8 @@ std::string jwt_from_request(std::string_view subprotocols, std::string_view tar
   while (!query.empty()) {
     const size_t amp = query.find('&');
     std::string_view param = query.substr(0, amp);
-    if (param.starts_with("jwt=")) return std::string(param.substr(4));  // base64url and dots: never escaped
+    if (param.starts_with("jwt="))
+      return std::string(param.substr(4));  // base64url and dots: never escaped
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -219,10 +243,14 @@ std::string jwt_from_request(std::string_view subprotocols, std::string_view tar
 
 bool jwt_needed(JwtRequired required, bool create) {
   switch (required) {
-    case JwtRequired::kNone: return false;
-    case JwtRequired::kCreate: return create;
-    case JwtRequired::kJoin: return !create;
-    case JwtRequired::kBoth: return true;
+    case JwtRequired::kNone:
+      return false;
+    case JwtRequired::kCreate:
+      return create;
+    case JwtRequired::kJoin:
+      return !create;
+    case JwtRequired::kBoth:
+      return true;
   }
   return true;
 }

@@ -39,7 +39,7 @@ std::string_view jwt_alg_name(JwtAlg alg);
 
 // What a connection's token proved, decided once when it connects.
 enum class JwtVerdict {
-  kAbsent,   // no token was offered
+  kAbsent,  // no token was offered
   kValid,
   kExpired,  // signed correctly, but exp has passed
   kInvalid,  // anything else: bad signature, wrong algorithm, nbf ahead, aud, iss, malformed
@@ -55,7 +55,8 @@ class JwtVerifier {
   // Reads the key file: a PEM "PUBLIC KEY" (RSA: RS256; EC P-256: ES256), or else an HS256
   // secret (the file's bytes without one trailing newline, at least kMinJwtSecretBytes).
   // audience / issuer: required claim values; empty means not checked.
-  static Result<JwtVerifier> load(const std::string& path, std::string audience, std::string issuer);
+  static Result<JwtVerifier> load(const std::string& path, std::string audience,
+                                  std::string issuer);
   // The same from the key's bytes.
   static Result<JwtVerifier> from_key(std::string key, std::string audience, std::string issuer);
 
@@ -65,7 +66,10 @@ class JwtVerifier {
 
  private:
   JwtVerifier(JwtAlg alg, std::string key, std::string audience, std::string issuer)
-      : alg_(alg), key_(std::move(key)), audience_(std::move(audience)), issuer_(std::move(issuer)) {}
+      : alg_(alg),
+        key_(std::move(key)),
+        audience_(std::move(audience)),
+        issuer_(std::move(issuer)) {}
 
   JwtAlg alg_;
   std::string key_;  // the secret, or the PEM text of the public key

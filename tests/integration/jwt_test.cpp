@@ -77,7 +77,9 @@ std::string write_key_file(const std::string& name, const std::string& content) 
 }
 
 int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // What goes into a test token.
@@ -101,8 +103,10 @@ std::string make_token(jwt_alg_t alg, const std::string& key, const Claims& c = 
   }
   if (!c.iss.empty()) jwt_add_grant(j, "iss", c.iss.c_str());
   jwt_add_grant(j, "sub", "user-42");
-  REQUIRE(jwt_set_alg(j, alg, alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
-                      alg == JWT_ALG_NONE ? 0 : static_cast<int>(key.size())) == 0);
+  REQUIRE(jwt_set_alg(
+              j, alg,
+              alg == JWT_ALG_NONE ? nullptr : reinterpret_cast<const unsigned char*>(key.data()),
+              alg == JWT_ALG_NONE ? 0 : static_cast<int>(key.size())) == 0);
   char* text = jwt_encode_str(j);
   jwt_free(j);
   REQUIRE(text);
@@ -111,16 +115,21 @@ std::string make_token(jwt_alg_t alg, const std::string& key, const Claims& c = 
   return out;
 }
 
-std::vector<std::string> jwt_args(const std::string& key_path, const std::string& required = "both") {
-  return {"--jwt-key", key_path, "--jwt-required", required, "--jwt-audience", kAudience, "--jwt-issuer", kIssuer};
+std::vector<std::string> jwt_args(const std::string& key_path,
+                                  const std::string& required = "both") {
+  return {"--jwt-key",      key_path,  "--jwt-required", required,
+          "--jwt-audience", kAudience, "--jwt-issuer",   kIssuer};
 }
 
 // The token in the subprotocol list, as the page sends it.
-std::string with_token(const std::string& token) { return "ferry.v1, ferry.jwt." + token; }
+std::string with_token(const std::string& token) {
+  return "ferry.v1, ferry.jwt." + token;
+}
 
 // The close code a create from a connection offering this subprotocol list (and path) gets; 0
 // when the room was created.
-int create_outcome(uint16_t port, const std::string& subprotocols, const std::string& path = "/ws") {
+int create_outcome(uint16_t port, const std::string& subprotocols,
+                   const std::string& path = "/ws") {
   WsClient c(port, subprotocols, path);
   if (!c.connected()) return -1;
   if (!c.send_text(msg(proto::Create{}))) return -2;
@@ -136,7 +145,8 @@ constexpr int kJwtRequired = 4013, kJwtInvalid = 4014, kJwtExpired = 4015;
 
 TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a named close") {
   const std::string secret = random_secret();
-  Server s(jwt_args(write_key_file("hs256.secret", secret + "\n")));  // one trailing newline is not the secret's
+  Server s(jwt_args(
+      write_key_file("hs256.secret", secret + "\n")));  // one trailing newline is not the secret's
   REQUIRE(s.started());
   const uint16_t port = s.port();
 
@@ -156,7 +166,9 @@ TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a 
     lenient.exp_in = -5;
     CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, lenient))) == 0);
   }
-  SECTION("no token") { CHECK(create_outcome(port, "ferry.v1") == kJwtRequired); }
+  SECTION("no token") {
+    CHECK(create_outcome(port, "ferry.v1") == kJwtRequired);
+  }
   SECTION("expired") {
     Claims c;
     c.exp_in = -120;
@@ -189,7 +201,8 @@ TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a 
     CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, secret, c))) == kJwtInvalid);
   }
   SECTION("wrong signature") {
-    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, random_secret()))) == kJwtInvalid);
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, random_secret()))) ==
+          kJwtInvalid);
     std::string token = make_token(JWT_ALG_HS256, secret);
     token.back() = token.back() == 'A' ? 'B' : 'A';
     CHECK(create_outcome(port, with_token(token)) == kJwtInvalid);
@@ -198,8 +211,10 @@ TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a 
     CHECK(create_outcome(port, with_token(make_token(JWT_ALG_NONE, ""))) == kJwtInvalid);
   }
   SECTION("RS256 and ES256 tokens, validly signed by their own keys") {
-    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == kJwtInvalid);
-    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_ES256, ec_key().private_pem))) == kJwtInvalid);
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) ==
+          kJwtInvalid);
+    CHECK(create_outcome(port, with_token(make_token(JWT_ALG_ES256, ec_key().private_pem))) ==
+          kJwtInvalid);
   }
   SECTION("garbage") {
     CHECK(create_outcome(port, with_token("not-a-jwt")) == kJwtInvalid);
@@ -208,26 +223,32 @@ TEST_CASE("an HS256 server admits valid tokens and refuses every bad one with a 
   CHECK(s.alive());
 }
 
-TEST_CASE("an RS256 server admits its key's tokens and refuses alg confusion, none and other keys") {
+TEST_CASE(
+    "an RS256 server admits its key's tokens and refuses alg confusion, none and other keys") {
   Server s(jwt_args(write_key_file("rs256.pub", rsa_key().public_pem)));
   REQUIRE(s.started());
   const uint16_t port = s.port();
   CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == 0);
-  CHECK(create_outcome(port, "ferry.v1", "/ws?jwt=" + make_token(JWT_ALG_RS256, rsa_key().private_pem)) == 0);
+  CHECK(create_outcome(port, "ferry.v1",
+                       "/ws?jwt=" + make_token(JWT_ALG_RS256, rsa_key().private_pem)) == 0);
   // The classic confusion: HS256 "signed" with the public key's PEM text as the HMAC secret.
-  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, rsa_key().public_pem))) == kJwtInvalid);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_HS256, rsa_key().public_pem))) ==
+        kJwtInvalid);
   CHECK(create_outcome(port, with_token(make_token(JWT_ALG_NONE, ""))) == kJwtInvalid);
-  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_other_key().private_pem))) == kJwtInvalid);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_other_key().private_pem))) ==
+        kJwtInvalid);
   Claims expired;
   expired.exp_in = -120;
-  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem, expired))) == kJwtExpired);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem,
+                                                   expired))) == kJwtExpired);
   Claims wrong_aud;
   wrong_aud.aud = "someone-else";
-  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem, wrong_aud))) == kJwtInvalid);
+  CHECK(create_outcome(port, with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem,
+                                                   wrong_aud))) == kJwtInvalid);
   // Each refusal was for its own reason (logged before the close is sent).
   const std::string log = s.log();
-  for (const char* check : {"check=alg_mismatch", "check=alg_none", "check=bad_signature", "check=expired",
-                            "check=wrong_audience"}) {
+  for (const char* check : {"check=alg_mismatch", "check=alg_none", "check=bad_signature",
+                            "check=expired", "check=wrong_audience"}) {
     INFO(check);
     CHECK(log.find(check) != std::string::npos);
   }
@@ -238,8 +259,10 @@ TEST_CASE("an ES256 server admits its key's tokens and refuses HS256 made from i
   Server s(jwt_args(write_key_file("es256.pub", ec_key().public_pem)));
   REQUIRE(s.started());
   CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_ES256, ec_key().private_pem))) == 0);
-  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_HS256, ec_key().public_pem))) == kJwtInvalid);
-  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) == kJwtInvalid);
+  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_HS256, ec_key().public_pem))) ==
+        kJwtInvalid);
+  CHECK(create_outcome(s.port(), with_token(make_token(JWT_ALG_RS256, rsa_key().private_pem))) ==
+        kJwtInvalid);
 }
 
 TEST_CASE("--jwt-required create lets joiners in without a token") {
@@ -287,13 +310,17 @@ TEST_CASE("JWT flags and key files are checked at start") {
   CHECK(run_binary("--jwt-required create", &out) == 2);
   CHECK(out.find("--jwt-key") != std::string::npos);
   out.clear();
-  CHECK(run_binary("--jwt-key " + write_key_file("k.secret", random_secret()) + " --jwt-required sometimes", &out) == 2);
+  CHECK(run_binary("--jwt-key " + write_key_file("k.secret", random_secret()) +
+                       " --jwt-required sometimes",
+                   &out) == 2);
   CHECK(out.find("--jwt-required") != std::string::npos);
   out.clear();
-  CHECK(run_binary("--jwt-key " + write_key_file("short.secret", "too-short") + " --port 1", &out) == 2);
+  CHECK(run_binary("--jwt-key " + write_key_file("short.secret", "too-short") + " --port 1",
+                   &out) == 2);
   CHECK(out.find("32 bytes") != std::string::npos);
   out.clear();
-  CHECK(run_binary("--jwt-key " + write_key_file("rs256.key", rsa_key().private_pem) + " --port 1", &out) == 2);
+  CHECK(run_binary("--jwt-key " + write_key_file("rs256.key", rsa_key().private_pem) + " --port 1",
+                   &out) == 2);
   CHECK(out.find("PUBLIC KEY") != std::string::npos);
   out.clear();
   CHECK(run_binary("--jwt-key /nonexistent/jwt.key --port 1", &out) == 2);
