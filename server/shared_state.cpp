@@ -56,7 +56,12 @@ JwtCheck SharedState::check_jwt(std::string_view token) const {
   return jwt_->check(token, clocks_.unix_ms() / 1000);
 }
 
-Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal, JwtCheck jwt) {
+void SharedState::set_jwt(PeerId id, JwtCheck jwt) {
+  std::lock_guard lock(mutex_);
+  if (auto it = conns_.find(id); it != conns_.end()) it->second.jwt = std::move(jwt);
+}
+
+Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal) {
   std::lock_guard lock(mutex_);
   auto refuse = [&](CloseCode code) -> Result<PeerId> {
     *refusal = code;
@@ -69,8 +74,7 @@ Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& 
   if (conns_per_ip_[ip] >= config_.max_conns_per_ip) return refuse(CloseCode::kConnectionsPerIp);
   ++conns_per_ip_[ip];
   PeerId id = next_id_++;
-  conns_.emplace(id, Conn{std::move(peer), ip, TokenBucket(config_.msg_burst, config_.msg_rate, clocks_.now_ms()), 0,
-                          std::move(jwt)});
+  conns_.emplace(id, Conn{std::move(peer), ip, TokenBucket(config_.msg_burst, config_.msg_rate, clocks_.now_ms()), 0, {}});
   metrics_.connections_total++;
   return id;
 }

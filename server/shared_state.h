@@ -98,11 +98,13 @@ class SharedState {
 
   // Admission of a new WebSocket connection from ip (its limit key, see client_address.h). On success returns its id; the caller must
   // call detach(id) when it ends. On refusal returns the close code (the caller closes).
-  // jwt: what the connection's token proved (check_jwt), consulted by creates and joins.
-  Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal, JwtCheck jwt = {});
+  Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal);
   // Verifies a connection's token against --jwt-key (kAbsent when none is configured or offered).
-  // Takes no lock: call it before attach, off the mutex.
+  // Takes no lock. A connection calls it once attached (so the admission limits refuse before a
+  // signature is checked) and hands the verdict to set_jwt before it reads its first message.
   JwtCheck check_jwt(std::string_view token) const;
+  // What the connection's token proved, consulted by its creates and joins (--jwt-required).
+  void set_jwt(PeerId id, JwtCheck jwt);
   void detach(PeerId id);
 
   // One message from a connection, and how long to wait before reading the next.

@@ -79,11 +79,14 @@ template <class Stream>
 void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) return fail(ec, "ws_accept");
   CloseCode refusal{};
-  JwtCheck jwt = state_->check_jwt(jwt_);
-  jwt_ = std::string();  // the token is not kept (nor logged) past its check
-  auto id = state_->attach(this->weak_from_this(), ip_, &refusal, std::move(jwt));
+  auto id = state_->attach(this->weak_from_this(), ip_, &refusal);
   if (!id) return do_close(refusal);
   id_ = *id;
+  if (!jwt_.empty()) {
+    // After admission (its limits refuse first, at no signature's cost), before the first read.
+    state_->set_jwt(id_, state_->check_jwt(jwt_));
+    jwt_ = std::string();  // the token is not kept (nor logged) past its check
+  }
   do_read();
 }
 

@@ -27,7 +27,7 @@ namespace ferry::server {
 template <class Stream>
 class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  // jwt: the token the upgrade request offered (empty: none); verified and dropped on accept.
+  // jwt: the token the upgrade request offered (empty: none); verified once attached, then dropped.
   WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip, std::string jwt = {});
   ~WebSocketSession() override;
 
