@@ -21,9 +21,9 @@ enum class CloseCode : uint16_t {
   kUnconfirmed = 4010,        // this joiner did not complete the handshake within the confirm timeout
   kSeatTaken = 4011,          // this unconfirmed short-code joiner lost its seat to a link joiner
   kRejected = 4012,           // the creator turned this unconfirmed joiner away (reject_peer)
-  kJwtRequired = 4013,        // --jwt-required: this create/join needs a token and none was offered
-  kJwtInvalid = 4014,         // the token failed a check (signature, algorithm, nbf, aud, iss, form)
-  kJwtExpired = 4015,         // the token is signed correctly but its exp has passed
+  kJwtRequired = 4014,        // --jwt-required: this create/join needs a token and none was offered
+  kJwtInvalid = 4015,         // the token failed a check (signature, algorithm, nbf, aud, iss, form)
+  kJwtExpired = 4016,         // the token is signed correctly but its exp has passed
 };
 
 std::string_view close_reason(CloseCode code);

@@ -2,7 +2,7 @@
 // --jwt-key (an HS256 secret made for this run) and --jwt-required create. A page opened the way
 // an embedding site would, /?jwt=<token>, creates a room: the token went in the WebSocket
 // subprotocol list, and it is gone from the address bar (kept in the tab's sessionStorage for a
-// reload). A page of another tab, without a token, is refused with the words for 4013.
+// reload). A page of another tab, without a token, is refused with the words for 4014.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -139,7 +139,7 @@ int create_outcome(uint16_t port, const std::string& subprotocols,
   return ev.kind == WsClient::Event::Kind::kClosed ? ev.close_code : -3;
 }
 
-constexpr int kJwtRequired = 4013, kJwtInvalid = 4014, kJwtExpired = 4015;
+constexpr int kJwtRequired = 4014, kJwtInvalid = 4015, kJwtExpired = 4016;
 
 }  // namespace
 

@@ -150,7 +150,7 @@ TEST_CASE("a close with the server's reason ends signalling for good") {
 }
 
 TEST_CASE("the JWT refusals end signalling with words that send the user back to the embedding site") {
-  for (int code : {4013, 4014, 4015}) {
+  for (int code : {4014, 4015, 4016}) {
     Sink out;
     Signalling s = seated(out);
     CHECK(s.on_closed(code, 0) == Signalling::Event::kEnded);  // a retry would send the same token
