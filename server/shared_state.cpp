@@ -37,6 +37,7 @@ SharedState::SharedState(Config config, Clocks clocks, RandomFn rng, std::shared
       jwt_(std::move(jwt)),
       rooms_(config_.rooms, rng),
       joins_(config_.join_burst, config_.join_rate),
+      jwt_checks_(config_.join_burst, config_.join_rate),
       // About one second of burst: a fresh room starts at full speed, a sustained one at the rate.
       relay_rooms_(static_cast<double>(config_.relay_rate), static_cast<double>(config_.relay_rate)),
       text_rooms_(static_cast<double>(config_.text_relay_rate) * kTextRelayBurstSeconds,
@@ -54,6 +55,16 @@ int64_t SharedState::to_unix_s(int64_t mono_ms) const {
 JwtCheck SharedState::check_jwt(std::string_view token) const {
   if (!jwt_ || token.empty()) return {};
   return jwt_->check(token, clocks_.unix_ms() / 1000);
+}
+
+bool SharedState::admit_jwt_check(PeerId id) {
+  std::lock_guard lock(mutex_);
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return false;
+  if (jwt_checks_.take(it->second.ip, clocks_.now_ms())) return true;
+  metrics_.refuse(std::string(close_reason(CloseCode::kJoinsPerIp)));
+  log_event("refused", {{"reason", "jwt_checks_per_ip"}, {"ip", it->second.ip}});
+  return false;
 }
 
 void SharedState::set_jwt(PeerId id, JwtCheck jwt) {
@@ -343,6 +354,7 @@ void SharedState::sweep() {
       if (e.notify) send(out, *e.notify, proto::PeerLeft{});
     }
     joins_.prune(now);
+    jwt_checks_.prune(now);
     relay_rooms_.prune(now);  // a full budget is the same as a fresh one
     text_rooms_.prune(now);
   }

@@ -99,9 +99,12 @@ class SharedState {
   // Admission of a new WebSocket connection from ip (its limit key, see client_address.h). On success returns its id; the caller must
   // call detach(id) when it ends. On refusal returns the close code (the caller closes).
   Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal);
-  // Verifies a connection's token against --jwt-key (kAbsent when none is configured or offered).
-  // Takes no lock. A connection calls it once attached (so the admission limits refuse before a
-  // signature is checked) and hands the verdict to set_jwt before it reads its first message.
+  // A connection that offers a token calls these once attached (so the admission limits refuse
+  // before a signature is checked) and before it reads its first message: admit_jwt_check takes
+  // one check from the address's budget (false: refused, close with kJoinsPerIp), check_jwt
+  // verifies against --jwt-key without the lock (kAbsent when none is configured or offered),
+  // and set_jwt keeps the verdict.
+  bool admit_jwt_check(PeerId id);
   JwtCheck check_jwt(std::string_view token) const;
   // What the connection's token proved, consulted by its creates and joins (--jwt-required).
   void set_jwt(PeerId id, JwtCheck jwt);
@@ -160,6 +163,10 @@ class SharedState {
   std::mutex mutex_;
   RoomRegistry rooms_;
   KeyedBuckets joins_;
+  // Token checks per address, at the create/join rate: libjwt 1.10 parses the PEM key for each
+  // check, so RS256 and ES256 cost about 0.5 ms of CPU each (HS256 about 11 us), and a stream
+  // of new connections with made-up tokens would otherwise buy that for a cheap handshake.
+  KeyedBuckets jwt_checks_;
   KeyedBuckets relay_rooms_;              // byte budget per room id, while it is not full
   KeyedBuckets text_rooms_;               // text relay byte budget per room id
   std::atomic<int64_t> queued_total_{0};

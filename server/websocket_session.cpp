@@ -2,6 +2,7 @@
 #include "websocket_session.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "log.h"
 #include "protocol/signal.h"
@@ -84,8 +85,9 @@ void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   id_ = *id;
   if (!jwt_.empty()) {
     // After admission (its limits refuse first, at no signature's cost), before the first read.
-    state_->set_jwt(id_, state_->check_jwt(jwt_));
-    jwt_ = std::string();  // the token is not kept (nor logged) past its check
+    std::string token = std::exchange(jwt_, std::string());  // not kept (nor logged) past its check
+    if (!state_->admit_jwt_check(id_)) return do_close(CloseCode::kJoinsPerIp);
+    state_->set_jwt(id_, state_->check_jwt(token));
   }
   do_read();
 }

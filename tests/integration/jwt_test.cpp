@@ -305,6 +305,21 @@ TEST_CASE("--jwt-required join lets anyone create and admits only joiners with a
   must_get(a, "peer_joined");
 }
 
+TEST_CASE("token checks are rationed per address at the create/join rate") {
+  const std::string secret = random_secret();
+  auto args = jwt_args(write_key_file("rationed.secret", secret));
+  for (const char* a : {"--join-burst", "2", "--join-rate", "0.01"}) args.emplace_back(a);
+  Server s(args);
+  REQUIRE(s.started());
+  const std::string forged = make_token(JWT_ALG_HS256, random_secret());
+  WsClient first(s.port(), with_token(forged)), second(s.port(), with_token(forged));
+  REQUIRE(first.connected());
+  REQUIRE(second.connected());
+  WsClient third(s.port(), with_token(forged));  // no message needed: refused before any read
+  CHECK(third.wait_close() == 4004);
+  CHECK(s.log().find("reason=jwt_checks_per_ip") != std::string::npos);
+}
+
 TEST_CASE("JWT flags and key files are checked at start") {
   std::string out;
   CHECK(run_binary("--jwt-required create", &out) == 2);

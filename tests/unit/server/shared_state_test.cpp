@@ -559,3 +559,20 @@ TEST_CASE("--jwt-required closes entries whose connection has no valid token, an
   CHECK_FALSE(b->closed);
   CHECK(std::holds_alternative<proto::Joined>(b->last()));
 }
+
+TEST_CASE("token checks are rationed per address like creates and joins") {
+  Config c;
+  c.join_burst = 2;
+  c.join_rate = 1;
+  Harness h(c);
+  auto [a1, id1] = h.connect("10.0.0.1");
+  auto [a2, id2] = h.connect("10.0.0.1");
+  auto [a3, id3] = h.connect("10.0.0.1");
+  auto [b, idb] = h.connect("10.0.0.2");
+  CHECK(h.state->admit_jwt_check(id1));
+  CHECK(h.state->admit_jwt_check(id2));
+  CHECK_FALSE(h.state->admit_jwt_check(id3));
+  CHECK(h.state->admit_jwt_check(idb));  // another address has its own budget
+  h.now += 1000;
+  CHECK(h.state->admit_jwt_check(id3));  // refilled at the join rate
+}
