@@ -2,12 +2,11 @@
 // which entries need one, how a key file is read, and the claim checks at fixed times.
 #include "jwt_auth.h"
 
-#include <jwt.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
+
+#include "../../jwt_tokens.h"
 
 using namespace ferry::server;
 
@@ -18,17 +17,9 @@ constexpr int64_t kNow = 1'800'000'000;
 
 // An HS256 token with these claims (JSON object members, without braces), signed with key.
 std::string hs256(const std::string& key, const std::string& claims) {
-  jwt_t* j = nullptr;
-  REQUIRE(jwt_new(&j) == 0);
-  REQUIRE(jwt_add_grants_json(j, ("{" + claims + "}").c_str()) == 0);
-  REQUIRE(jwt_set_alg(j, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(key.data()),
-                      static_cast<int>(key.size())) == 0);
-  char* text = jwt_encode_str(j);
-  jwt_free(j);
-  REQUIRE(text);
-  std::string out(text);
-  free(text);  // NOLINT(cppcoreguidelines-no-malloc): libjwt's allocation
-  return out;
+  std::string token = ferry::testing::sign_jwt(JWT_ALG_HS256, key, "{" + claims + "}");
+  REQUIRE_FALSE(token.empty());
+  return token;
 }
 
 std::string exp_at(int64_t t) {
@@ -43,17 +34,7 @@ JwtVerifier verifier(const std::string& key, const std::string& aud = "",
 }
 
 std::string pem(EVP_PKEY* key, bool is_private) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (is_private) {
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  } else {
-    PEM_write_bio_PUBKEY(bio, key);
-  }
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
+  return ferry::testing::pem_of(key, is_private);
 }
 
 }  // namespace
