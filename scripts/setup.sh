@@ -33,6 +33,7 @@ apt_packages=(
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
   nodejs
+  libjwt-dev libcli11-dev  # ferry-server: the JWT hook and its command line (the Docker builder needs them)
 )
 # Only the tests use these.
 test_packages=(

@@ -22,6 +22,9 @@ enum class CloseCode : uint16_t {
   kSeatTaken = 4011,          // this unconfirmed short-code joiner lost its seat to a link joiner
   kRejected = 4012,           // the creator turned this unconfirmed joiner away (reject_peer)
   kMoved = 4013,              // this instance drained (SIGTERM with --drain-grace): reconnect, resume elsewhere
+  kJwtRequired = 4014,        // --jwt-required: this create/join needs a token and none was offered
+  kJwtInvalid = 4015,         // the token failed a check (signature, algorithm, nbf, aud, iss, form)
+  kJwtExpired = 4016,         // the token is signed correctly but its exp has passed
 };
 
 std::string_view close_reason(CloseCode code);
@@ -42,6 +45,9 @@ inline std::string_view close_reason(CloseCode code) {
     case CloseCode::kSeatTaken: return "seat_taken";
     case CloseCode::kRejected: return "rejected";
     case CloseCode::kMoved: return "moved";
+    case CloseCode::kJwtRequired: return "jwt_required";
+    case CloseCode::kJwtInvalid: return "jwt_invalid";
+    case CloseCode::kJwtExpired: return "jwt_expired";
   }
   return "unknown";
 }

@@ -1,11 +1,19 @@
-// Flag and environment parsing for ferry-server (see config.h).
+// Flag and environment parsing for ferry-server (see config.h): the flags() table names each
+// flag, its help and how its value sets Config; CLI11 (Debian's libcli11-dev) reads the command
+// line, and the FERRY_* variables are read here first, through the getenv the caller hands in.
+//
+// Adding a flag: one row in flags() — {"name", "help (default ...)", setter returning false on a
+// bad value} plus `true` for a switch — and the Config field in config.h. The option, its
+// FERRY_NAME variable and its --help line follow from the row.
 #include "config.h"
 
 #include "access_policy.h"
 
+#include <CLI/CLI.hpp>
 #include <charconv>
+#include <deque>
 #include <filesystem>
-#include <sstream>
+#include <memory>
 
 namespace ferry::server {
 namespace {
@@ -164,6 +172,20 @@ const std::vector<Flag>& flags() {
          c.log_format = v == "json" ? LogFormat::kJson : LogFormat::kText;
          return true;
        }},
+      {"jwt-key", "JWT key file: an HS256 secret, or an RS256/ES256 public key (PEM); creates/joins then need a token",
+       [](Config& c, const std::string& v) { c.jwt_key = v; return !v.empty(); }},
+      {"jwt-required", "which room entries need a valid JWT: create, join or both (default both)",
+       [](Config& c, const std::string& v) {
+         if (v == "create") c.jwt_required = JwtRequired::kCreate;
+         else if (v == "join") c.jwt_required = JwtRequired::kJoin;
+         else if (v == "both") c.jwt_required = JwtRequired::kBoth;
+         else return false;
+         return true;
+       }},
+      {"jwt-audience", "the JWT aud claim must contain this value",
+       [](Config& c, const std::string& v) { c.jwt_audience = v; return !v.empty(); }},
+      {"jwt-issuer", "the JWT iss claim must equal this value",
+       [](Config& c, const std::string& v) { c.jwt_issuer = v; return !v.empty(); }},
   };
   return kFlags;
 }
@@ -174,21 +196,48 @@ std::string env_name(const char* flag) {
   return s;
 }
 
+constexpr const char* kDescription =
+    "ferry-server: serves the Ferry web client and relays its signalling.\n"
+    "Each flag can also be set by the environment variable in brackets; a flag on the command line wins\n"
+    "(list flags, --trust-proxy and --allowed-origin, add to the variable's list).";
+
+// The command line through CLI11: one option per row of flags(). Each value option keeps every
+// occurrence in order, one value each (--flag VALUE or --flag=VALUE); flags() rows apply them
+// after the parse, so a row's set() is the only place its value is checked.
+struct CommandLine {
+  std::unique_ptr<CLI::App> app;
+  std::vector<std::vector<std::string>> values;  // per row of flags(): the values given
+  std::deque<bool> switches;                     // per row: the switch was given (deque: stable addresses)
+};
+
+CommandLine command_line() {
+  CommandLine cl;
+  cl.app = std::make_unique<CLI::App>(kDescription, "ferry-server");
+  cl.app->set_help_flag("-h,--help", "this text");
+  cl.app->get_formatter()->column_width(30);
+  const auto& all = flags();
+  cl.values.resize(all.size());
+  cl.switches.resize(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Flag& f = all[i];
+    std::string name = std::string("--") + f.name;
+    std::string help = std::string(f.help) + "   [" + env_name(f.name) + "]";
+    if (f.is_switch) {
+      cl.app->add_flag(name, cl.switches[i], help);
+    } else {
+      cl.app->add_option(name, cl.values[i], help)
+          ->type_name("VALUE")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->allow_extra_args(false);
+    }
+  }
+  return cl;
+}
+
 }  // namespace
 
-std::string usage() {
-  std::ostringstream out;
-  out << "ferry-server: serves the Ferry web client and relays its signalling.\n\n"
-         "usage: ferry-server [--flag value | --flag=value]...\n\n";
-  for (const auto& f : flags()) {
-    std::string name = std::string("--") + f.name + (f.is_switch ? "" : " VALUE");
-    out << "  " << name;
-    for (size_t i = name.size(); i < 26; ++i) out << ' ';
-    out << f.help << "   [" << env_name(f.name) << "]\n";
-  }
-  out << "  --help                    this text\n";
-  return out.str();
-}
+std::string usage() { return command_line().app->help(); }
 
 std::string default_web_root() {
 #ifdef FERRY_SOURCE_DIR
@@ -203,42 +252,44 @@ Result<Config> parse_config(const std::vector<std::string>& args, const std::fun
   Config c;
   c.web_root = default_web_root();
   *help = false;
+  const auto& all = flags();
   // The environment first, so flags override it.
-  for (const auto& f : flags()) {
+  for (const auto& f : all) {
     const char* v = getenv_fn(env_name(f.name).c_str());
     if (!v) continue;
     std::string value = v;
     if (f.is_switch && (value == "0" || value == "false" || value.empty())) continue;
     if (!f.set(c, value)) return make_error("bad_config", env_name(f.name) + " has a bad value: " + value);
   }
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      *help = true;
-      return c;
+  CommandLine cl = command_line();
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    cl.app->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    *help = true;
+    return c;
+  } catch (const CLI::ExtrasError& e) {
+    return make_error("bad_config", std::string(e.what()) + " (see --help)");
+  } catch (const CLI::ParseError& e) {
+    return make_error("bad_config", e.what());
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Flag& f = all[i];
+    if (f.is_switch && cl.switches[i] && !f.set(c, "")) return make_error("bad_config", std::string("--") + f.name + " cannot be set");
+    for (const auto& value : cl.values[i]) {
+      if (!f.set(c, value)) return make_error("bad_config", std::string("--") + f.name + " has a bad value: " + value);
     }
-    if (!arg.starts_with("--")) return make_error("bad_config", "unexpected argument: " + arg);
-    std::string name = arg.substr(2), value;
-    bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const auto& f : flags()) {
-      if (name == f.name) flag = &f;
-    }
-    if (!flag) return make_error("bad_config", "unknown flag --" + name + " (see --help)");
-    if (!flag->is_switch && !has_value) {
-      if (i + 1 >= args.size()) return make_error("bad_config", "--" + name + " needs a value");
-      value = args[++i];
-    }
-    if (!flag->set(c, value)) return make_error("bad_config", "--" + name + " has a bad value: " + value);
   }
   if (c.cert.empty() != c.key.empty()) return make_error("bad_config", "--cert and --key go together");
   if (!c.ice.turn_urls.empty() && c.ice.turn_secret.empty()) {
     return make_error("bad_config", "--turn needs --turn-secret");
+  }
+  if (c.jwt_key.empty()) {
+    if (c.jwt_required != JwtRequired::kNone || !c.jwt_audience.empty() || !c.jwt_issuer.empty()) {
+      return make_error("bad_config", "--jwt-required, --jwt-audience and --jwt-issuer need --jwt-key");
+    }
+  } else if (c.jwt_required == JwtRequired::kNone) {
+    c.jwt_required = JwtRequired::kBoth;  // a key that guards nothing is a mistake
   }
   return c;
 }

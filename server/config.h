@@ -10,6 +10,7 @@
 
 #include "client_address.h"
 #include "log.h"
+#include "jwt_auth.h"
 #include "room_registry.h"
 #include "turn.h"
 #include "util/result.h"
@@ -60,6 +61,10 @@ struct Config {
   // is nowhere to move to without a shared room store).
   int64_t drain_grace_ms = 0;
   LogFormat log_format = LogFormat::kText;
+  // The JWT hook (jwt_auth.h): a key file makes creates and/or joins need a token.
+  std::string jwt_key;  // path; empty: no tokens checked
+  JwtRequired jwt_required = JwtRequired::kNone;  // kBoth when only --jwt-key is given
+  std::string jwt_audience, jwt_issuer;  // required claim values when set
 };
 
 // Parses argv (without argv[0]) and the environment (looked up through getenv_fn).

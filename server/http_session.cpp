@@ -5,6 +5,7 @@
 
 #include "access_policy.h"
 #include "client_address.h"
+#include "jwt_auth.h"
 #include "log.h"
 #include "static_files.h"
 #include "websocket_session.h"
@@ -163,7 +164,11 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
     beast::get_lowest_layer(stream_).expires_never();
     std::string key = client ? limit_key(*client) : "unknown";
-    std::make_shared<WebSocketSession<Stream>>(std::move(stream_), state_, std::move(key))->run(parser_->release());
+    // Taken now, checked once the WebSocket is open (only a close frame can name the refusal).
+    std::string jwt = config.jwt_key.empty() ? std::string()
+                                             : jwt_from_request(joined_header(req, "Sec-WebSocket-Protocol"), target);
+    std::make_shared<WebSocketSession<Stream>>(std::move(stream_), state_, std::move(key), std::move(jwt))
+        ->run(parser_->release());
     return;
   }
 

@@ -83,7 +83,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto state = std::make_shared<fs::SharedState>(*config, fs::system_clocks(), ferry::default_random());
+  std::shared_ptr<const fs::JwtVerifier> jwt;
+  if (!config->jwt_key.empty()) {
+    auto verifier = fs::JwtVerifier::load(config->jwt_key, config->jwt_audience, config->jwt_issuer);
+    if (!verifier) {
+      std::cerr << "ferry-server: " << verifier.error().message << "\n";
+      return 2;
+    }
+    jwt = std::make_shared<const fs::JwtVerifier>(std::move(*verifier));
+    fs::log_event("jwt", {{"alg", std::string(fs::jwt_alg_name(jwt->alg()))},
+                          {"audience", config->jwt_audience},
+                          {"issuer", config->jwt_issuer}});
+  }
+  auto state = std::make_shared<fs::SharedState>(*config, fs::system_clocks(), ferry::default_random(), jwt);
   fs::beast::error_code ec;
   auto address = net::ip::make_address(config->bind, ec);
   if (ec) {

@@ -31,12 +31,14 @@ Clocks system_clocks() {
       }};
 }
 
-SharedState::SharedState(Config config, Clocks clocks, RandomFn rng)
+SharedState::SharedState(Config config, Clocks clocks, RandomFn rng, std::shared_ptr<const JwtVerifier> jwt)
     : config_(std::move(config)),
       clocks_(std::move(clocks)),
       rng_(rng),
+      jwt_(std::move(jwt)),
       rooms_(config_.rooms, rng),
       joins_(config_.join_burst, config_.join_rate),
+      jwt_checks_(config_.join_burst, config_.join_rate),
       // About one second of burst: a fresh room starts at full speed, a sustained one at the rate.
       relay_rooms_(static_cast<double>(config_.relay_rate), static_cast<double>(config_.relay_rate)),
       text_rooms_(static_cast<double>(config_.text_relay_rate) * kTextRelayBurstSeconds,
@@ -49,6 +51,26 @@ SharedState::SharedState(Config config, Clocks clocks, RandomFn rng)
 
 int64_t SharedState::to_unix_s(int64_t mono_ms) const {
   return (clocks_.unix_ms() + (mono_ms - clocks_.now_ms())) / 1000;
+}
+
+JwtCheck SharedState::check_jwt(std::string_view token) const {
+  if (!jwt_ || token.empty()) return {};
+  return jwt_->check(token, clocks_.unix_ms() / 1000);
+}
+
+bool SharedState::admit_jwt_check(PeerId id) {
+  std::lock_guard lock(mutex_);
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return false;
+  if (jwt_checks_.take(it->second.ip, clocks_.now_ms())) return true;
+  metrics_.refuse(std::string(close_reason(CloseCode::kJoinsPerIp)));
+  log_event("refused", {{"reason", "jwt_checks_per_ip"}, {"ip", it->second.ip}});
+  return false;
+}
+
+void SharedState::set_jwt(PeerId id, JwtCheck jwt) {
+  std::lock_guard lock(mutex_);
+  if (auto it = conns_.find(id); it != conns_.end()) it->second.jwt = std::move(jwt);
 }
 
 Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal) {
@@ -65,7 +87,7 @@ Result<PeerId> SharedState::attach(std::weak_ptr<Peer> peer, const std::string& 
   if (conns_per_ip_[ip] >= config_.max_conns_per_ip) return refuse(CloseCode::kConnectionsPerIp);
   ++conns_per_ip_[ip];
   PeerId id = next_id_++;
-  conns_.emplace(id, Conn{std::move(peer), ip, TokenBucket(config_.msg_burst, config_.msg_rate, clocks_.now_ms()), 0});
+  conns_.emplace(id, Conn{std::move(peer), ip, TokenBucket(config_.msg_burst, config_.msg_rate, clocks_.now_ms()), 0, {}});
   metrics_.connections_total++;
   return id;
 }
@@ -223,6 +245,20 @@ void SharedState::joined(Outbox& out, PeerId id, const JoinResult& r, std::strin
   log_event(how, {{"room", room_tag(r.room)}, {"peer", std::to_string(id)}});
 }
 
+bool SharedState::jwt_refused(Outbox& out, PeerId id, const Conn& conn, bool create) {
+  if (!jwt_ || conn.jwt.verdict == JwtVerdict::kValid || !jwt_needed(config_.jwt_required, create)) return false;
+  CloseCode code = conn.jwt.verdict == JwtVerdict::kAbsent    ? CloseCode::kJwtRequired
+                   : conn.jwt.verdict == JwtVerdict::kExpired ? CloseCode::kJwtExpired
+                                                              : CloseCode::kJwtInvalid;
+  metrics_.refuse(std::string(close_reason(code)));
+  log_event("refused", {{"reason", std::string(close_reason(code))},
+                        {"check", conn.jwt.reason},
+                        {"entry", create ? "create" : "join"},
+                        {"ip", conn.ip}});
+  close(out, id, code);
+  return true;
+}
+
 void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::ClientMessage& m, ReadPause& pause,
                            std::weak_ptr<Peer>& relay_to) {
   int64_t now = clocks_.now_ms();
@@ -234,6 +270,10 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
     close(out, id, CloseCode::kJoinsPerIp);
     return;
   }
+  // The JWT hook guards new entries; a rejoin shows the resume token its checked entry earned.
+  const bool is_create = std::holds_alternative<proto::Create>(m);
+  const bool is_join = std::holds_alternative<proto::JoinByToken>(m) || std::holds_alternative<proto::JoinByNameplate>(m);
+  if ((is_create || is_join) && jwt_refused(out, id, conn, is_create)) return;
   if (std::holds_alternative<proto::Create>(m)) {
     auto r = rooms_.create(id, now);
     if (!r) return error(out, id, r.error());
@@ -316,6 +356,7 @@ void SharedState::sweep() {
       if (e.notify) send(out, *e.notify, proto::PeerLeft{});
     }
     joins_.prune(now);
+    jwt_checks_.prune(now);
     relay_rooms_.prune(now);  // a full budget is the same as a fresh one
     text_rooms_.prune(now);
   }

@@ -23,6 +23,7 @@
 
 #include "close_codes.h"
 #include "config.h"
+#include "jwt_auth.h"
 #include "metrics.h"
 #include "protocol/signal.h"
 #include "room_registry.h"
@@ -89,7 +90,8 @@ Clocks system_clocks();
 
 class SharedState {
  public:
-  SharedState(Config config, Clocks clocks, RandomFn rng);
+  // jwt: the verifier of --jwt-key (loaded by the caller), or null when tokens are not checked.
+  SharedState(Config config, Clocks clocks, RandomFn rng, std::shared_ptr<const JwtVerifier> jwt = nullptr);
 
   const Config& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
@@ -97,6 +99,15 @@ class SharedState {
   // Admission of a new WebSocket connection from ip (its limit key, see client_address.h). On success returns its id; the caller must
   // call detach(id) when it ends. On refusal returns the close code (the caller closes).
   Result<PeerId> attach(std::weak_ptr<Peer> peer, const std::string& ip, CloseCode* refusal);
+  // A connection that offers a token calls these once attached (so the admission limits refuse
+  // before a signature is checked) and before it reads its first message: admit_jwt_check takes
+  // one check from the address's budget (false: refused, close with kJoinsPerIp), check_jwt
+  // verifies against --jwt-key without the lock (kAbsent when none is configured or offered),
+  // and set_jwt keeps the verdict.
+  bool admit_jwt_check(PeerId id);
+  JwtCheck check_jwt(std::string_view token) const;
+  // What the connection's token proved, consulted by its creates and joins (--jwt-required).
+  void set_jwt(PeerId id, JwtCheck jwt);
   void detach(PeerId id);
 
   // One message from a connection, and how long to wait before reading the next.
@@ -129,6 +140,7 @@ class SharedState {
     std::string ip;
     TokenBucket messages;
     int bad = 0;
+    JwtCheck jwt;
   };
   // Work collected under the mutex, done after it.
   struct Outbox {
@@ -145,16 +157,23 @@ class SharedState {
   // The pause for the server-wide queue cap, merged into pause.
   void global_pause(ReadPause& pause);
   void joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how);
+  // Closes the connection when --jwt-required wants a valid token for this entry and it has none.
+  bool jwt_refused(Outbox& out, PeerId id, const Conn& conn, bool create);
   int64_t to_unix_s(int64_t mono_ms) const;
   static void flush(Outbox& out);
 
   Config config_;
   Clocks clocks_;
   RandomFn rng_;
+  std::shared_ptr<const JwtVerifier> jwt_;
   Metrics metrics_;
   std::mutex mutex_;
   RoomRegistry rooms_;
   KeyedBuckets joins_;
+  // Token checks per address, at the create/join rate: libjwt 1.10 parses the PEM key for each
+  // check, so RS256 and ES256 cost about 0.5 ms of CPU each (HS256 about 11 us), and a stream
+  // of new connections with made-up tokens would otherwise buy that for a cheap handshake.
+  KeyedBuckets jwt_checks_;
   KeyedBuckets relay_rooms_;              // byte budget per room id, while it is not full
   KeyedBuckets text_rooms_;               // text relay byte budget per room id
   std::atomic<int64_t> queued_total_{0};

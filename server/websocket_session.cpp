@@ -2,6 +2,7 @@
 #include "websocket_session.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "log.h"
 #include "protocol/signal.h"
@@ -30,8 +31,13 @@ std::size_t queue_cost(const Outgoing& m) { return m.data->size() + kQueuedMessa
 }  // namespace
 
 template <class Stream>
-WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip)
-    : ws_(std::move(stream)), pause_timer_(ws_.get_executor()), state_(std::move(state)), ip_(std::move(ip)) {}
+WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip,
+                                           std::string jwt)
+    : ws_(std::move(stream)),
+      pause_timer_(ws_.get_executor()),
+      state_(std::move(state)),
+      ip_(std::move(ip)),
+      jwt_(std::move(jwt)) {}
 
 template <class Stream>
 WebSocketSession<Stream>::~WebSocketSession() {
@@ -77,6 +83,12 @@ void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   auto id = state_->attach(this->weak_from_this(), ip_, &refusal);
   if (!id) return do_close(refusal);
   id_ = *id;
+  if (!jwt_.empty()) {
+    // After admission (its limits refuse first, at no signature's cost), before the first read.
+    std::string token = std::exchange(jwt_, std::string());  // not kept (nor logged) past its check
+    if (!state_->admit_jwt_check(id_)) return do_close(CloseCode::kJoinsPerIp);
+    state_->set_jwt(id_, state_->check_jwt(token));
+  }
   do_read();
 }
 

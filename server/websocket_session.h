@@ -27,7 +27,8 @@ namespace ferry::server {
 template <class Stream>
 class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip);
+  // jwt: the token the upgrade request offered (empty: none); verified once attached, then dropped.
+  WebSocketSession(Stream&& stream, std::shared_ptr<SharedState> state, std::string ip, std::string jwt = {});
   ~WebSocketSession() override;
 
   // Takes over after the HTTP upgrade request was read.
@@ -66,6 +67,7 @@ class WebSocketSession : public Peer, public std::enable_shared_from_this<WebSoc
   net::steady_timer pause_timer_;
   std::shared_ptr<SharedState> state_;
   std::string ip_;
+  std::string jwt_;
   beast::flat_buffer buffer_;
   websocket::stream_base::timeout timeouts_{};
   std::deque<Outgoing> queue_;

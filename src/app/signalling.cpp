@@ -30,6 +30,13 @@ std::string close_code_words(int code) {
       return "Someone opened the full link of this session, which takes precedence over the code.";
     case 4012:
       return "The other device refused this attempt (the code no longer works, or someone already joined).";
+    // The server's JWT hook (docs/protocol.md "JWT"): the embedding site hands out the tokens.
+    case 4014:
+      return "This server needs a sign-in from the site that sent you here. Open Ferry from that site.";
+    case 4015:
+      return "The sign-in from the site that sent you here was not accepted. Open Ferry from that site again.";
+    case 4016:
+      return "Your sign-in has expired. Open Ferry from the site that sent you here again.";
     case 4001:
     case 4002:
     case 4007:

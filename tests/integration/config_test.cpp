@@ -1,36 +1,18 @@
 // Command-line and environment configuration of the real binary.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
-#include <cstdio>
 
 #include "harness.h"
 #include "protocol/signal.h"
 
 using namespace ferry::itest;
 
-namespace {
-
-// Runs the binary to completion; returns its exit status and output.
-int run_binary(const std::string& args, std::string* output) {
-  std::string cmd = std::string("timeout 10 ") + FERRY_SERVER_BIN + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-}  // namespace
-
 TEST_CASE("--help lists the flags and exits 0") {
   std::string out;
   CHECK(run_binary("--help", &out) == 0);
   for (const char* flag : {"--port", "--bind", "--web-root", "--cert", "--key", "--self-signed", "--stun", "--turn",
                            "--turn-secret", "--grace", "--max-message", "--relay-rate", "--relay-total-rate",
-                           "FERRY_RELAY_RATE", "FERRY_PORT"}) {
+                           "FERRY_RELAY_RATE", "FERRY_PORT", "--jwt-key", "--jwt-required", "--jwt-audience",
+                           "--jwt-issuer", "FERRY_JWT_KEY"}) {
     CHECK(out.find(flag) != std::string::npos);
   }
 }
@@ -41,6 +23,30 @@ TEST_CASE("a bad flag is refused with exit status 2 and a message") {
   CHECK(out.find("--port") != std::string::npos);
   out.clear();
   CHECK(run_binary("--frobnicate", &out) == 2);
+}
+
+TEST_CASE("an unknown flag, a bad value, a missing value and a stray argument each exit 2 naming the culprit") {
+  std::string out;
+  CHECK(run_binary("--port 0 --frobnicate", &out) == 2);
+  CHECK(out.find("--frobnicate") != std::string::npos);
+  CHECK(out.find("--help") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--msg-rate=fast", &out) == 2);
+  CHECK(out.find("--msg-rate has a bad value: fast") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--max-connections", &out) == 2);
+  CHECK(out.find("--max-connections") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--stun stun:a:1 stray", &out) == 2);
+  CHECK(out.find("stray") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-required sometimes", &out) == 2);
+  CHECK(out.find("--jwt-required has a bad value: sometimes") != std::string::npos);
+  out.clear();
+  CHECK(run_binary("--jwt-key", &out) == 2);
+  out.clear();
+  CHECK(run_binary("", &out, "FERRY_IDLE_TIMEOUT=never ") == 2);
+  CHECK(out.find("FERRY_IDLE_TIMEOUT has a bad value: never") != std::string::npos);
 }
 
 TEST_CASE("FERRY_ environment variables configure the server") {

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -360,6 +361,17 @@ std::string WsClient::Event::type() const {
   auto j = json();
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return "";
   return j["type"].get<std::string>();
+}
+
+int run_binary(const std::string& args, std::string* output, const std::string& env) {
+  std::string cmd = env + "timeout 10 " + FERRY_SERVER_BIN + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace ferry::itest

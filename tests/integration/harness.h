@@ -121,6 +121,10 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = kEventTimeout) {
   return true;
 }
 
+// Runs ferry-server with args to completion (at most 10 s), with env ("NAME=value " assignments)
+// before it; returns its exit status (-1 when it did not exit) and appends what it printed.
+int run_binary(const std::string& args, std::string* output, const std::string& env = "");
+
 // One metric's value from /metrics (-1 when absent).
 double metric(uint16_t port, const std::string& name);
 

@@ -9,14 +9,15 @@ import { ClientPage, kRoot, kStepTimeoutMs, log, sha256, trackPeerConnections } 
 export const kViewport = { width: 1000, height: 1400 };
 
 // A (on host `host`) chooses `files` and copies the link; returns { a, link, ctx }.
-// origin: where the page is loaded from (a proxy's origin, or the server's). track: keep the
-// page's RTCPeerConnections for the test (trackPeerConnections).
-export async function offer(env, files, { host = 'a', name = 'A', origin = env.origin, track = false } = {}) {
+// origin: where the page is loaded from (a proxy's origin, or the server's); page: the address
+// opened there ('/?jwt=...' as an embedding site would). track: keep the page's
+// RTCPeerConnections for the test (trackPeerConnections).
+export async function offer(env, files, { host = 'a', name = 'A', origin = env.origin, page = '/', track = false } = {}) {
   const browser = await env.browser(host, origin === env.origin ? '' : origin);
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: kViewport });
   if (track) await trackPeerConnections(ctx);
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-  const a = await ClientPage.open(ctx, origin + '/', name);
+  const a = await ClientPage.open(ctx, origin + page, name);
   env.pages.push(a);
   await a.chooseFiles(files);
   await a.click('copy-link');

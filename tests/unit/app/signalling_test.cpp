@@ -164,6 +164,15 @@ TEST_CASE("a drained server's close 4013 moved reconnects and rejoins with the r
   CHECK(rejoin->resume == kResume);
 }
 
+TEST_CASE("the JWT refusals end signalling with words that send the user back to the embedding site") {
+  for (int code : {4014, 4015, 4016}) {
+    Sink out;
+    Signalling s = seated(out);
+    CHECK(s.on_closed(code, 0) == Signalling::Event::kEnded);  // a retry would send the same token
+    CHECK(close_code_words(code).find("site") != std::string::npos);
+  }
+}
+
 TEST_CASE("a close before there is a seat to take back reports that, and does not retry") {
   Sink out;
   Signalling s;

@@ -45,10 +45,10 @@ class FakePeer : public Peer {
 };
 
 struct Harness {
-  explicit Harness(Config c = Config{}) {
+  explicit Harness(Config c = Config{}, std::shared_ptr<const JwtVerifier> jwt = nullptr) {
     c.web_root = "";
     state = std::make_unique<SharedState>(c, Clocks{[this] { return now; }, [this] { return 1'700'000'000'000 + now; }},
-                                          testing::counting_random());
+                                          testing::counting_random(), std::move(jwt));
   }
   std::pair<std::shared_ptr<FakePeer>, PeerId> connect(const std::string& ip = "10.0.0.1") {
     auto p = std::make_shared<FakePeer>();
@@ -528,4 +528,51 @@ TEST_CASE("above the server-wide queue cap every message read pauses its sender 
   CHECK(metric(h, "ferry_queued_bytes") == 1'000'001);
   h.state->add_queued(-1'000'001);
   CHECK(h.state->on_text(q.ida, text(proto::Relay{"aGk"})).wait_ms == 0);
+}
+
+TEST_CASE("--jwt-required closes entries whose connection has no valid token, and lets the others through") {
+  auto verifier = JwtVerifier::from_key("0123456789abcdef0123456789abcdef", "", "");
+  REQUIRE(verifier.ok());
+  auto jwt = std::make_shared<const JwtVerifier>(*verifier);
+  Config c;
+  c.jwt_required = JwtRequired::kCreate;
+  Harness h(c, jwt);
+  auto [anon, anon_id] = h.connect("10.0.0.1");
+  h.state->on_text(anon_id, create());
+  CHECK(anon->closed == CloseCode::kJwtRequired);
+  auto [late, late_id] = h.connect("10.0.0.2");
+  h.state->set_jwt(late_id, JwtCheck{JwtVerdict::kExpired, "expired"});
+  h.state->on_text(late_id, create());
+  CHECK(late->closed == CloseCode::kJwtExpired);
+  auto [forged, forged_id] = h.connect("10.0.0.3");
+  h.state->set_jwt(forged_id, JwtCheck{JwtVerdict::kInvalid, "bad_signature"});
+  h.state->on_text(forged_id, create());
+  CHECK(forged->closed == CloseCode::kJwtInvalid);
+
+  auto [a, ida] = h.connect("10.0.0.4");
+  h.state->set_jwt(ida, JwtCheck{JwtVerdict::kValid, ""});
+  h.state->on_text(ida, create());
+  REQUIRE_FALSE(a->closed);
+  auto created = std::get<proto::Created>(a->last());
+  auto [b, idb] = h.connect("10.0.0.5");  // joins need no token under "create"
+  h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::JoinByToken{created.room, created.token}}));
+  CHECK_FALSE(b->closed);
+  CHECK(std::holds_alternative<proto::Joined>(b->last()));
+}
+
+TEST_CASE("token checks are rationed per address like creates and joins") {
+  Config c;
+  c.join_burst = 2;
+  c.join_rate = 1;
+  Harness h(c);
+  auto [a1, id1] = h.connect("10.0.0.1");
+  auto [a2, id2] = h.connect("10.0.0.1");
+  auto [a3, id3] = h.connect("10.0.0.1");
+  auto [b, idb] = h.connect("10.0.0.2");
+  CHECK(h.state->admit_jwt_check(id1));
+  CHECK(h.state->admit_jwt_check(id2));
+  CHECK_FALSE(h.state->admit_jwt_check(id3));
+  CHECK(h.state->admit_jwt_check(idb));  // another address has its own budget
+  h.now += 1000;
+  CHECK(h.state->admit_jwt_check(id3));  // refilled at the join rate
 }

@@ -3,11 +3,41 @@
 // Binary messages (frames through the server's relay) are data (core.js), not events.
 'use strict';
 (function (core) {
+  // The server's JWT hook (docs/protocol.md "JWT"): an embedding site opens the page with
+  // ?jwt=<token>. The token leaves the address bar at once, before the client reads the URL (as
+  // link secrets do), stays in this tab (memory, and sessionStorage for a reload) and travels
+  // only in the WebSocket subprotocol list, as "ferry.jwt.<token>" beside the protocol.
+  const kJwtStorageKey = 'ferry.jwt';
+  const kJwtProtocolPrefix = 'ferry.jwt.';
+  // A compact JWS is base64url and dots, all allowed in a subprotocol; 8 KiB as the server.
+  const kJwtPattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+  const kMaxJwtChars = 8 * 1024;
+  const jwt = (function takeJwt() {
+    let token = null;
+    try {
+      const u = new URL(location.href);
+      token = u.searchParams.get('jwt');
+      if (token !== null) {
+        u.searchParams.delete('jwt');
+        history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+      }
+    } catch (e) { /* sandboxed: the token stays where it is */ }
+    if (token !== null && (token.length > kMaxJwtChars || !kJwtPattern.test(token))) {
+      console.warn('ignoring a malformed ?jwt= parameter');
+      token = null;
+    }
+    try {
+      if (token !== null) sessionStorage.setItem(kJwtStorageKey, token);
+      else token = sessionStorage.getItem(kJwtStorageKey);
+    } catch (e) { /* storage off: a reload goes without it */ }
+    return token || '';
+  })();
+
   core.provide({
     wsOpen(url, protocol) {
       let ws;
       try {
-        ws = new WebSocket(url, protocol);
+        ws = new WebSocket(url, jwt ? [protocol, kJwtProtocolPrefix + jwt] : protocol);
       } catch (e) {
         const h = core.add(null, 'ws');
         setTimeout(() => core.emit(h, 'error', core.errorText(e)), 0);
