@@ -38,10 +38,18 @@ async function transfer(env, ctxA, what, label, saveTree) {
   await a.click('copy-link');
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
   const { b, ctx } = await openLink(env, link, { accept: false, pickFolder: true, name: `B-${label}` });
-  await b.widget('accept-in-1', 10 * kStepTimeoutMs);
+  await b.widget('accept-in-1', Number(process.env.FERRY_BENCH_OFFER_MS || 10 * kStepTimeoutMs));
   const t0 = Date.now();
   await b.click('accept-in-1');
-  await waitLog(b, /^All files received/, 30 * kStepTimeoutMs);
+  const watch = setInterval(() => {
+    b.status().then((st) => log(`${b.name}: ${st.slice(-60)}`)).catch(() => {});
+    if (process.env.FERRY_BENCH_SHOTS) b.screenshot(`bench-folder-${label}-B-${Date.now() - t0}`).catch(() => {});
+  }, 15000);
+  try {
+    await waitLog(b, /^All files received/, 30 * kStepTimeoutMs);
+  } finally {
+    clearInterval(watch);
+  }
   const receive = Date.now() - t0;
   let save = 0;
   if (saveTree) {

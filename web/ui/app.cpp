@@ -519,6 +519,20 @@ namespace {
 // Rows drawn per transfer: a folder of 10,000 files shows its first rows and a count, so a
 // frame stays cheap; the totals cover everything.
 constexpr size_t kMaxFileRows = 50;
+// More rows than this scroll in a box of about this many rows' height, so that the buttons
+// after the list (Accept, Pause, Save all) stay on screen.
+constexpr size_t kInlineFileRows = 6;
+constexpr float kRowBoxRows = 5.5f;
+
+// A box the rows of a long list scroll in (nothing for a short one); end_rows closes it.
+bool begin_rows(const std::string& id, size_t rows, float column, float row_height) {
+  if (rows <= kInlineFileRows) return false;
+  ImGui::BeginChild(("rows-" + id).c_str(), ImVec2(column, row_height * kRowBoxRows), true);
+  return true;
+}
+void end_rows(bool boxed) {
+  if (boxed) ImGui::EndChild();
+}
 
 std::string path_of(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
@@ -594,6 +608,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       widgets_.name_last("total-" + id);
     }
     size_t rows = 0;
+    const bool boxed = begin_rows(id, offered, column, 2 * ImGui::GetFrameHeightWithSpacing());
     for (const auto& f : t.progress.files) {
       if (++rows > kMaxFileRows) {
         ImGui::TextDisabled("... and %zu more files", offered - kMaxFileRows);
@@ -621,6 +636,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
         widgets_.name_last((t.outgoing ? "speed-out-" : "speed-in-") + name + "-" + std::to_string(f.file_id));
       }
     }
+    end_rows(boxed);
     const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
     if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
@@ -661,6 +677,7 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
                        t.progress.empty_dirs.empty() ? "" : (", with " + plural(t.progress.empty_dirs.size(), "empty folder", "empty folders")).c_str());
     widgets_.name_last("offer-tree-" + id);
   }
+  const bool boxed = begin_rows(id, files.size(), column, 2 * ImGui::GetTextLineHeightWithSpacing() + 8);
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
     if (i == kMaxFileRows) {
@@ -681,6 +698,7 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
     ImGui::PopTextWrapPos();
     ImGui::EndGroup();
   }
+  end_rows(boxed);
   if (!s.sas.empty()) {
     // The words large: comparing them with the sender's screen is what rules out someone in
     // the middle.
@@ -765,6 +783,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
       widgets_.name_last(id, Gesture::kSaveTree, tree);
     }
     size_t rows = 0;
+    const bool boxed = begin_rows(tree, files.size(), column, 2 * ImGui::GetFrameHeightWithSpacing());
     for (const auto* fp : files) {
       const auto& f = *fp;
       if (++rows > kMaxFileRows) {
@@ -787,6 +806,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
       primary_button(("Save " + f.name + "##" + id).c_str(), column);
       widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));
     }
+    end_rows(boxed);
   }
 }
 

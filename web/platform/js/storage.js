@@ -238,25 +238,36 @@
       }
     }
   }
-  async function folderAt(root, path) {
+  // folders: path -> handle, made once per save (a tree of 10,000 files has few folders).
+  async function folderAt(root, path, folders) {
     let dir = root;
-    for (const part of path.split('/').filter((p) => p)) dir = await dir.getDirectoryHandle(part, { create: true });
+    let at = '';
+    for (const part of path.split('/').filter((p) => p)) {
+      at += '/' + part;
+      let next = folders.get(at);
+      if (!next) {
+        next = await dir.getDirectoryHandle(part, { create: true });
+        folders.set(at, next);
+      }
+      dir = next;
+    }
     return dir;
   }
   async function saveTreeToFolder(prefix, sinks, dirs) {
     const root = await window.showDirectoryPicker({ mode: 'readwrite', id: 'ferry-save' });
+    const folders = new Map();
     for (const item of sinks) {
       const h = item.h;
       const s = item.s;
       const slash = s.path.lastIndexOf('/');
-      const dir = await folderAt(root, slash > 0 ? s.path.slice(0, slash) : '');
+      const dir = await folderAt(root, slash > 0 ? s.path.slice(0, slash) : '', folders);
       const fh = await dir.getFileHandle(await freeName(dir, s.name), { create: true });
       const w = await fh.createWritable();
       await (await sinkBlob(s)).stream().pipeTo(w);
       core.emit(h, 'saved');
       removeSaved(h, 0);
     }
-    for (const d of dirs) await folderAt(root, d);
+    for (const d of dirs) await folderAt(root, d, folders);
     return sinks.length;
   }
   async function saveTreeAsZip(prefix, sinks, dirs) {
@@ -351,7 +362,10 @@
         b = null;
       }
       if (!b) {
-        const buf = len <= kWriteBatch && spare.length ? spare.pop() : new Uint8Array(Math.max(kWriteBatch, len));
+        // A batch holds at most what is left of the file: a folder of 10,000 small files has
+        // thousands of sinks with a batch waiting at once, and 1 MiB each would be gigabytes.
+        const want = Math.max(len, Math.min(kWriteBatch, s.size - offset));
+        const buf = want === kWriteBatch && spare.length ? spare.pop() : new Uint8Array(want);
         b = s.batch = { at: offset, used: 0, buf };
         batched.add(h);
         if (batchTimer === null) batchTimer = setTimeout(() => { batchTimer = null; flushAll(); }, kWriteBatchMs);
