@@ -135,13 +135,14 @@ void frame() {
   rt.client.process(now);
   // Unattended timer ticks stay cheap: input and resizes come as events (on_input), which switch
   // back to animation frames, so there is nothing to poll unless a repaint is due.
-  if (rt.pacing == Pacing::kTimer && !repaint_due(rt, now, false)) return;
+  if (rt.pacing == Pacing::kTimer && !repaint_due(rt, now, false) && !rt.client.has_ui_events()) return;
   const ferry::web::CanvasSize size = rt.canvas.sync();
   if (size.dpr_changed && rt.app.on_scale_changed(size.dpr)) rt.renderer.upload_fonts();
 
   ImGui_ImplGlfw_NewFrame();
   rt.canvas.apply_to_imgui(ImGui::GetIO());
-  if (rt.input.changed(ImGui::GetIO()) || size.dpr_changed) {
+  // A DOM control's event (web/ui/widgets.h) is input too: it reaches the UI only in a frame.
+  if (rt.input.changed(ImGui::GetIO()) || size.dpr_changed || rt.client.has_ui_events()) {
     rt.frames_after_input = kFramesAfterInput;
     rt.last_input = now;
   }
