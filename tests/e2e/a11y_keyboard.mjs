@@ -53,7 +53,7 @@ async function checkTree(page, label, wants) {
     ...[...document.querySelectorAll('[data-ferry-widget]')].map((el) => el.dataset.ferryWidget)])]);
   const named = ids.filter((id) => tree.includes(`"${id}"`) || tree.includes(`: ${id}\n`));
   if (named.length) throw new Error(`${label}: nodes named by widget ids ${named.join(', ')}:\n${tree}`);
-  log(`${label}: the accessibility tree has what it should:\n${tree}`);
+  log(`${label}: the accessibility tree has what it should (${tree.split("\n").length} lines)`);
   return tree;
 }
 
