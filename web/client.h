@@ -106,6 +106,9 @@ class Client : public app::DataIo {
   bool has_session() const { return session_->snapshot().phase != app::Phase::kIdle; }
   // Page-level events for the UI (text typed into overlay fields, gestures, copies).
   std::vector<BrowserEvent> take_ui_events() { return std::exchange(ui_events_, {}); }
+  // Such events wait for the next frame: they are a person's input (a DOM button pressed, a box
+  // ticked), so the frame loop paints at once (web/main.cpp).
+  bool has_ui_events() const { return !ui_events_.empty(); }
   // This device's history of transfers, newest first (app/history.h; IndexedDB only).
   const std::vector<app::HistoryEntry>& history() const { return history_; }
   void clear_history();

@@ -135,7 +135,9 @@ void frame() {
   rt.client.process(now);
   // Unattended timer ticks stay cheap: input and resizes come as events (on_input), which switch
   // back to animation frames, so there is nothing to poll unless a repaint is due.
-  if (rt.pacing == Pacing::kTimer && !repaint_due(rt, now, false)) return;
+  // A DOM control's event (web/ui/widgets.h: a press, a tick) reaches the UI only in a frame.
+  const bool ui_input = rt.client.has_ui_events();
+  if (rt.pacing == Pacing::kTimer && !repaint_due(rt, now, false) && !ui_input) return;
   const ferry::web::CanvasSize size = rt.canvas.sync();
   if (size.dpr_changed && rt.app.on_scale_changed(size.dpr)) rt.renderer.upload_fonts();
 
@@ -147,9 +149,13 @@ void frame() {
   }
   const bool attended = rt.frames_after_input > 0 || now - rt.last_input < kInteractingMs;
   set_pacing(rt, attended ? Pacing::kAnimationFrames : Pacing::kTimer);
-  if (rt.frames_after_input == 0 && !repaint_due(rt, now, attended)) return;
-  if (rt.frames_after_input > 0) --rt.frames_after_input;
-  rt.last_paint = now;
+  const bool due = repaint_due(rt, now, attended);
+  const bool for_input = rt.frames_after_input > 0;
+  if (!for_input && !due && !ui_input) return;
+  if (for_input) --rt.frames_after_input;
+  // A frame only for a DOM control's event leaves the state repaint's clock alone: the change the
+  // press causes (a file saved, an offer accepted) still paints as soon as it comes.
+  if (for_input || due) rt.last_paint = now;
   rt.painted_version = rt.client.version();
   ImGui::NewFrame();
   rt.app.draw(size.css_width, size.css_height, rt.canvas.take_scroll());

@@ -34,8 +34,10 @@ try {
   const ba = await launchChromium(lan, 'a', origin);
   const bb = await launchChromium(lan, 'b', origin);
   browsers.push(ba, bb);
-  const ctxA = await ba.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 900 } });
-  const ctxB = await bb.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 900 } });
+  // Tall enough that the third file's Save button is on screen below "Save all" (the test clicks
+  // where the button is drawn; a widget below the fold has no overlay to click).
+  const ctxA = await ba.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 1200 } });
+  const ctxB = await bb.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 1200 } });
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
 
   a = await ClientPage.open(ctxA, origin + '/', 'A');

@@ -52,9 +52,53 @@ bool primary_button(const char* label, float width) {
   return pressed;
 }
 
-void heading(const char* text) {
+void App::heading(const std::string& text) {
   ImGui::Dummy(ImVec2(0, 4));
-  ImGui::TextDisabled("%s", text);
+  ImGui::TextDisabled("%s", text.c_str());
+  widgets_.heading_last(text, 2);
+}
+
+void App::title() {
+  ImGui::PushFont(g_title_font);
+  ImGui::TextUnformatted("Ferry");
+  ImGui::PopFont();
+  widgets_.heading_last("Ferry", 1);
+}
+
+bool App::take_check(const std::string& id, bool& value) {
+  bool changed = false;
+  for (const auto& ev : ui_events_) {
+    const size_t nl = ev.text.find('\n');
+    if (ev.kind != "check" || nl != id.size() || ev.text.compare(0, nl, id) != 0) continue;
+    const bool on = ev.text.compare(nl + 1, std::string::npos, "1") == 0;
+    changed = changed || on != value;
+    value = on;
+  }
+  return changed;
+}
+
+bool App::check(const std::string& id, bool& value, const std::string& name) {
+  bool changed = take_check(id, value);
+  changed = ImGui::Checkbox(("##" + id).c_str(), &value) || changed;
+  widgets_.name_last(id, Gesture::kCheck, value ? "1" : "0", name);
+  return changed;
+}
+
+bool App::checkbox_row(const std::string& id, bool& value, const char* label, float column) {
+  const float left = ImGui::GetCursorPosX();
+  const bool changed = check(id, value, label);
+  // The label wraps inside the column (a phone is too narrow for it on one line).
+  ImGui::SameLine();
+  ImGui::PushTextWrapPos(left + column);
+  ImGui::TextWrapped("%s", label);
+  ImGui::PopTextWrapPos();
+  return changed;
+}
+
+bool App::button(const std::string& id, const std::string& label, const std::string& name, float width) {
+  const bool clicked = primary_button((label + "##" + id).c_str(), width);
+  widgets_.name_last(id, Gesture::kPress, name);
+  return clicked || pressed(id);
 }
 
 namespace {
@@ -240,9 +284,7 @@ void App::draw_password_prompt(float column) {
 
 void App::draw_home(float column) {
   ImGui::Dummy(ImVec2(column, 16));
-  ImGui::PushFont(g_title_font);
-  ImGui::TextUnformatted("Ferry");
-  ImGui::PopFont();
+  title();
   if (client_.awaiting_password()) {
     draw_password_prompt(column);
     const std::string& err = home_error_;
@@ -256,26 +298,19 @@ void App::draw_home(float column) {
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
+  widgets_.heading_last("Send", 2);
   ImGui::Dummy(ImVec2(column, 8));
   // A protected room needs its password before the files are chosen (choosing them creates it).
   const bool needs_password = protect_ && room_password_.empty();
   primary_button("Send files", column);
-  widgets_.name_last("send-files", needs_password ? Gesture::kNone : Gesture::kFiles);
+  widgets_.name_last("send-files", needs_password ? Gesture::kNone : Gesture::kFiles, "", "Send files");
   primary_button("Send a folder", column);
-  widgets_.name_last("send-folder", needs_password ? Gesture::kNone : Gesture::kFolder);
+  widgets_.name_last("send-folder", needs_password ? Gesture::kNone : Gesture::kFolder, "", "Send a folder");
   ImGui::TextDisabled(needs_password ? "Type a password first, or untick it" : "or drop files or a folder anywhere on this page");
-  {
-    const float left = ImGui::GetCursorPosX();
-    if (ImGui::Checkbox("##protect-password", &protect_) && !protect_) {
-      sodium_memzero(room_password_.data(), room_password_.size());
-      room_password_.clear();
-      emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
-    }
-    widgets_.name_last("protect-password");
-    ImGui::SameLine();
-    ImGui::PushTextWrapPos(left + column);
-    ImGui::TextWrapped("Protect with a password");
-    ImGui::PopTextWrapPos();
+  if (checkbox_row("protect-password", protect_, "Protect with a password", column) && !protect_) {
+    sodium_memzero(room_password_.data(), room_password_.size());
+    room_password_.clear();
+    emscripten::val::module_property("ferryGlue").call<void>("clearText", std::string("room-password"));
   }
   if (protect_) {
     take_text("room-password", room_password_);
@@ -309,6 +344,7 @@ void App::draw_home(float column) {
   client_.set_room_password(protect_ ? room_password_ : std::string());
   ImGui::Dummy(ImVec2(column, 12));
   ImGui::TextUnformatted("Receive");
+  widgets_.heading_last("Receive", 2);
   std::string typed = code_;
   bool entered = take_text("code-input", typed);
   std::snprintf(code_, sizeof code_, "%s", typed.c_str());
@@ -322,8 +358,7 @@ void App::draw_home(float column) {
     field("join-password", join_password_.empty() ? "The room's password" : nullptr, Gesture::kPassword, column,
           "The room's password");
   }
-  const bool clicked = primary_button("Receive files", column);
-  widgets_.name_last("receive");
+  const bool clicked = button("receive", "Receive files", "Receive files", column);
   if (entered || clicked) {
     const Status st = client_.join_code(code_, bare ? join_password_ : std::string());
     home_error_ = st ? "" : st.error().message;
@@ -376,9 +411,7 @@ void App::draw_history(float column) {
 }
 
 void App::draw_session(const app::Snapshot& s, float column) {
-  ImGui::PushFont(g_title_font);
-  ImGui::TextUnformatted("Ferry");
-  ImGui::PopFont();
+  title();
 
   // Status line, red when the session failed.
   if (s.phase == app::Phase::kFailed) {
@@ -391,11 +424,10 @@ void App::draw_session(const app::Snapshot& s, float column) {
       widgets_.name_last("retry-password", Gesture::kPress, "Try the password again");
       if (again || pressed("retry-password")) client_.retry_password();
     }
-    if (primary_button("Start over", column)) {
+    if (button("start-over", "Start over", "Start over", column)) {
       client_.forget_join();
       emscripten::val::global("location").set("href", std::string("/"));
     }
-    widgets_.name_last("start-over");
   } else {
     ImGui::TextWrapped("%s", s.status.c_str());
     widgets_.name_last("status");
@@ -435,24 +467,18 @@ void App::draw_session(const app::Snapshot& s, float column) {
   }
   if (s.phase == app::Phase::kConnected) {
     primary_button("Send more files", column);
-    widgets_.name_last("send-files", Gesture::kFiles);
+    widgets_.name_last("send-files", Gesture::kFiles, "", "Send more files");
     primary_button("Send a folder", column);
-    widgets_.name_last("send-folder", Gesture::kFolder);
+    widgets_.name_last("send-folder", Gesture::kFolder, "", "Send a folder");
   }
   draw_transfers(s, column);
   draw_received(s, column);
   ImGui::Dummy(ImVec2(column, 8));
   bool keep = client_.keep_until_saved();
-  const float left = ImGui::GetCursorPosX();
-  if (ImGui::Checkbox("##keep-files", &keep)) client_.set_keep_until_saved(keep);
-  widgets_.name_last("keep-files");
-  // The label wraps inside the column (a phone is too narrow for it on one line).
-  ImGui::SameLine();
-  ImGui::PushTextWrapPos(left + column);
-  ImGui::TextWrapped("Keep received files after I leave, until I save them");
-  ImGui::PopTextWrapPos();
-  if (primary_button("Leave", column)) client_.close_session();
-  widgets_.name_last("leave");
+  if (checkbox_row("keep-files", keep, "Keep received files after I leave, until I save them", column)) {
+    client_.set_keep_until_saved(keep);
+  }
+  if (button("leave", "Leave", "Leave", column)) client_.close_session();
   draw_log(column);
   // Below the log its messages land in, like a chat; nothing above it moves.
   if (s.phase != app::Phase::kFailed) draw_messages(s, column);
@@ -472,22 +498,22 @@ void App::draw_share(const app::Snapshot& s, float column) {
                        "still works.");
     ImGui::PopStyleColor();
     widgets_.name_last("code-dead");
-    if (primary_button("New code", column)) client_.session().new_code();
-    widgets_.name_last("new-code");
+    if (button("new-code", "New code", "New code", column)) client_.session().new_code();
   } else {
     ImGui::PushFont(g_title_font);
     ImGui::TextUnformatted(s.short_code.c_str());
     ImGui::PopFont();
     widgets_.name_last("short-code");
     primary_button("Copy code", column);
-    widgets_.name_last("copy-code", Gesture::kCopy, s.short_code);
+    // Named for what it does: the code itself never goes into the DOM.
+    widgets_.name_last("copy-code", Gesture::kCopy, s.short_code, "Copy the code");
   }
 
   heading(s.password_room ? "Or open this link (it asks for the password)" : "Or open this link");
   ImGui::TextWrapped("%s", s.link.c_str());
   widgets_.name_last("link");
   primary_button("Copy link", column);
-  widgets_.name_last("copy-link", Gesture::kCopy, s.link);
+  widgets_.name_last("copy-link", Gesture::kCopy, s.link, "Copy the link");
 
   const float qr = column < 260 ? column : 260;
   ImGui::Dummy(ImVec2(0, 4));
@@ -641,24 +667,23 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
+    // Screen readers hear which transfer a button acts on: "Pause sending notes.txt".
+    const std::string what = std::string(t.outgoing ? " sending " : " receiving ") +
+                             (offered == 1 ? path_of(t.progress.files[0].dir, t.progress.files[0].name)
+                                           : plural(offered, "file", "files"));
     if (moving || t.state == State::kWaiting || t.state == State::kAwaitingAnswer) {
-      if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
-      widgets_.name_last("pause-" + id);
+      if (button("pause-" + id, "Pause", "Pause" + what, 0)) client_.session().pause(t.id, t.outgoing);
       ImGui::SameLine();
-      if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
-      widgets_.name_last("cancel-" + id);
+      if (button("cancel-" + id, "Cancel", "Cancel" + what, 0)) client_.session().cancel(t.id, t.outgoing);
     } else if (t.state == State::kPaused) {
       // Only the side that paused can resume; the other may still add its own pause.
       if (t.paused_here) {
-        if (primary_button(("Resume##" + id).c_str(), 0)) client_.session().resume(t.id, t.outgoing);
-        widgets_.name_last("resume-" + id);
+        if (button("resume-" + id, "Resume", "Resume" + what, 0)) client_.session().resume(t.id, t.outgoing);
       } else {
-        if (primary_button(("Pause##" + id).c_str(), 0)) client_.session().pause(t.id, t.outgoing);
-        widgets_.name_last("pause-" + id);
+        if (button("pause-" + id, "Pause", "Pause" + what, 0)) client_.session().pause(t.id, t.outgoing);
       }
       ImGui::SameLine();
-      if (primary_button(("Cancel##" + id).c_str(), 0)) client_.session().cancel(t.id, t.outgoing);
-      widgets_.name_last("cancel-" + id);
+      if (button("cancel-" + id, "Cancel", "Cancel" + what, 0)) client_.session().cancel(t.id, t.outgoing);
     }
   }
 }
@@ -687,12 +712,15 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
     }
     bool on = picks[i];
     const float left = ImGui::GetCursorPosX();
-    if (ImGui::Checkbox(("##pick-" + id + "-" + std::to_string(f.file_id)).c_str(), &on)) picks[i] = on;
-    widgets_.name_last("pick-" + id + "-" + std::to_string(f.file_id));
+    const std::string path = path_of(f.dir, f.name);
+    if (check("pick-" + id + "-" + std::to_string(f.file_id), on,
+              "Take " + path + " (" + format_bytes(static_cast<double>(f.size)) + ")")) {
+      picks[i] = on;
+    }
     ImGui::SameLine();
     ImGui::BeginGroup();
     ImGui::PushTextWrapPos(left + column);
-    ImGui::TextWrapped("%s", path_of(f.dir, f.name).c_str());
+    ImGui::TextWrapped("%s", path.c_str());
     ImGui::TextDisabled("%s%s%s", format_bytes(static_cast<double>(f.size)).c_str(), f.mime.empty() ? "" : "  ·  ",
                         f.mime.c_str());
     ImGui::PopTextWrapPos();
@@ -709,13 +737,9 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
     widgets_.name_last("offer-sas-" + id);
   }
   bool all = client_.session().accept_all();
-  const float left = ImGui::GetCursorPosX();
-  if (ImGui::Checkbox("##accept-all", &all)) client_.session().set_accept_all(all);
-  widgets_.name_last("accept-all");
-  ImGui::SameLine();
-  ImGui::PushTextWrapPos(left + column);
-  ImGui::TextWrapped("Accept everything from this device for this session");
-  ImGui::PopTextWrapPos();
+  if (checkbox_row("accept-all", all, "Accept everything from this device for this session", column)) {
+    client_.session().set_accept_all(all);
+  }
   std::vector<uint32_t> chosen;
   for (size_t i = 0; i < files.size(); ++i) {
     if (picks[i]) chosen.push_back(files[i].file_id);
@@ -780,7 +804,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
       const std::string label = client_.can_pick_folder() ? "Save " + what + " into a folder..." : "Download " + what + " as ZIP";
       const std::string id = "save-tree-" + std::to_string(ordinal(false, files.front()->transfer_id));
       primary_button((label + "##" + id).c_str(), column);
-      widgets_.name_last(id, Gesture::kSaveTree, tree);
+      widgets_.name_last(id, Gesture::kSaveTree, tree, label);
     }
     size_t rows = 0;
     const bool boxed = begin_rows(tree, files.size(), column, 2 * ImGui::GetFrameHeightWithSpacing());
@@ -804,7 +828,8 @@ void App::draw_received(const app::Snapshot& s, float column) {
       ImGui::TextWrapped("%s  (%s)%s", path.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
                          f.saved ? "  saved" : "");
       primary_button(("Save " + f.name + "##" + id).c_str(), column);
-      widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink));
+      widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink),
+                         "Save " + path);
     }
     end_rows(boxed);
   }

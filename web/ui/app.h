@@ -17,10 +17,8 @@ namespace ferry::ui {
 inline constexpr const char* kMessageSentLabel = "Message sent: ";
 inline constexpr const char* kMessageReceivedLabel = "Message received: ";
 
-// Shared by the screens' files: a button in the accent colour (width 0: fit the label), and a
-// section heading.
+// Shared by the screens' files: a button in the accent colour (width 0: fit the label).
 bool primary_button(const char* label, float width);
-void heading(const char* text);
 
 class App {
  public:
@@ -38,6 +36,20 @@ class App {
 
  private:
   void apply_theme();
+  // The wordmark, and the page's h1 for screen readers.
+  void title();
+  // A section heading on the canvas, and an h2 in the page for screen readers.
+  void heading(const std::string& text);
+  // A primary button with a real DOM button over it (Gesture::kPress) named `name` for screen
+  // readers: true when it was clicked, tapped, or pressed from the keyboard this frame.
+  bool button(const std::string& id, const std::string& label, const std::string& name, float width);
+  // A checkbox with a real DOM checkbox over it (Gesture::kCheck) named `name`; true when it
+  // was toggled this frame (by ImGui or in the DOM), with `value` the new state.
+  bool check(const std::string& id, bool& value, const std::string& name);
+  // The same, with `label` beside it, wrapped in the column (and the name).
+  bool checkbox_row(const std::string& id, bool& value, const char* label, float column);
+  // This frame's toggles of the DOM checkbox `id` into `value`; true if it changed.
+  bool take_check(const std::string& id, bool& value);
   void draw_home(float column);
   // A password room's link waits for its password.
   void draw_password_prompt(float column);

@@ -61,14 +61,13 @@ void App::draw_messages(const app::Snapshot& s, float column) {
         "This text is longer than a message may be (64 KiB): it goes as a file instead (%s).",
         format_bytes(static_cast<double>(message_.size())).c_str());
     primary_button("Send as file", 0);
-    widgets_.name_last("message-send-file", Gesture::kTextFile, kMessageField);
+    widgets_.name_last("message-send-file", Gesture::kTextFile, kMessageField, "Send the text as a file");
   } else {
-    if (primary_button("Send message", 0) || entered) send_message();
-    widgets_.name_last("message-send");
+    if (button("message-send", "Send message", "Send message", 0) || entered) send_message();
   }
   ImGui::SameLine();
   primary_button("Paste", 0);
-  widgets_.name_last("message-paste", Gesture::kPaste, kMessageField);
+  widgets_.name_last("message-paste", Gesture::kPaste, kMessageField, "Paste into the message");
   if (s.messages_waiting > 0) {
     ImGui::TextDisabled("%zu %s for the connection to the other device", s.messages_waiting,
                         s.messages_waiting == 1 ? "message waits" : "messages wait");
@@ -92,7 +91,7 @@ void App::draw_message_line(const app::LogLine& line, uint64_t number) {
                         ImVec4(1, 1, 1, 1));  // as primary_button: white on the accent
   ImGui::SmallButton(("Copy##" + id).c_str());
   ImGui::PopStyleColor();
-  widgets_.name_last(id, Gesture::kCopy, line.text);
+  widgets_.name_last(id, Gesture::kCopy, line.text, sent ? "Copy the message you sent" : "Copy the message received");
   const std::string_view preview = utf8_prefix(line.text, kMessagePreviewBytes);
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextUnformatted(preview.data(), preview.data() + preview.size());

@@ -51,6 +51,41 @@
     core.emit(0, 'gesture', id);
   }
 
+  // Overlays live in the page's <main> landmark (the shell's), after the canvas.
+  function overlayParent() {
+    return document.getElementById('ferry-main') || document.body;
+  }
+
+  // Puts `els` (children of the overlay parent) in this order, moving only those out of place;
+  // hidden elements stay where they are. A moved element that had focus keeps it.
+  function arrange(els) {
+    const parent = overlayParent();
+    const wanted = new Set(els);
+    let cursor = parent.firstElementChild;
+    for (const el of els) {
+      while (cursor && cursor !== el && !wanted.has(cursor)) cursor = cursor.nextElementSibling;
+      if (cursor === el) {
+        cursor = cursor.nextElementSibling;
+        continue;
+      }
+      const focused = document.activeElement === el;
+      if (typeof parent.moveBefore === 'function') {
+        parent.moveBefore(el, cursor);  // keeps focus and state (Chromium 133+)
+      } else {
+        parent.insertBefore(el, cursor);
+      }
+      if (focused && document.activeElement !== el) el.focus({ preventScroll: true });
+    }
+  }
+
+  // GLFW (Emscripten's library_glfw.js) takes keydown on window in the capture phase and calls
+  // preventDefault on Tab, so Tab never moved focus. This listener comes first (it is added
+  // before main() starts GLFW) and keeps Tab from GLFW: the browser moves focus through the
+  // overlays. ImGui has no use for Tab here (its keyboard navigation is off).
+  window.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Tab' && !ev.ctrlKey && !ev.altKey && !ev.metaKey) ev.stopImmediatePropagation();
+  }, true);
+
   // Touch: Emscripten 3.1.6's GLFW puts a tap at the old mouse position, so touch pointers
   // go straight to C++ (platform/canvas.cpp), in CSS pixels relative to the canvas.
   function touch(phase, ev) {
@@ -75,8 +110,17 @@
     // that need one get a transparent DOM element placed over their rectangle (CSS pixels).
     // kind: 'files' (a file input), 'text' (a text field), 'button' (click: gesture event on
     // handle 0, text = id).
+    // kind: 'files' / 'folder' (a file input), 'text' / 'password' / 'textarea' (a field),
+    // 'checkbox' (a checkbox: a toggle is a "check" event, "id\n1" or "id\n0"), 'button' (a
+    // click is a "gesture" event on handle 0, text = id), 'h1' / 'h2' (a section heading for
+    // screen readers, over its canvas text; it takes no pointer). Elements live in <main>, in
+    // the order overlaysKeep gives (the order drawn); their names come from overlayLabel.
     overlay(id, kind, x, y, w, h, visible) {
       let el = overlays.get(id);
+      if (el && el.dataset.ferryKind !== kind) {  // the same id now names another kind of widget
+        el.remove();
+        el = null;
+      }
       if (!el) {
         if (kind === 'files' || kind === 'folder') {
           el = document.createElement('input');
@@ -109,15 +153,24 @@
           });
           el.addEventListener('keyup', (ev) => ev.stopPropagation());
           el.addEventListener('keypress', (ev) => ev.stopPropagation());
+        } else if (kind === 'checkbox') {
+          // Its state is C++'s (overlayChecked writes it); a toggle here goes back as an event.
+          el = document.createElement('input');
+          el.type = 'checkbox';
+          el.addEventListener('change', () => core.emit(0, 'check', id + '\n' + (el.checked ? '1' : '0')));
+        } else if (kind === 'h1' || kind === 'h2') {
+          el = document.createElement(kind);
         } else {
           el = document.createElement('button');
+          el.type = 'button';
           el.addEventListener('click', () => gesture(id));
         }
-        el.className = kind === 'files' || kind === 'folder' || kind === 'button' ? 'ferry-overlay'
-          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea' : 'ferry-overlay ferry-text';
-        el.setAttribute('aria-label', id);
+        el.className = kind === 'text' || kind === 'password' ? 'ferry-overlay ferry-text'
+          : kind === 'textarea' ? 'ferry-overlay ferry-text ferry-textarea'
+          : kind === 'h1' || kind === 'h2' ? 'ferry-overlay ferry-heading' : 'ferry-overlay';
         el.dataset.ferryWidget = id;
-        document.body.appendChild(el);
+        el.dataset.ferryKind = kind;
+        overlayParent().appendChild(el);
         overlays.set(id, el);
       }
       el.style.display = visible ? 'block' : 'none';
@@ -126,10 +179,17 @@
       el.style.width = w + 'px';
       el.style.height = h + 'px';
     },
-    // A text field's accessible name (its label for screen readers), instead of its widget id.
+    // An element's accessible name (aria-label), or a heading's text.
     overlayLabel(id, label) {
       const el = overlays.get(id);
-      if (el) el.setAttribute('aria-label', label);
+      if (!el) return;
+      if (el.dataset.ferryKind === 'h1' || el.dataset.ferryKind === 'h2') el.textContent = label;
+      else el.setAttribute('aria-label', label);
+    },
+    // A checkbox's state, as C++ holds it.
+    overlayChecked(id, on) {
+      const el = overlays.get(id);
+      if (el) el.checked = !!on;
     },
     // The strength meter: loads zxcvbn (npm; served next to ferry.js, only when asked for) and
     // scores field `id` on every change, as a 'strength' event {score 0-4, warning}. The
@@ -164,9 +224,13 @@
     // Runs the action a gesture asked for, inside the same event handler (see gesture()).
     setGestureAction(id, action, arg) { gestureActions.set(id, { action, arg }); },
     // Hides the overlays not placed this frame (their widgets are not on screen).
+    // The list is in the order drawn: the kept elements take that order in the DOM, which is
+    // the order of Tab and of a screen reader's reading.
     overlaysKeep(idsCsv) {
-      const keep = new Set(idsCsv ? idsCsv.split(',') : []);
+      const ids = idsCsv ? idsCsv.split(',') : [];
+      const keep = new Set(ids);
       overlays.forEach((el, id) => { if (!keep.has(id)) el.style.display = 'none'; });
+      arrange(ids.map((id) => overlays.get(id)).filter((el) => el));
     },
     // Rectangles of named widgets (CSS pixels), for tests that click where a user would.
     publishWidgets(json) {
