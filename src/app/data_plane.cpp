@@ -378,7 +378,7 @@ void DataPlane::on_frame(ByteView bytes) {
     log_("Could not use the saved state of an earlier transfer; receiving it again");
   }
   if (restored && r.accepted()) reopen_sinks(id, r);
-  incoming_.emplace(id, Incoming{std::move(r), 0, 0, Speed{}, {}});
+  incoming_.emplace(id, Incoming{std::move(r), 0, 0, 0, Speed{}, {}});
   run_receiver_commands(id, std::move(cmds));
 }
 
@@ -462,12 +462,14 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
   // An accepted offer or a finished file: save the receiver's state now (an offer not yet
   // answered is not saved: a reloaded tab is asked again, and nothing of it is on disk).
   bool save = false;
+  size_t completed = 0;  // files verified in this batch
   bool over = false;  // the transfer ended: its saved state is of no use any more
   bool offered = false;  // a new offer, to accept at once when the person said so
   for (auto& c : cmds) {
     std::visit([&](const auto& m) {
       using T = std::decay_t<decltype(m)>;
-      save = save || std::is_same_v<T, transfer::cmd::Accepted> || std::is_same_v<T, transfer::cmd::FileComplete>;
+      save = save || std::is_same_v<T, transfer::cmd::Accepted>;
+      completed += std::is_same_v<T, transfer::cmd::FileComplete> ? 1 : 0;
       offered = offered || std::is_same_v<T, transfer::cmd::ManifestReceived>;
       if constexpr (std::is_same_v<T, transfer::cmd::Failure>) over = over || m.fatal;
       over = over || std::is_same_v<T, transfer::cmd::TransferComplete> ||
@@ -539,11 +541,16 @@ void DataPlane::run_receiver_commands(uint32_t id, std::vector<transfer::Command
     const uint64_t n = std::exchange(in.acked_at_once, 0);
     run_receiver_commands(id, in.receiver.on_written(n));
   }
+  in.unsaved_files += completed;
+  const size_t files = in.receiver.manifest() ? in.receiver.manifest()->files.size() : 0;
+  const bool files_due = in.unsaved_files > 0 && in.unsaved_files >= std::max<size_t>(1, files / kPersistFileSteps);
   if (over) {
     in.unsaved_bytes = 0;
+    in.unsaved_files = 0;
     emit_(cmd::DropState{state_key(id)});
-  } else if (save || in.unsaved_bytes >= kPersistEveryBytes) {
+  } else if (save || files_due || in.unsaved_bytes >= kPersistEveryBytes) {
     in.unsaved_bytes = 0;
+    in.unsaved_files = 0;
     emit_(cmd::SaveState{state_key(id), in.receiver.persist()});
   }
   // Accepting at once goes after the commands above: the HAVE that answers the MANIFEST must

@@ -67,6 +67,11 @@ constexpr double kSpeedSampleMs = 250;
 // A receiver's state (manifest and have-maps) is saved to disk after this many new bytes, so a
 // reloaded tab resumes from there.
 constexpr uint64_t kPersistEveryBytes = 4ull * 1024 * 1024;
+// A saved state holds every file's have-map, so it grows with the file count (about 50 bytes
+// per file): saving it after each of 10,000 small files would write gigabytes. A completed
+// file is saved at once in a transfer of up to this many files, and after 1/kPersistFileSteps
+// of the files otherwise. An older state is only conservative: a reload re-fetches a little.
+constexpr size_t kPersistFileSteps = 64;
 
 // Where the bulk goes at once, without a command in between (the browser's client). Views are
 // valid during the call only.
@@ -159,6 +164,7 @@ class DataPlane {
     transfer::Receiver receiver;
     uint64_t unsaved_bytes = 0;  // written since the last SaveState
     uint64_t acked_at_once = 0;  // written as commands (no DataIo): acknowledged after the batch
+    size_t unsaved_files = 0;    // files completed since the last SaveState
     Speed speed;
     std::vector<Speed> file_speeds;
   };

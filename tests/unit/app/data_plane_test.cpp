@@ -276,3 +276,36 @@ TEST_CASE("a folder of 3,000 files arrives as one transfer: its manifest in part
   CHECK(a.plane.transfers().at(0).state == TransferState::kComplete);
   CHECK(b.disk[{tb[0].id, 2999}] == pattern(4, static_cast<uint8_t>(2999)));
 }
+
+TEST_CASE("a folder of many small files saves its state a few dozen times, not once per file") {
+  Side a(13), b(14);
+  connect(a, b);
+  std::vector<transfer::SourceFile> list;
+  std::vector<int> handles;
+  for (int i = 0; i < 1280; ++i) {
+    a.files[100 + i] = pattern(3, static_cast<uint8_t>(i));
+    list.push_back({"f" + std::to_string(i), 3, "", "many"});
+    handles.push_back(100 + i);
+  }
+  a.plane.send_files(std::move(list), std::move(handles));
+  size_t saves = 0;
+  for (int round = 0; round < 100000; ++round) {
+    a.plane.pump(0);
+    b.plane.pump(0);
+    a.run_commands();
+    for (const auto& c : b.commands) saves += std::holds_alternative<cmd::SaveState>(c) ? 1 : 0;
+    b.run_commands();
+    if (a.outbox.empty() && b.outbox.empty() && a.commands.empty() && b.commands.empty()) break;
+    for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+      while (!from->outbox.empty()) {
+        Bytes f = std::move(from->outbox.front());
+        from->outbox.pop_front();
+        to->plane.on_frame_in_place(f);
+      }
+    }
+  }
+  REQUIRE(b.plane.transfers().at(0).state == TransferState::kComplete);
+  // One at accept, then one per 1280 / 64 = 20 files completed: about 65, never 1280.
+  CHECK(saves >= 2);
+  CHECK(saves <= 1 + kPersistFileSteps + 2);
+}
