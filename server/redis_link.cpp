@@ -22,31 +22,29 @@ struct RedisLink::Watch : std::enable_shared_from_this<Watch> {
   bool read_armed = false, write_armed = false;
   bool dead = false;
 
-  void arm_read() {
-    if (read_armed || dead || !reading) return;
-    read_armed = true;
-    socket.async_wait(net::posix::stream_descriptor::wait_read, [self = shared_from_this()](beast::error_code ec) {
-      self->read_armed = false;
-      if (ec || self->dead || !self->reading) return;
-      redisAsyncHandleRead(self->ctx);  // may free the context (cleanup sets dead)
-      self->arm_read();
-    });
-  }
-  void arm_write() {
-    if (write_armed || dead || !writing) return;
-    write_armed = true;
-    socket.async_wait(net::posix::stream_descriptor::wait_write, [self = shared_from_this()](beast::error_code ec) {
-      self->write_armed = false;
-      if (ec || self->dead || !self->writing) return;
-      redisAsyncHandleWrite(self->ctx);
-      self->arm_write();
+  // One async_wait per direction at a time; each completion hands the socket to hiredis and
+  // waits again while hiredis still wants that direction.
+  void arm(bool write) {
+    bool& armed = write ? write_armed : read_armed;
+    if (armed || dead || !(write ? writing : reading)) return;
+    armed = true;
+    auto which = write ? net::posix::stream_descriptor::wait_write : net::posix::stream_descriptor::wait_read;
+    socket.async_wait(which, [self = shared_from_this(), write](beast::error_code ec) {
+      (write ? self->write_armed : self->read_armed) = false;
+      if (ec || self->dead || !(write ? self->writing : self->reading)) return;
+      if (write) {
+        redisAsyncHandleWrite(self->ctx);
+      } else {
+        redisAsyncHandleRead(self->ctx);  // may free the context (cleanup sets dead)
+      }
+      self->arm(write);
     });
   }
 
   static Watch* of(void* p) { return static_cast<Watch*>(p); }
-  static void add_read(void* p) { of(p)->reading = true; of(p)->arm_read(); }
+  static void add_read(void* p) { of(p)->reading = true; of(p)->arm(false); }
   static void del_read(void* p) { of(p)->reading = false; }
-  static void add_write(void* p) { of(p)->writing = true; of(p)->arm_write(); }
+  static void add_write(void* p) { of(p)->writing = true; of(p)->arm(true); }
   static void del_write(void* p) { of(p)->writing = false; }
   // The context is being freed: hiredis closes the fd itself, so the descriptor lets go of it.
   static void cleanup(void* p) {

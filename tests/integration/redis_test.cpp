@@ -24,12 +24,19 @@ constexpr auto kReconnectLimit = 8000ms;
 // killed Redis closes its sockets, which is seen at once; this bounds the slow case.
 constexpr auto kNoticeLimit = 4000ms;
 
-bool have_redis() { return std::system("command -v redis-server >/dev/null") == 0; }
+// True (with a warning) when Debian's redis-server is not installed: the test is skipped.
+bool redis_missing() {
+  if (std::system("command -v redis-server >/dev/null") == 0) return false;
+  WARN("redis-server is not installed (scripts/setup.sh installs it): skipped");
+  return true;
+}
 
 // redis-server on 127.0.0.1:port, configured by flags only, in a temp dir, saving nothing.
 class RedisServer {
  public:
-  explicit RedisServer(uint16_t port) : port_(port) {
+  // On a port asked of the kernel; not started yet.
+  RedisServer() : port_(free_port()) {
+    REQUIRE(port_ != 0);
     char tmpl[] = "/tmp/ferry-redis-XXXXXX";
     dir_ = mkdtemp(tmpl);
   }
@@ -62,6 +69,10 @@ class RedisServer {
     waitpid(pid_, &status, 0);
     pid_ = -1;
   }
+  void signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
+  }
+  uint16_t port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
  private:
@@ -69,6 +80,16 @@ class RedisServer {
   std::string dir_;
   pid_t pid_ = -1;
 };
+
+// Whether /readyz answers 200 within the reconnect limit.
+bool becomes_ready(const Server& s) {
+  return eventually([&] { return http_request(s.port(), "/readyz").status == 200; }, kReconnectLimit);
+}
+
+// Whether /readyz answers 503 redis_unavailable within the notice limit.
+bool becomes_unavailable(const Server& s) {
+  return eventually([&] { return http_request(s.port(), "/readyz").body == "redis_unavailable\n"; }, kNoticeLimit);
+}
 
 // A create's answer: "created", or the error's code.
 std::string create_outcome(uint16_t port) {
@@ -83,31 +104,21 @@ std::string create_outcome(uint16_t port) {
 }  // namespace
 
 TEST_CASE("--redis: /readyz is ready and creates succeed once Redis answers") {
-  if (!have_redis()) {
-    WARN("redis-server is not installed (scripts/setup.sh installs it): skipped");
-    return;
-  }
-  uint16_t port = free_port();
-  REQUIRE(port != 0);
-  RedisServer redis(port);
+  if (redis_missing()) return;
+  RedisServer redis;
   REQUIRE(redis.start());
   Server s({"--signal-only", "--redis", redis.url()});
   REQUIRE(s.started());
-  CHECK(eventually([&] { return http_request(s.port(), "/readyz").status == 200; }, kReconnectLimit));
+  CHECK(becomes_ready(s));
   CHECK(create_outcome(s.port()) == "created");
   Neighbours room(s.port());
   CHECK(room.still_working());
-  CHECK(s.log().find("event=redis_up host=127.0.0.1 port=" + std::to_string(port) + " db=0") != std::string::npos);
+  CHECK(s.log().find("event=redis_up host=127.0.0.1 port=" + std::to_string(redis.port()) + " db=0") != std::string::npos);
 }
 
 TEST_CASE("--redis: while Redis is down /readyz is 503 redis_unavailable and creates get redis_unavailable; once it is back both recover") {
-  if (!have_redis()) {
-    WARN("redis-server is not installed (scripts/setup.sh installs it): skipped");
-    return;
-  }
-  uint16_t port = free_port();
-  REQUIRE(port != 0);
-  RedisServer redis(port);
+  if (redis_missing()) return;
+  RedisServer redis;
   // The server starts before Redis does: it must come up, say why it is not ready, and retry.
   Server s({"--signal-only", "--redis", redis.url() + "/3"});
   REQUIRE(s.started());
@@ -118,25 +129,50 @@ TEST_CASE("--redis: while Redis is down /readyz is 503 redis_unavailable and cre
   CHECK(create_outcome(s.port()) == "redis_unavailable");
 
   REQUIRE(redis.start());
-  CHECK(eventually([&] { return http_request(s.port(), "/readyz").status == 200; }, kReconnectLimit));
+  CHECK(becomes_ready(s));
   CHECK(create_outcome(s.port()) == "created");
   Neighbours live(s.port());
 
   // Redis dies: noticed, refused by name, and the live room's relay is untouched.
   redis.stop();
-  CHECK(eventually([&] { return http_request(s.port(), "/readyz").body == "redis_unavailable\n"; }, kNoticeLimit));
+  CHECK(becomes_unavailable(s));
   CHECK(create_outcome(s.port()) == "redis_unavailable");
   CHECK(live.still_working());
   CHECK(s.alive());
 
   // Back again, on the same port: ready within the back-off.
   REQUIRE(redis.start());
-  CHECK(eventually([&] { return http_request(s.port(), "/readyz").status == 200; }, kReconnectLimit));
+  CHECK(becomes_ready(s));
   CHECK(create_outcome(s.port()) == "created");
   std::string log = s.log();
   CHECK(log.find("event=redis_down reason=connection_lost") != std::string::npos);
   CHECK(log.find("db=3") != std::string::npos);
   CHECK(s.terminate() == 0);
+}
+
+TEST_CASE("--redis: a Redis that stops answering (SIGSTOP) is noticed by the PING timeout, and it is ready again after SIGCONT") {
+  if (redis_missing()) return;
+  RedisServer redis;
+  REQUIRE(redis.start());
+  Server s({"--signal-only", "--redis", redis.url()});
+  REQUIRE(s.started());
+  REQUIRE(becomes_ready(s));
+  redis.signal(SIGSTOP);  // the socket stays open and silent, as behind a black-holed link
+  CHECK(becomes_unavailable(s));
+  CHECK(s.log().find("event=redis_down reason=ping_timeout") != std::string::npos);
+  CHECK(create_outcome(s.port()) == "redis_unavailable");
+  redis.signal(SIGCONT);
+  CHECK(becomes_ready(s));
+  CHECK(create_outcome(s.port()) == "created");
+}
+
+TEST_CASE("without --redis nothing about Redis happens: ready, creates succeed, no redis events") {
+  Server s({"--signal-only"});
+  REQUIRE(s.started());
+  CHECK(http_request(s.port(), "/readyz").status == 200);
+  CHECK(create_outcome(s.port()) == "created");
+  CHECK(s.terminate() == 0);
+  CHECK(s.log().find("event=redis") == std::string::npos);  // (the worktree path may say redis)
 }
 
 TEST_CASE("--redis refuses URLs it cannot use, naming the flag") {
