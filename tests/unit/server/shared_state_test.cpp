@@ -584,11 +584,13 @@ TEST_CASE("with --redis, creates get redis_unavailable and /readyz fails until t
   Harness h(c);
   auto [a, ida] = h.connect();
   CHECK(h.state->not_ready_reason() == "redis_unavailable");
+  CHECK(metric(h, "ferry_redis_up") == 0);
   h.state->on_text(ida, create());
   CHECK(a->last_error() == "redis_unavailable");
   CHECK_FALSE(a->closed);  // told, not closed: the client may try again on the same connection
   h.state->set_redis_up(true);
   CHECK(h.state->not_ready_reason().empty());
+  CHECK(metric(h, "ferry_redis_up") == 1);
   h.state->on_text(ida, create());
   CHECK(std::holds_alternative<proto::Created>(a->last()));
   // Redis going away later refuses new rooms only: the live room goes on.
@@ -606,6 +608,7 @@ TEST_CASE("without --redis, the link's reports change nothing") {
   Harness h(c);
   h.state->set_redis_up(false);
   CHECK(h.state->not_ready_reason().empty());
+  CHECK(metric(h, "ferry_redis_up") == -1);  // absent
   auto [a, ida] = h.connect();
   h.state->on_text(ida, create());
   CHECK(std::holds_alternative<proto::Created>(a->last()));
