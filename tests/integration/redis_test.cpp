@@ -150,11 +150,11 @@ TEST_CASE("--redis: while Redis is down /readyz is 503 redis_unavailable and cre
   CHECK(s.terminate() == 0);
 }
 
-TEST_CASE("--redis: a Redis that stops answering (SIGSTOP) is noticed by the PING timeout, and it is ready again after SIGCONT") {
+TEST_CASE("--redis: a Redis that stops answering (SIGSTOP) is noticed by the PING timeout, and it is ready again after SIGCONT (--threads 3)") {
   if (redis_missing()) return;
   RedisServer redis;
   REQUIRE(redis.start());
-  Server s({"--signal-only", "--redis", redis.url()});
+  Server s({"--signal-only", "--redis", redis.url(), "--threads", "3"});  // the link keeps to its strand
   REQUIRE(s.started());
   REQUIRE(becomes_ready(s));
   redis.signal(SIGSTOP);  // the socket stays open and silent, as behind a black-holed link
