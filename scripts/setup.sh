@@ -34,6 +34,7 @@ apt_packages=(
   fonts-dejavu-core
   nodejs
   libjwt-dev libcli11-dev  # ferry-server: the JWT hook and its command line (the Docker builder needs them)
+  libhiredis-dev  # ferry-server --redis: rooms across instances (the Docker builder needs it)
 )
 # Only the tests use these.
 test_packages=(
@@ -44,6 +45,7 @@ test_packages=(
   # systemd-analyze for the unit's check.
   nginx libnss3-tools systemd
   python3-yaml  # deploy.compose reads compose.yaml
+  redis-server  # tests/integration redis_test: started by the test on loopback, never as a service
 )
 [ $build_only = 1 ] || apt_packages+=("${test_packages[@]}")
 # Debian's nodejs comes without npm (a build of node that bundles it, e.g. nodesource's, conflicts

@@ -10,6 +10,7 @@
 #include "access_policy.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <charconv>
 #include <deque>
 #include <filesystem>
@@ -23,6 +24,7 @@ struct Flag {
   const char* help;
   std::function<bool(Config&, const std::string&)> set;  // false: bad value
   bool is_switch = false;
+  bool hide_value = false;  // a bad value is not echoed: it may hold a credential
 };
 
 template <class T>
@@ -186,6 +188,14 @@ const std::vector<Flag>& flags() {
        [](Config& c, const std::string& v) { c.jwt_audience = v; return !v.empty(); }},
       {"jwt-issuer", "the JWT iss claim must equal this value",
        [](Config& c, const std::string& v) { c.jwt_issuer = v; return !v.empty(); }},
+      {"redis", "redis://host[:port][/db] shared by the instances; /readyz and new rooms then need it (default: none)",
+       [](Config& c, const std::string& v) {
+         auto target = parse_redis_url(v);
+         if (!target) return false;
+         c.redis = *target;
+         return true;
+       },
+       false, true},
   };
   return kFlags;
 }
@@ -237,6 +247,48 @@ CommandLine command_line() {
 
 }  // namespace
 
+Result<RedisTarget> parse_redis_url(const std::string& url) {
+  constexpr std::string_view kScheme = "redis://";
+  // Redis's default number of databases (its "databases 16" setting).
+  constexpr int kMaxDb = 15;
+  auto bad = [&](const char* why) { return make_error("bad_redis_url", std::string("--redis ") + why + " (redis://host[:port][/db])"); };
+  if (url.compare(0, kScheme.size(), kScheme) != 0) return bad("must start with redis://");
+  std::string rest = url.substr(kScheme.size());
+  std::string path;
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    path = rest.substr(slash + 1);
+    rest.resize(slash);
+  }
+  if (rest.find('@') != std::string::npos) return bad("takes no credentials");
+  RedisTarget t;
+  std::string port;
+  if (!rest.empty() && rest[0] == '[') {
+    auto close = rest.find(']');
+    if (close == std::string::npos) return bad("has an unclosed [");
+    t.host = rest.substr(1, close - 1);
+    std::string after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return bad("has a bad port");
+      port = after.substr(1);
+      if (port.empty()) return bad("has a bad port");
+    }
+  } else {
+    auto colon = rest.find(':');
+    t.host = rest.substr(0, colon);
+    if (colon != std::string::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return bad("has a bad port");
+    }
+  }
+  if (t.host.empty()) return bad("needs a host");
+  for (char ch : t.host) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':')) return bad("has a bad host");
+  }
+  if (!port.empty() && (!to_number(port, t.port) || t.port == 0)) return bad("has a bad port");
+  if (!path.empty() && (!to_number(path, t.db) || t.db < 0 || t.db > kMaxDb)) return bad("has a bad database number");
+  return t;
+}
+
 std::string usage() { return command_line().app->help(); }
 
 std::string default_web_root() {
@@ -259,7 +311,7 @@ Result<Config> parse_config(const std::vector<std::string>& args, const std::fun
     if (!v) continue;
     std::string value = v;
     if (f.is_switch && (value == "0" || value == "false" || value.empty())) continue;
-    if (!f.set(c, value)) return make_error("bad_config", env_name(f.name) + " has a bad value: " + value);
+    if (!f.set(c, value)) return make_error("bad_config", env_name(f.name) + " has a bad value" + (f.hide_value ? "" : ": " + value));
   }
   CommandLine cl = command_line();
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
@@ -277,7 +329,9 @@ Result<Config> parse_config(const std::vector<std::string>& args, const std::fun
     const Flag& f = all[i];
     if (f.is_switch && cl.switches[i] && !f.set(c, "")) return make_error("bad_config", std::string("--") + f.name + " cannot be set");
     for (const auto& value : cl.values[i]) {
-      if (!f.set(c, value)) return make_error("bad_config", std::string("--") + f.name + " has a bad value: " + value);
+      if (!f.set(c, value)) {
+        return make_error("bad_config", std::string("--") + f.name + " has a bad value" + (f.hide_value ? " (see --help)" : ": " + value));
+      }
     }
   }
   if (c.cert.empty() != c.key.empty()) return make_error("bad_config", "--cert and --key go together");

@@ -17,6 +17,16 @@
 
 namespace ferry::server {
 
+// --redis redis://host[:port][/db]: where the instances share their rooms (see redis_link.h).
+struct RedisTarget {
+  std::string host;
+  uint16_t port = 6379;  // Redis's registered port
+  int db = 0;            // SELECTed after connecting
+};
+// Parses redis://host[:port][/db]: a host name, an IPv4 address or a bracketed IPv6 address; db
+// 0-15 (Redis's default count). No credentials in the URL: they would show up in ps and logs.
+Result<RedisTarget> parse_redis_url(const std::string& url);
+
 struct Config {
   std::string bind = "0.0.0.0";  // all interfaces, so phones on the LAN can reach it
   uint16_t port = 8080;
@@ -65,6 +75,8 @@ struct Config {
   std::string jwt_key;  // path; empty: no tokens checked
   JwtRequired jwt_required = JwtRequired::kNone;  // kBoth when only --jwt-key is given
   std::string jwt_audience, jwt_issuer;  // required claim values when set
+  // --redis: unset, nothing about Redis happens. Set, /readyz and new rooms need it reachable.
+  std::optional<RedisTarget> redis;
 };
 
 // Parses argv (without argv[0]) and the environment (looked up through getenv_fn).

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "redis_link.h"
 #include "shared_state.h"
 #include "tls.h"
 
@@ -120,6 +121,14 @@ int main(int argc, char** argv) {
   net::steady_timer sweep_timer(ioc);
   schedule_sweep(sweep_timer, state);
 
+  // --redis: the link tells the shared state whether Redis answers (/readyz, creates).
+  std::shared_ptr<fs::RedisLink> redis;
+  if (config->redis) {
+    redis = std::make_shared<fs::RedisLink>(ioc, *config->redis,
+                                            [state](bool up, std::string_view) { state->set_redis_up(up); });
+    redis->start();
+  }
+
   net::steady_timer stop_timer(ioc);
   // The signals and the drain's timer share a strand: with --threads > 1 a second signal and
   // the end of the grace would otherwise race on the timer.
@@ -134,6 +143,7 @@ int main(int argc, char** argv) {
     state->shutdown(code);
     sweep_timer.cancel();
     drain_timer.cancel();
+    if (redis) redis->stop();
     wait_for_peers(stop_timer, state, ioc, std::chrono::steady_clock::now() + kShutdownGrace);
   };
   // SIGTERM with --drain-grace drains first (config.h); SIGINT, a second signal, or SIGTERM
@@ -159,6 +169,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < config->threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  redis.reset();
   fs::log_event("stopped");
   return 0;
 }

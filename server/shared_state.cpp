@@ -275,6 +275,11 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
   const bool is_join = std::holds_alternative<proto::JoinByToken>(m) || std::holds_alternative<proto::JoinByNameplate>(m);
   if ((is_create || is_join) && jwt_refused(out, id, conn, is_create)) return;
   if (std::holds_alternative<proto::Create>(m)) {
+    // With --redis a room must be recorded there, so none is made while it is away; the
+    // client tries again (its create back-off), and joins of live rooms go on.
+    if (redis_unavailable()) {
+      return error(out, id, make_error("redis_unavailable", "the shared room store is unreachable; try again shortly"));
+    }
     auto r = rooms_.create(id, now);
     if (!r) return error(out, id, r.error());
     proto::Created c;
@@ -375,6 +380,7 @@ void SharedState::shutdown(CloseCode code) {
 
 std::string SharedState::not_ready_reason() const {
   if (draining_) return "draining";
+  if (redis_unavailable()) return "redis_unavailable";
   if (!config_.signal_only) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(std::filesystem::path(config_.web_root) / "index.html", ec)) {
@@ -392,7 +398,12 @@ std::string SharedState::metrics_text() {
     peers = rooms_.peer_count();
     conns = conns_.size();
   }
-  return metrics_.render(rooms, peers, conns, queued_total());
+  std::string text = metrics_.render(rooms, peers, conns, queued_total());
+  if (config_.redis) {  // only with --redis: without it the page is as before
+    text += "# HELP ferry_redis_up Whether the --redis link answers (1) or not (0).\n# TYPE ferry_redis_up gauge\n";
+    text += std::string("ferry_redis_up ") + (redis_up_ ? "1" : "0") + "\n";
+  }
+  return text;
 }
 
 size_t SharedState::connection_count() {

@@ -127,9 +127,14 @@ class SharedState {
   // refused; live ones go on until shutdown(kMoved).
   void start_draining() { draining_ = true; }
   bool draining() const { return draining_.load(); }
-  // Why this instance should get no new clients ("draining", "no_web_client"), or "" when it is
-  // ready: accepting, and its web root holds the page (unless --signal-only).
+  // Why this instance should get no new clients ("draining", "redis_unavailable",
+  // "no_web_client"), or "" when it is ready: accepting, its --redis reachable (when given), and
+  // its web root holds the page (unless --signal-only).
   std::string not_ready_reason() const;
+  // --redis: the link reports whether Redis answers (redis_link.h). While it does not, /readyz
+  // fails and a create gets the error redis_unavailable. Without --redis it is never consulted.
+  void set_redis_up(bool up) { redis_up_ = up; }
+  bool redis_unavailable() const { return config_.redis.has_value() && !redis_up_.load(); }
 
   std::string metrics_text();
   size_t connection_count();
@@ -183,6 +188,7 @@ class SharedState {
   PeerId next_id_ = 1;
   bool stopping_ = false;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> redis_up_{false};  // until the link's first answer
 };
 
 }  // namespace ferry::server

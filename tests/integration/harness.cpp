@@ -2,6 +2,8 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -372,6 +374,36 @@ int run_binary(const std::string& args, std::string* output, const std::string& 
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
   int status = pclose(p);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+uint16_t free_port() {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int stream = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    bind(stream, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(stream, reinterpret_cast<sockaddr*>(&a), &len);
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    bool ok = bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(udp);
+    close(stream);
+    if (ok) return ntohs(a.sin_port);
+  }
+  return 0;
+}
+
+bool tcp_listening(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
 }
 
 }  // namespace ferry::itest

@@ -125,6 +125,11 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = kEventTimeout) {
 // before it; returns its exit status (-1 when it did not exit) and appends what it printed.
 int run_binary(const std::string& args, std::string* output, const std::string& env = "");
 
+// A port free for both TCP and UDP on 127.0.0.1 (asked of the kernel, then released), 0 if none.
+uint16_t free_port();
+// Whether something accepts TCP connections on 127.0.0.1:port (a helper server is up).
+bool tcp_listening(uint16_t port);
+
 // One metric's value from /metrics (-1 when absent).
 double metric(uint16_t port, const std::string& name);
 

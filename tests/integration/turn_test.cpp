@@ -18,26 +18,6 @@ namespace proto = ferry::protocol;
 
 namespace {
 
-// A port free for both TCP and UDP on 127.0.0.1 (asked of the kernel, then released).
-uint16_t free_port() {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    int tcp = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len);
-    int udp = socket(AF_INET, SOCK_DGRAM, 0);
-    bool ok = bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(udp);
-    close(tcp);
-    if (ok) return ntohs(a.sin_port);
-  }
-  return 0;
-}
-
 int run(const std::string& cmd) {
   int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -77,17 +57,6 @@ struct Coturn {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
-  // Ready once its TCP listener accepts a connection.
-  bool listening(uint16_t port) const {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(fd);
-    return ok;
-  }
   std::string dir;
   pid_t pid = -1;
 };
@@ -103,7 +72,7 @@ TEST_CASE("TURN credentials handed out by the server allocate on a real coturn")
   uint16_t turn_port = free_port();
   REQUIRE(turn_port != 0);
   Coturn coturn(secret, turn_port);
-  REQUIRE(eventually([&] { return coturn.listening(turn_port); }, 10'000ms));
+  REQUIRE(eventually([&] { return tcp_listening(turn_port); }, 10'000ms));
 
   std::string url = "turn:127.0.0.1:" + std::to_string(turn_port);
   Server s({"--turn", url, "--turn-secret", secret, "--turn-ttl", "600", "--stun", "stun:127.0.0.1:" + std::to_string(turn_port)});

@@ -576,3 +576,40 @@ TEST_CASE("token checks are rationed per address like creates and joins") {
   h.now += 1000;
   CHECK(h.state->admit_jwt_check(id3));  // refilled at the join rate
 }
+
+TEST_CASE("with --redis, creates get redis_unavailable and /readyz fails until the link reports Redis up") {
+  Config c;
+  c.signal_only = true;
+  c.redis = RedisTarget{"127.0.0.1", 6379, 0};
+  Harness h(c);
+  auto [a, ida] = h.connect();
+  CHECK(h.state->not_ready_reason() == "redis_unavailable");
+  CHECK(metric(h, "ferry_redis_up") == 0);
+  h.state->on_text(ida, create());
+  CHECK(a->last_error() == "redis_unavailable");
+  CHECK_FALSE(a->closed);  // told, not closed: the client may try again on the same connection
+  h.state->set_redis_up(true);
+  CHECK(h.state->not_ready_reason().empty());
+  CHECK(metric(h, "ferry_redis_up") == 1);
+  h.state->on_text(ida, create());
+  CHECK(std::holds_alternative<proto::Created>(a->last()));
+  // Redis going away later refuses new rooms only: the live room goes on.
+  auto [b, idb] = h.connect("10.0.0.2");
+  auto created = std::get<proto::Created>(a->last());
+  h.state->set_redis_up(false);
+  h.state->on_text(idb, proto::serialize(proto::ClientMessage{proto::JoinByToken{created.room, created.token}}));
+  CHECK(std::holds_alternative<proto::Joined>(b->last()));
+  CHECK(h.state->not_ready_reason() == "redis_unavailable");
+}
+
+TEST_CASE("without --redis, the link's reports change nothing") {
+  Config c;
+  c.signal_only = true;
+  Harness h(c);
+  h.state->set_redis_up(false);
+  CHECK(h.state->not_ready_reason().empty());
+  CHECK(metric(h, "ferry_redis_up") == -1);  // absent
+  auto [a, ida] = h.connect();
+  h.state->on_text(ida, create());
+  CHECK(std::holds_alternative<proto::Created>(a->last()));
+}
