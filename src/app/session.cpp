@@ -44,6 +44,9 @@ std::string explain_server_error(const std::string& code, const std::string& mes
     return "Too many wrong tries: this session no longer lets anyone new in. Ask the sender to start a new one.";
   }
   if (code == "resume_refused") return "Could not reconnect: the session has ended.";
+  if (code == "redis_unavailable") {
+    return "The server cannot start new sessions right now (its room store is unavailable). Try again in a minute.";
+  }
   return message.empty() ? "The server refused the request (" + code + ")." : "The server refused: " + message;
 }
 
@@ -508,7 +511,7 @@ void Session::on_server_error(const protocol::ErrorMessage& m) {
   }
   // Refused joins end a joiner's attempt; anything else is noted and the session goes on.
   const bool fatal = m.code == "join_refused" || m.code == "no_such_nameplate" ||
-                     m.code == "nameplate_burned" || m.code == "room_full";
+                     m.code == "nameplate_burned" || m.code == "room_full" || m.code == "redis_unavailable";
   if (fatal && (!creator_ || phase_ == Phase::kConnecting)) {
     fail(make_error(m.code, text));
   } else {
