@@ -635,6 +635,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
     }
     size_t rows = 0;
     const bool boxed = begin_rows(id, offered, column, 2 * ImGui::GetFrameHeightWithSpacing());
+    const float row_w = boxed ? ImGui::GetContentRegionAvail().x : column;  // inside the box's scrollbar
     for (const auto& f : t.progress.files) {
       if (++rows > kMaxFileRows) {
         ImGui::TextDisabled("... and %zu more files", offered - kMaxFileRows);
@@ -651,7 +652,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       char overlay[96];
       std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(static_cast<double>(f.bytes_done)).c_str(),
                     format_bytes(static_cast<double>(f.size)).c_str());
-      ImGui::ProgressBar(frac, ImVec2(column, 0), overlay);
+      ImGui::ProgressBar(frac, ImVec2(row_w, 0), overlay);
       widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
       // Speed and time left per file, while it moves (a transfer of several files shows which).
       const size_t fi = static_cast<size_t>(&f - t.progress.files.data());
@@ -808,6 +809,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
     }
     size_t rows = 0;
     const bool boxed = begin_rows(tree, files.size(), column, 2 * ImGui::GetFrameHeightWithSpacing());
+    const float row_w = boxed ? ImGui::GetContentRegionAvail().x : column;
     for (const auto* fp : files) {
       const auto& f = *fp;
       if (++rows > kMaxFileRows) {
@@ -827,7 +829,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
       }
       ImGui::TextWrapped("%s  (%s)%s", path.c_str(), format_bytes(static_cast<double>(f.size)).c_str(),
                          f.saved ? "  saved" : "");
-      primary_button(("Save " + f.name + "##" + id).c_str(), column);
+      primary_button(("Save " + f.name + "##" + id).c_str(), row_w);
       widgets_.name_last(id, client_.can_save_as() ? Gesture::kSaveAs : Gesture::kDownload, std::to_string(f.sink),
                          "Save " + path);
     }
