@@ -51,9 +51,10 @@ constexpr size_t kControlPartBytes = 60 * 1024;
 // Longest message assembled from parts: a largest manifest and its epoch and kind.
 constexpr size_t kMaxControlMessageBytes = kMaxManifestBytes + kEpochBytes + 1;
 // Most have-map runs in one HAVE message: 16 bytes each, so 15000 runs (240 KB) plus the
-// per-file headers of a full manifest (512 x 8 bytes) fit in kMaxControlFrameBytes. A
-// receiver with a more fragmented map sends only the first runs, and the sender then resends
-// a little more than needed, which is safe.
+// per-file headers of a full manifest (16,384 x 8 bytes) stay far within
+// kMaxControlMessageBytes (a long HAVE travels in parts). A receiver with a more fragmented map
+// sends only the first runs, and the sender then resends a little more than needed, which is
+// safe.
 constexpr size_t kMaxHaveRuns = 15000;
 // Longest error code and message in an ERROR control message.
 constexpr size_t kMaxErrorCodeBytes = 64;
