@@ -47,7 +47,8 @@ void Lanes::on_primary_open(uint64_t gen) {
 
 void Lanes::on_round_trip(double rtt_ms, bool direct_path, double now_ms, Host& host) {
   if (!creator_ || state_ != State::kMeasuring || !std::isfinite(rtt_ms) || rtt_ms < 0) return;
-  if (!direct_path || rtt_ms < kStripeMinRttMs) {
+  if (!direct_path) return;  // a TURN pair now; ICE may still move to a direct one
+  if (rtt_ms < kStripeMinRttMs) {
     state_ = State::kSingle;
     return;
   }

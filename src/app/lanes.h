@@ -14,7 +14,10 @@
 //     |   the round trip (getStats) >= kStripeMinRttMs on a      +--> kStriping: A offers
 //     |   direct or NAT path (never TURN, never the server relay)     lanes 1 .. wanted - 1
 //     |                                                          |
-//     |   shorter, a TURN path, or lanes not wanted -------------+--> kSingle (this connection)
+//     |   shorter on a direct or NAT path, or lanes not wanted --+--> kSingle (this connection)
+//     |   a TURN pair: no decision yet (stays kMeasuring). ICE often nominates the TURN pair
+//     |   first on a busy machine and moves to the direct pair seconds later (e2e.wan_matrix);
+//     |   the next reading (web/client.h kPathQueryMs) decides on the pair in use then.
 //     +--B: A's lane_offer of the current attempt, off the relay-----> kStriping
 //   every state --reset(): the primary closed, new keys, the session ended--> kOff (all closed)
 //
@@ -96,8 +99,9 @@ class Lanes {
   void set_ice_servers(std::string json) { ice_servers_json_ = std::move(json); }
   // The primary opened on a direct path, for attempt `gen`: A measures its round trip next.
   void on_primary_open(uint64_t gen);
-  // The primary's round trip from getStats (A decides once per primary connection).
-  // `direct_path`: direct or through NAT (not TURN, not the server's relay).
+  // The primary's round trip from getStats (A decides once per primary connection, on the
+  // first reading of a direct pair). `direct_path`: direct or through NAT (not TURN, not the
+  // server's relay); a reading of any other pair decides nothing.
   void on_round_trip(double rtt_ms, bool direct_path, double now_ms, Host& host);
   void tick(double now_ms, Host& host);
   // Every lane closes (the primary closed, new keys, the session ended).

@@ -186,6 +186,11 @@ export class ClientPage {
     await cdp.detach();
   }
 
+  // The activity log's lines (the role=log list the page keeps for screen readers).
+  async activity() {
+    return this.page.evaluate(() => [...document.querySelectorAll('#ferry-log li')].map((li) => li.textContent));
+  }
+
   async status() {
     return this.page.evaluate(() => document.getElementById('ferry-live').textContent);
   }

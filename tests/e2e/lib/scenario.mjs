@@ -81,6 +81,7 @@ export async function runScenario(name, body, { serverArgs = [], topology = 'lan
     for (const p of pages) {
       try { await p.screenshot(`failure-${name}-${p.name}`); } catch { /* page gone */ }
       console.error(`--- page ${p.name}: ${await p.status().catch(() => '')}\n${p.console.slice(-30).join('\n')}`);
+      console.error(`--- page ${p.name}, activity:\n${(await p.activity().catch(() => [])).slice(-40).join('\n')}`);
     }
     for (const b of browsers) {
       if (b.log) console.error(`--- ${b.name} (Firefox output)\n${b.log.slice(-60).join('\n')}`);

@@ -81,7 +81,7 @@ TEST_CASE("A stripes over three more connections when the direct path is far") {
   CHECK(offers[0].gen == kGen);
 }
 
-TEST_CASE("A keeps one connection on a near path, over TURN, or when lanes are off") {
+TEST_CASE("A keeps one connection on a near path or when lanes are off, and waits while ICE uses TURN") {
   SECTION("near") {
     FakeHost host;
     Lanes a = striping_a(host, kStripeMinRttMs - 1);
@@ -93,8 +93,19 @@ TEST_CASE("A keeps one connection on a near path, over TURN, or when lanes are o
     Lanes a(/*creator=*/true);
     a.on_primary_open(kGen);
     a.on_round_trip(150, /*direct_path=*/false, 0, host);
-    CHECK(a.state() == Lanes::State::kSingle);
+    CHECK(a.state() == Lanes::State::kMeasuring);
     CHECK(host.commands.empty());
+  }
+  SECTION("ICE moves from a TURN pair to a far direct pair: the lanes open then") {
+    FakeHost host;
+    Lanes a(/*creator=*/true);
+    a.on_primary_open(kGen);
+    a.on_round_trip(150, /*direct_path=*/false, 0, host);
+    a.on_round_trip(150, /*direct_path=*/false, 5000, host);
+    CHECK(host.commands.empty());
+    a.on_round_trip(150, /*direct_path=*/true, 10000, host);
+    CHECK(a.state() == Lanes::State::kStriping);
+    CHECK(host.all<cmd::CreateOffer>().size() == protocol::kMaxLanes - 1);
   }
   SECTION("lanes off") {
     FakeHost host;
