@@ -129,9 +129,29 @@ void DataPlane::close() {
   if (!open_) return;
   open_ = false;
   forming_.clear();  // their remaining parts died with the connection
+  for (auto& [id, in] : incoming_) in.receiver.drop_parts();
   for (auto& [id, out] : outgoing_) {
-    if (out.sender) out.sender->disconnect();
+    if (!out.sender) continue;
+    out.sender->drop_parts();
+    out.sender->disconnect();
   }
+}
+
+size_t DataPlane::assembling_bytes() const {
+  size_t n = 0;
+  for (const auto& [id, f] : forming_) n += f.receiver.assembling_bytes();
+  for (const auto& [id, in] : incoming_) n += in.receiver.assembling_bytes();
+  for (const auto& [id, out] : outgoing_) n += out.sender ? out.sender->assembling_bytes() : 0;
+  return n;
+}
+
+template <class Endpoint>
+bool DataPlane::over_part_budget(Endpoint& e, bool held_elsewhere) {
+  const size_t total = assembling_bytes() + (held_elsewhere ? e.assembling_bytes() : 0);
+  if (e.assembling_bytes() == 0 || total <= kMaxAssemblingBytes) return false;
+  e.drop_parts();
+  log_("Dropped a control message in parts: too many at once");
+  return true;
 }
 
 void DataPlane::start_outgoing(Outgoing& out, uint32_t id) {
@@ -346,7 +366,9 @@ void DataPlane::on_frame(ByteView bytes) {
   const uint32_t id = std::visit([](const auto& f) { return f.transfer_id; }, *frame);
   auto it = incoming_.find(id);
   if (it != incoming_.end()) {
-    run_receiver_commands(id, it->second.receiver.on_frame(*frame));
+    auto cmds = it->second.receiver.on_frame(*frame);
+    over_part_budget(it->second.receiver);
+    run_receiver_commands(id, std::move(cmds));
     return;
   }
   // An incoming transfer exists only once its sealed MANIFEST opened: anything else for an
@@ -367,7 +389,7 @@ void DataPlane::on_frame(ByteView bytes) {
   }
   auto cmds = r.on_frame(*frame);
   if (!r.manifest_opened()) {
-    if (r.assembling() && (forming_.size() < kMaxFormingTransfers)) {
+    if (r.assembling() && forming_.size() < kMaxFormingTransfers && !over_part_budget(r, /*held_elsewhere=*/true)) {
       forming_.emplace(id, Forming{std::move(r), restored});  // its first parts opened: the rest is on its way
       return;
     }
@@ -394,6 +416,7 @@ void DataPlane::on_sender_frame(const protocol::Frame& frame) {
   const auto before = sender.state();
   const bool answered = sender.answered();
   auto frames = sender.on_frame(frame);
+  over_part_budget(sender);
   if (!frames) {
     log_("Rejected a frame: " + frames.error().message);
     return;

@@ -202,6 +202,8 @@ class Receiver {
   bool manifest_opened() const { return epoch_.has_value(); }
   // The first parts of a control message in parts opened (a large MANIFEST on its way).
   bool assembling() const { return opener_.assembling(); }
+  size_t assembling_bytes() const { return opener_.assembling_bytes(); }
+  void drop_parts() { opener_.drop_parts(); }
   const HaveMap* have_map(uint32_t file_id) const;
   TransferProgress progress() const;
   // Flow control, for the UI and benchmarks: bytes written but not acknowledged, the window,
