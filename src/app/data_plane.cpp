@@ -266,12 +266,12 @@ void DataPlane::tick(double now_ms) {
   last_speed_sample_ = now_ms;
   for (auto& [id, out] : outgoing_) {
     if (!out.sender) continue;
-    const auto p = out.sender->progress();
+    const auto p = out.sender->progress();  // (a sender's is built each time)
     out.speed.update(now_ms, p.bytes_done);
     sample_files(out.file_speeds, p, now_ms);
   }
   for (auto& [id, in] : incoming_) {
-    const auto p = in.receiver.progress();
+    const auto& p = in.receiver.progress();
     in.speed.update(now_ms, p.bytes_done);
     sample_files(in.file_speeds, p, now_ms);
   }
@@ -327,7 +327,7 @@ transfer::Receiver DataPlane::new_receiver(uint32_t id, bool& restored) {
 // A restored receiver was accepted: its files are opened where the saved bytes are.
 void DataPlane::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
   uint64_t kept = 0;
-  const auto files = r.progress().files;
+  const auto& files = r.progress().files;
   for (const auto& f : r.manifest()->files) {
     if (files.at(&f - r.manifest()->files.data()).state == transfer::FileState::kSkipped) continue;
     emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), true, f.mime, f.dir});
@@ -634,16 +634,18 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.paused_here = out.sender->paused_here();
       v.answered = out.sender->answered();
       v.accepted_files = out.sender->accepted_files();
-      v.progress = out.sender->progress();
+      v.progress = std::make_shared<const transfer::TransferProgress>(out.sender->progress());
       v.bytes_per_second = out.speed.value;
-      v.file_bytes_per_second = file_speeds(out.file_speeds, v.progress);
+      v.file_bytes_per_second = file_speeds(out.file_speeds, *v.progress);
     } else {
       v.state = TransferState::kWaiting;
+      auto p = std::make_shared<transfer::TransferProgress>();
       uint32_t fid = 0;
       for (const auto& f : out.files) {
-        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending, f.mime});
-        v.progress.bytes_total += f.size;
+        p->files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending, f.mime, f.dir});
+        p->bytes_total += f.size;
       }
+      v.progress = std::move(p);
     }
     list.push_back(std::move(v));
   }
@@ -657,9 +659,9 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.state = TransferState::kWaiting;
     }
     v.paused_here = in.receiver.paused_here();
-    v.progress = in.receiver.progress();
+    v.progress = in.receiver.shared_progress();
     v.bytes_per_second = in.speed.value;
-    v.file_bytes_per_second = file_speeds(in.file_speeds, v.progress);
+    v.file_bytes_per_second = file_speeds(in.file_speeds, *v.progress);
     list.push_back(std::move(v));
   }
   return list;

@@ -244,7 +244,7 @@ TEST_CASE("each file of a transfer has its own speed, and only while it moves") 
     const auto tb = b.plane.transfers();
     if (tb.empty()) continue;
     REQUIRE(tb[0].file_bytes_per_second.size() == 2);
-    const auto& files = tb[0].progress.files;
+    const auto& files = tb[0].progress->files;
     if (files[0].state == transfer::FileState::kActive && files[1].state == transfer::FileState::kPending) {
       CHECK(tb[0].file_bytes_per_second[1] == 0);
       saw_first_moving = saw_first_moving || tb[0].file_bytes_per_second[0] > 0;
@@ -273,9 +273,9 @@ TEST_CASE("a folder of 3,000 files arrives as one transfer: its manifest in part
   const auto tb = b.plane.transfers();
   REQUIRE(tb.size() == 1);
   CHECK(tb[0].state == TransferState::kComplete);
-  REQUIRE(tb[0].progress.files.size() == 3000);
-  CHECK(tb[0].progress.files[2999].dir == "Library/day 29");
-  CHECK(tb[0].progress.empty_dirs == std::vector<std::string>{"Library/empty"});
+  REQUIRE(tb[0].progress->files.size() == 3000);
+  CHECK(tb[0].progress->files[2999].dir == "Library/day 29");
+  CHECK(tb[0].progress->empty_dirs == std::vector<std::string>{"Library/empty"});
   CHECK(a.plane.transfers().at(0).state == TransferState::kComplete);
   CHECK(b.disk[{tb[0].id, 2999}] == pattern(4, static_cast<uint8_t>(2999)));
 }
