@@ -16,3 +16,44 @@ if (typeof WebAssembly !== 'object' || !WebAssembly.validate(kWasmSimdProbe)) {
   document.body.replaceChildren(tooOld);
   Module.noInitialRun = true;
 }
+
+// The service worker (shell/sw.js): the page opens without a network, and files shared into
+// Ferry arrive through it. Browsers allow it only in a secure context (https, or localhost).
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/sw.js').catch(function (e) {
+    console.error('the service worker could not be registered: ' + e);
+  });
+}
+
+// Offline: the page came from the service worker's cache, or the network went away. Nothing can
+// be sent or received without the server, so say so at once rather than fail at the first
+// step. The probe is a HEAD of the page, which the service worker leaves to the network and
+// every host of the page answers (also a static host in front of a --signal-only server).
+(function () {
+  var kOfflineText = 'You are offline. Ferry needs a connection to send or receive files: ' +
+    'connect this device to a network and it starts again.';
+  var banner = null;
+  function show(offline) {
+    if (!offline) {
+      if (banner) banner.hidden = true;
+      return;
+    }
+    if (!banner) {
+      banner = document.createElement('p');
+      banner.id = 'ferry-offline';
+      banner.className = 'ferry-offline';
+      banner.setAttribute('role', 'alert');
+      banner.textContent = kOfflineText;
+      document.body.appendChild(banner);
+    }
+    banner.hidden = false;
+  }
+  function probe() {
+    if (navigator.onLine === false) return show(true);
+    fetch('/', { method: 'HEAD', cache: 'no-store' })
+      .then(function () { show(false); }, function () { show(true); });
+  }
+  window.addEventListener('online', probe);
+  window.addEventListener('offline', function () { show(true); });
+  probe();
+})();
