@@ -19,10 +19,14 @@ if (typeof WebAssembly !== 'object' || !WebAssembly.validate(kWasmSimdProbe)) {
 
 // The service worker (shell/sw.js): the page opens without a network, and files shared into
 // Ferry arrive through it. Browsers allow it only in a secure context (https, or localhost).
+// Registered once the client runs: its install then copies what this load fetched from the
+// HTTP cache instead of downloading the shell a second time beside the page.
 if ('serviceWorker' in navigator && window.isSecureContext) {
-  navigator.serviceWorker.register('/sw.js').catch(function (e) {
-    console.error('the service worker could not be registered: ' + e);
-  });
+  Module.postRun = [function () {
+    navigator.serviceWorker.register('/sw.js').catch(function (e) {
+      console.error('the service worker could not be registered: ' + e);
+    });
+  }];
 }
 
 // Offline: the page came from the service worker's cache, or the network went away. Nothing can
@@ -30,8 +34,8 @@ if ('serviceWorker' in navigator && window.isSecureContext) {
 // step. The probe is a HEAD of the page, which the service worker leaves to the network and
 // every host of the page answers (also a static host in front of a --signal-only server).
 (function () {
-  var kOfflineText = 'You are offline. Ferry needs a connection to send or receive files: ' +
-    'connect this device to a network and it starts again.';
+  var kOfflineText = 'Offline: Ferry needs a connection to send or receive files, and cannot ' +
+    'reach its server now. Check this device\'s network, then reload the page.';
   var banner = null;
   function show(offline) {
     if (!offline) {
