@@ -9,6 +9,13 @@ namespace {
 // Hex digits of the content hash in a staged file name (cmake/stage_dist.cmake, kHashDigits).
 constexpr size_t kContentHashDigits = 16;
 
+struct CodingNames {
+  std::string_view header;  // Content-Encoding
+  std::string_view suffix;  // of the precompressed copy (cmake/stage_dist.cmake)
+};
+// Indexed by ContentCoding.
+constexpr CodingNames kCodingNames[] = {{"", ""}, {"gzip", ".gz"}, {"br", ".br"}};
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -104,23 +111,9 @@ std::string_view cache_control(std::string_view path) {
   return "public, max-age=3600";
 }
 
-std::string_view coding_name(ContentCoding coding) {
-  switch (coding) {
-    case ContentCoding::kGzip: return "gzip";
-    case ContentCoding::kBrotli: return "br";
-    case ContentCoding::kIdentity: break;
-  }
-  return "";
-}
+std::string_view coding_name(ContentCoding coding) { return kCodingNames[static_cast<size_t>(coding)].header; }
 
-std::string_view coding_suffix(ContentCoding coding) {
-  switch (coding) {
-    case ContentCoding::kGzip: return ".gz";
-    case ContentCoding::kBrotli: return ".br";
-    case ContentCoding::kIdentity: break;
-  }
-  return "";
-}
+std::string_view coding_suffix(ContentCoding coding) { return kCodingNames[static_cast<size_t>(coding)].suffix; }
 
 std::string make_etag(uint64_t size, int64_t mtime_ns, ContentCoding coding) {
   char buf[64];

@@ -29,7 +29,7 @@ bool is_hashed_name(std::string_view path);
 std::string_view cache_control(std::string_view path);
 
 // The body a response carries: the file, or its precompressed copy beside it (name.br, name.gz).
-enum class ContentCoding { kIdentity, kGzip, kBrotli };
+enum class ContentCoding { kIdentity, kGzip, kBrotli };  // in the order of kCodingNames (.cpp)
 
 // The Content-Encoding value ("" for identity) and the suffix of the precompressed copy.
 std::string_view coding_name(ContentCoding coding);

@@ -5,19 +5,30 @@
 //    manifest's share_target, which the service worker answers (it keeps the file and
 //    redirects to the page). The page that opens there starts a send with the file: it shows
 //    the link, B opens it and saves the file, and its SHA-256 matches.
-// 3. The server stops. A opens the page again: it comes from the cache, the client runs, and the
+// 3. A new build is deployed (a changed index.html and sw.js in the web root). The next load
+//    shows the new page, and the new worker replaces the old one's cache.
+// 4. The server stops. A opens the page again: it comes from the cache, the client runs, and the
 //    page says it needs a connection.
+// The server serves a copy of the web root, which step 3 changes.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-import { ClientPage, kStepTimeoutMs, kWebRoot, log, randomBytes, sha256 } from './lib/ferry.mjs';
-import { kViewport, openLink, until } from './lib/flows.mjs';
-import { runScenario } from './lib/scenario.mjs';
+const kBuiltRoot = process.env.FERRY_WEB_ROOT || path.resolve(path.dirname(new URL(import.meta.url).pathname),
+  '../../build/wasm/dist');
+const kServedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-pwa-root-'));
+fs.cpSync(kBuiltRoot, kServedRoot, { recursive: true });
+process.env.FERRY_WEB_ROOT = kServedRoot;  // read by lib/ferry.mjs when it loads (below)
+process.on('exit', () => fs.rmSync(kServedRoot, { recursive: true, force: true }));
+const { ClientPage, kStepTimeoutMs, log, randomBytes, sha256 } = await import('./lib/ferry.mjs');
+const { kViewport, openLink, until } = await import('./lib/flows.mjs');
+const { runScenario } = await import('./lib/scenario.mjs');
 
 const kShareAction = '/share-target';  // shell/manifest.webmanifest share_target.action
 const kOfflineNotice = /needs a connection/;  // shell/boot.js kOfflineText
 
 await runScenario('pwa', async (env) => {
-  const manifest = JSON.parse(fs.readFileSync(`${kWebRoot}/manifest.webmanifest`, 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(`${kServedRoot}/manifest.webmanifest`, 'utf8'));
   if (manifest.share_target?.action !== kShareAction || manifest.share_target.params?.files?.[0]?.name !== 'files' ||
       !manifest.file_handlers?.length) {
     throw new Error(`the manifest has no share_target for files or no file_handlers: ${JSON.stringify(manifest)}`);
@@ -73,7 +84,30 @@ await runScenario('pwa', async (env) => {
   const left = await a.page.evaluate(async () => (await (await caches.open('ferry-share')).keys()).length);
   if (left !== 0) throw new Error(`${left} shared files left in the cache after the send started`);
 
-  // 3. Offline.
+  // 3. A new build: another page and another worker (its build id names its cache). The
+  //    precompressed copies of the two go, or the server would send the old bytes.
+  const oldCache = cached.names[0];
+  const newBuild = oldCache.replace('ferry-shell-', '') + 'n';
+  const edit = (name, from, to) => {
+    const file = path.join(kServedRoot, name);
+    const text = fs.readFileSync(file, 'utf8');
+    if (!text.includes(from)) throw new Error(`${name} has no ${from}`);
+    fs.writeFileSync(file, text.replace(from, to));
+    for (const suffix of ['.br', '.gz']) fs.rmSync(file + suffix, { force: true });
+  };
+  edit('index.html', '<meta charset="utf-8">', '<meta charset="utf-8"><meta name="ferry-test-build" content="new">');
+  edit('sw.js', `'${oldCache.replace('ferry-shell-', '')}'`, `'${newBuild}'`);
+  const updated = await ClientPage.open(ctx, env.origin + '/', 'A (updated)');
+  env.pages.push(updated);
+  if (!(await updated.page.locator('meta[name="ferry-test-build"]').count())) throw new Error('the next load shows the old page');
+  await until('the new worker to replace the old cache', async () => {
+    const names = (await updated.page.evaluate(() => caches.keys())).filter((n) => n.startsWith('ferry-shell-'));
+    return names.length === 1 && names[0] === 'ferry-shell-' + newBuild;
+  }, { detail: async () => JSON.stringify(await updated.page.evaluate(() => caches.keys())) });
+  log(`after a deploy, the next load shows the new page and the cache is ${'ferry-shell-' + newBuild} alone`);
+  await updated.page.close();
+
+  // 4. Offline.
   env.server.stop();
   await until('the server to exit', () => env.server.proc.exitCode !== null || env.server.proc.signalCode !== null);
   const offline = await ClientPage.open(ctx, env.origin + '/', 'A (offline)');
