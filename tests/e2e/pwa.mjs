@@ -5,6 +5,9 @@
 //    manifest's share_target, which the service worker answers (it keeps the file and
 //    redirects to the page). The page that opens there starts a send with the file: it shows
 //    the link, B opens it and saves the file, and its SHA-256 matches.
+//    Opening a file with Ferry (the manifest's file_handlers) starts a send the same way: the
+//    launch queue is the browser's, stood in for by the test (an installed app's launch cannot
+//    be driven headless), and hands the page a file handle.
 // 3. A new build is deployed (a changed index.html and sw.js in the web root). The next load
 //    shows the new page, and the new worker replaces the old one's cache.
 // 4. The server stops. A opens the page again: it comes from the cache, the client runs, and the
@@ -83,6 +86,23 @@ await runScenario('pwa', async (env) => {
   // Taken once: nothing is left in the share cache for a reload to send again.
   const left = await a.page.evaluate(async () => (await (await caches.open('ferry-share')).keys()).length);
   if (left !== 0) throw new Error(`${left} shared files left in the cache after the send started`);
+
+  // 2b. Opened with Ferry: the launch queue's consumer gets one file handle.
+  await ctx.addInitScript(() => {
+    if (!location.search.includes('e2e-launch')) return;
+    // Chromium has a launchQueue of its own (read-only): shadowed on the window.
+    Object.defineProperty(window, 'launchQueue', { configurable: true,
+      value: { setConsumer(consumer) { window.ferryTestLaunch = consumer; } } });
+  });
+  const launched = await ClientPage.open(ctx, env.origin + '/?e2e-launch', 'A (launched)');
+  env.pages.push(launched);
+  await launched.page.evaluate(() => {
+    const file = new File(['opened with Ferry\n'], 'opened.txt', { type: 'text/plain' });
+    window.ferryTestLaunch({ files: [{ kind: 'file', name: file.name, getFile: async () => file }] });
+  });
+  await launched.widget('copy-link');
+  log('a file opened with Ferry started a send');
+  await launched.page.close();
 
   // 3. A new build: another page and another worker (its build id names its cache). The
   //    precompressed copies of the two go, or the server would send the old bytes.
