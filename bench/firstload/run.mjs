@@ -39,9 +39,12 @@ const kQuietMs = 500;  // no response for this long: the load is over
 // Counts the bytes of every response a CDP session sees; `rows` keeps them per request.
 function countBytes(cdp, rows) {
   const pending = new Map();
+  const methods = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => methods.set(e.requestId, e.request.method));
   cdp.on('Network.responseReceived', (e) => {
     const headers = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    pending.set(e.requestId, { path: new URL(e.response.url).pathname, status: e.response.status,
+    const method = methods.get(e.requestId) || 'GET';
+    pending.set(e.requestId, { path: (method === 'GET' ? '' : method + ' ') + new URL(e.response.url).pathname, status: e.response.status,
       encoding: headers['content-encoding'] || 'identity', fromCache: e.response.fromDiskCache || e.response.fromServiceWorker });
   });
   cdp.on('Network.loadingFinished', (e) => {
@@ -64,6 +67,10 @@ async function load(ctx, origin, label) {
     if (Date.now() - last >= kQuietMs) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Resource Timing's view of the same load (transferSize: headers and body): it also sees the
+  // offline probe (shell/boot.js, a HEAD of /), which CDP reports as aborted, without a size.
+  rows.timing = await page.evaluate(() => [...performance.getEntriesByType('navigation'),
+    ...performance.getEntriesByType('resource')].reduce((n, e) => n + e.transferSize, 0));
   await page.close();
   return rows;
 }
@@ -79,13 +86,14 @@ async function measure(env) {
     if (round === 1) {
       for (const r of cold) log(`  ${r.path.padEnd(40)} ${String(r.status).padEnd(4)} ${r.encoding.padEnd(9)} ${r.bytes}`);
     }
-    totals.push({ cold: sum(cold), warm: sum(warm), requests: cold.length });
-    log(`round ${round}: cold load ${sum(cold)} bytes in ${cold.length} responses; second load ${sum(warm)} bytes on the page's target (${warm.length} responses)`);
+    totals.push({ cold: sum(cold), warm: sum(warm), requests: cold.length, timing: cold.timing });
+    log(`round ${round}: cold load ${sum(cold)} bytes in ${cold.length} responses (Resource Timing: ${cold.timing}); second load ${sum(warm)} bytes on the page's target (${warm.length} responses)`);
     await ctx.close();
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const cold = median(totals.map((t) => t.cold));
   console.log(`bench.firstload (${kHttp ? 'http' : 'https'}): cold load ${cold} bytes (${(cold / 1000).toFixed(0)} KB, ` +
+    `Resource Timing ${median(totals.map((t) => t.timing))}, ` +
     `median of ${kRounds}), second load ${median(totals.map((t) => t.warm))} bytes on the page's target`);
 }
 
