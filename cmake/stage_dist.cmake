@@ -14,7 +14,7 @@
 #
 # Compression. Each text or wasm file also gets a .br (brotli -q 11) and a .gz (gzip -9 -n)
 # copy, which ferry-server sends to browsers that accept them (server/static_files.h).
-cmake_minimum_required(VERSION 3.20)
+cmake_minimum_required(VERSION 3.21)  # file(COPY_FILE)
 
 foreach(v FERRY_WEB_BUILD FERRY_DIST FERRY_GZIP)
   if(NOT DEFINED ${v})
