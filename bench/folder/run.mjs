@@ -4,7 +4,10 @@
 // dropPaths), B accepts and saves the tree into a picked folder (the test's picker hook, which
 // answers with a folder in B's private storage).
 //
-//   node bench/folder/run.mjs [--files 10000] [--bytes 1000] [--rounds 1]
+//   node bench/folder/run.mjs [--files 10000] [--bytes 1000] [--rounds 1] [--profile 25]
+//
+// --profile N records CDP CPU profiles of both pages while the folder moves and while B saves
+// it, and prints the top N functions by self time (serve build/wasm-profile/web for wasm names).
 //
 // Reports per round: time from B's Accept to "All files received", files/s and MB/s; the same
 // for the one big file; the ratio (folder time / one file's time); and the time to save the tree.
@@ -14,6 +17,7 @@ import path from 'node:path';
 import { ClientPage, kStepTimeoutMs, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { activity, kViewport, openLink, until } from '../../tests/e2e/lib/flows.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { printProfile, startProfile, stopProfile } from '../lib/profile.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +26,7 @@ const arg = (name, dflt) => {
 const kFiles = arg('files', 10000);
 const kBytes = arg('bytes', 1000);
 const kRounds = arg('rounds', 1);
+const kProfileTop = arg('profile', 0);
 const kPerFolder = 100;  // files per subfolder, like a photo library's days
 
 async function waitLog(page, re, timeout) {
@@ -39,6 +44,8 @@ async function transfer(env, ctxA, what, label, saveTree) {
   const link = await a.page.evaluate(() => navigator.clipboard.readText());
   const { b, ctx } = await openLink(env, link, { accept: false, pickFolder: true, name: `B-${label}` });
   await b.widget('accept-in-1', Number(process.env.FERRY_BENCH_OFFER_MS || 10 * kStepTimeoutMs));
+  const profiling = kProfileTop > 0 && saveTree;
+  const started = profiling ? { A: await startProfile(a.page), B: await startProfile(b.page) } : null;
   const t0 = Date.now();
   await b.click('accept-in-1');
   const watch = setInterval(() => {
@@ -51,13 +58,19 @@ async function transfer(env, ctxA, what, label, saveTree) {
     clearInterval(watch);
   }
   const receive = Date.now() - t0;
+  if (started) {
+    printProfile(`A sending ${label}`, await stopProfile(a.page, started.A), kProfileTop);
+    printProfile(`B receiving ${label}`, await stopProfile(b.page, started.B), kProfileTop);
+  }
   let save = 0;
   if (saveTree) {
     await b.widget('save-tree-1', 10 * kStepTimeoutMs);
+    const saving = profiling ? await startProfile(b.page) : null;
     const t1 = Date.now();
     await b.click('save-tree-1');
     await waitLog(b, /^Saved \d+ files with their folders/, 30 * kStepTimeoutMs);
     save = Date.now() - t1;
+    if (saving) printProfile(`B saving ${label}`, await stopProfile(b.page, saving), kProfileTop);
   }
   await b.screenshot(`bench-folder-${label}-B`);
   await a.page.close();

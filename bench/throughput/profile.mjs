@@ -12,6 +12,7 @@
 // --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
 import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';
+import { countGlCalls, printProfile, startProfile, stopProfile } from '../lib/profile.mjs';
 import { arg, benchBrowsers, cpuByType, cpuDelta, ferryRound } from './run.mjs';
 
 const kMB = arg('mb', 100);
@@ -20,73 +21,6 @@ const kTop = arg('top', 25);
 const kIntervalUs = arg('interval-us', 200);
 const kScreenshotPct = arg('screenshot', 0);
 const kIdleSeconds = arg('idle', 0);
-
-// Counts, in every page of the context, the WebGL2 calls that matter for painting.
-async function countGlCalls(ctx) {
-  await ctx.addInitScript(() => {
-    const counts = { clear: 0, getParameter: 0, getError: 0, drawElements: 0 };
-    window.ferryGlCounts = counts;
-    const proto = window.WebGL2RenderingContext && window.WebGL2RenderingContext.prototype;
-    if (!proto) return;
-    for (const name of Object.keys(counts)) {
-      const original = proto[name];
-      proto[name] = function counted(...args) {
-        counts[name] += 1;
-        return original.apply(this, args);
-      };
-    }
-  });
-}
-
-async function startProfile(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: kIntervalUs });
-  await cdp.send('Profiler.start');
-  const gl = await page.evaluate(() => ({ ...window.ferryGlCounts }));
-  return { cdp, gl, t0: Date.now() };
-}
-
-async function stopProfile(page, started) {
-  const { profile } = await started.cdp.send('Profiler.stop');
-  const gl = await page.evaluate(() => ({ ...window.ferryGlCounts }));
-  const seconds = (Date.now() - started.t0) / 1000;
-  await started.cdp.detach();
-  const glDelta = {};
-  for (const k of Object.keys(gl)) glDelta[k] = gl[k] - started.gl[k];
-  return { profile, gl: glDelta, seconds };
-}
-
-// Self time by function: each sample is charged to the node on top of the stack.
-function selfTimes(profile) {
-  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
-  const byFunction = new Map();
-  let total = 0;
-  for (let i = 0; i < profile.samples.length; ++i) {
-    const us = profile.timeDeltas[i] || 0;
-    const { callFrame } = byNode.get(profile.samples[i]);
-    const file = callFrame.url ? callFrame.url.split('/').pop() : '';
-    const key = `${callFrame.functionName || '(anonymous)'}${file ? ` ${file}` : ''}`;
-    byFunction.set(key, (byFunction.get(key) || 0) + us);
-    total += us;
-  }
-  const rows = [...byFunction.entries()].sort((x, y) => y[1] - x[1]);
-  return { total, rows };
-}
-
-function printProfile(name, result) {
-  const { total, rows } = selfTimes(result.profile);
-  const busy = total - rows.filter(([k]) => k.startsWith('(idle)')).reduce((s, [, us]) => s + us, 0);
-  const gl = result.gl;
-  const perPaint = gl.clear > 0 ? (gl.getParameter / gl.clear).toFixed(1) : 'n/a';
-  console.log(`\n== page ${name}: ${(total / 1e6).toFixed(1)} s profiled, main thread busy ${(100 * busy / total).toFixed(0)}%`);
-  console.log(`   WebGL: ${gl.clear} paints (${(gl.clear / result.seconds).toFixed(1)}/s), ${gl.getParameter} getParameter `
-    + `(${perPaint} per paint), ${gl.getError} getError, ${gl.drawElements} drawElements`);
-  console.log('   self %   self ms  function');
-  for (const [key, us] of rows.slice(0, kTop)) {
-    console.log(`   ${(100 * us / total).toFixed(1).padStart(6)}  ${(us / 1000).toFixed(0).padStart(8)}  ${key}`);
-  }
-}
 
 // One page, nobody touching it, no transfer: it repaints once a second (the elapsed times), so
 // the CPU its GPU process and renderer use per paint is the cost of a paint (the renderer's
@@ -127,14 +61,14 @@ await runScenario('bench_profile', async (env) => {
     onStart: async (a, b) => {
       ca = cpuByType(env.lan.ns.a);
       cb = cpuByType(env.lan.ns.b);
-      started = { A: await startProfile(a.page), B: await startProfile(b.page) };
+      started = { A: await startProfile(a.page, kIntervalUs), B: await startProfile(b.page, kIntervalUs) };
       if (kScreenshotPct > 0) {
         await b.waitStatus(new RegExp(`Receiving ${kScreenshotPct}%`));
         log(`screenshot: ${await b.screenshot(`profile-B-${kScreenshotPct}`)}`);
       }
     },
   });
-  for (const [name, r] of Object.entries(results)) printProfile(name, r);
+  for (const [name, r] of Object.entries(results)) printProfile(name, r, kTop);
   console.log(`\nCPU s per 100 MB by process type, while profiled (first chunk to verified; screenshots in ${kOut}):`);
   console.log(`  sender   ${JSON.stringify(cpu.sender)}`);
   console.log(`  receiver ${JSON.stringify(cpu.receiver)}`);

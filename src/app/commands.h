@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -45,7 +46,9 @@ struct TransferView {
   // Outgoing: the receiver answered, taking `accepted_files` of the transfer's files.
   bool answered = false;
   size_t accepted_files = 0;
-  transfer::TransferProgress progress;
+  // Shared with the receiver that keeps it (transfer/receiver.h shared_progress()): a snapshot
+  // of 10,000 files copies nothing. Never null.
+  std::shared_ptr<const transfer::TransferProgress> progress = std::make_shared<const transfer::TransferProgress>();
   double bytes_per_second = 0;
   // Per file, in the order of progress.files (0 for a file not moving now).
   std::vector<double> file_bytes_per_second;

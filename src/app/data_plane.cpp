@@ -129,9 +129,29 @@ void DataPlane::close() {
   if (!open_) return;
   open_ = false;
   forming_.clear();  // their remaining parts died with the connection
+  for (auto& [id, in] : incoming_) in.receiver.drop_parts();
   for (auto& [id, out] : outgoing_) {
-    if (out.sender) out.sender->disconnect();
+    if (!out.sender) continue;
+    out.sender->drop_parts();
+    out.sender->disconnect();
   }
+}
+
+size_t DataPlane::assembling_bytes() const {
+  size_t n = 0;
+  for (const auto& [id, f] : forming_) n += f.receiver.assembling_bytes();
+  for (const auto& [id, in] : incoming_) n += in.receiver.assembling_bytes();
+  for (const auto& [id, out] : outgoing_) n += out.sender ? out.sender->assembling_bytes() : 0;
+  return n;
+}
+
+template <class Endpoint>
+bool DataPlane::over_part_budget(Endpoint& e, bool held_elsewhere) {
+  const size_t total = assembling_bytes() + (held_elsewhere ? e.assembling_bytes() : 0);
+  if (e.assembling_bytes() == 0 || total <= kMaxAssemblingBytes) return false;
+  e.drop_parts();
+  log_("Dropped a control message in parts: too many at once");
+  return true;
 }
 
 void DataPlane::start_outgoing(Outgoing& out, uint32_t id) {
@@ -246,12 +266,12 @@ void DataPlane::tick(double now_ms) {
   last_speed_sample_ = now_ms;
   for (auto& [id, out] : outgoing_) {
     if (!out.sender) continue;
-    const auto p = out.sender->progress();
+    const auto p = out.sender->progress();  // (a sender's is built each time)
     out.speed.update(now_ms, p.bytes_done);
     sample_files(out.file_speeds, p, now_ms);
   }
   for (auto& [id, in] : incoming_) {
-    const auto p = in.receiver.progress();
+    const auto& p = in.receiver.progress();
     in.speed.update(now_ms, p.bytes_done);
     sample_files(in.file_speeds, p, now_ms);
   }
@@ -307,7 +327,7 @@ transfer::Receiver DataPlane::new_receiver(uint32_t id, bool& restored) {
 // A restored receiver was accepted: its files are opened where the saved bytes are.
 void DataPlane::reopen_sinks(uint32_t id, const transfer::Receiver& r) {
   uint64_t kept = 0;
-  const auto files = r.progress().files;
+  const auto& files = r.progress().files;
   for (const auto& f : r.manifest()->files) {
     if (files.at(&f - r.manifest()->files.data()).state == transfer::FileState::kSkipped) continue;
     emit_(cmd::OpenSink{id, f.id, f.name, f.size, state_key(id) + "-" + std::to_string(f.id), true, f.mime, f.dir});
@@ -346,7 +366,9 @@ void DataPlane::on_frame(ByteView bytes) {
   const uint32_t id = std::visit([](const auto& f) { return f.transfer_id; }, *frame);
   auto it = incoming_.find(id);
   if (it != incoming_.end()) {
-    run_receiver_commands(id, it->second.receiver.on_frame(*frame));
+    auto cmds = it->second.receiver.on_frame(*frame);
+    over_part_budget(it->second.receiver);
+    run_receiver_commands(id, std::move(cmds));
     return;
   }
   // An incoming transfer exists only once its sealed MANIFEST opened: anything else for an
@@ -367,7 +389,7 @@ void DataPlane::on_frame(ByteView bytes) {
   }
   auto cmds = r.on_frame(*frame);
   if (!r.manifest_opened()) {
-    if (r.assembling() && (forming_.size() < kMaxFormingTransfers)) {
+    if (r.assembling() && forming_.size() < kMaxFormingTransfers && !over_part_budget(r, /*held_elsewhere=*/true)) {
       forming_.emplace(id, Forming{std::move(r), restored});  // its first parts opened: the rest is on its way
       return;
     }
@@ -394,6 +416,7 @@ void DataPlane::on_sender_frame(const protocol::Frame& frame) {
   const auto before = sender.state();
   const bool answered = sender.answered();
   auto frames = sender.on_frame(frame);
+  over_part_budget(sender);
   if (!frames) {
     log_("Rejected a frame: " + frames.error().message);
     return;
@@ -611,16 +634,18 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.paused_here = out.sender->paused_here();
       v.answered = out.sender->answered();
       v.accepted_files = out.sender->accepted_files();
-      v.progress = out.sender->progress();
+      v.progress = std::make_shared<const transfer::TransferProgress>(out.sender->progress());
       v.bytes_per_second = out.speed.value;
-      v.file_bytes_per_second = file_speeds(out.file_speeds, v.progress);
+      v.file_bytes_per_second = file_speeds(out.file_speeds, *v.progress);
     } else {
       v.state = TransferState::kWaiting;
+      auto p = std::make_shared<transfer::TransferProgress>();
       uint32_t fid = 0;
       for (const auto& f : out.files) {
-        v.progress.files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending, f.mime});
-        v.progress.bytes_total += f.size;
+        p->files.push_back({fid++, f.name, f.size, 0, transfer::FileState::kPending, f.mime, f.dir});
+        p->bytes_total += f.size;
       }
+      v.progress = std::move(p);
     }
     list.push_back(std::move(v));
   }
@@ -634,9 +659,9 @@ std::vector<TransferView> DataPlane::transfers() const {
       v.state = TransferState::kWaiting;
     }
     v.paused_here = in.receiver.paused_here();
-    v.progress = in.receiver.progress();
+    v.progress = in.receiver.shared_progress();
     v.bytes_per_second = in.speed.value;
-    v.file_bytes_per_second = file_speeds(in.file_speeds, v.progress);
+    v.file_bytes_per_second = file_speeds(in.file_speeds, *v.progress);
     list.push_back(std::move(v));
   }
   return list;

@@ -41,6 +41,13 @@ constexpr size_t kMaxIncomingTransfers = 64;
 // authenticated frames, but up to 4 MiB each while they form. A sender sends one manifest at a
 // time per connection, so two is plenty.
 constexpr size_t kMaxFormingTransfers = 2;
+// Plaintext all openers together may hold for control messages in parts. Each opener alone
+// stops at transfer::kMaxControlMessageBytes (4 MiB), but 64 incoming transfers and every
+// outgoing one have one each, so an authenticated peer that interleaved parts could otherwise
+// make us hold hundreds of MiB. A peer sends the parts of a message back to back on one ordered
+// path, and close() drops what a lost connection left half-assembled, so a real peer never has
+// more than one message in parts at a time: twice the largest leaves room for one more.
+constexpr size_t kMaxAssemblingBytes = 2 * transfer::kMaxControlMessageBytes;
 // Frames dropped before a MANIFEST opened are logged once per this many (a flood of forged
 // frames must not flood the log).
 constexpr uint64_t kDroppedFrameLogEvery = 1000;
@@ -144,6 +151,8 @@ class DataPlane {
   std::vector<TransferView> transfers() const;
   bool moving() const;  // some transfer is sending or receiving right now
   int file_handle(uint32_t transfer_id, uint32_t file_id) const;
+  // Plaintext every opener holds for control messages in parts, summed (kMaxAssemblingBytes).
+  size_t assembling_bytes() const;
 
  private:
   struct Speed {
@@ -208,6 +217,12 @@ class DataPlane {
     bool restored = false;  // from this browser's saved state
   };
   std::map<uint32_t, Forming> forming_;
+
+  // After a CONTROL frame went to an endpoint: if the openers now hold more than
+  // kMaxAssemblingBytes, that endpoint's parts are dropped. Returns whether it was over.
+  // `held_elsewhere`: the endpoint is in none of the maps yet (a receiver about to form).
+  template <class Endpoint>
+  bool over_part_budget(Endpoint& e, bool held_elsewhere = false);
 };
 
 }  // namespace ferry::app

@@ -39,8 +39,8 @@ std::optional<HistoryEntry> history_entry(const TransferView& t, std::string_vie
   e.sent = t.outgoing;
   e.words = std::string(words);
   e.result = result;
-  e.offered = t.progress.files.size();
-  for (const auto& f : t.progress.files) {
+  e.offered = t.progress->files.size();
+  for (const auto& f : t.progress->files) {
     if (f.state == transfer::FileState::kSkipped && t.state != TransferState::kDeclined) continue;
     if (e.files.size() == kMaxHistoryFiles) break;
     e.files.push_back({cut(f.name, kMaxHistoryNameBytes), f.size});

@@ -240,6 +240,13 @@ ControlOpener::ControlOpener(const crypto::SecretKey& data_key, uint32_t transfe
       transfer_id_(transfer_id),
       origin_(origin) {}
 
+void ControlOpener::drop_parts() {
+  sodium_memzero(assembled_.data(), assembled_.size());
+  assembled_.clear();
+  assembled_.shrink_to_fit();
+  assembling_ = false;
+}
+
 Result<std::optional<ControlMessage>> ControlOpener::open(const protocol::ControlFrame& frame,
                                                           const Epoch* epoch) {
   if (frame.transfer_id != transfer_id_) {

@@ -174,6 +174,10 @@ class ControlOpener {
   Result<std::optional<ControlMessage>> open(const protocol::ControlFrame& frame, const Epoch* epoch);
   // A message in parts is being assembled (its first parts opened).
   bool assembling() const { return assembling_; }
+  // Plaintext held for a message in parts (DataPlane keeps the sum over all openers bounded).
+  size_t assembling_bytes() const { return assembled_.size(); }
+  // Drops what was assembled (wiped): its connection is gone, or the parts are over budget.
+  void drop_parts();
   // A new epoch starts a new numbering (the peer may have been rebuilt).
   void reset_window() { last_seq_ = 0; }
 

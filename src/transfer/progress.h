@@ -30,6 +30,7 @@ struct TransferProgress {
   uint64_t bytes_done = 0;
   uint64_t bytes_total = 0;  // of the files that move (skipped files count nothing)
   bool paused = false;  // by either side
+  size_t files_complete = 0;  // files in FileState::kComplete
   std::vector<FileProgress> files;
   std::vector<std::string> empty_dirs;  // folders of the tree with nothing in them
 };

@@ -255,6 +255,7 @@ void Receiver::on_chunk(const protocol::ChunkView& frame, std::vector<Command>& 
   }
   received_epoch_ += len;
   f.have.set(frame.index);
+  touched(fi);
   if (f.state == FileState::kFailed) {
     // A file that failed part-way (a read-back error) keeps nothing, but its chunks spent the
     // sender's credit: consumed at once, so the other files still get through. Marked held, so
@@ -348,6 +349,7 @@ std::vector<Command> Receiver::on_read_back(uint32_t file_id, uint64_t index, By
   f.read_back_pending = false;
   if (bytes.size() != chunk_length(e.size, manifest_->chunk_size, index)) {
     f.state = FileState::kFailed;
+    touched(fi);
     for (auto& [i, held] : f.ahead) {
       ahead_bytes_ -= held.size();
       sodium_memzero(held.data(), held.size());
@@ -372,6 +374,7 @@ void Receiver::check_file(size_t fi, std::vector<Command>& out) {
       f.state == FileState::kSkipped) {
     return;
   }
+  touched(fi);
   if (f.have.complete()) f.state = FileState::kVerifying;
   if (!f.actual || !f.expected) return;
   const auto& e = manifest_->files[fi];
@@ -389,12 +392,16 @@ void Receiver::check_file(size_t fi, std::vector<Command>& out) {
 }
 
 void Receiver::check_done(std::vector<Command>& out) {
+  const auto settled = [](FileState s) {
+    return s == FileState::kSkipped || s == FileState::kComplete || s == FileState::kFailed;
+  };
+  while (settled_upto_ < files_.size() && settled(files_[settled_upto_].state)) ++settled_upto_;
+  if (settled_upto_ < files_.size()) return;
   CompleteMsg done;
   bool all_ok = true;
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto s = files_[i].state;
     if (s == FileState::kSkipped) continue;
-    if (s != FileState::kComplete && s != FileState::kFailed) return;
     done.files.push_back({manifest_->files[i].id, s == FileState::kComplete});
     all_ok = all_ok && s == FileState::kComplete;
   }
@@ -460,6 +467,7 @@ void Receiver::on_manifest(const Epoch& epoch, Manifest manifest, std::vector<Co
       files_.push_back(std::move(f));
     }
     manifest_ = std::move(manifest);
+    rebuild_ = true;
     out.push_back(cmd::ManifestReceived{*manifest_});
   }
   HaveMsg have;
@@ -523,6 +531,7 @@ std::vector<Command> Receiver::accept(std::vector<uint32_t> file_ids) {
   for (size_t i = 0; i < files_.size(); ++i) {
     if (!chosen[i]) files_[i].state = FileState::kSkipped;
   }
+  rebuild_ = true;
   AcceptMsg m = answer();
   out.push_back(cmd::Accepted{m.file_ids});
   send(std::move(m), out);
@@ -565,22 +574,61 @@ std::vector<Command> Receiver::cancel() {
   return out;
 }
 
-TransferProgress Receiver::progress() const {
-  TransferProgress p;
-  p.paused = paused();
-  if (!manifest_) return p;
-  p.empty_dirs = manifest_->empty_dirs;
-  for (size_t i = 0; i < files_.size(); ++i) {
-    const auto& f = files_[i];
-    const auto& e = manifest_->files[i];
-    FileProgress fp{e.id, e.name, e.size, f.have.bytes(e.size, manifest_->chunk_size), f.state, e.mime, e.dir};
-    if (f.state != FileState::kSkipped) {
-      p.bytes_done += fp.bytes_done;
-      p.bytes_total += e.size;
-    }
-    p.files.push_back(std::move(fp));
+void Receiver::touched(size_t fi) {
+  if (rebuild_) return;
+  // More entries than files: one rebuild costs less than growing the list (a large file
+  // touches its entry at every chunk).
+  if (touched_.size() >= files_.size()) {
+    touched_.clear();
+    rebuild_ = true;
+    return;
   }
-  return p;
+  touched_.push_back(fi);
+}
+
+std::shared_ptr<const TransferProgress> Receiver::shared_progress() const {
+  const auto done_of = [this](size_t i) {
+    return files_[i].have.bytes(manifest_->files[i].size, manifest_->chunk_size);
+  };
+  const auto add = [](TransferProgress& p, const FileProgress& fp, int64_t sign) {
+    if (fp.state == FileState::kSkipped) return;
+    p.bytes_done += static_cast<uint64_t>(sign) * fp.bytes_done;
+    p.bytes_total += static_cast<uint64_t>(sign) * fp.size;
+    p.files_complete += static_cast<size_t>(sign) * (fp.state == FileState::kComplete ? 1 : 0);
+  };
+  const auto own = [this] {  // about to change progress_: a copy if someone still holds it
+    if (progress_.use_count() > 1) progress_ = std::make_shared<TransferProgress>(*progress_);
+  };
+  if (rebuild_ || !progress_) {
+    auto p = std::make_shared<TransferProgress>();
+    if (manifest_) {
+      p->empty_dirs = manifest_->empty_dirs;
+      p->files.reserve(files_.size());
+      for (size_t i = 0; i < files_.size(); ++i) {
+        const auto& e = manifest_->files[i];
+        p->files.push_back(FileProgress{e.id, e.name, e.size, done_of(i), files_[i].state, e.mime, e.dir});
+        add(*p, p->files.back(), 1);
+      }
+    }
+    progress_ = std::move(p);
+    touched_.clear();
+    rebuild_ = false;
+  } else if (!touched_.empty()) {
+    own();
+    for (const size_t i : touched_) {
+      FileProgress& fp = progress_->files[i];
+      add(*progress_, fp, -1);
+      fp.bytes_done = done_of(i);
+      fp.state = files_[i].state;
+      add(*progress_, fp, 1);
+    }
+    touched_.clear();
+  }
+  if (progress_->paused != paused()) {
+    own();
+    progress_->paused = paused();
+  }
+  return progress_;
 }
 
 }  // namespace ferry::transfer

@@ -367,6 +367,7 @@ TransferProgress Sender::progress() const {
   TransferProgress p;
   p.paused = paused();
   p.empty_dirs = manifest_.empty_dirs;
+  p.files.reserve(files_.size());
   for (size_t i = 0; i < files_.size(); ++i) {
     const auto& f = files_[i];
     const auto& e = manifest_.files[i];
@@ -389,6 +390,7 @@ TransferProgress Sender::progress() const {
     }
     p.bytes_done += fp.bytes_done;
     p.bytes_total += e.size;
+    p.files_complete += fp.state == FileState::kComplete ? 1 : 0;
     p.files.push_back(std::move(fp));
   }
   return p;

@@ -122,6 +122,11 @@ class Sender {
   State state() const { return state_; }
   // The receiver answered (in some epoch); `accepted_files()` of `manifest().files.size()` files.
   bool answered() const { return answered_; }
+  // A long HAVE or ACCEPT from the receiver, still arriving in parts (transfer/control.h).
+  size_t assembling_bytes() const { return opener_ ? opener_->assembling_bytes() : 0; }
+  void drop_parts() {
+    if (opener_) opener_->drop_parts();
+  }
   size_t accepted_files() const;
   bool paused() const { return paused_local_ || paused_remote_; }
   bool paused_here() const { return paused_local_; }  // by this side (it alone can resume)

@@ -578,6 +578,16 @@ std::string tree_summary(const transfer::TransferProgress& p) {
 
 }  // namespace
 
+const std::string& App::tree_of(const app::TransferView& t) {
+  auto [it, fresh] = trees_.try_emplace({t.outgoing, t.id});
+  auto& [files, summary] = it->second;
+  if (fresh || files != t.progress->files.size()) {
+    files = t.progress->files.size();
+    summary = tree_summary(*t.progress);
+  }
+  return summary;
+}
+
 int App::ordinal(bool outgoing, uint32_t transfer_id) {
   auto [it, fresh] = ordinals_.try_emplace({outgoing, transfer_id}, 0);
   if (fresh) it->second = next_ordinal_[outgoing ? 1 : 0]++;
@@ -608,7 +618,7 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       continue;
     }
     heading(title);
-    const size_t offered = t.progress.files.size();
+    const size_t offered = t.progress->files.size();
     if (t.state == State::kAwaitingAnswer) {
       ImGui::TextWrapped("Waiting for the other device to accept.");
       widgets_.name_last("answer-" + id);
@@ -619,24 +629,23 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       ImGui::TextWrapped("Partly accepted: the other device takes %zu of %zu files.", t.accepted_files, offered);
       widgets_.name_last("answer-" + id);
     }
-    const std::string tree = tree_summary(t.progress);
+    const std::string& tree = tree_of(t);
     if (offered > kMaxFileRows || !tree.empty()) {
       // The whole transfer at a glance: a folder's many files show only their first rows.
-      size_t done = 0;
-      for (const auto& f : t.progress.files) done += f.state == transfer::FileState::kComplete ? 1 : 0;
-      const double total = static_cast<double>(t.progress.bytes_total);
+      const size_t done = t.progress->files_complete;
+      const double total = static_cast<double>(t.progress->bytes_total);
       char overlay[128];
       std::snprintf(overlay, sizeof overlay, "%zu of %zu files  ·  %s / %s", done, offered,
-                    format_bytes(static_cast<double>(t.progress.bytes_done)).c_str(), format_bytes(total).c_str());
+                    format_bytes(static_cast<double>(t.progress->bytes_done)).c_str(), format_bytes(total).c_str());
       if (!tree.empty()) ImGui::TextWrapped("In %s", tree.c_str());
-      ImGui::ProgressBar(total > 0 ? static_cast<float>(static_cast<double>(t.progress.bytes_done) / total) : 0.0f,
+      ImGui::ProgressBar(total > 0 ? static_cast<float>(static_cast<double>(t.progress->bytes_done) / total) : 0.0f,
                          ImVec2(column, 0), overlay);
       widgets_.name_last("total-" + id);
     }
     size_t rows = 0;
     const bool boxed = begin_rows(id, offered, column, 2 * ImGui::GetFrameHeightWithSpacing());
     const float row_w = boxed ? ImGui::GetContentRegionAvail().x : column;  // inside the box's scrollbar
-    for (const auto& f : t.progress.files) {
+    for (const auto& f : t.progress->files) {
       if (++rows > kMaxFileRows) {
         ImGui::TextDisabled("... and %zu more files", offered - kMaxFileRows);
         break;
@@ -655,22 +664,22 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
       ImGui::ProgressBar(frac, ImVec2(row_w, 0), overlay);
       widgets_.name_last((t.outgoing ? "out-" : "in-") + name + "-" + std::to_string(f.file_id));
       // Speed and time left per file, while it moves (a transfer of several files shows which).
-      const size_t fi = static_cast<size_t>(&f - t.progress.files.data());
+      const size_t fi = static_cast<size_t>(&f - t.progress->files.data());
       const double file_speed = fi < t.file_bytes_per_second.size() ? t.file_bytes_per_second[fi] : 0;
-      if (moving && t.progress.files.size() > 1 && file_speed >= 1 && f.bytes_done < f.size) {
+      if (moving && t.progress->files.size() > 1 && file_speed >= 1 && f.bytes_done < f.size) {
         ImGui::TextDisabled("%s/s  %s", format_bytes(file_speed).c_str(),
                             eta(static_cast<double>(f.size - f.bytes_done), file_speed).c_str());
         widgets_.name_last((t.outgoing ? "speed-out-" : "speed-in-") + name + "-" + std::to_string(f.file_id));
       }
     }
     end_rows(boxed);
-    const double remaining = static_cast<double>(t.progress.bytes_total - t.progress.bytes_done);
+    const double remaining = static_cast<double>(t.progress->bytes_total - t.progress->bytes_done);
     if (moving) {
       ImGui::TextDisabled("%s/s  %s", format_bytes(t.bytes_per_second).c_str(), eta(remaining, t.bytes_per_second).c_str());
     }
     // Screen readers hear which transfer a button acts on: "Pause sending notes.txt".
     const std::string what = std::string(t.outgoing ? " sending " : " receiving ") +
-                             (offered == 1 ? path_of(t.progress.files[0].dir, t.progress.files[0].name)
+                             (offered == 1 ? path_of(t.progress->files[0].dir, t.progress->files[0].name)
                                            : plural(offered, "file", "files"));
     if (moving || t.state == State::kWaiting || t.state == State::kAwaitingAnswer) {
       if (button("pause-" + id, "Pause", "Pause" + what, 0)) client_.session().pause(t.id, t.outgoing);
@@ -690,17 +699,17 @@ void App::draw_transfers(const app::Snapshot& s, float column) {
 }
 
 void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const std::string& id, float column) {
-  const auto& files = t.progress.files;
+  const auto& files = t.progress->files;
   auto& picks = picks_[t.id];
   if (picks.size() != files.size()) picks.assign(files.size(), true);
   heading("Incoming files");
   ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
-                     format_bytes(static_cast<double>(t.progress.bytes_total)).c_str());
+                     format_bytes(static_cast<double>(t.progress->bytes_total)).c_str());
   widgets_.name_last("offer-" + id);
-  const std::string tree = tree_summary(t.progress);
+  const std::string& tree = tree_of(t);
   if (!tree.empty()) {
     ImGui::TextWrapped("In %s%s.", tree.c_str(),
-                       t.progress.empty_dirs.empty() ? "" : (", with " + plural(t.progress.empty_dirs.size(), "empty folder", "empty folders")).c_str());
+                       t.progress->empty_dirs.empty() ? "" : (", with " + plural(t.progress->empty_dirs.size(), "empty folder", "empty folders")).c_str());
     widgets_.name_last("offer-tree-" + id);
   }
   const bool boxed = begin_rows(id, files.size(), column, 2 * ImGui::GetTextLineHeightWithSpacing() + 8);
@@ -795,7 +804,7 @@ void App::draw_received(const app::Snapshot& s, float column) {
       if (!f->dir.empty()) tops.insert(f->dir.substr(0, f->dir.find('/')));
     }
     for (const auto& t : s.transfers) {
-      if (!t.outgoing && t.id == files.front()->transfer_id) client_.tell_tree_dirs(tree, t.progress.empty_dirs);
+      if (!t.outgoing && t.id == files.front()->transfer_id) client_.tell_tree_dirs(tree, t.progress->empty_dirs);
     }
     // Only a whole tree is saved: never a folder with files still missing.
     if (ready > 0 && (folders || ready > 1) && pending[tree] > 0) {
@@ -882,15 +891,15 @@ void App::announce(const app::Snapshot& s) {
   }
   for (const auto& t : s.transfers) {
     if (t.state == app::TransferState::kOffered) {
-      text += " The other device offers " + plural(t.progress.files.size(), "file", "files") + " (" +
-              format_bytes(static_cast<double>(t.progress.bytes_total)) + "): accept or decline.";
+      text += " The other device offers " + plural(t.progress->files.size(), "file", "files") + " (" +
+              format_bytes(static_cast<double>(t.progress->bytes_total)) + "): accept or decline.";
     }
     // A declined offer moves nothing (its files count no bytes), and still shows as declined.
-    if (t.progress.bytes_total == 0 && t.state != app::TransferState::kDeclined) continue;
-    const int pct = t.progress.bytes_total == 0
+    if (t.progress->bytes_total == 0 && t.state != app::TransferState::kDeclined) continue;
+    const int pct = t.progress->bytes_total == 0
                         ? 0
-                        : static_cast<int>(100.0 * static_cast<double>(t.progress.bytes_done) /
-                                           static_cast<double>(t.progress.bytes_total));
+                        : static_cast<int>(100.0 * static_cast<double>(t.progress->bytes_done) /
+                                           static_cast<double>(t.progress->bytes_total));
     const bool moving = app::moving(t.state);
     text += " " + std::string(t.outgoing ? "Sending" : "Receiving") + (moving ? "" : std::string(" ") + app::to_string(t.state)) + " " +
             std::to_string(pct / 10 * 10) + "%.";

@@ -80,6 +80,9 @@ class App {
   // in-1, in-2, ...), not by protocol id: ids start at random (app/session.h), names stay
   // stable and readable for people and tests.
   int ordinal(bool outgoing, uint32_t transfer_id);
+  // "folder “Trip”", "3 folders", ... (tree_summary): a transfer's folders never change, so
+  // it is worked out once per transfer, not over its 10,000 files every frame.
+  const std::string& tree_of(const app::TransferView& t);
 
   web::Client& client_;
   Widgets widgets_;
@@ -102,6 +105,8 @@ class App {
   bool extra_frame_ = false;
   std::vector<web::BrowserEvent> ui_events_;  // this frame's page events (typed text, gestures)
   std::map<std::pair<bool, uint32_t>, int> ordinals_;
+  // tree_of(): (the file count it was worked out for, the summary)
+  std::map<std::pair<bool, uint32_t>, std::pair<size_t, std::string>> trees_;
   int next_ordinal_[2] = {1, 1};  // incoming, outgoing
   std::map<uint32_t, std::vector<bool>> picks_;  // an offer's ticked files, by transfer id
 };

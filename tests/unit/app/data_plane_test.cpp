@@ -244,7 +244,7 @@ TEST_CASE("each file of a transfer has its own speed, and only while it moves") 
     const auto tb = b.plane.transfers();
     if (tb.empty()) continue;
     REQUIRE(tb[0].file_bytes_per_second.size() == 2);
-    const auto& files = tb[0].progress.files;
+    const auto& files = tb[0].progress->files;
     if (files[0].state == transfer::FileState::kActive && files[1].state == transfer::FileState::kPending) {
       CHECK(tb[0].file_bytes_per_second[1] == 0);
       saw_first_moving = saw_first_moving || tb[0].file_bytes_per_second[0] > 0;
@@ -273,9 +273,9 @@ TEST_CASE("a folder of 3,000 files arrives as one transfer: its manifest in part
   const auto tb = b.plane.transfers();
   REQUIRE(tb.size() == 1);
   CHECK(tb[0].state == TransferState::kComplete);
-  REQUIRE(tb[0].progress.files.size() == 3000);
-  CHECK(tb[0].progress.files[2999].dir == "Library/day 29");
-  CHECK(tb[0].progress.empty_dirs == std::vector<std::string>{"Library/empty"});
+  REQUIRE(tb[0].progress->files.size() == 3000);
+  CHECK(tb[0].progress->files[2999].dir == "Library/day 29");
+  CHECK(tb[0].progress->empty_dirs == std::vector<std::string>{"Library/empty"});
   CHECK(a.plane.transfers().at(0).state == TransferState::kComplete);
   CHECK(b.disk[{tb[0].id, 2999}] == pattern(4, static_cast<uint8_t>(2999)));
 }
@@ -299,4 +299,60 @@ TEST_CASE("a folder of many small files saves its state a few dozen times, not o
   // One at accept, then one per 1280 / 64 = 20 files completed: about 65, never 1280.
   CHECK(saves >= 2);
   CHECK(saves <= 1 + kPersistFileSteps + 2);
+}
+
+TEST_CASE("parts of many control messages interleaved hold at most kMaxAssemblingBytes in all") {
+  // Three offers of manifests near 4 MiB each, waiting for the person's answer on B. A
+  // reconnects and sends the three again; the peer (authenticated, but hostile: it orders its
+  // frames as it likes) interleaves their parts and holds back each last one. Each opener alone
+  // is within its 4 MiB; together they would hold 11 MB.
+  Side a(21), b(22);
+  connect(a, b);
+  b.plane.set_accept_all(false);
+  const std::string deep = [] {
+    std::string d;
+    for (int i = 0; i < 30; ++i) d += std::string(99, static_cast<char>('a' + i % 26)) + "/";
+    return d;
+  }();
+  for (int t = 0; t < 3; ++t) {
+    std::vector<transfer::SourceFile> list;
+    std::vector<int> handles;
+    for (int i = 0; i < 1200; ++i) {
+      const int h = 1000 * (t + 1) + i;
+      a.files[h] = Bytes{};
+      list.push_back({"f" + std::to_string(i), 0, "", deep + std::to_string(i)});
+      handles.push_back(h);
+    }
+    a.plane.send_files(std::move(list), std::move(handles));
+  }
+  run(a, b);
+  REQUIRE(b.plane.transfers().size() == 3);
+
+  a.plane.close();
+  b.plane.close();
+  a.plane.open(0, false);
+  b.plane.open(0, false);
+  a.run_commands();
+  std::map<uint32_t, std::vector<Bytes>> parts;  // transfer id -> its frames, in order
+  for (auto& f : a.outbox) {
+    auto frame = protocol::parse(f);
+    REQUIRE(frame);
+    parts[std::visit([](const auto& x) { return x.transfer_id; }, *frame)].push_back(f);
+  }
+  a.outbox.clear();
+  REQUIRE(parts.size() == 3);
+  size_t peak = 0;
+  for (auto& [id, frames] : parts) {
+    REQUIRE(frames.size() > 40);  // ~3.7 MB in 60 KiB parts
+    for (size_t i = 0; i + 1 < frames.size(); ++i) {
+      b.plane.on_frame_in_place(frames[i]);
+      peak = std::max(peak, b.plane.assembling_bytes());
+    }
+  }
+  CHECK(peak <= kMaxAssemblingBytes);
+  CHECK(peak > transfer::kMaxControlMessageBytes / 2);  // the first ones did assemble
+  CHECK(std::count(b.log.begin(), b.log.end(), "Dropped a control message in parts: too many at once") >= 1);
+  for (auto& [id, frames] : parts) b.plane.on_frame_in_place(frames.back());
+  CHECK(b.plane.assembling_bytes() == 0);
+  CHECK(b.plane.transfers().size() == 3);  // nothing else was lost: the offers still wait
 }

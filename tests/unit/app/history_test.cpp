@@ -12,8 +12,10 @@ TransferView view(uint32_t id, bool outgoing, TransferState state) {
   t.id = id;
   t.outgoing = outgoing;
   t.state = state;
-  t.progress.files.push_back({0, "a.txt", 10, 10, transfer::FileState::kComplete, "text/plain"});
-  t.progress.files.push_back({1, "b.mov", 5000, 0, transfer::FileState::kSkipped, ""});
+  auto p = std::make_shared<transfer::TransferProgress>();
+  p->files.push_back({0, "a.txt", 10, 10, transfer::FileState::kComplete, "text/plain"});
+  p->files.push_back({1, "b.mov", 5000, 0, transfer::FileState::kSkipped, ""});
+  t.progress = std::move(p);
   return t;
 }
 }  // namespace

@@ -505,9 +505,9 @@ TEST_CASE("an offer through the session waits for the person; declining keeps th
   auto tb = w.b.session.snapshot().transfers;
   REQUIRE(tb.size() == 1);
   CHECK(tb[0].state == TransferState::kOffered);
-  CHECK(tb[0].progress.files.at(1).name == "two.txt");
-  CHECK(tb[0].progress.files.at(1).size == two.size());
-  CHECK(tb[0].progress.files.at(1).mime == "text/plain");
+  CHECK(tb[0].progress->files.at(1).name == "two.txt");
+  CHECK(tb[0].progress->files.at(1).size == two.size());
+  CHECK(tb[0].progress->files.at(1).mime == "text/plain");
   CHECK(w.b.sink_keys.empty());
   CHECK(w.a.chunk_bytes_sent == 0);
   CHECK(w.a.session.snapshot().transfers.at(0).state == TransferState::kAwaitingAnswer);

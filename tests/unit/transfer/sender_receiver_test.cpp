@@ -1,6 +1,8 @@
 // Sender and receiver behaviours, over a direct in-order link (test_support.h).
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "test_support.h"
 
 using namespace ferry;
@@ -430,6 +432,44 @@ TEST_CASE("progress reports bytes per file and in total") {
   link.pump();
   CHECK(link.receiver.progress().bytes_done == a.size());
   CHECK(link.receiver.progress().files.at(0).state == FileState::kComplete);
+}
+
+TEST_CASE("the receiver's progress is kept file by file, and a snapshot held stays as it was") {
+  std::vector<std::pair<std::string, Bytes>> files;
+  for (uint8_t i = 0; i < 40; ++i) {
+    files.push_back({"f" + std::to_string(i), pseudo_random_bytes(kChunk * (i % 4) + 7, static_cast<uint8_t>(40 + i))});
+  }
+  Link link = started(files);
+  uint64_t total = 0;
+  for (const auto& [name, bytes] : files) total += bytes.size();
+  std::shared_ptr<const TransferProgress> before = link.receiver.shared_progress();
+  CHECK(before->bytes_done == 0);
+  for (int step = 0; link.receiver.state() != Receiver::State::kComplete; ++step) {
+    REQUIRE(step < 10000);
+    link.pump(3);
+    const auto now = link.receiver.shared_progress();
+    // The totals always add up over the entries, whatever was touched since the last look.
+    uint64_t done = 0;
+    size_t complete = 0;
+    std::set<uint32_t> completed;
+    for (const auto& c : commands_of<cmd::FileComplete>(link.log)) completed.insert(c.file_id);
+    for (const auto& f : now->files) {
+      done += f.bytes_done;
+      complete += f.state == FileState::kComplete ? 1 : 0;
+      // Each entry agrees with what the receiver holds and said.
+      CHECK(f.bytes_done == link.receiver.have_map(f.file_id)->bytes(f.size, kChunk));
+      CHECK((f.state == FileState::kComplete) == (completed.count(f.file_id) == 1));
+    }
+    CHECK(now->bytes_done == done);
+    CHECK(now->files_complete == complete);
+    CHECK(now->bytes_total == total);
+  }
+  CHECK(before->bytes_done == 0);  // the held snapshot was copied, never changed
+  CHECK(before->files_complete == 0);
+  const auto& end = link.receiver.progress();
+  CHECK(end.bytes_done == total);
+  CHECK(end.files_complete == files.size());
+  CHECK(end.files.at(39).name == "f39");
 }
 
 TEST_CASE("the sender keeps at most the configured reads in flight") {
