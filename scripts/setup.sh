@@ -32,6 +32,8 @@ apt_packages=(
   libsodium-dev nlohmann-json3-dev catch2 libboost1.74-dev libboost-program-options1.74-dev libssl-dev
   autoconf automake libtool dpkg-dev
   fonts-dejavu-core
+  fonttools  # pyftsubset: the UI font cut down to the characters the atlas loads (web/CMakeLists.txt)
+  brotli  # the web build precompresses the page (web/CMakeLists.txt: dist/ holds .br and .gz copies)
   nodejs
   libjwt-dev libcli11-dev  # ferry-server: the JWT hook and its command line (the Docker builder needs them)
   libhiredis-dev  # ferry-server --redis: rooms across instances (the Docker builder needs it)

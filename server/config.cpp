@@ -73,7 +73,7 @@ const std::vector<Flag>& flags() {
       {"port", "TCP port (default 8080)", [](Config& c, const std::string& v) { return to_number(v, c.port); }},
       {"bind", "address to listen on (default 0.0.0.0, all interfaces)",
        [](Config& c, const std::string& v) { c.bind = v; return !v.empty(); }},
-      {"web-root", "directory of the built web client (default: build/wasm/web in the source tree)",
+      {"web-root", "directory of the built web client (default: build/wasm/dist in the source tree, the staged web root)",
        [](Config& c, const std::string& v) { c.web_root = v; return true; }},
       {"threads", "I/O threads (default 1)",
        [](Config& c, const std::string& v) { return to_number(v, c.threads) && c.threads >= 1 && c.threads <= 64; }},
@@ -293,9 +293,9 @@ std::string usage() { return command_line().app->help(); }
 
 std::string default_web_root() {
 #ifdef FERRY_SOURCE_DIR
-  return std::string(FERRY_SOURCE_DIR) + "/build/wasm/web";
+  return std::string(FERRY_SOURCE_DIR) + "/build/wasm/dist";
 #else
-  return "build/wasm/web";
+  return "build/wasm/dist";
 #endif
 }
 

@@ -234,21 +234,24 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return send(std::move(res));
   }
 
-  bool gzip = false;
+  // The precompressed copy (dist/ has name.br and name.gz beside text and wasm) the client
+  // accepts, best first; the file itself otherwise.
+  ContentCoding coding = ContentCoding::kIdentity;
   fs::path body_path = real;
   auto ae = req[http::field::accept_encoding];
-  if (accepts_gzip(std::string_view(ae.data(), ae.size()))) {
-    fs::path gz = real;
-    gz += ".gz";
-    if (fs::is_regular_file(gz, fec)) {
-      gzip = true;
-      body_path = gz;
+  for (ContentCoding c : preferred_codings(std::string_view(ae.data(), ae.size()))) {
+    fs::path candidate = real;
+    candidate += std::string(coding_suffix(c));
+    if (c == ContentCoding::kIdentity || fs::is_regular_file(candidate, fec)) {
+      coding = c;
+      body_path = candidate;
+      break;
     }
   }
   auto size = fs::file_size(body_path, fec);
   auto mtime = fs::last_write_time(body_path, fec).time_since_epoch();
   std::string etag =
-      make_etag(size, std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count(), gzip);
+      make_etag(size, std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count(), coding);
   auto inm = req[http::field::if_none_match];
   std::string_view type = mime_type(*rel);
   std::string_view cache = cache_control(*rel);
@@ -257,7 +260,9 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     res.set(http::field::cache_control, beast::string_view(cache.data(), cache.size()));
     res.set(http::field::etag, etag);
     res.set(http::field::vary, "Accept-Encoding");
-    if (gzip) res.set(http::field::content_encoding, "gzip");
+    if (std::string_view name = coding_name(coding); !name.empty()) {
+      res.set(http::field::content_encoding, beast::string_view(name.data(), name.size()));
+    }
     common_headers(res, req, tls, config.hsts);
   };
   if (!inm.empty() && etag_matches(std::string_view(inm.data(), inm.size()), etag)) {

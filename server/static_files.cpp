@@ -6,6 +6,16 @@
 namespace ferry::server {
 namespace {
 
+// Hex digits of the content hash in a staged file name (cmake/stage_dist.cmake, kHashDigits).
+constexpr size_t kContentHashDigits = 16;
+
+struct CodingNames {
+  std::string_view header;  // Content-Encoding
+  std::string_view suffix;  // of the precompressed copy (cmake/stage_dist.cmake)
+};
+// Indexed by ContentCoding.
+constexpr CodingNames kCodingNames[] = {{"", ""}, {"gzip", ".gz"}, {"br", ".br"}};
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -82,16 +92,35 @@ std::string_view mime_type(std::string_view path) {
   return "application/octet-stream";
 }
 
+bool is_hashed_name(std::string_view path) {
+  auto ext = extension(path);
+  if (ext.empty()) return false;
+  std::string_view stem = path.substr(0, path.size() - ext.size());
+  auto dot = stem.rfind('.');
+  if (dot == std::string_view::npos || stem.size() - dot - 1 != kContentHashDigits) return false;
+  for (char c : stem.substr(dot + 1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string_view cache_control(std::string_view path) {
   auto ext = extension(path);
   if (ext == ".html" || ext == ".htm" || path.ends_with("sw.js") || ext == ".webmanifest") return "no-cache";
+  if (is_hashed_name(path)) return "public, max-age=31536000, immutable";
   return "public, max-age=3600";
 }
 
-std::string make_etag(uint64_t size, int64_t mtime_ns, bool gzip) {
+std::string_view coding_name(ContentCoding coding) { return kCodingNames[static_cast<size_t>(coding)].header; }
+
+std::string_view coding_suffix(ContentCoding coding) { return kCodingNames[static_cast<size_t>(coding)].suffix; }
+
+std::string make_etag(uint64_t size, int64_t mtime_ns, ContentCoding coding) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "\"%llx-%llx%s\"", static_cast<unsigned long long>(size),
-                static_cast<unsigned long long>(mtime_ns), gzip ? "-gz" : "");
+  std::string_view name = coding_name(coding);
+  std::snprintf(buf, sizeof buf, "\"%llx-%llx%s%.*s\"", static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(mtime_ns), name.empty() ? "" : "-", static_cast<int>(name.size()),
+                name.data());
   return buf;
 }
 
@@ -110,11 +139,11 @@ std::vector<std::string_view> split_header_list(std::string_view header) {
   return items;
 }
 
-bool accepts_gzip(std::string_view header) {
+bool accepts_coding(std::string_view header, std::string_view wanted) {
   for (std::string_view item : split_header_list(header)) {
     std::string_view coding = item.substr(0, item.find(';'));
     while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    if (coding != "gzip" && coding != "*") continue;
+    if (coding != wanted && coding != "*") continue;
     auto q = item.find("q=");
     if (q == std::string_view::npos) return true;
     std::string_view qv = item.substr(q + 2);
@@ -123,6 +152,16 @@ bool accepts_gzip(std::string_view header) {
     return !zero;
   }
   return false;
+}
+
+std::vector<ContentCoding> preferred_codings(std::string_view header) {
+  // br first: it is 15-20% smaller than gzip -9 on the client (bench/firstload).
+  std::vector<ContentCoding> codings;
+  for (ContentCoding c : {ContentCoding::kBrotli, ContentCoding::kGzip}) {
+    if (accepts_coding(header, coding_name(c))) codings.push_back(c);
+  }
+  codings.push_back(ContentCoding::kIdentity);
+  return codings;
 }
 
 bool etag_matches(std::string_view header, std::string_view etag) {

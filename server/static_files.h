@@ -19,18 +19,35 @@ Result<std::string> resolve_target(std::string_view target);
 
 std::string_view mime_type(std::string_view path);
 
-// HTML and the service worker are revalidated on every load so a new deploy shows at once;
-// other assets may be cached briefly and are revalidated by ETag.
+// Whether a file name carries its content hash (cmake/stage_dist.cmake: "ferry.<16 hex>.wasm"):
+// such a file never changes, a new build has a new name.
+bool is_hashed_name(std::string_view path);
+
+// Hashed names are kept for a year without revalidation (immutable). HTML, the manifest and the
+// service worker are revalidated on every load so a new deploy shows at once; other assets may
+// be cached briefly and are revalidated by ETag.
 std::string_view cache_control(std::string_view path);
 
-// A strong validator from size and modification time (and whether the body is the .gz).
-std::string make_etag(uint64_t size, int64_t mtime_ns, bool gzip);
+// The body a response carries: the file, or its precompressed copy beside it (name.br, name.gz).
+enum class ContentCoding { kIdentity, kGzip, kBrotli };  // in the order of kCodingNames (.cpp)
+
+// The Content-Encoding value ("" for identity) and the suffix of the precompressed copy.
+std::string_view coding_name(ContentCoding coding);
+std::string_view coding_suffix(ContentCoding coding);
+
+// A strong validator from size and modification time, and which body it is.
+std::string make_etag(uint64_t size, int64_t mtime_ns, ContentCoding coding);
 
 // The items of a comma-separated header value, trimmed, empty ones dropped.
 std::vector<std::string_view> split_header_list(std::string_view header);
 
-// Whether an Accept-Encoding header value allows gzip (q=0 refuses it).
-bool accepts_gzip(std::string_view accept_encoding);
+// Whether an Accept-Encoding header value allows the coding ("gzip", "br"); "*" allows any, and
+// q=0 refuses.
+bool accepts_coding(std::string_view accept_encoding, std::string_view coding);
+
+// The codings to try for a request, best first (br, then gzip), identity last; the server sends
+// the first one whose precompressed copy exists.
+std::vector<ContentCoding> preferred_codings(std::string_view accept_encoding);
 
 // Whether an If-None-Match header value matches the ETag ("*" and lists included).
 bool etag_matches(std::string_view if_none_match, std::string_view etag);

@@ -8,7 +8,7 @@
 //   node bench/throughput/profile.mjs --idle 10   (the cost of one paint: see idlePaintCost)
 //
 // For wasm function names, serve the profiling build (see bench/README.md):
-//   FERRY_WEB_ROOT=build/wasm-profile/web node bench/throughput/profile.mjs
+//   FERRY_WEB_ROOT=build/wasm-profile/dist node bench/throughput/profile.mjs
 // --screenshot P saves the receiver's page when its live region says P% (build/e2e/profile-B-P.png).
 import { ClientPage, kOut, log, randomBytes } from '../../tests/e2e/lib/ferry.mjs';
 import { runScenario } from '../../tests/e2e/lib/scenario.mjs';

@@ -182,8 +182,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) await runScenario('bench
   const { ba, bb, close } = await benchBrowsers(env);
   const pa = await pageOn(ba);
   const pb = await pageOn(bb);
-  await pa.goto(env.origin + '/boot.js');
-  await pb.goto(env.origin + '/boot.js');
+  await pa.goto(env.origin + '/healthz');
+  await pb.goto(env.origin + '/healthz');
   const raw = [];
   const ferry = [];
   const idleRss = chromiumRssMB(env.lan.ns.b).renderer;

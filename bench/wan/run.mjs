@@ -67,8 +67,8 @@ await runScenario('bench_wan', async (env) => {
   const { ba, bb, close } = await benchBrowsers(env);
   const pa = await pageOn(ba);
   const pb = await pageOn(bb);
-  await pa.goto(env.origin + '/boot.js');
-  await pb.goto(env.origin + '/boot.js');
+  await pa.goto(env.origin + '/healthz');
+  await pb.goto(env.origin + '/healthz');
   const serverCc = wordArg('server-cc', '');
   if (serverCc) execFileSync('ip', ['netns', 'exec', env.lan.ns.server, 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${serverCc}`]);
   const cc = execFileSync('ip', ['netns', 'exec', env.lan.ns.server, 'sysctl', '-n', 'net.ipv4.tcp_congestion_control']).toString().trim();

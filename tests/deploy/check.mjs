@@ -119,17 +119,26 @@ async function releaseStage() {
   try {
     execFileSync('bash', [path.join(kRoot, 'scripts/build-release.sh'), out], { stdio: 'inherit' });
     const web = path.join(out, 'web');
-    // What the page may load: the shell's files, the client, zxcvbn, and their gzip copies.
-    const allowed = new Set(['ferry.js', 'ferry.wasm', 'zxcvbn.js', 'zxcvbn.LICENSE.txt',
-      ...fs.readdirSync(path.join(kRoot, 'shell'))]);
+    // What the page may load: the shell's files, the client, zxcvbn and client-zip (hashed names
+    // but for the entry points: cmake/stage_dist.cmake), their licences, and .br and .gz copies.
+    const unhashed = (name) => name.replace(/\.(br|gz)$/, '').replace(/\.[0-9a-f]{16}(\.[a-z0-9]+)$/, '$1');
+    const allowed = new Set(['ferry.js', 'ferry.wasm', 'zxcvbn.js', 'zxcvbn.LICENSE.txt', 'client-zip.js',
+      'client-zip.LICENSE.txt', ...fs.readdirSync(path.join(kRoot, 'shell'))]);
     const entries = fs.readdirSync(web, { withFileTypes: true });
-    const junk = entries.filter((e) => !e.isFile() || !allowed.has(e.name.replace(/\.gz$/, '')));
+    const junk = entries.filter((e) => !e.isFile() || !allowed.has(unhashed(e.name)));
     if (junk.length) fail(`the staged web root holds files the page does not load: ${junk.map((e) => e.name).join(', ')}`);
     for (const e of entries.filter((x) => x.name.endsWith('.gz'))) {
       const plain = fs.readFileSync(path.join(web, e.name.slice(0, -3)));
       if (!zlib.gunzipSync(fs.readFileSync(path.join(web, e.name))).equals(plain)) fail(`${e.name} is not a gzip of its file`);
     }
-    for (const need of ['index.html', 'ferry.js', 'ferry.wasm']) {
+    for (const e of entries.filter((x) => x.name.endsWith('.br'))) {
+      const plain = fs.readFileSync(path.join(web, e.name.slice(0, -3)));
+      if (!zlib.brotliDecompressSync(fs.readFileSync(path.join(web, e.name))).equals(plain)) fail(`${e.name} is not a brotli of its file`);
+    }
+    const wasmName = entries.map((e) => e.name).find((n) => /^ferry\.[0-9a-f]{16}\.wasm$/.test(n));
+    const jsName = entries.map((e) => e.name).find((n) => /^ferry\.[0-9a-f]{16}\.js$/.test(n));
+    if (!wasmName || !jsName) fail('the staged web root has no hashed ferry.<hash>.js and ferry.<hash>.wasm');
+    for (const need of ['index.html', 'sw.js', 'manifest.webmanifest']) {
       if (!entries.some((e) => e.name === need)) fail(`the staged web root has no ${need}`);
     }
     // Everything the shell page names is there.
@@ -146,13 +155,13 @@ async function releaseStage() {
       await server.ready;
       const port = Number(server.output().match(/event=listening .*?port=(\d+)/)[1]);
       const page = await get(port, '/');
-      if (page.status !== 200 || !page.body.toString().includes('/ferry.js')) fail(`GET / from the staged root: ${page.status}`);
-      const wasm = await get(port, '/ferry.wasm', { 'Accept-Encoding': 'gzip' });
+      if (page.status !== 200 || !page.body.toString().includes('/' + jsName)) fail(`GET / from the staged root: ${page.status}`);
+      const wasm = await get(port, '/' + wasmName, { 'Accept-Encoding': 'gzip' });
       if (wasm.status !== 200 || wasm.headers['content-type'] !== 'application/wasm' || wasm.headers['content-encoding'] !== 'gzip') {
-        fail(`GET /ferry.wasm: ${wasm.status} ${wasm.headers['content-type']} ${wasm.headers['content-encoding']}`);
+        fail(`GET /${wasmName}: ${wasm.status} ${wasm.headers['content-type']} ${wasm.headers['content-encoding']}`);
       }
-      if (!zlib.gunzipSync(wasm.body).equals(fs.readFileSync(path.join(web, 'ferry.wasm')))) fail('/ferry.wasm (gzip) differs from the staged file');
-      log(`the staged server sends ferry.wasm gzipped: ${wasm.body.length} bytes for ${fs.statSync(path.join(web, 'ferry.wasm')).size}`);
+      if (!zlib.gunzipSync(wasm.body).equals(fs.readFileSync(path.join(web, wasmName)))) fail(`/${wasmName} (gzip) differs from the staged file`);
+      log(`the staged server sends ${wasmName} gzipped: ${wasm.body.length} bytes for ${fs.statSync(path.join(web, wasmName)).size}`);
       const healthy = runHealthcheck(port);
       if (healthy !== 0) fail(`the Dockerfile's HEALTHCHECK failed (${healthy}) against a serving ferry-server`);
       server.stop();

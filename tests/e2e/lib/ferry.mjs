@@ -9,7 +9,7 @@ import path from 'node:path';
 
 export const kRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const kServer = process.env.FERRY_SERVER || path.join(kRoot, 'build/native/server/ferry-server');
-export const kWebRoot = process.env.FERRY_WEB_ROOT || path.join(kRoot, 'build/wasm/web');
+export const kWebRoot = process.env.FERRY_WEB_ROOT || path.join(kRoot, 'build/wasm/dist');
 export const kOut = process.env.FERRY_E2E_OUT || path.join(kRoot, 'build/e2e');
 
 // Every wait in a test is bounded; a scenario never sleeps to wait for something.

@@ -97,7 +97,7 @@ TEST_CASE("config defaults serve on port 8080 on all interfaces") {
   CHECK(c->rooms.grace_ms == 60'000);
   CHECK(c->rooms.hard_cap_ms == 86'400'000);
   CHECK(c->ice.stun_urls.empty());
-  CHECK(c->web_root.ends_with("build/wasm/web"));
+  CHECK(c->web_root.ends_with("build/wasm/dist"));
   CHECK(c->relay_rate == 4 * 1024 * 1024);
   CHECK(c->relay_total_rate == 64 * 1024 * 1024);
 }
@@ -208,25 +208,54 @@ TEST_CASE("MIME types include application/wasm") {
   CHECK(mime_type("x.v1/noext") == "application/octet-stream");
 }
 
-TEST_CASE("HTML is revalidated and assets cached") {
+TEST_CASE("HTML is revalidated, hashed assets are immutable and others cached briefly") {
   CHECK(cache_control("index.html") == "no-cache");
   CHECK(cache_control("sw.js") == "no-cache");
+  CHECK(cache_control("manifest.webmanifest") == "no-cache");
   CHECK(cache_control("ferry.wasm") == "public, max-age=3600");
+  CHECK(cache_control("ferry.0123456789abcdef.wasm") == "public, max-age=31536000, immutable");
+  CHECK(cache_control("client-zip.fedcba9876543210.js") == "public, max-age=31536000, immutable");
+  CHECK(cache_control("zxcvbn.LICENSE.txt") == "public, max-age=3600");
 }
 
-TEST_CASE("gzip is used only when accepted") {
-  CHECK(accepts_gzip("gzip, deflate, br"));
-  CHECK(accepts_gzip("br;q=1.0, gzip;q=0.8"));
-  CHECK(accepts_gzip("*"));
-  CHECK_FALSE(accepts_gzip("gzip;q=0"));
-  CHECK_FALSE(accepts_gzip("br, deflate"));
-  CHECK_FALSE(accepts_gzip(""));
+TEST_CASE("only a 16-hex-digit stem suffix counts as a content hash") {
+  CHECK(is_hashed_name("ferry.0123456789abcdef.js"));
+  CHECK(is_hashed_name("a/b.0123456789abcdef.png"));
+  CHECK_FALSE(is_hashed_name("ferry.0123456789abcde.js"));    // 15 digits
+  CHECK_FALSE(is_hashed_name("ferry.0123456789ABCDEF.js"));   // the stager writes lower case
+  CHECK_FALSE(is_hashed_name("ferry.0123456789abcdeg.js"));
+  CHECK_FALSE(is_hashed_name("0123456789abcdef.js"));         // no name before the hash
+  CHECK_FALSE(is_hashed_name("ferry.0123456789abcdef"));      // no extension after it
 }
 
-TEST_CASE("ETags differ for the gzip body and match If-None-Match lists") {
-  auto plain = make_etag(10, 20, false);
-  auto gz = make_etag(10, 20, true);
+TEST_CASE("a coding is used only when accepted") {
+  CHECK(accepts_coding("gzip, deflate, br", "gzip"));
+  CHECK(accepts_coding("br;q=1.0, gzip;q=0.8", "gzip"));
+  CHECK(accepts_coding("*", "gzip"));
+  CHECK_FALSE(accepts_coding("gzip;q=0", "gzip"));
+  CHECK_FALSE(accepts_coding("br, deflate", "gzip"));
+  CHECK_FALSE(accepts_coding("", "gzip"));
+  CHECK(accepts_coding("gzip, deflate, br", "br"));
+  CHECK_FALSE(accepts_coding("gzip, deflate", "br"));
+  CHECK_FALSE(accepts_coding("br;q=0, gzip", "br"));
+}
+
+TEST_CASE("brotli is preferred to gzip, identity comes last") {
+  using C = ContentCoding;
+  CHECK(preferred_codings("gzip, deflate, br") == std::vector<C>{C::kBrotli, C::kGzip, C::kIdentity});
+  CHECK(preferred_codings("gzip") == std::vector<C>{C::kGzip, C::kIdentity});
+  CHECK(preferred_codings("br") == std::vector<C>{C::kBrotli, C::kIdentity});
+  CHECK(preferred_codings("") == std::vector<C>{C::kIdentity});
+  CHECK(preferred_codings("identity") == std::vector<C>{C::kIdentity});
+}
+
+TEST_CASE("ETags differ for each body and match If-None-Match lists") {
+  auto plain = make_etag(10, 20, ContentCoding::kIdentity);
+  auto gz = make_etag(10, 20, ContentCoding::kGzip);
+  auto br = make_etag(10, 20, ContentCoding::kBrotli);
   CHECK(plain != gz);
+  CHECK(br != gz);
+  CHECK(br != plain);
   CHECK(etag_matches(plain, plain));
   std::string list = "\"x\", ";
   list += gz;

@@ -1,4 +1,4 @@
-// Ferry's JS glue, part 5: files to send. Chosen or dropped files become handles; event on
+// Ferry's JS glue, part 5: files to send. Chosen, dropped, shared or opened files become handles; event on
 // handle 0: files (JSON {files: [{h,name,size,type,dir}], dirs: [empty folder paths]}); dir is
 // the file's folder relative to what was chosen ("" at the top). fileRead answers with data (core.js, kind
 // fileRead, id = request id) or the event read_error (number = request id, text = message).
@@ -67,6 +67,48 @@
     return { files, dirs };
   }
   core.walkDropped = walk;
+
+  // Files shared into Ferry (the manifest's share_target: shell/sw.js keeps them in a Cache and
+  // opens /?shared=N) or opened with it (file_handlers: the launch queue): sent like chosen files,
+  // once the client runs (an event before that would find nobody).
+  const kShareCache = 'ferry-share';  // must match shell/sw.js
+  let running = false;
+  const waiting = [];
+  function registerWhenRunning(files) {
+    if (!files.length) return;
+    if (running) core.registerFiles(files); else waiting.push(files);
+  }
+  Module['postRun'] = [].concat(Module['postRun'] || [], [() => {
+    running = true;
+    waiting.splice(0).forEach((files) => core.registerFiles(files));
+  }]);
+  async function takeSharedFiles() {
+    const cache = await caches.open(kShareCache);
+    const keys = await cache.keys();
+    const index = (req) => Number(new URL(req.url).pathname.split('/').pop());
+    keys.sort((a, b) => index(a) - index(b));
+    const files = [];
+    for (const key of keys) {
+      const res = await cache.match(key);
+      const blob = res ? await res.blob() : null;
+      await cache.delete(key);  // taken once: a reload does not send them again
+      if (!blob) continue;
+      const name = decodeURIComponent(res.headers.get('X-Ferry-Name') || '') || 'shared file';
+      files.push(new File([blob], name, { type: blob.type }));
+    }
+    return files;
+  }
+  if (new URLSearchParams(location.search).has('shared') && self.caches) {
+    try { history.replaceState(null, '', location.pathname); } catch (e) { /* sandboxed */ }
+    takeSharedFiles().then(registerWhenRunning)
+      .catch((e) => console.error('the shared files could not be read: ' + core.errorText(e)));
+  }
+  if (self.launchQueue) {
+    self.launchQueue.setConsumer((params) => {
+      Promise.all([...(params.files || [])].map((h) => h.getFile())).then(registerWhenRunning)
+        .catch((e) => console.error('the opened files could not be read: ' + core.errorText(e)));
+    });
+  }
 
   document.addEventListener('dragover', (ev) => { ev.preventDefault(); });
   document.addEventListener('drop', (ev) => {
