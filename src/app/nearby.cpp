@@ -55,7 +55,7 @@ protocol::DeviceType device_type_from_user_agent(std::string_view ua) {
 bool usable_device_name(std::string_view name) { return protocol::is_valid_device_name(name); }
 
 void Nearby::start(double now_ms) {
-  if (state_ != State::kOff) return;
+  if (state_ != State::kOff && state_ != State::kStopped) return;
   state_ = State::kWaiting;
   reopen_at_ms_ = now_ms;
 }

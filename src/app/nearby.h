@@ -46,8 +46,10 @@ class Nearby {
   Nearby(std::string name, protocol::DeviceType device, bool visible)
       : name_(std::move(name)), device_(device), visible_(visible) {}
 
+  // Also after stop(): the page came back to the home screen.
   void start(double now_ms);
-  // The page left the home screen for good (or nearby is off): no more reconnections.
+  // The page left the home screen (a session started): no more reconnections, no tiles. The
+  // platform closes the connection.
   void stop();
   // The platform should open the connection now (once per true answer).
   bool wants_open(double now_ms);

@@ -234,6 +234,7 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void set_data_io(DataIo* io) { data_.set_io(io); }
   bool transfers_moving() const { return data_.moving(); }
   Snapshot snapshot() const;
+  Phase phase() const { return phase_; }  // snapshot().phase, without building a snapshot
   const std::deque<LogLine>& log() const { return out_->log; }
   uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
   Transport transport() const { return peer_link_.transport(); }

@@ -298,6 +298,7 @@ void App::draw_home(float column) {
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
+  draw_nearby(column);
   widgets_.heading_last("Send", 2);
   ImGui::Dummy(ImVec2(column, 8));
   // A protected room needs its password before the files are chosen (choosing them creates it).
@@ -433,7 +434,7 @@ void App::draw_session(const app::Snapshot& s, float column) {
     widgets_.name_last("status");
   }
 
-  if (s.creator && !s.link.empty() &&
+  if (s.creator && !s.link.empty() && s.nearby_peer.empty() &&
       (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft ||
        s.phase == app::Phase::kSecuring)) {
     draw_share(s, column);
@@ -441,7 +442,11 @@ void App::draw_session(const app::Snapshot& s, float column) {
 
   if (!s.sas.empty()) {
     heading(s.sas_changed ? "Verification words (changed)" : "Verification words");
-    ImGui::TextWrapped("%s", s.sas.c_str());
+    if (s.nearby_peer.empty()) {
+      ImGui::TextWrapped("%s", s.sas.c_str());
+    } else {
+      draw_nearby_words(s);
+    }
     widgets_.name_last("sas");
     if (s.sas_changed) {
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
@@ -482,6 +487,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
   draw_log(column);
   // Below the log its messages land in, like a chat; nothing above it moves.
   if (s.phase != app::Phase::kFailed) draw_messages(s, column);
+}
+
+void App::draw_nearby_words(const app::Snapshot& s) {
+  ImGui::TextWrapped("Nearby devices share no secret. Check that %s shows these same words:",
+                     s.nearby_peer.c_str());
+  ImGui::PushFont(g_title_font);
+  ImGui::TextWrapped("%s", s.sas.c_str());
+  ImGui::PopFont();
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
@@ -731,10 +744,14 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   if (!s.sas.empty()) {
     // The words large: comparing them with the sender's screen is what rules out someone in
     // the middle.
-    ImGui::TextDisabled("From the device showing these words:");
-    ImGui::PushFont(g_title_font);
-    ImGui::TextWrapped("%s", s.sas.c_str());
-    ImGui::PopFont();
+    if (s.nearby_peer.empty()) {
+      ImGui::TextDisabled("From the device showing these words:");
+      ImGui::PushFont(g_title_font);
+      ImGui::TextWrapped("%s", s.sas.c_str());
+      ImGui::PopFont();
+    } else {
+      draw_nearby_words(s);
+    }
     widgets_.name_last("offer-sas-" + id);
   }
   bool all = client_.session().accept_all();
