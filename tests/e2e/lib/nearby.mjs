@@ -50,7 +50,7 @@ await runScenario(hiddenCase ? 'nearby_hidden' : 'nearby_lan', async (env) => {
     return p;
   };
   const a = await open(home, 'A', false);
-  const b = await open(home, 'B', true);
+  const b = await open(home, 'B', false);
   const c = await open(home, 'C', false);
   const d = await open(far, 'D', false);
   const names = {};
@@ -93,7 +93,10 @@ await runScenario(hiddenCase ? 'nearby_hidden' : 'nearby_lan', async (env) => {
   if (!tile) throw new Error(`A has no tile for ${names.B}`);
   log(`A taps ${names.B}'s tile and chooses a file`);
   await a.chooseFiles([env.file(file.name, file.bytes)], tile.id);
-  await b.waitStatus(/Receiving|Received|complete|Connection/i, 2 * kStepTimeoutMs);
+  // B's page was invited and joined; its person sees the offer with the words, and accepts.
+  await b.widget('accept-in-1', 2 * kStepTimeoutMs);
+  await b.screenshot('nearby-accept-B');
+  await b.click('accept-in-1');
   const got = await b.save('save-1-0', 3 * kStepTimeoutMs);
   if (sha256(got.bytes) !== sha256(file.bytes)) throw new Error('SHA-256 mismatch');
   log(`B saved ${got.name}: SHA-256 matches`);
