@@ -298,7 +298,10 @@ void App::draw_home(float column) {
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
-  draw_nearby(column);
+  // Devices nearby come first, where a tap sends to them; with none yet, the section (its hint
+  // and the switch) waits below Receive, so a phone's first screen keeps Send and Receive.
+  const bool nearby_first = client_.nearby() && !client_.nearby()->devices().empty();
+  if (nearby_first) draw_nearby(column);
   widgets_.heading_last("Send", 2);
   ImGui::Dummy(ImVec2(column, 8));
   // A protected room needs its password before the files are chosen (choosing them creates it).
@@ -379,6 +382,10 @@ void App::draw_home(float column) {
   ImGui::TextDisabled("Received files are kept %s.",
                       client_.storage_mode() == "opfs" ? "on this device's disk until you save them or leave"
                                                        : "in memory (small files only: open Ferry over https for large files)");
+  if (!nearby_first) {
+    ImGui::Dummy(ImVec2(column, 4));
+    draw_nearby(column);
+  }
   // Files kept after Leave ("keep until saved") can still be saved from here.
   bool kept = false;
   for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
