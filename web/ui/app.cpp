@@ -714,7 +714,9 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   auto& picks = picks_[t.id];
   if (picks.size() != files.size()) picks.assign(files.size(), true);
   heading("Incoming files");
-  ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
+  // A nearby device by the name it gave itself (only a claim: the words below are the proof).
+  const std::string who = s.nearby_peer.empty() ? std::string("The other device") : "Nearby device " + s.nearby_peer;
+  ImGui::TextWrapped("%s wants to send you %s (%s).", who.c_str(), plural(files.size(), "file", "files").c_str(),
                      format_bytes(static_cast<double>(t.progress.bytes_total)).c_str());
   widgets_.name_last("offer-" + id);
   const std::string tree = tree_summary(t.progress);
