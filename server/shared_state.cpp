@@ -37,6 +37,7 @@ SharedState::SharedState(Config config, Clocks clocks, RandomFn rng, std::shared
       rng_(rng),
       jwt_(std::move(jwt)),
       rooms_(config_.rooms, rng),
+      presence_(rng),
       joins_(config_.join_burst, config_.join_rate),
       jwt_checks_(config_.join_burst, config_.join_rate),
       // About one second of burst: a fresh room starts at full speed, a sustained one at the rate.
@@ -101,6 +102,7 @@ void SharedState::detach(PeerId id) {
     if (--conns_per_ip_[it->second.ip] == 0) conns_per_ip_.erase(it->second.ip);
     conns_.erase(it);
     if (auto other = rooms_.disconnect(id, clocks_.now_ms())) send(out, *other, proto::PeerLeft{});
+    for (auto& [to, text] : presence_.detach(id)) send_text(out, to, std::move(text));
   }
   flush(out);
 }
@@ -109,6 +111,12 @@ void SharedState::send(Outbox& out, PeerId to, const proto::ServerMessage& m) {
   auto it = conns_.find(to);
   if (it == conns_.end()) return;
   out.sends.emplace_back(it->second.peer, Outgoing{std::make_shared<const std::string>(proto::serialize(m)), false});
+}
+
+void SharedState::send_text(Outbox& out, PeerId to, std::string text) {
+  auto it = conns_.find(to);
+  if (it == conns_.end()) return;
+  out.sends.emplace_back(it->second.peer, Outgoing{std::make_shared<const std::string>(std::move(text)), false});
 }
 
 void SharedState::error(Outbox& out, PeerId to, const Error& e) {
@@ -203,14 +211,18 @@ ReadPause SharedState::on_text(PeerId id, std::string_view text) {
       metrics_.refuse(std::string(close_reason(CloseCode::kMessageRate)));
       log_event("refused", {{"reason", "message_rate"}, {"ip", conn.ip}});
       close(out, id, CloseCode::kMessageRate);
-    } else if (auto m = proto::parse_client_message(text); !m) {
-      error(out, id, m.error());
+    } else if (auto m = proto::parse_client_message(text); m) {
+      dispatch(out, id, conn, *m, pause, relay_to);
+    } else if (auto nearby = m.error().code == "unknown_type" ? proto::parse_nearby_client_message(text)
+                                                                : Result<proto::NearbyClientMessage>(m.error());
+               nearby) {
+      dispatch_nearby(out, id, conn, *nearby);
+    } else {
+      error(out, id, nearby.error());
       if (++conn.bad >= config_.max_bad_messages) {
         metrics_.refuse(std::string(close_reason(CloseCode::kProtocol)));
         close(out, id, CloseCode::kProtocol);
       }
-    } else {
-      dispatch(out, id, conn, *m, pause, relay_to);
     }
   }
   flush(out);
@@ -350,6 +362,15 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
   }
 }
 
+void SharedState::dispatch_nearby(Outbox& out, PeerId id, Conn& conn, const proto::NearbyClientMessage& m) {
+  auto route = rooms_.relay_route(id);
+  auto r = presence_.on_message(id, conn.ip, m, route ? route->room : nullptr, clocks_.now_ms());
+  if (!r) return error(out, id, r.error());
+  for (auto& [to, text] : *r) send_text(out, to, std::move(text));
+  // Never the address group nor a name: peer ids only.
+  if (std::holds_alternative<proto::NearbyInvite>(m)) log_event("nearby_invite", {{"peer", std::to_string(id)}});
+}
+
 void SharedState::sweep() {
   Outbox out;
   {
@@ -399,6 +420,10 @@ std::string SharedState::metrics_text() {
     conns = conns_.size();
   }
   std::string text = metrics_.render(rooms, peers, conns, queued_total());
+  {
+    std::lock_guard lock(mutex_);
+    text += presence_.metrics_text();
+  }
   if (config_.redis) {  // only with --redis: without it the page is as before
     text += "# HELP ferry_redis_up Whether the --redis link answers (1) or not (0).\n# TYPE ferry_redis_up gauge\n";
     text += std::string("ferry_redis_up ") + (redis_up_ ? "1" : "0") + "\n";

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "jwt_auth.h"
 #include "metrics.h"
+#include "presence.h"
 #include "protocol/signal.h"
 #include "room_registry.h"
 #include "token_bucket.h"
@@ -154,6 +155,7 @@ class SharedState {
   };
 
   void send(Outbox& out, PeerId to, const protocol::ServerMessage& m);
+  void send_text(Outbox& out, PeerId to, std::string text);  // an envelope already serialized
   void error(Outbox& out, PeerId to, const Error& e);
   void close(Outbox& out, PeerId to, CloseCode code);
   // relay_to: set to the receiver of a text relay, for the queue check after the lock.
@@ -164,6 +166,8 @@ class SharedState {
   void joined(Outbox& out, PeerId id, const JoinResult& r, std::string_view how);
   // Closes the connection when --jwt-required wants a valid token for this entry and it has none.
   bool jwt_refused(Outbox& out, PeerId id, const Conn& conn, bool create);
+  // A presence message (protocol/nearby.h, server/presence.h).
+  void dispatch_nearby(Outbox& out, PeerId id, Conn& conn, const protocol::NearbyClientMessage& m);
   int64_t to_unix_s(int64_t mono_ms) const;
   static void flush(Outbox& out);
 
@@ -174,6 +178,7 @@ class SharedState {
   Metrics metrics_;
   std::mutex mutex_;
   RoomRegistry rooms_;
+  Presence presence_;
   KeyedBuckets joins_;
   // Token checks per address, at the create/join rate: libjwt 1.10 parses the PEM key for each
   // check, so RS256 and ES256 cost about 0.5 ms of CPU each (HS256 about 11 us), and a stream

@@ -139,7 +139,10 @@ void Client::start_from_location() {
     // Secrets leave the address bar as soon as they are parsed: room, token and link secret.
     glue().call<void>("clearAddress", std::string("/"));
   }
-  if (rec.link.empty()) return;
+  if (rec.link.empty()) {
+    start_nearby();  // the home screen: this page shows its nearby devices
+    return;
+  }
   sweep_storage();
   session_->set_previous_sas(rec.sas);
   const std::string& resume = rec.resume;
@@ -267,6 +270,58 @@ void Client::close_session() {
   }
 }
 
+void Client::start_nearby() {
+  std::string name = glue().call<std::string>("nearbyName");
+  if (!app::usable_device_name(name)) {
+    // Made here, from a word list, and kept per browser: the server never names a device.
+    name = app::generate_device_name(session_random());
+    glue().call<void>("setNearbyName", name);
+  }
+  const auto device = app::device_type_from_user_agent(glue().call<std::string>("userAgent"));
+  nearby_ = std::make_unique<app::Nearby>(name, device, !glue().call<bool>("nearbyHidden"));
+  nearby_ws_.on_open([this] { nearby_->on_open(); });
+  nearby_ws_.on_text([this](const std::string& t) {
+    nearby_->on_message(t);
+    ++version_;
+  });
+  nearby_ws_.on_closed([this](int, const std::string&) { nearby_->on_closed(nearby_now_ms_); });
+}
+
+void Client::set_nearby_hidden(bool hidden) {
+  if (!nearby_) return;
+  nearby_->set_visible(!hidden);
+  glue().call<void>("setNearbyHidden", hidden);
+  // From the UI's frame: sent now, not at the next browser event (an idle page may have none).
+  for (const auto& text : nearby_->take_outgoing()) nearby_ws_.send(text);
+  ++version_;
+}
+
+void Client::nearby_process(double now_ms) {
+  if (!nearby_) return;
+  nearby_now_ms_ = now_ms;
+  const bool home = session_->phase() == app::Phase::kIdle && !awaiting_password();
+  if (!home) {
+    if (nearby_->state() != app::Nearby::State::kStopped) {
+      nearby_->stop();
+      nearby_ws_.close(1000, "busy");
+      ++version_;
+    }
+    return;
+  }
+  nearby_->start(now_ms);
+  if (nearby_->wants_open(now_ms)) {
+    nearby_ws_.open(glue().call<std::string>("signalUrl"), std::string(protocol::kSignalSubprotocol));
+  }
+  for (const auto& text : nearby_->take_outgoing()) nearby_ws_.send(text);
+  if (auto inv = nearby_->take_invitation()) {
+    // The accept panel is where the person decides: joining only lets the offer arrive.
+    sweep_storage();
+    const Status st = session_->join_nearby(inv->room, inv->token, inv->from.name);
+    if (!st) session_->note("Could not answer a nearby device: " + st.error().message);
+    ++version_;
+  }
+}
+
 void Client::set_keep_until_saved(bool keep) {
   keep_until_saved_ = keep;
   glue().call<void>("setKeepUntilSaved", keep);
@@ -303,6 +358,7 @@ void Client::process(double now_ms) {
   if (processing_) return;  // a JS call made from here must not run us again
   processing_ = true;
   dispatch_events();
+  nearby_process(now_ms);
   flush_memory_acks();
   session_->tick(now_ms);
   pump();
@@ -455,7 +511,7 @@ void Client::housekeeping(double now_ms) {
 }
 
 void Client::dispatch(BrowserEvent& ev) {
-  if (ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
+  if (ws_.dispatch(ev) || nearby_ws_.dispatch(ev) || pc_.dispatch(ev) || dc_.dispatch(ev) || storage_.dispatch(ev)) return;
   for (uint32_t lane = 1; lane < lanes_.size(); ++lane) {
     if (lanes_[lane].pc.dispatch(ev) || lanes_[lane].dc.dispatch(ev)) return;
   }
@@ -468,7 +524,9 @@ void Client::dispatch(BrowserEvent& ev) {
     return;
   }
   if (ev.handle == 0) {
-    if (ev.kind == "files") {
+    if (ev.kind == "files_target") {
+      files_target_ = ev.text;
+    } else if (ev.kind == "files") {
       on_files_chosen(ev.text);
     } else if (ev.kind == "tree_saved") {
       session_->note("Saved " + std::to_string(static_cast<long long>(ev.number)) + " files with their folders");
@@ -530,9 +588,24 @@ void Client::on_files_chosen(const std::string& text) {
       if (d.is_string()) empty_dirs.push_back(d.get<std::string>());
     }
   }
+  const std::string target = std::exchange(files_target_, std::string());
   if (files.empty()) return;
+  // A nearby tile: its files go to that device, through an invitation into a new room.
+  const protocol::NearbyDevice* tile = nullptr;
+  if (nearby_ && target.rfind(kNearbyTilePrefix, 0) == 0 && !has_session()) {
+    tile = nearby_->find(std::string_view(target).substr(kNearbyTilePrefix.size()));
+    if (!tile) {
+      session_->note("That device is no longer nearby");
+      return;
+    }
+  }
   session_->send_files(std::move(files), std::move(handles), std::move(empty_dirs));
-  if (!has_session()) create_session();
+  if (tile) {
+    sweep_storage();
+    session_->create_nearby(app::NearbyTarget{tile->id, tile->name, nearby_->name(), nearby_->device()});
+  } else if (!has_session()) {
+    create_session();
+  }
 }
 
 void Client::set_up_peer(bool offerer, const std::string& ice_servers_json) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/history.h"
+#include "app/nearby.h"
 #include "app/session.h"
 #include "platform/events.h"
 #include "platform/peer_connection.h"
@@ -31,6 +32,8 @@ constexpr double kPathQueryMs = 5000;
 // Stored partial files and states older than this belong to sessions that cannot resume (a
 // room lives 24 h at most) and are deleted at start-up.
 constexpr double kAbandonedAfterMs = 48.0 * 3600 * 1000;
+// Widget ids of the nearby tiles: this prefix, then the device's presence id.
+inline constexpr std::string_view kNearbyTilePrefix = "nearby-";
 
 struct ReceivedFile {
   uint32_t transfer_id = 0;
@@ -112,6 +115,11 @@ class Client : public app::DataIo {
   // This device's history of transfers, newest first (app/history.h; IndexedDB only).
   const std::vector<app::HistoryEntry>& history() const { return history_; }
   void clear_history();
+  // Nearby devices (app/nearby.h): this page's presence while it shows the home screen, with a
+  // connection of its own. Null when the page opened a link (it joins, it shows no tiles).
+  const app::Nearby* nearby() const { return nearby_.get(); }
+  // The "hide this device" switch (kept per browser in localStorage).
+  void set_nearby_hidden(bool hidden);
   // Why a link in the address bar could not be used (shown on the home screen).
   const std::string& join_error() const { return join_error_; }
 
@@ -143,6 +151,15 @@ class Client : public app::DataIo {
   uint64_t in_memory_bytes() const;  // what received files hold in memory now
 
   app::SessionOptions session_options() const;
+  // Nearby: the presence connection follows the machine; an invitation joins while at home.
+  void start_nearby();
+  void nearby_process(double now_ms);
+
+  std::unique_ptr<app::Nearby> nearby_;
+  WebSocket nearby_ws_;
+  double nearby_now_ms_ = 0;
+  // The picker that chose the next files ("files_target": a nearby tile's widget id), if any.
+  std::string files_target_;
 
   std::string origin_;
   uint32_t lanes_wanted_ = app::kDefaultLanes;  // the page's ?lanes=N (1: no striping)

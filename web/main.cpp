@@ -180,9 +180,13 @@ void drain() {
 // DOM; a test reads it here, as a person reads it off the screen).
 std::string test_short_code() { return g_runtime ? g_runtime->client.snapshot().short_code : std::string(); }
 
+// The verification words on screen, for the nearby tests to compare both sides' screens.
+std::string test_sas() { return g_runtime ? g_runtime->client.snapshot().sas : std::string(); }
+
 EMSCRIPTEN_BINDINGS(ferry_main) {
   emscripten::function("ferryDrain", &drain);
   emscripten::function("ferryTestShortCode", &test_short_code);
+  emscripten::function("ferryTestSas", &test_sas);
 }
 
 int main() {

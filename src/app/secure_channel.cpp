@@ -79,6 +79,7 @@ std::vector<SecureChannel::Outgoing> SecureChannel::take_outgoing() {
 
 Bytes SecureChannel::password_for(JoinMethod method) const {
   if (method == JoinMethod::kPassword) return room_password_;
+  if (method == JoinMethod::kNearby) return session::password_for_nearby();
   if (method == JoinMethod::kLink) return session::password_from_link_secret(*secret_);
   return session::password_from_short_code(*code_);
 }
@@ -142,6 +143,9 @@ Event SecureChannel::on_hello(ByteView body, double now_ms) {
     return refuse("Refused an attempt with the code: it no longer works");
   }
   if (method == JoinMethod::kLink && !secret_) return refuse("Refused an attempt by link: this room has no link secret");
+  if (method == JoinMethod::kNearby && !nearby_allowed_) {
+    return refuse("Refused a nearby attempt: this room invited no nearby device");
+  }
   auto hs = session::Handshake::start_creator(room_, *hello, password_for(method), rng_);
   if (!hs) return refuse("Could not start the secure handshake: " + hs.error().message);
   // A HELLO during a half-done handshake replaces it: nothing was guessed in that one yet (a
@@ -165,7 +169,8 @@ Event SecureChannel::attempt_failed(const Error& error) {
               : "A joining device failed the secure handshake (" + error.code + ")";
   report(protocol::PakeFailed{});
   // The low-entropy secrets have a budget: the short code, and a password room's password.
-  if (method == JoinMethod::kLink) return Event::kAttemptFailed;
+  // A link secret can't be guessed; a nearby join has no secret to guess.
+  if (method == JoinMethod::kLink || method == JoinMethod::kNearby) return Event::kAttemptFailed;
   ++code_failures_;
   if (code_failures_ < kMaxCodeFailures || code_dead_) return Event::kAttemptFailed;
   code_dead_ = true;
@@ -210,6 +215,7 @@ Event SecureChannel::on_handshake(ByteView body, double now_ms) {
     error_ = make_error("wrong_password",
                         method_ == JoinMethod::kCode       ? "Wrong code. Check the code with the sender and try again."
                         : method_ == JoinMethod::kPassword ? "Wrong password. Check the password with the sender and try again."
+                        : method_ == JoinMethod::kNearby   ? "The nearby device's handshake did not match. Try again."
                                                            : "This link does not match the session. Ask the sender for the link again.");
   } else {
     error_ = make_error(st.error().code, "The secure handshake failed: " + st.error().message);

@@ -93,6 +93,8 @@ class SecureChannel {
   void on_peer_left();
   // A: a fresh short code (after the old one died), with a fresh budget.
   void set_code(session::ShortCode code);
+  // A: this room invited a nearby device, so a HELLO{nearby} (the public password) is answered.
+  void allow_nearby() { nearby_allowed_ = true; }
   // B after a reload: the words its previous keys showed, so a change is noticed.
   void set_previous_sas(std::string words) { previous_sas_ = std::move(words); }
 
@@ -139,6 +141,7 @@ class SecureChannel {
   Bytes password_;                             // B: wiped on destruction
   int code_failures_ = 0;
   bool code_dead_ = false;
+  bool nearby_allowed_ = false;  // A: allow_nearby()
   std::optional<JoinMethod> confirmed_method_;
   std::optional<session::Handshake> live_;
   std::optional<session::Handshake> pending_;

@@ -138,6 +138,32 @@ Status Session::join_link(std::string_view text, std::string_view resume, std::s
   return Ok{};
 }
 
+void Session::create_nearby(NearbyTarget target) {
+  if (phase_ != Phase::kIdle) return;
+  nearby_peer_ = target.peer_name;
+  nearby_target_ = std::move(target);
+  create();
+}
+
+Status Session::join_nearby(std::string_view room_text, std::string_view token_text, std::string peer_name) {
+  if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
+  auto room = session::RoomId::parse(room_text);
+  auto token = session::JoinToken::parse(token_text);
+  if (!room || !token) return make_error("bad_invitation", "The nearby invitation is not valid.");
+  creator_ = false;
+  method_ = JoinMethod::kNearby;
+  room_ = *room;
+  nearby_peer_ = std::move(peer_name);
+  data_.set_storage_prefix(storage_prefix());
+  channel_.emplace(SecureChannel::joiner(*room, JoinMethod::kNearby, session::password_for_nearby(), options_.rng));
+  peer_link_ = PeerLink(/*creator=*/false);
+  lanes_ = Lanes(/*creator=*/false);
+  phase_ = Phase::kConnecting;
+  status_ = "Connecting to " + nearby_peer_ + "…";
+  signalling_.start(protocol::JoinByToken{room->str(), token->str()}, *this);
+  return Ok{};
+}
+
 Status Session::join_code(std::string_view typed, std::string_view password) {
   if (phase_ != Phase::kIdle) return make_error("busy", "A session is already running.");
   std::string_view bare = typed;
@@ -297,6 +323,8 @@ bool Session::accepts(Transport from) const { return channel_open_ && transport_
 
 void Session::on_server_message(std::string_view text) {
   auto msg = protocol::parse_server_message(text);
+  // The listing that the invitation's presence entry brings (create_nearby) is not ours to show.
+  if (!msg && protocol::parse_nearby_server_message(text).ok()) return;
   if (!msg) {
     log("Ignored a malformed message from the server (" + msg.error().code + ")");
     return;
@@ -407,6 +435,18 @@ void Session::on_created(const protocol::Created& m) {
   }
   phase_ = Phase::kWaitingForPeer;
   status_ = "Share the link or the code. Waiting for the other device…";
+  if (nearby_target_ && !password_room_) {
+    // The invitation goes on this connection, which the server checks is in the room: a hidden
+    // presence entry (never listed), the invitation, and out of the group again.
+    channel_->allow_nearby();
+    emit(cmd::SendServer{protocol::serialize(protocol::NearbyClientMessage{
+        protocol::NearbyAnnounce{nearby_target_->self_name, nearby_target_->self_device, /*visible=*/false}})});
+    emit(cmd::SendServer{protocol::serialize(
+        protocol::NearbyClientMessage{protocol::NearbyInvite{nearby_target_->to, room_->str(), token_->str()}})});
+    emit(cmd::SendServer{protocol::serialize(protocol::NearbyClientMessage{protocol::NearbyLeave{}})});
+    nearby_target_.reset();
+    status_ = "Waiting for " + nearby_peer_ + " to answer…";
+  }
   // The code is a password: it is shown on screen only, never written to the log.
   log("Session created");
 }
@@ -507,6 +547,12 @@ void Session::on_server_error(const protocol::ErrorMessage& m) {
     }
     fail(make_error(m.code, text));
     emit(cmd::ClosePeer{});
+    return;
+  }
+  // A nearby invitation that found nobody: the device hid itself or left meanwhile.
+  if (creator_ && !nearby_peer_.empty() && !peer_present_ &&
+      (m.code == "unknown_device" || m.code == "not_your_room" || m.code == "nearby_rate" || m.code == "nearby_full")) {
+    fail(make_error(m.code, nearby_peer_ + " is no longer nearby, or could not be invited. Try again."));
     return;
   }
   // Refused joins end a joiner's attempt; anything else is noted and the session goes on.
@@ -882,6 +928,7 @@ Snapshot Session::snapshot() const {
     s.code_dead = creator_ && channel_->code_dead();
   }
   s.peer_present = peer_present_;
+  s.nearby_peer = nearby_peer_;
   s.path = peer_link_.path();
   s.lanes = transport_ == Transport::kDirect ? lanes_.carrying() : 1;
   s.error = error_;

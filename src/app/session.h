@@ -66,6 +66,7 @@
 #include "app/secure_channel.h"
 #include "app/signalling.h"
 #include "protocol/peer_signal.h"
+#include "protocol/nearby.h"
 #include "protocol/signal.h"
 #include "session/handshake.h"
 #include "session/ids.h"
@@ -116,11 +117,24 @@ struct Snapshot {
   // the bare number that routes the join. code_dead then means the password no longer works.
   bool password_room = false;
   bool peer_present = false;
+  // A nearby transfer (app/nearby.h): the other device's generated name. Nearby devices share
+  // no secret, so the verification words are the only proof of who is on the other end: the
+  // UI shows them large on both screens.
+  std::string nearby_peer;
   PathKind path = PathKind::kNone;  // to_string(): "direct", "direct through NAT", ...
   uint32_t lanes = 1;               // connections carrying the data (app/lanes.h)
   std::vector<TransferView> transfers;
   size_t messages_waiting = 0;  // sent while no path was open: they go when one opens
   std::optional<Error> error;
+};
+
+// A: the nearby device to invite into the room create_nearby() makes, and how this device
+// names itself to it.
+struct NearbyTarget {
+  std::string to;         // its presence id (protocol/nearby.h)
+  std::string peer_name;  // its name, for the screens
+  std::string self_name;  // this device's name, which the invitation carries
+  protocol::DeviceType self_device = protocol::DeviceType::kOther;
 };
 
 struct SessionOptions {
@@ -143,6 +157,13 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   Status join_link(std::string_view link, std::string_view resume = {}, std::string_view password = {});
   // B: a typed short code; a bare number is a password room's code and needs `password`.
   Status join_code(std::string_view typed_code, std::string_view password = {});
+  // A: a room for one nearby device: created as by create(), then the server is asked to invite
+  // the target into it; the target joins with JoinMethod::kNearby (no shared secret). The link
+  // and the code work as in any room.
+  void create_nearby(NearbyTarget target);
+  // B: an invitation from a nearby device (protocol::NearbyInvited): joins its room by token and
+  // runs the handshake with the public nearby password.
+  Status join_nearby(std::string_view room, std::string_view token, std::string peer_name);
   // A: a fresh short code for the room (after the old one died); the link is unchanged.
   void new_code();
   // B after a reload: the verification words this tab showed before, so that a change shows.
@@ -213,6 +234,7 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   void set_data_io(DataIo* io) { data_.set_io(io); }
   bool transfers_moving() const { return data_.moving(); }
   Snapshot snapshot() const;
+  Phase phase() const { return phase_; }  // snapshot().phase, without building a snapshot
   const std::deque<LogLine>& log() const { return out_->log; }
   uint64_t log_total() const { return out_->log_total; }  // lines logged so far, dropped ones included
   Transport transport() const { return peer_link_.transport(); }
@@ -301,6 +323,8 @@ class Session final : private PeerLink::Host, private Lanes::Host {
   std::optional<session::ShortCode> code_;
   std::optional<JoinMethod> method_;
   bool password_room_ = false;    // A: create(password)
+  std::optional<NearbyTarget> nearby_target_;  // A: create_nearby(), until the invitation went
+  std::string nearby_peer_;                    // both: the nearby device's name
   Bytes room_password_;           // A until the room exists, B until it joined: then wiped
   std::optional<uint32_t> nameplate_;  // a password room's code (A), or the one B typed
   std::string link_;

@@ -81,11 +81,17 @@ Bytes password_from_room_password(std::string_view password) {
   return Bytes(password.begin(), password.end());
 }
 
+Bytes password_for_nearby() {
+  constexpr std::string_view kNearbyPassword = "ferry-nearby-v1: no shared secret, compare the words";
+  return Bytes(kNearbyPassword.begin(), kNearbyPassword.end());
+}
+
 std::string_view to_string(JoinMethod method) {
   switch (method) {
     case JoinMethod::kLink: return "link";
     case JoinMethod::kCode: return "code";
     case JoinMethod::kPassword: return "password";
+    case JoinMethod::kNearby: return "nearby";
   }
   return "link";
 }
@@ -93,7 +99,8 @@ std::string_view to_string(JoinMethod method) {
 Result<Hello> parse_hello(ByteView body) {
   if (body.size() != kHelloBytes || (body[0] != static_cast<uint8_t>(JoinMethod::kLink) &&
                                      body[0] != static_cast<uint8_t>(JoinMethod::kCode) &&
-                                     body[0] != static_cast<uint8_t>(JoinMethod::kPassword))) {
+                                     body[0] != static_cast<uint8_t>(JoinMethod::kPassword) &&
+                                     body[0] != static_cast<uint8_t>(JoinMethod::kNearby))) {
     return make_error("malformed_hello", "The other device's first message is not a valid hello.");
   }
   Hello h;

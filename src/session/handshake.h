@@ -65,8 +65,12 @@ constexpr size_t kHandshakeNonceBytes = 16;
 
 // How the joiner got in, which fixes the CPace password both sides must use. kPassword: a
 // password room (its link and code carry no secret; the person types the room's password).
-enum class JoinMethod : uint8_t { kLink = 1, kCode = 2, kPassword = 3 };
-std::string_view to_string(JoinMethod method);  // "link", "code", "password"
+// kNearby: a nearby device invited by the creator (protocol/nearby.h). Nearby devices share no
+// secret, so its password is public (password_for_nearby): CPace still gives fresh keys, but
+// whoever relays the handshake (the server) could run it with each side; only comparing the
+// verification words shows that. The creator accepts it only from a device it invited.
+enum class JoinMethod : uint8_t { kLink = 1, kCode = 2, kPassword = 3, kNearby = 4 };
+std::string_view to_string(JoinMethod method);  // "link", "code", "password", "nearby"
 
 // B's first message (relayed as app::RelayKind::kHello): the password it holds, and its nonce.
 struct Hello {
@@ -95,6 +99,8 @@ Bytes password_from_short_code(const ShortCode& code);
 // A password room's password, as typed (UTF-8, exact: no trimming or case folding, so what the
 // creator typed is what the joiner must type).
 Bytes password_from_room_password(std::string_view password);
+// The fixed, public password of a nearby join (kNearby).
+Bytes password_for_nearby();
 // The CPace session id of one run: BLAKE2b-256(kSidLabel || room id || nonce_b || nonce_a).
 Bytes session_id(const RoomId& room, ByteView nonce_b, ByteView nonce_a);
 // The CPace channel identifier: lv_cat(kChannelId, method, "creator", "joiner").

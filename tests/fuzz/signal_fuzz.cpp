@@ -1,4 +1,5 @@
-// libFuzzer harness for the ferry.v1 signalling envelope parsers (protocol/signal.h).
+// libFuzzer harness for the ferry.v1 signalling envelope parsers (protocol/signal.h and the
+// nearby envelopes of protocol/nearby.h).
 // Properties: parsing never crashes or throws; whatever parses re-serializes to an envelope
 // that parses back to the same message.
 #include <cstddef>
@@ -6,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "protocol/nearby.h"
 #include "protocol/signal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto m = proto::parse_server_message(text)) {
     auto again = proto::parse_server_message(proto::serialize(*m));
+    if (!again || !(*again == *m)) std::abort();
+  }
+  if (auto m = proto::parse_nearby_client_message(text)) {
+    auto again = proto::parse_nearby_client_message(proto::serialize(*m));
+    if (!again || !(*again == *m)) std::abort();
+  }
+  if (auto m = proto::parse_nearby_server_message(text)) {
+    auto again = proto::parse_nearby_server_message(proto::serialize(*m));
     if (!again || !(*again == *m)) std::abort();
   }
   return 0;

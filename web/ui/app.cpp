@@ -298,6 +298,10 @@ void App::draw_home(float column) {
   ImGui::TextWrapped(
       "Send files straight to another device. End-to-end encrypted: nothing is stored on a "
       "server, and only the person you share the link with can open them.");
+  // Devices nearby come first, where a tap sends to them; with none yet, the section (its hint
+  // and the switch) waits below Receive, so a phone's first screen keeps Send and Receive.
+  const bool nearby_first = client_.nearby() && !client_.nearby()->devices().empty();
+  if (nearby_first) draw_nearby(column);
   widgets_.heading_last("Send", 2);
   ImGui::Dummy(ImVec2(column, 8));
   // A protected room needs its password before the files are chosen (choosing them creates it).
@@ -378,6 +382,10 @@ void App::draw_home(float column) {
   ImGui::TextDisabled("Received files are kept %s.",
                       client_.storage_mode() == "opfs" ? "on this device's disk until you save them or leave"
                                                        : "in memory (small files only: open Ferry over https for large files)");
+  if (!nearby_first) {
+    ImGui::Dummy(ImVec2(column, 4));
+    draw_nearby(column);
+  }
   // Files kept after Leave ("keep until saved") can still be saved from here.
   bool kept = false;
   for (const auto& f : client_.received()) kept = kept || (f.finished && !f.removed);
@@ -433,7 +441,7 @@ void App::draw_session(const app::Snapshot& s, float column) {
     widgets_.name_last("status");
   }
 
-  if (s.creator && !s.link.empty() &&
+  if (s.creator && !s.link.empty() && s.nearby_peer.empty() &&
       (s.phase == app::Phase::kWaitingForPeer || s.phase == app::Phase::kPeerLeft ||
        s.phase == app::Phase::kSecuring)) {
     draw_share(s, column);
@@ -441,7 +449,11 @@ void App::draw_session(const app::Snapshot& s, float column) {
 
   if (!s.sas.empty()) {
     heading(s.sas_changed ? "Verification words (changed)" : "Verification words");
-    ImGui::TextWrapped("%s", s.sas.c_str());
+    if (s.nearby_peer.empty()) {
+      ImGui::TextWrapped("%s", s.sas.c_str());
+    } else {
+      draw_nearby_words(s);
+    }
     widgets_.name_last("sas");
     if (s.sas_changed) {
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.75f, 0.3f, 1));
@@ -482,6 +494,14 @@ void App::draw_session(const app::Snapshot& s, float column) {
   draw_log(column);
   // Below the log its messages land in, like a chat; nothing above it moves.
   if (s.phase != app::Phase::kFailed) draw_messages(s, column);
+}
+
+void App::draw_nearby_words(const app::Snapshot& s) {
+  ImGui::TextWrapped("Nearby devices share no secret. Check that %s shows these same words:",
+                     s.nearby_peer.c_str());
+  ImGui::PushFont(g_title_font);
+  ImGui::TextWrapped("%s", s.sas.c_str());
+  ImGui::PopFont();
 }
 
 void App::draw_share(const app::Snapshot& s, float column) {
@@ -703,7 +723,9 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   auto& picks = picks_[t.id];
   if (picks.size() != files.size()) picks.assign(files.size(), true);
   heading("Incoming files");
-  ImGui::TextWrapped("The other device wants to send you %s (%s).", plural(files.size(), "file", "files").c_str(),
+  // A nearby device by the name it gave itself (only a claim: the words below are the proof).
+  const std::string who = s.nearby_peer.empty() ? std::string("The other device") : "Nearby device " + s.nearby_peer;
+  ImGui::TextWrapped("%s wants to send you %s (%s).", who.c_str(), plural(files.size(), "file", "files").c_str(),
                      format_bytes(static_cast<double>(t.progress->bytes_total)).c_str());
   widgets_.name_last("offer-" + id);
   const std::string& tree = tree_of(t);
@@ -740,10 +762,14 @@ void App::draw_offer(const app::Snapshot& s, const app::TransferView& t, const s
   if (!s.sas.empty()) {
     // The words large: comparing them with the sender's screen is what rules out someone in
     // the middle.
-    ImGui::TextDisabled("From the device showing these words:");
-    ImGui::PushFont(g_title_font);
-    ImGui::TextWrapped("%s", s.sas.c_str());
-    ImGui::PopFont();
+    if (s.nearby_peer.empty()) {
+      ImGui::TextDisabled("From the device showing these words:");
+      ImGui::PushFont(g_title_font);
+      ImGui::TextWrapped("%s", s.sas.c_str());
+      ImGui::PopFont();
+    } else {
+      draw_nearby_words(s);
+    }
     widgets_.name_last("offer-sas-" + id);
   }
   bool all = client_.session().accept_all();

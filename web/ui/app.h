@@ -51,6 +51,10 @@ class App {
   // This frame's toggles of the DOM checkbox `id` into `value`; true if it changed.
   bool take_check(const std::string& id, bool& value);
   void draw_home(float column);
+  // The nearby devices' tiles and the switch that hides this one (ui/nearby.cpp).
+  void draw_nearby(float column);
+  // A nearby transfer's verification words, large, with what to do with them.
+  void draw_nearby_words(const app::Snapshot& s);
   // A password room's link waits for its password.
   void draw_password_prompt(float column);
   // A text field drawn by ImGui with a real DOM input over it (Gesture::kText / kPassword).

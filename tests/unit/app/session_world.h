@@ -19,6 +19,7 @@
 #include "app/session.h"
 #include "crypto/blake2b.h"
 #include "protocol/frame.h"
+#include "protocol/nearby.h"
 #include "protocol/signal.h"
 #include "session/ids.h"
 #include "util/bytes.h"
@@ -90,6 +91,8 @@ struct World {
   bool lift_budget = false;
   // Every relay payload on its way to A or B, before tamper_relay / drop_relay see it.
   std::vector<std::string> relayed_to_a, relayed_to_b;
+  // Nearby envelopes each side sent to the server.
+  std::vector<protocol::NearbyClientMessage> nearby_from_a, nearby_from_b;
   // Return true to drop a relay payload on its way to `to` (a hostile server).
   std::function<bool(Peer& to, const std::string& payload)> drop_relay;
   int64_t relay_rate = 0;   // the server's data relay (0: off)
@@ -112,7 +115,13 @@ struct World {
 
   void server_receive(Peer& from, const std::string& text) {
     auto m = protocol::parse_client_message(text);
-    REQUIRE(m.ok());
+    if (!m) {
+      // A nearby envelope (protocol/nearby.h): recorded for the nearby tests.
+      auto n = protocol::parse_nearby_client_message(text);
+      REQUIRE(n.ok());
+      (&from == &a ? nearby_from_a : nearby_from_b).push_back(*n);
+      return;
+    }
     Peer& to = other(from);
     if (std::holds_alternative<protocol::Create>(*m)) {
       protocol::Created c{room, token, nameplate, 0, resume, {}, relay_rate};

@@ -404,7 +404,7 @@ TEST_CASE("hellos are parsed strictly") {
   CHECK(parse_hello(Bytes(kHelloBytes - 1, 1)).error().code == "malformed_hello");
   CHECK(parse_hello(Bytes(kHelloBytes + 1, 1)).error().code == "malformed_hello");
   Bytes bad_method(kHelloBytes, 0);
-  bad_method[0] = 4;
+  bad_method[0] = 5;  // 4 is kNearby
   CHECK(parse_hello(bad_method).error().code == "malformed_hello");
   bad_method[0] = 0;
   CHECK(parse_hello(bad_method).error().code == "malformed_hello");
@@ -433,4 +433,35 @@ TEST_CASE("handshake state names are readable") {
   CHECK(to_string(State::AwaitingShareA) == "waiting for the creator's key share");
   CHECK(to_string(State::Confirmed) == "confirmed");
   CHECK(to_string(State::Failed) == "failed");
+}
+
+TEST_CASE("a nearby handshake confirms with the public password, and a server in the middle shows only in the words") {
+  const Bytes pw = password_for_nearby();
+  const std::string words(pw.begin(), pw.end());
+  // The honest run: both sides confirm and agree.
+  auto b = joiner(words, test_room(), JoinMethod::kNearby);
+  auto a = creator(b, words);
+  run(a, b);
+  REQUIRE(a.confirmed());
+  REQUIRE(b.confirmed());
+  CHECK(a.sas_words() == b.sas_words());
+  // The server knows the public password too: it can run one handshake with each side, and
+  // both confirm. Nothing but comparing the words (they differ) shows it.
+  auto b2 = joiner(words, test_room(), JoinMethod::kNearby);
+  auto m_as_a = creator(b2, words);
+  auto m_as_b = joiner(words, test_room(), JoinMethod::kNearby);
+  auto a2 = creator(m_as_b, words);
+  run(a2, m_as_b);
+  run(m_as_a, b2);
+  REQUIRE(a2.confirmed());
+  REQUIRE(b2.confirmed());
+  CHECK(a2.sas_words() != b2.sas_words());
+  // The method is bound in: a nearby joiner and a creator told "code" do not confirm.
+  auto b3 = joiner(words, test_room(), JoinMethod::kNearby);
+  auto hello = parse_hello(b3.hello());
+  REQUIRE(hello.ok());
+  hello->method = JoinMethod::kCode;
+  auto a3 = creator_for(*hello, words);
+  run(a3, b3);
+  CHECK(b3.failed());
 }

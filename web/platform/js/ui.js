@@ -129,7 +129,12 @@
           // A folder input lists the folder's files with their webkitRelativePath (empty
           // folders are not listed: a dropped folder keeps them, files.js).
           if (kind === 'folder') el.webkitdirectory = true;
-          el.addEventListener('change', () => { core.registerFiles(el.files); el.value = ''; });
+          // Which picker chose them comes first (a nearby tile sends to its device).
+          el.addEventListener('change', () => {
+            if (el.files.length) core.emit(0, 'files_target', id);
+            core.registerFiles(el.files);
+            el.value = '';
+          });
         } else if (kind === 'text' || kind === 'password' || kind === 'textarea') {
           // A real text field over the ImGui one: a tap focuses it inside the gesture, so phones
           // show their keyboard; its value is mirrored into C++ on every change. A password
