@@ -398,12 +398,8 @@ std::string SharedState::metrics_text() {
     peers = rooms_.peer_count();
     conns = conns_.size();
   }
-  std::string text = metrics_.render(rooms, peers, conns, queued_total());
-  if (config_.redis) {  // only with --redis: without it the page is as before
-    text += "# HELP ferry_redis_up Whether the --redis link answers (1) or not (0).\n# TYPE ferry_redis_up gauge\n";
-    text += std::string("ferry_redis_up ") + (redis_up_ ? "1" : "0") + "\n";
-  }
-  return text;
+  return metrics_.render(rooms, peers, conns, queued_total(),
+                         config_.redis ? std::optional<bool>(redis_up_.load()) : std::nullopt);
 }
 
 size_t SharedState::connection_count() {
