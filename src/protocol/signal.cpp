@@ -1,6 +1,7 @@
 // Strict JSON codec for the ferry.v1 signalling envelopes (see signal.h).
 #include "protocol/signal.h"
 
+#include <array>
 #include <initializer_list>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -223,12 +224,23 @@ Result<T> finish(Fields& f, T value) {
 
 }  // namespace
 
-bool is_base64url(std::string_view s) {
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
+namespace {
+// The base64url alphabet as a table: every relay's payload is checked (twice on the server), and
+// a lookup per character costs a third of the comparisons it replaces (callgrind).
+constexpr std::array<bool, 256> kBase64url = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
   }
-  return true;
+  return t;
+}();
+}  // namespace
+
+bool is_base64url(std::string_view s) {
+  bool ok = true;
+  for (char c : s) ok &= kBase64url[static_cast<unsigned char>(c)];  // no early exit: one branch-free pass
+  return ok;
 }
 bool is_valid_room(std::string_view s) { return s.size() == session::kRoomIdChars && is_base64url(s); }
 bool is_valid_token(std::string_view s) { return s.size() == session::kTokenChars && is_base64url(s); }
