@@ -37,6 +37,7 @@ apt_packages=(
   nodejs
   libjwt-dev libcli11-dev  # ferry-server: the JWT hook and its command line (the Docker builder needs them)
   libhiredis-dev  # ferry-server --redis: rooms across instances (the Docker builder needs it)
+  prometheus-cpp-dev  # ferry-server /metrics: the Prometheus text format (the Docker builder needs it)
 )
 # Only the tests use these.
 test_packages=(

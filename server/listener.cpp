@@ -39,7 +39,11 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  // With one I/O thread (the default) every handler runs on it, so a connection needs no strand:
+  // a strand costs a lock and a queue on each of its handlers. With --threads > 1 each gets one.
+  net::any_io_executor ex = ioc_.get_executor();
+  if (state_->config().threads > 1) ex = net::make_strand(ioc_);
+  acceptor_.async_accept(ex, beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
 void Listener::on_accept(beast::error_code ec, tcp::socket socket) {

@@ -1,11 +1,14 @@
 // Counters for Prometheus /metrics. Thread-safe: atomics, and a mutex only for the
-// refusal-by-reason map, which changes rarely.
+// refusal-by-reason map, which changes rarely. The counters stay plain atomics (one add on the
+// relay's hot path, and the call sites elsewhere unchanged); render() hands their values to
+// prometheus-cpp, which writes the text format.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace ferry::server {
@@ -30,8 +33,10 @@ class Metrics {
 
   void refuse(const std::string& reason);
   uint64_t refusals(const std::string& reason) const;
-  // rooms, peers and connections are gauges read from the registry at render time.
-  std::string render(size_t rooms, size_t peers, size_t connections, int64_t queued_bytes) const;
+  // The /metrics page (prometheus-cpp's text format). rooms, peers and connections are gauges
+  // read from the registry at render time; redis_up only with --redis (ferry_redis_up).
+  std::string render(size_t rooms, size_t peers, size_t connections, int64_t queued_bytes,
+                     std::optional<bool> redis_up = std::nullopt) const;
 
  private:
   mutable std::mutex mutex_;

@@ -419,14 +419,11 @@ std::string SharedState::metrics_text() {
     peers = rooms_.peer_count();
     conns = conns_.size();
   }
-  std::string text = metrics_.render(rooms, peers, conns, queued_total());
+  std::string text = metrics_.render(rooms, peers, conns, queued_total(),
+                                     config_.redis ? std::optional<bool>(redis_up_.load()) : std::nullopt);
   {
     std::lock_guard lock(mutex_);
-    text += presence_.metrics_text();
-  }
-  if (config_.redis) {  // only with --redis: without it the page is as before
-    text += "# HELP ferry_redis_up Whether the --redis link answers (1) or not (0).\n# TYPE ferry_redis_up gauge\n";
-    text += std::string("ferry_redis_up ") + (redis_up_ ? "1" : "0") + "\n";
+    text += presence_.metrics_text();  // its own families, after prometheus-cpp's
   }
   return text;
 }

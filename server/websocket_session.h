@@ -1,5 +1,6 @@
 // One signalling connection on /ws: reads text and binary messages into SharedState and writes
-// what it is sent through a queue, on its own strand. Lives as long as an operation holds it
+// what it is sent through a queue, on its own strand (with --threads > 1; one I/O thread needs
+// none, see Listener::do_accept). Lives as long as an operation holds it
 // (shared_from_this); SharedState holds it only weakly.
 //
 // Data relay backpressure: after a binary message SharedState may ask for a pause. The session

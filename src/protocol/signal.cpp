@@ -1,6 +1,7 @@
 // Strict JSON codec for the ferry.v1 signalling envelopes (see signal.h).
 #include "protocol/signal.h"
 
+#include <array>
 #include <initializer_list>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -198,6 +199,23 @@ json ice_json(const std::vector<IceServer>& servers) {
 // dump() throws on invalid UTF-8 by default; replace instead, so serialize never throws.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// The relay is the server's hot path, both ways: the JSON writer spells it with its keys in sorted
+// order, and a base64url payload has nothing to escape, so these bytes around the payload are the
+// whole envelope. serialize() writes them directly; the parsers recognise them without the JSON
+// parser. Any other spelling of a relay (other key order, spaces, escapes) takes the general path,
+// which gives the same result for the same message.
+constexpr std::string_view kRelayHead = R"({"payload":")";
+constexpr std::string_view kRelayTail = R"(","type":"relay","v":1})";
+
+// The payload of a relay written exactly as serialize() writes it, or nothing.
+std::optional<std::string_view> canonical_relay_payload(std::string_view text) {
+  if (text.size() <= kRelayHead.size() + kRelayTail.size()) return std::nullopt;
+  if (!text.starts_with(kRelayHead) || !text.ends_with(kRelayTail)) return std::nullopt;
+  auto payload = text.substr(kRelayHead.size(), text.size() - kRelayHead.size() - kRelayTail.size());
+  if (!is_valid_payload(payload)) return std::nullopt;  // e.g. a quote inside: not this shape after all
+  return payload;
+}
+
 template <class T>
 Result<T> finish(Fields& f, T value) {
   if (!f.no_unknown()) return f.error();
@@ -206,12 +224,23 @@ Result<T> finish(Fields& f, T value) {
 
 }  // namespace
 
-bool is_base64url(std::string_view s) {
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
+namespace {
+// The base64url alphabet as a table: every relay's payload is checked twice on the server (parse
+// and serialize), and one lookup per character replaces five range comparisons.
+constexpr std::array<bool, 256> kBase64url = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
   }
-  return true;
+  return t;
+}();
+}  // namespace
+
+bool is_base64url(std::string_view s) {
+  bool ok = true;
+  for (char c : s) ok &= kBase64url[static_cast<unsigned char>(c)];  // no early exit: one branch-free pass
+  return ok;
 }
 bool is_valid_room(std::string_view s) { return s.size() == session::kRoomIdChars && is_base64url(s); }
 bool is_valid_token(std::string_view s) { return s.size() == session::kTokenChars && is_base64url(s); }
@@ -225,6 +254,7 @@ bool is_valid_nameplate(std::string_view s) {
 bool is_valid_payload(std::string_view s) { return !s.empty() && s.size() <= kMaxPayloadChars && is_base64url(s); }
 
 Result<ClientMessage> parse_client_message(std::string_view text) {
+  if (auto payload = canonical_relay_payload(text)) return ClientMessage{Relay{std::string(*payload)}};
   json doc;
   auto type = open_envelope(text, doc);
   if (!type) return type.error();
@@ -261,6 +291,7 @@ Result<ClientMessage> parse_client_message(std::string_view text) {
 }
 
 Result<ServerMessage> parse_server_message(std::string_view text) {
+  if (auto payload = canonical_relay_payload(text)) return ServerMessage{Relayed{std::string(*payload)}};
   json doc;
   auto type = open_envelope(text, doc);
   if (!type) return type.error();
@@ -346,6 +377,7 @@ std::string_view type_name(const ServerMessage& m) {
 }
 
 std::string serialize(const ClientMessage& m) {
+  if (const auto* r = std::get_if<Relay>(&m); r && is_base64url(r->payload)) return relay_envelope(r->payload);
   json j = envelope(type_name(m));
   if (const auto* a = std::get_if<JoinByToken>(&m)) {
     j["room"] = a->room;
@@ -361,17 +393,18 @@ std::string serialize(const ClientMessage& m) {
   return dump(j);
 }
 
+std::string relay_envelope(std::string_view base64url_payload) {
+  std::string out;
+  out.reserve(kRelayHead.size() + base64url_payload.size() + kRelayTail.size());
+  out += kRelayHead;
+  out += base64url_payload;
+  out += kRelayTail;
+  return out;
+}
+
 std::string serialize(const ServerMessage& m) {
-  // The relay is the hot path of the server: a base64url payload needs no escaping, so the
-  // envelope is written directly (same bytes as the JSON writer: keys in sorted order).
-  if (const auto* r = std::get_if<Relayed>(&m); r && is_base64url(r->payload)) {
-    std::string out;
-    out.reserve(r->payload.size() + 40);
-    out += R"({"payload":")";
-    out += r->payload;
-    out += R"(","type":"relay","v":1})";
-    return out;
-  }
+  // The relay, written directly (see kRelayHead).
+  if (const auto* r = std::get_if<Relayed>(&m); r && is_base64url(r->payload)) return relay_envelope(r->payload);
   json j = envelope(type_name(m));
   if (const auto* a = std::get_if<Created>(&m)) {
     j["room"] = a->room;

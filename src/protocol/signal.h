@@ -166,6 +166,9 @@ Result<ServerMessage> parse_server_message(std::string_view text);
 // Serialize one envelope. Fields are not validated here; the parsers are the gate.
 std::string serialize(const ClientMessage& m);
 std::string serialize(const ServerMessage& m);
+// The bytes serialize() writes for a relay (client's or server's: the same envelope) with this
+// base64url payload; the parsers read them without the JSON parser (the relay's hot path).
+std::string relay_envelope(std::string_view base64url_payload);
 
 // The envelope's "type" string, for logs and metrics.
 std::string_view type_name(const ClientMessage& m);

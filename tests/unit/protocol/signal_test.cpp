@@ -221,3 +221,35 @@ TEST_CASE("relay_rate may be missing but never negative or fractional") {
     CHECK(server_error(make(R"(,"relay_rate":18446744073709551615)")) == "bad_field");
   }
 }
+
+TEST_CASE("a relay in the writer's exact bytes parses without the JSON parser, to the same message") {
+  // The fast path takes only serialize()'s bytes; every other spelling goes through the JSON
+  // parser, and both give the same answer.
+  std::string payload = "c2VhbGVk-_09";
+  std::string canonical = relay_envelope(payload);
+  CHECK(canonical == serialize(ClientMessage{Relay{payload}}));
+  CHECK(canonical == serialize(ServerMessage{Relayed{payload}}));
+  auto client = parse_client_message(canonical);
+  REQUIRE(client.ok());
+  CHECK(std::get<Relay>(*client).payload == payload);
+  auto server = parse_server_message(canonical);
+  REQUIRE(server.ok());
+  CHECK(std::get<Relayed>(*server).payload == payload);
+  auto reordered = parse_client_message(R"({"v":1,"type":"relay","payload":")" + payload + "\"}");
+  REQUIRE(reordered.ok());
+  CHECK(std::get<Relay>(*reordered).payload == payload);
+}
+
+TEST_CASE("lookalikes of the relay fast path are judged by the full parser") {
+  // Each has the fast path's head and tail, but is not a valid relay (or not one payload).
+  CHECK(client_error(R"({"payload":"","type":"relay","v":1})") == "bad_field");
+  CHECK(client_error(R"({"payload":"a+b","type":"relay","v":1})") == "bad_field");
+  auto twice = parse_client_message(R"({"payload":"a","payload":"b","type":"relay","v":1})");
+  REQUIRE(twice.ok());
+  CHECK(std::get<Relay>(*twice).payload == "b");  // the JSON parser's rule (the last one), not "a\",\"payload..."
+  CHECK(client_error(R"({"payload":"a","x":"b","type":"relay","v":1})") == "unknown_field");
+  CHECK(client_error(R"({"payload":"a\u0041","type":"relay","v":1})") == "ok");  // an escape: valid JSON
+  CHECK(client_error(R"({"payload":")" + std::string(kMaxPayloadChars + 1, 'A') + R"(","type":"relay","v":1})") ==
+        "bad_field");
+  CHECK(client_error(R"({"payload":")" + std::string(kMaxPayloadChars, 'A') + R"(","type":"relay","v":1})") == "ok");
+}
