@@ -722,10 +722,13 @@ void RedisRooms::claim(PeerId id, std::weak_ptr<Peer> client, proto::Created mes
 
 void RedisRooms::store(std::vector<std::pair<std::string, std::optional<RoomRecord>>> rooms) {
   for (auto& [id, record] : rooms) {
-    auto on_reply = [room = room_tag(id)](redisReply* r) {
-      if (r && r->type == REDIS_REPLY_INTEGER && r->integer < 0) {
-        log_event("room_lost", {{"room", room}, {"reason", "owned_by_another_instance"}});
-      }
+    auto on_reply = [weak = weak_from_this(), room = id](redisReply* r) {
+      auto self = weak.lock();
+      if (!self || !r || r->type != REDIS_REPLY_INTEGER || r->integer >= 0) return;
+      // This instance was counted dead (its presence lapsed) and the room was taken over: its
+      // peers here go to the new owner.
+      log_event("room_lost", {{"room", room_tag(room)}, {"reason", "owned_by_another_instance"}});
+      self->state_->drop_room(room);
     };
     if (record) {
       cmd_->command(store_args(*record), on_reply);

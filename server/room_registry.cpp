@@ -340,6 +340,12 @@ std::vector<Expired> RoomRegistry::sweep(int64_t now_ms) {
   return out;
 }
 
+std::vector<Expired> RoomRegistry::drop_room(const std::string& room_id, CloseCode code) {
+  std::vector<Expired> out;
+  destroy(room_id, &out, code);
+  return out;
+}
+
 std::vector<std::string> RoomRegistry::take_changed() {
   std::vector<std::string> out(changed_.begin(), changed_.end());
   changed_.clear();

@@ -501,6 +501,15 @@ std::string SharedState::reroll_code(PeerId creator) {
   return r ? *r : "";
 }
 
+void SharedState::drop_room(const std::string& room_id) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : rooms_.drop_room(room_id, CloseCode::kMoved)) close(out, e.peer, e.code);
+  }
+  flush(out);
+}
+
 std::optional<RoomRecord> SharedState::room_record(const std::string& room_id) {
   std::lock_guard lock(mutex_);
   return rooms_.export_room(room_id, clocks_.now_ms());

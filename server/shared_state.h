@@ -151,6 +151,9 @@ class SharedState {
   std::string reroll_code(PeerId creator);
   std::optional<RoomRecord> room_record(const std::string& room_id);
   Status import_room(const RoomRecord& record);
+  // A room another instance took over (this one was counted dead): its connections here are
+  // closed with kMoved, to rejoin it there.
+  void drop_room(const std::string& room_id);
 
  private:
   struct Conn {
