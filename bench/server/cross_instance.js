@@ -72,12 +72,14 @@ function next(ws, type) {
 
 async function room(creatorPort, joinerPort) {
   const a = await open(creatorPort);
-  a.send(JSON.stringify({ type: 'create' }));
-  const created = await next(a, 'created');
+  const createdP = next(a, 'created');
+  a.send(JSON.stringify({ v: 1, type: 'create' }));
+  const created = await createdP;
   const b = await open(joinerPort);
-  b.send(JSON.stringify({ type: 'join', room: created.room, token: created.token }));
-  await next(b, 'joined');
-  await next(a, 'peer_joined');
+  const joined = next(b, 'joined');
+  const peer = next(a, 'peer_joined');
+  b.send(JSON.stringify({ v: 1, type: 'join', room: created.room, token: created.token }));
+  await Promise.all([joined, peer]);
   return { a, b };
 }
 
