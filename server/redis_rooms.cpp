@@ -712,7 +712,10 @@ void RedisRooms::claim(PeerId id, std::weak_ptr<Peer> client, proto::Created mes
         return self->claim(id, client, std::move(message), std::move(*again), gate, attempt + 1);
       }
     }
-    if (r->integer != 1) message.nameplate.clear();  // it works by link only
+    if (r->integer != 1) {
+      message.nameplate.clear();  // it works by link only
+      self->state_->drop_code(message.room);
+    }
     if (auto c = client.lock()) {
       c->send(Outgoing{std::make_shared<const std::string>(proto::serialize(proto::ServerMessage{message})), false});
     }
@@ -724,7 +727,12 @@ void RedisRooms::store(std::vector<std::pair<std::string, std::optional<RoomReco
   for (auto& [id, record] : rooms) {
     auto on_reply = [weak = weak_from_this(), room = id](redisReply* r) {
       auto self = weak.lock();
-      if (!self || !r || r->type != REDIS_REPLY_INTEGER || r->integer >= 0) return;
+      if (!self || !r || r->type != REDIS_REPLY_INTEGER || r->integer == 1) return;
+      if (r->integer == 0) {
+        // Its code (offered again after a failed attempt) went to another instance's room meanwhile.
+        log_event("code_lost", {{"room", room_tag(room)}});
+        return self->state_->drop_code(room);
+      }
       // This instance was counted dead (its presence lapsed) and the room was taken over: its
       // peers here go to the new owner.
       log_event("room_lost", {{"room", room_tag(room)}, {"reason", "owned_by_another_instance"}});

@@ -340,6 +340,14 @@ std::vector<Expired> RoomRegistry::sweep(int64_t now_ms) {
   return out;
 }
 
+void RoomRegistry::drop_nameplate(const std::string& room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  if (it->second.nameplate) nameplates_.erase(*it->second.nameplate);
+  it->second.nameplate.reset();
+  touch(room_id);
+}
+
 std::vector<Expired> RoomRegistry::drop_room(const std::string& room_id, CloseCode code) {
   std::vector<Expired> out;
   destroy(room_id, &out, code);

@@ -159,6 +159,8 @@ class RoomRegistry {
   // A room another instance held; refused when one with its id is here already. Its nameplate is
   // kept only when free here.
   Status import_room(const RoomRecord& record, int64_t now_ms);
+  // The room's code stops working here (Redis gave the number to another instance's room).
+  void drop_nameplate(const std::string& room_id);
   // Ends a room here at once (another instance owns it now); returns its connections to close.
   std::vector<Expired> drop_room(const std::string& room_id, CloseCode code);
 

@@ -501,6 +501,11 @@ std::string SharedState::reroll_code(PeerId creator) {
   return r ? *r : "";
 }
 
+void SharedState::drop_code(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  rooms_.drop_nameplate(room_id);
+}
+
 void SharedState::drop_room(const std::string& room_id) {
   Outbox out;
   {

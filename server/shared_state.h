@@ -154,6 +154,8 @@ class SharedState {
   // A room another instance took over (this one was counted dead): its connections here are
   // closed with kMoved, to rejoin it there.
   void drop_room(const std::string& room_id);
+  // A code Redis gave to another instance's room: it must not lead anyone into this one.
+  void drop_code(const std::string& room_id);
 
  private:
   struct Conn {

@@ -100,3 +100,16 @@ TEST_CASE("change tracking notes each changed or destroyed room once, and nothin
   CHECK(reg.take_changed() == std::vector<std::string>{before->room});
   CHECK_FALSE(reg.export_room(before->room, 10'000));
 }
+
+TEST_CASE("a dropped code leads nobody into the room, and the link still does") {
+  RoomRegistry reg(limits(), testing::counting_random());
+  reg.track_changes();
+  auto c = reg.create(1, 0);
+  reg.take_changed();
+  reg.drop_nameplate(c->room);
+  CHECK(reg.take_changed() == std::vector<std::string>{c->room});
+  CHECK(reg.nameplate_count() == 0);
+  CHECK(reg.join_by_nameplate(2, c->nameplate, 10).error().code == "no_such_nameplate");
+  CHECK(reg.join_by_token(3, c->room, c->token, 20).ok());
+  CHECK_FALSE(reg.export_room(c->room, 30)->nameplate);
+}
