@@ -26,8 +26,10 @@ inline protocol::ServerMessage must_get(WsClient& c, const std::string& type,
 
 // Two peers joined in one room by the link (a created it); the joiner is not confirmed.
 struct Room {
-  explicit Room(uint16_t port, const WsClient::Headers& headers = {})
-      : a(port, headers), b(port, headers) {
+  explicit Room(uint16_t port, const WsClient::Headers& headers = {}) : Room(port, port, headers) {}
+  // The creator on a_port, the joiner on b_port (two instances sharing rooms, --redis).
+  Room(uint16_t a_port, uint16_t b_port, const WsClient::Headers& headers = {})
+      : a(a_port, headers), b(b_port, headers) {
     REQUIRE(a.send_text(msg(protocol::Create{})));
     created = std::get<protocol::Created>(must_get(a, "created"));
     REQUIRE(b.send_text(msg(protocol::JoinByToken{created.room, created.token})));

@@ -110,16 +110,15 @@ std::unique_ptr<WsClient> join_by_code(uint16_t port, const std::string& code, s
 TEST_CASE("--redis: a peer on instance 2 joins a room of instance 1 by link; texts and binary frames cross in order both ways; every key has a TTL") {
   if (redis_missing()) return;
   Cluster c;
-  WsClient a(c.one.port()), b(c.two.port());
-  REQUIRE(a.send_text(msg(proto::Create{})));
-  auto created = std::get<proto::Created>(must_get(a, "created"));
-  REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-  auto joined = std::get<proto::Joined>(must_get(b, "joined"));
+  Room room(c.one.port(), c.two.port());  // a creates on instance 1, b joins by link on 2
+  WsClient& a = room.a;
+  WsClient& b = room.b;
+  const auto& created = room.created;
+  const auto& joined = room.joined;
   CHECK(joined.room == created.room);
   CHECK_FALSE(joined.creator);
   CHECK(joined.peer);
   CHECK(joined.relay_rate > 0);
-  must_get(a, "peer_joined");
   REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
   relays_in_order(a, b, 'A');
   relays_in_order(b, a, 'B');
@@ -197,12 +196,11 @@ TEST_CASE("--redis: the code's attempt budget counted by instance 1 holds on ins
 TEST_CASE("--redis: instance 1 is killed; its peer's link moves (4013) and both peers rejoin on instance 2 with their resume tokens") {
   if (redis_missing()) return;
   Cluster c;
-  WsClient a(c.one.port()), b(c.two.port());
-  REQUIRE(a.send_text(msg(proto::Create{})));
-  auto created = std::get<proto::Created>(must_get(a, "created"));
-  REQUIRE(b.send_text(msg(proto::JoinByToken{created.room, created.token})));
-  auto joined = std::get<proto::Joined>(must_get(b, "joined"));
-  must_get(a, "peer_joined");
+  Room room(c.one.port(), c.two.port());  // a creates on instance 1, b joins by link on 2
+  WsClient& a = room.a;
+  WsClient& b = room.b;
+  const auto& created = room.created;
+  const auto& joined = room.joined;
   REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
   // A round trip after the confirmation: instance 1 stored the room's record before it.
   REQUIRE(a.send_text(msg(proto::Relay{"cGluZw"})));
