@@ -51,6 +51,17 @@ struct Cluster {
   Server one, two;
 };
 
+// A on instance 1 created a room, B on instance 2 joined it by link, and A confirmed B.
+struct Across {
+  Across() { REQUIRE(a.send_text(msg(proto::PakeConfirmed{}))); }
+  Cluster c;
+  Room room{c.one.port(), c.two.port()};
+  WsClient& a = room.a;
+  WsClient& b = room.b;
+  const proto::Created& created = room.created;
+  const proto::Joined& joined = room.joined;
+};
+
 // A frame that names its direction and index, so order and content are both checked.
 std::string frame(char dir, int i) {
   std::string f(kFrameBytes, static_cast<char>('a' + i % 26));
@@ -109,17 +120,12 @@ std::unique_ptr<WsClient> join_by_code(uint16_t port, const std::string& code, s
 
 TEST_CASE("--redis: a peer on instance 2 joins a room of instance 1 by link; texts and binary frames cross in order both ways; every key has a TTL") {
   if (redis_missing()) return;
-  Cluster c;
-  Room room(c.one.port(), c.two.port());  // a creates on instance 1, b joins by link on 2
-  WsClient& a = room.a;
-  WsClient& b = room.b;
-  const auto& created = room.created;
-  const auto& joined = room.joined;
+  Across x;
+  [[maybe_unused]] auto& [c, room, a, b, created, joined] = x;
   CHECK(joined.room == created.room);
   CHECK_FALSE(joined.creator);
   CHECK(joined.peer);
   CHECK(joined.relay_rate > 0);
-  REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
   relays_in_order(a, b, 'A');
   relays_in_order(b, a, 'B');
 
@@ -195,13 +201,8 @@ TEST_CASE("--redis: the code's attempt budget counted by instance 1 holds on ins
 
 TEST_CASE("--redis: instance 1 is killed; its peer's link moves (4013) and both peers rejoin on instance 2 with their resume tokens") {
   if (redis_missing()) return;
-  Cluster c;
-  Room room(c.one.port(), c.two.port());  // a creates on instance 1, b joins by link on 2
-  WsClient& a = room.a;
-  WsClient& b = room.b;
-  const auto& created = room.created;
-  const auto& joined = room.joined;
-  REQUIRE(a.send_text(msg(proto::PakeConfirmed{})));
+  Across x;
+  [[maybe_unused]] auto& [c, room, a, b, created, joined] = x;
   // A round trip after the confirmation: instance 1 stored the room's record before it.
   REQUIRE(a.send_text(msg(proto::Relay{"cGluZw"})));
   REQUIRE(b.expect("relay").json()["payload"] == "cGluZw");
