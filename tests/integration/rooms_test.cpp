@@ -62,6 +62,14 @@ struct Across {
   const proto::Joined& joined = room.joined;
 };
 
+// A room created on a's instance, with a code.
+proto::Created create_with_code(WsClient& a) {
+  REQUIRE(a.send_text(msg(proto::Create{})));
+  auto created = std::get<proto::Created>(must_get(a, "created"));
+  REQUIRE_FALSE(created.nameplate.empty());
+  return created;
+}
+
 // A frame that names its direction and index, so order and content are both checked.
 std::string frame(char dir, int i) {
   std::string f(kFrameBytes, static_cast<char>('a' + i % 26));
@@ -155,9 +163,7 @@ TEST_CASE("--redis: a peer on instance 2 joins by the code of a room on instance
   if (redis_missing()) return;
   Cluster c;
   WsClient a(c.one.port());
-  REQUIRE(a.send_text(msg(proto::Create{})));
-  auto created = std::get<proto::Created>(must_get(a, "created"));
-  REQUIRE_FALSE(created.nameplate.empty());
+  auto created = create_with_code(a);
   WsClient b(c.two.port());
   REQUIRE(b.send_text(msg(proto::JoinByNameplate{created.nameplate})));
   auto joined = std::get<proto::Joined>(must_get(b, "joined"));
@@ -177,9 +183,7 @@ TEST_CASE("--redis: the code's attempt budget counted by instance 1 holds on ins
   if (redis_missing()) return;
   Cluster c;
   WsClient a(c.one.port());
-  REQUIRE(a.send_text(msg(proto::Create{})));
-  auto created = std::get<proto::Created>(must_get(a, "created"));
-  REQUIRE_FALSE(created.nameplate.empty());
+  auto created = create_with_code(a);
   for (int attempt = 0; attempt < 3; ++attempt) {
     INFO("attempt " << attempt);
     std::string last_error;
