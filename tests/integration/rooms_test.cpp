@@ -4,7 +4,9 @@
 // on the other, every key Redis holds has a TTL, and when instance 1 dies its peers rejoin on
 // instance 2 with their resume tokens.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <sstream>
 
 #include "harness.h"
@@ -44,7 +46,8 @@ struct Cluster {
       REQUIRE(redis.start());
       started = true;
     }
-    return {"--signal-only", "--redis", redis.url(), "--join-burst", "200"};
+    // A relay rate far above loopback speed: the backpressure test is about the receivers.
+    return {"--signal-only", "--redis", redis.url(), "--join-burst", "200", "--relay-rate", "1000000000"};
   }
   RedisServer redis;
   bool started = false;
@@ -234,4 +237,67 @@ TEST_CASE("--redis: instance 1 is killed; its peer's link moves (4013) and both 
   WsClient stale(c.two.port());
   REQUIRE(stale.send_text(msg(proto::Rejoin{created.room, created.resume})));
   CHECK(stale.expect("error").json()["code"] == "resume_refused");
+}
+
+namespace {
+
+// from sends 50 MB to `to`, which reads nothing at first: the sender's writes stop completing
+// (the window across the instances closes), the instances' and Redis's memory stay bounded,
+// and once `to` reads everything arrives in order.
+void backpressure_across(Cluster& c, WsClient& from, WsClient& to, char dir) {
+  constexpr int kBigFrames = 50 * 1000 * 1000 / kFrameBytes;
+  long start_one = c.one.memory_kib("VmRSS"), start_two = c.two.memory_kib("VmRSS");
+  std::atomic<int> written{0};
+  std::atomic<bool> failed{false};
+  std::thread sender([&] {
+    for (int i = 0; i < kBigFrames && !failed; ++i) {
+      if (from.send_binary(frame(dir, i), 60'000ms)) {
+        ++written;
+      } else {
+        failed = true;
+      }
+    }
+  });
+  int last = -1;
+  auto stable_since = std::chrono::steady_clock::now();
+  bool blocked = eventually(
+      [&] {
+        int now = written.load();
+        if (now != last) {
+          last = now;
+          stable_since = std::chrono::steady_clock::now();
+        }
+        return now < kBigFrames && std::chrono::steady_clock::now() - stable_since > 1000ms;
+      },
+      20'000ms);
+  CHECK(blocked);
+  long grown_one = c.one.memory_kib("VmRSS") - start_one, grown_two = c.two.memory_kib("VmRSS") - start_two;
+  std::string info = redis_cli(c.redis, "INFO memory");
+  auto at = info.find("used_memory:");
+  long long redis_bytes = at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
+  std::printf("[rooms] %c: sender blocked after %.1f MB of 50 MB; RSS grew %ld / %ld KiB; Redis uses %lld bytes\n", dir,
+              written.load() * kFrameBytes / 1e6, grown_one, grown_two, redis_bytes);
+  CHECK(grown_one < 100 * 1024);
+  CHECK(grown_two < 100 * 1024);
+  CHECK(redis_bytes > 0);
+  CHECK(redis_bytes < 64 * 1024 * 1024);
+  int received = 0;
+  while (received < kBigFrames) {
+    auto ev = to.read(10'000ms);
+    if (ev.kind != WsClient::Event::Kind::kMessage) break;
+    REQUIRE(ev.text == frame(dir, received));
+    ++received;
+  }
+  sender.join();
+  CHECK_FALSE(failed);
+  CHECK(received == kBigFrames);
+}
+
+}  // namespace
+
+TEST_CASE("--redis: a receiver on the other instance that does not read stops its sender, both ways, and nobody's memory grows unbounded") {
+  if (redis_missing()) return;
+  Across x;
+  backpressure_across(x.c, x.a, x.b, 'A');  // the room's instance to the forwarding one
+  backpressure_across(x.c, x.b, x.a, 'B');  // and back
 }
