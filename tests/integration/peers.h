@@ -2,7 +2,10 @@
 // message of a type, and ready-made rooms. Kept apart from harness.h, which knows no protocol.
 #pragma once
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <functional>
+#include <thread>
 
 #include "harness.h"
 #include "protocol/signal.h"
@@ -56,6 +59,50 @@ struct Neighbours : Room {
     if (!b.send_text(msg(protocol::Relay{"YmFjaw"}))) return false;
     return a.expect("relay", limit).json()["payload"] == "YmFjaw";
   }
+};
+
+// Sends frame(0) .. frame(count - 1) as binary messages from a thread of its own, each within 60 s.
+class BackgroundSender {
+ public:
+  BackgroundSender(WsClient& c, int count, std::function<std::string(int)> frame)
+      : count_(count), thread_([this, &c, frame = std::move(frame)] {
+          for (int i = 0; i < count_ && !failed_; ++i) {
+            if (c.send_binary(frame(i), std::chrono::milliseconds(60'000))) {
+              ++written_;
+            } else {
+              failed_ = true;
+            }
+          }
+        }) {}
+  ~BackgroundSender() { join(); }
+  // Whether, within limit, its writes stop completing for `still` before all are written (a
+  // receiver that does not read holds it back).
+  bool blocked(std::chrono::milliseconds still = std::chrono::milliseconds(1000),
+               std::chrono::milliseconds limit = std::chrono::milliseconds(20'000)) {
+    int last = -1;
+    auto stable_since = std::chrono::steady_clock::now();
+    return eventually(
+        [&] {
+          int now = written_.load();
+          if (now != last) {
+            last = now;
+            stable_since = std::chrono::steady_clock::now();
+          }
+          return now < count_ && std::chrono::steady_clock::now() - stable_since > still;
+        },
+        limit);
+  }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  int written() const { return written_.load(); }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  int count_;
+  std::atomic<int> written_{0};
+  std::atomic<bool> failed_{false};
+  std::thread thread_;  // last: it starts once the counters exist
 };
 
 }  // namespace ferry::itest

@@ -4,9 +4,7 @@
 // on the other, every key Redis holds has a TTL, and when instance 1 dies its peers rejoin on
 // instance 2 with their resume tokens.
 #include <catch2/catch.hpp>
-#include <atomic>
 #include <cstdio>
-#include <thread>
 #include <sstream>
 
 #include "harness.h"
@@ -247,36 +245,14 @@ namespace {
 void backpressure_across(Cluster& c, WsClient& from, WsClient& to, char dir) {
   constexpr int kBigFrames = 50 * 1000 * 1000 / kFrameBytes;
   long start_one = c.one.memory_kib("VmRSS"), start_two = c.two.memory_kib("VmRSS");
-  std::atomic<int> written{0};
-  std::atomic<bool> failed{false};
-  std::thread sender([&] {
-    for (int i = 0; i < kBigFrames && !failed; ++i) {
-      if (from.send_binary(frame(dir, i), 60'000ms)) {
-        ++written;
-      } else {
-        failed = true;
-      }
-    }
-  });
-  int last = -1;
-  auto stable_since = std::chrono::steady_clock::now();
-  bool blocked = eventually(
-      [&] {
-        int now = written.load();
-        if (now != last) {
-          last = now;
-          stable_since = std::chrono::steady_clock::now();
-        }
-        return now < kBigFrames && std::chrono::steady_clock::now() - stable_since > 1000ms;
-      },
-      20'000ms);
-  CHECK(blocked);
+  BackgroundSender sender(from, kBigFrames, [dir](int i) { return frame(dir, i); });
+  CHECK(sender.blocked());
   long grown_one = c.one.memory_kib("VmRSS") - start_one, grown_two = c.two.memory_kib("VmRSS") - start_two;
   std::string info = redis_cli(c.redis, "INFO memory");
   auto at = info.find("used_memory:");
   long long redis_bytes = at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
   std::printf("[rooms] %c: sender blocked after %.1f MB of 50 MB; RSS grew %ld / %ld KiB; Redis uses %lld bytes\n", dir,
-              written.load() * kFrameBytes / 1e6, grown_one, grown_two, redis_bytes);
+              sender.written() * kFrameBytes / 1e6, grown_one, grown_two, redis_bytes);
   CHECK(grown_one < 100 * 1024);
   CHECK(grown_two < 100 * 1024);
   CHECK(redis_bytes > 0);
@@ -289,7 +265,7 @@ void backpressure_across(Cluster& c, WsClient& from, WsClient& to, char dir) {
     ++received;
   }
   sender.join();
-  CHECK_FALSE(failed);
+  CHECK_FALSE(sender.failed());
   CHECK(received == kBigFrames);
 }
 
