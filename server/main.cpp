@@ -11,7 +11,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
-#include "redis_link.h"
+#include "redis_rooms.h"
 #include "shared_state.h"
 #include "tls.h"
 
@@ -121,11 +121,12 @@ int main(int argc, char** argv) {
   net::steady_timer sweep_timer(ioc);
   schedule_sweep(sweep_timer, state);
 
-  // --redis: the link tells the shared state whether Redis answers (/readyz, creates).
-  std::shared_ptr<fs::RedisLink> redis;
+  // --redis: rooms shared with the other instances (redis_rooms.h); its links tell the shared
+  // state whether Redis answers (/readyz, creates).
+  std::shared_ptr<fs::RedisRooms> redis;
   if (config->redis) {
-    redis = std::make_shared<fs::RedisLink>(ioc, *config->redis,
-                                            [state](bool up, std::string_view) { state->set_redis_up(up); });
+    redis = std::make_shared<fs::RedisRooms>(ioc, *config->redis, state);
+    state->set_remote(redis);
     redis->start();
   }
 

@@ -57,13 +57,52 @@ struct RedisLink::Watch : std::enable_shared_from_this<Watch> {
   }
 };
 
-RedisLink::RedisLink(net::io_context& ioc, RedisTarget target, StatusFn on_status)
+RedisLink::RedisLink(net::io_context& ioc, RedisTarget target, StatusFn on_status, bool ping)
     : strand_(net::make_strand(ioc)),
       target_(std::move(target)),
       on_status_(std::move(on_status)),
       resolver_(strand_),
       retry_timer_(strand_),
-      tick_timer_(strand_) {}
+      tick_timer_(strand_),
+      ping_(ping) {}
+
+namespace {
+// The privdata of one command: its callback, and whether it stays for more replies (SUBSCRIBE).
+struct Pending {
+  RedisLink::ReplyFn done;
+  bool repeats = false;
+};
+
+void reply_cb(redisAsyncContext*, void* r, void* privdata) {
+  auto* p = static_cast<Pending*>(privdata);
+  auto* reply = static_cast<redisReply*>(r);
+  if (p->done) p->done(reply);
+  // No reply: the context is being freed and calls each callback a last time.
+  if (!reply || !p->repeats) delete p;
+}
+}  // namespace
+
+void RedisLink::command(std::vector<std::string> argv, ReplyFn done) {
+  net::dispatch(strand_, [self = shared_from_this(), argv = std::move(argv), done = std::move(done)]() mutable {
+    if (self->state_ != State::kUp || !self->ctx_ || argv.empty()) {
+      if (done) done(nullptr);
+      return;
+    }
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    bool repeats = argv[0] == "SUBSCRIBE";
+    auto* p = new Pending{std::move(done), repeats};
+    if (redisAsyncCommandArgv(self->ctx_, &reply_cb, p, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
+        REDIS_OK) {
+      if (p->done) p->done(nullptr);
+      delete p;
+    }
+  });
+}
 
 RedisLink::~RedisLink() {
   state_ = State::kStopped;
@@ -194,7 +233,7 @@ void RedisLink::tick() {
   if ((state_ == State::kResolving || state_ == State::kConnecting) && now - attempt_started_ > kRedisConnectTimeout) {
     return fail("connect_timeout");
   }
-  if (state_ != State::kUp) return;
+  if (state_ != State::kUp || !ping_) return;
   if (ping_outstanding_) {
     if (now - ping_sent_ > kRedisPingTimeout) fail("ping_timeout");
     return;

@@ -26,11 +26,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "beast.h"
 #include "config.h"
 
 struct redisAsyncContext;
+struct redisReply;
 
 namespace ferry::server {
 
@@ -50,7 +52,12 @@ constexpr auto kRedisPingTimeout = std::chrono::milliseconds(2000);
 class RedisLink : public std::enable_shared_from_this<RedisLink> {
  public:
   using StatusFn = std::function<void(bool up, std::string_view why)>;
-  RedisLink(net::io_context& ioc, RedisTarget target, StatusFn on_status);
+  // A command's reply, on the link's strand; null when there is none (the link is down, or the
+  // connection went away before the answer). A SUBSCRIBE's is called for every message.
+  using ReplyFn = std::function<void(redisReply* reply)>;
+  // ping: false for a link that SUBSCRIBEs (a subscribed connection takes no PING in RESP2);
+  // such a link learns of a dead Redis from its socket, and the caller's own traffic.
+  RedisLink(net::io_context& ioc, RedisTarget target, StatusFn on_status, bool ping = true);
   ~RedisLink();
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;
@@ -59,6 +66,9 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
   // Frees the connection and cancels the timers; the link stays stopped.
   void stop();
   bool up() const { return up_.load(); }
+  // Sends one command (binary-safe arguments) in order after those sent before it; done (may be
+  // empty) gets its reply. From any thread: the command is handed to the link's strand.
+  void command(std::vector<std::string> argv, ReplyFn done = {});
 
  private:
   enum class State { kStopped, kResolving, kConnecting, kUp, kWaiting };
@@ -94,6 +104,7 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
   std::chrono::steady_clock::time_point ping_sent_;
   std::chrono::steady_clock::time_point last_pong_;
   bool ping_outstanding_ = false;
+  bool ping_ = true;
 };
 
 }  // namespace ferry::server

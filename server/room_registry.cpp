@@ -62,6 +62,7 @@ Result<CreateResult> RoomRegistry::create(PeerId peer, int64_t now_ms) {
   r.expires_ms = now_ms + limits_.unjoined_ttl_ms;
   if (room.nameplate) nameplates_[*room.nameplate] = room.id;
   peers_[peer] = {room.id, 0};
+  touch(room.id);
   rooms_.emplace(room.id, std::move(room));
   return r;
 }
@@ -96,6 +97,7 @@ Result<JoinResult> RoomRegistry::claim_joiner(PeerId peer, Room& room, bool by_n
   r.resume = new_resume(slot);
   r.displaced = displaced;
   peers_[peer] = {room.id, 1};
+  touch(room.id);
   return r;
 }
 
@@ -149,6 +151,7 @@ Result<JoinResult> RoomRegistry::rejoin(PeerId peer, const std::string& room_id,
     slot.peer = peer;
     r.resume = new_resume(slot);  // one resume token per connection: an old copy stops working
     peers_[peer] = {room.id, i};
+    touch(room.id);
     return r;
   }
   return make_error("resume_refused", "no room with this id and resume token");
@@ -177,6 +180,7 @@ Result<RoomRegistry::Room*> RoomRegistry::creators_room(PeerId peer) {
 
 std::optional<PeerId> RoomRegistry::free_joiner(Room& room) {
   Slot& joiner = room.slots[1];
+  touch(room.id);
   std::optional<PeerId> was = joiner.peer;
   if (was) peers_.erase(*was);
   joiner = Slot{};  // its resume token stops working with it
@@ -184,12 +188,14 @@ std::optional<PeerId> RoomRegistry::free_joiner(Room& room) {
 }
 
 void RoomRegistry::release_nameplate(Room& room) {
+  touch(room.id);
   if (room.nameplate) nameplates_.erase(*room.nameplate);
   room.nameplate.reset();
   room.claimed_nameplate.reset();
 }
 
 void RoomRegistry::reoffer_nameplate(Room& room) {
+  touch(room.id);
   if (room.claimed_nameplate && !nameplates_.count(*room.claimed_nameplate)) {
     room.nameplate = room.claimed_nameplate;
     nameplates_[*room.nameplate] = room.id;
@@ -217,6 +223,7 @@ Result<PakeResult> RoomRegistry::pake_failed(PeerId peer, int64_t now_ms) {
   }
   ++room.code_failures;
   ++room.total_failures;
+  touch(room.id);
   if (room.code_failures >= limits_.max_pake_failures || locked(room)) {
     release_nameplate(room);
     r.burned = true;
@@ -264,6 +271,7 @@ Result<std::string> RoomRegistry::new_code(PeerId peer, int64_t now_ms) {
   room.nameplate = n;
   room.code_failures = 0;
   nameplates_[*n] = room.id;
+  touch(room.id);
   return session::format_nameplate(*n);
 }
 
@@ -294,6 +302,7 @@ void RoomRegistry::destroy(const std::string& room_id, std::vector<Expired>* out
     }
   }
   if (room.nameplate) nameplates_.erase(*room.nameplate);
+  touch(room_id);
   rooms_.erase(it);
 }
 
@@ -319,13 +328,82 @@ std::vector<Expired> RoomRegistry::sweep(int64_t now_ms) {
     }
     bool anyone = false;
     for (auto& slot : room.slots) {
-      if (slot.claimed && !slot.peer && !slot.gone && now_ms >= slot.left_ms + limits_.grace_ms) slot.gone = true;
+      if (slot.claimed && !slot.peer && !slot.gone && now_ms >= slot.left_ms + limits_.grace_ms) {
+        slot.gone = true;
+        touch(id);
+      }
       if (slot.claimed && (slot.peer || !slot.gone)) anyone = true;
     }
     if (!anyone) doomed.push_back(id);
   }
   for (const auto& id : doomed) destroy(id, &out, CloseCode::kRoomExpired);
   return out;
+}
+
+void RoomRegistry::drop_nameplate(const std::string& room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  if (it->second.nameplate) nameplates_.erase(*it->second.nameplate);
+  it->second.nameplate.reset();
+  touch(room_id);
+}
+
+std::vector<Expired> RoomRegistry::drop_room(const std::string& room_id, CloseCode code) {
+  std::vector<Expired> out;
+  destroy(room_id, &out, code);
+  return out;
+}
+
+std::vector<std::string> RoomRegistry::take_changed() {
+  std::vector<std::string> out(changed_.begin(), changed_.end());
+  changed_.clear();
+  return out;
+}
+
+std::optional<RoomRecord> RoomRegistry::export_room(const std::string& room_id, int64_t now_ms) const {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return std::nullopt;
+  const Room& room = it->second;
+  RoomRecord r;
+  r.id = room.id;
+  r.token_hash = room.token_hash;
+  r.nameplate = room.nameplate;
+  r.claimed_nameplate = room.claimed_nameplate;
+  for (int i = 0; i < 2; ++i) {
+    const Slot& slot = room.slots[i];
+    r.seats[i] = RoomRecord::Seat{slot.claimed, slot.gone, slot.confirmed, slot.by_nameplate, slot.resume_hash};
+  }
+  r.age_ms = now_ms - room.created_ms;
+  r.code_failures = room.code_failures;
+  r.total_failures = room.total_failures;
+  return r;
+}
+
+Status RoomRegistry::import_room(const RoomRecord& record, int64_t now_ms) {
+  if (rooms_.count(record.id)) return make_error("room_exists", "this instance holds the room already");
+  Room room;
+  room.id = record.id;
+  room.token_hash = record.token_hash;
+  if (record.nameplate && !nameplates_.count(*record.nameplate)) room.nameplate = record.nameplate;
+  room.claimed_nameplate = record.claimed_nameplate;
+  for (int i = 0; i < 2; ++i) {
+    const RoomRecord::Seat& seat = record.seats[i];
+    Slot& slot = room.slots[i];
+    slot.claimed = seat.claimed;
+    slot.gone = seat.gone;
+    slot.confirmed = seat.confirmed;
+    slot.by_nameplate = seat.by_nameplate;
+    slot.resume_hash = seat.resume_hash;
+    slot.left_ms = now_ms;     // their connections died with the other instance: grace from now
+    slot.claimed_ms = now_ms;  // an unconfirmed joiner gets a fresh confirm window
+  }
+  room.created_ms = now_ms - std::max<int64_t>(0, record.age_ms);
+  room.code_failures = record.code_failures;
+  room.total_failures = record.total_failures;
+  if (room.nameplate) nameplates_[*room.nameplate] = room.id;
+  touch(room.id);
+  rooms_.emplace(room.id, std::move(room));
+  return Ok{};
 }
 
 }  // namespace ferry::server

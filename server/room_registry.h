@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "close_codes.h"
@@ -89,6 +90,28 @@ struct Expired {
   std::optional<PeerId> notify;  // the other peer, to get peer_left (an expired unconfirmed joiner)
 };
 
+// --redis: a room as another instance needs it to take the room over when its own instance dies
+// (redis_rooms.h). Only hashes of the secrets; the seats' connections are not part of it (they
+// were on the dead instance), so an imported room starts with both seats away, in their grace.
+struct RoomRecord {
+  using Hash = std::array<uint8_t, 32>;
+  struct Seat {
+    bool claimed = false;
+    bool gone = false;
+    bool confirmed = false;
+    bool by_nameplate = false;
+    Hash resume_hash{};
+  };
+  std::string id;
+  Hash token_hash{};
+  std::optional<uint32_t> nameplate;
+  std::optional<uint32_t> claimed_nameplate;
+  std::array<Seat, 2> seats;
+  int64_t age_ms = 0;  // since the create: monotonic clocks differ between machines
+  int code_failures = 0;
+  int total_failures = 0;
+};
+
 class RoomRegistry {
  public:
   RoomRegistry(RoomLimits limits, RandomFn rng) : limits_(limits), rng_(std::move(rng)) {}
@@ -124,6 +147,22 @@ class RoomRegistry {
   size_t nameplate_count() const { return nameplates_.size(); }
   // The room's failed handshakes so far (all codes and paths), 0 for an unknown room.
   int room_failures(const std::string& room_id) const;
+
+  // --redis. has_room/has_nameplate: whether this instance holds it (else another may).
+  bool has_room(const std::string& room_id) const { return rooms_.count(room_id) != 0; }
+  bool has_nameplate(uint32_t n) const { return nameplates_.count(n) != 0; }
+  // From track_changes() on, every room whose record changed (or that was destroyed) is noted
+  // until take_changed() hands the ids over; without it nothing is noted.
+  void track_changes() { tracking_ = true; }
+  std::vector<std::string> take_changed();
+  std::optional<RoomRecord> export_room(const std::string& room_id, int64_t now_ms) const;
+  // A room another instance held; refused when one with its id is here already. Its nameplate is
+  // kept only when free here.
+  Status import_room(const RoomRecord& record, int64_t now_ms);
+  // The room's code stops working here (Redis gave the number to another instance's room).
+  void drop_nameplate(const std::string& room_id);
+  // Ends a room here at once (another instance owns it now); returns its connections to close.
+  std::vector<Expired> drop_room(const std::string& room_id, CloseCode code);
 
  private:
   using Hash = std::array<uint8_t, 32>;
@@ -164,12 +203,17 @@ class RoomRegistry {
   JoinResult joined(Room& room, int slot_index) const;
   std::optional<uint32_t> allocate_nameplate();
   void destroy(const std::string& room_id, std::vector<Expired>* out, CloseCode code);
+  void touch(const std::string& room_id) {
+    if (tracking_) changed_.insert(room_id);
+  }
 
   RoomLimits limits_;
   RandomFn rng_;
   std::unordered_map<std::string, Room> rooms_;
   std::unordered_map<uint32_t, std::string> nameplates_;
   std::unordered_map<PeerId, std::pair<std::string, int>> peers_;  // -> room id, slot index
+  bool tracking_ = false;
+  std::unordered_set<std::string> changed_;
 };
 
 }  // namespace ferry::server

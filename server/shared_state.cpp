@@ -105,6 +105,7 @@ void SharedState::detach(PeerId id) {
     for (auto& [to, text] : presence_.detach(id)) send_text(out, to, std::move(text));
   }
   flush(out);
+  if (remote_) remote_->detached(id);
 }
 
 void SharedState::send(Outbox& out, PeerId to, const proto::ServerMessage& m) {
@@ -143,9 +144,11 @@ ReadPause SharedState::on_binary(PeerId id, std::string_view frame) {
   Outbox out;
   ReadPause pause;
   std::weak_ptr<Peer> receiver;
+  bool forward = false;
   {
     std::lock_guard lock(mutex_);
-    if (!conns_.count(id)) return pause;
+    auto conn = conns_.find(id);
+    if (conn == conns_.end()) return pause;
     auto refuse = [&](const Error& e, CloseCode code) {
       if (!e.code.empty()) error(out, id, e);
       metrics_.refuse(std::string(close_reason(code)));
@@ -156,6 +159,8 @@ ReadPause SharedState::on_binary(PeerId id, std::string_view frame) {
              CloseCode::kProtocol);
     } else if (frame.size() > proto::kMaxRelayFrameBytes) {
       refuse(Error{}, CloseCode::kMessageTooBig);
+    } else if (conn->second.forwarded) {
+      forward = true;  // its room's instance charges the budgets and routes it
     } else if (auto route = rooms_.relay_route(id); !route) {
       refuse(route.error(), CloseCode::kProtocol);
     } else {
@@ -176,6 +181,7 @@ ReadPause SharedState::on_binary(PeerId id, std::string_view frame) {
     }
   }
   flush(out);
+  if (forward) pause = remote_->forward(id, frame, true);
   if (auto r = receiver.lock()) {
     // Copied outside the mutex: a frame is up to 256 KiB.
     r->send(Outgoing{std::make_shared<const std::string>(frame), true});
@@ -198,6 +204,7 @@ ReadPause SharedState::on_text(PeerId id, std::string_view text) {
   Outbox out;
   ReadPause pause;
   std::weak_ptr<Peer> relay_to;
+  bool forward = false;
   {
     std::lock_guard lock(mutex_);
     auto it = conns_.find(id);
@@ -207,6 +214,8 @@ ReadPause SharedState::on_text(PeerId id, std::string_view text) {
     if (text.size() > config_.max_message) {
       metrics_.refuse(std::string(close_reason(CloseCode::kMessageTooBig)));
       close(out, id, CloseCode::kMessageTooBig);
+    } else if (conn.forwarded) {
+      forward = true;  // its room's instance parses and limits it
     } else if (!conn.messages.take(now)) {
       metrics_.refuse(std::string(close_reason(CloseCode::kMessageRate)));
       log_event("refused", {{"reason", "message_rate"}, {"ip", conn.ip}});
@@ -224,8 +233,11 @@ ReadPause SharedState::on_text(PeerId id, std::string_view text) {
         close(out, id, CloseCode::kProtocol);
       }
     }
+    if (remote_) collect_changes(out);
   }
   flush(out);
+  if (forward) pause = remote_->forward(id, text, false);
+  if (remote_) flush_remote(out, &pause);
   if (auto r = relay_to.lock(); r && r->queued_text_bytes() > kTextQueueHighBytes) {
     metrics_.relay_pauses_text_receiver++;
     pause.receiver = relay_to;
@@ -286,6 +298,7 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
   const bool is_create = std::holds_alternative<proto::Create>(m);
   const bool is_join = std::holds_alternative<proto::JoinByToken>(m) || std::holds_alternative<proto::JoinByNameplate>(m);
   if ((is_create || is_join) && jwt_refused(out, id, conn, is_create)) return;
+  if (remote_ && route_entry(out, id, conn, m)) return;
   if (std::holds_alternative<proto::Create>(m)) {
     // With --redis a room must be recorded there, so none is made while it is away; the
     // client tries again (its create back-off), and joins of live rooms go on.
@@ -302,7 +315,12 @@ void SharedState::dispatch(Outbox& out, PeerId id, Conn& conn, const proto::Clie
     c.resume = r->resume;
     c.ice_servers = ice_servers_for(config_.ice, clocks_.unix_ms() / 1000, room_tag(r->room) + std::to_string(id));
     c.relay_rate = config_.relay_rate;
-    send(out, id, c);
+    if (remote_) {
+      // Told once the room is in Redis, so a join on another instance finds it.
+      out.create = Outbox::Create{id, conn.peer, c, *rooms_.export_room(r->room, now)};
+    } else {
+      send(out, id, c);
+    }
     log_event("room_created", {{"room", room_tag(r->room)}, {"peer", std::to_string(id)}, {"ip", conn.ip}});
   } else if (const auto* jt = std::get_if<proto::JoinByToken>(&m)) {
     auto r = rooms_.join_by_token(id, jt->room, jt->token, now);
@@ -385,8 +403,10 @@ void SharedState::sweep() {
     jwt_checks_.prune(now);
     relay_rooms_.prune(now);  // a full budget is the same as a fresh one
     text_rooms_.prune(now);
+    if (remote_) collect_changes(out);
   }
   flush(out);
+  if (remote_) flush_remote(out, nullptr);
 }
 
 void SharedState::shutdown(CloseCode code) {
@@ -431,6 +451,100 @@ std::string SharedState::metrics_text() {
 size_t SharedState::connection_count() {
   std::lock_guard lock(mutex_);
   return conns_.size();
+}
+
+void SharedState::set_remote(std::shared_ptr<RemoteRooms> remote) {
+  std::lock_guard lock(mutex_);
+  remote_ = std::move(remote);
+  rooms_.track_changes();
+}
+
+bool SharedState::route_entry(Outbox& out, PeerId id, const Conn& conn, const proto::ClientMessage& m) {
+  if (rooms_.in_room(id)) return false;  // answered here: already_in_room
+  Outbox::Route r{id, conn.peer, conn.ip, conn.jwt.verdict == JwtVerdict::kValid, RemoteRooms::Key::kRoom, "", ""};
+  if (const auto* jt = std::get_if<proto::JoinByToken>(&m)) {
+    if (rooms_.has_room(jt->room)) return false;
+    r.key = jt->room;
+  } else if (const auto* rj = std::get_if<proto::Rejoin>(&m)) {
+    if (rooms_.has_room(rj->room)) return false;
+    r.key = rj->room;
+  } else if (const auto* jn = std::get_if<proto::JoinByNameplate>(&m)) {
+    auto n = session::parse_nameplate(jn->nameplate);
+    if (!n || rooms_.has_nameplate(*n)) return false;  // a malformed code is refused here
+    r.kind = RemoteRooms::Key::kNameplate;
+    r.key = std::to_string(*n);
+  } else {
+    return false;
+  }
+  r.text = proto::serialize(m);
+  out.route = std::move(r);
+  return true;
+}
+
+void SharedState::collect_changes(Outbox& out) {
+  int64_t now = clocks_.now_ms();
+  for (auto& room : rooms_.take_changed()) {
+    auto record = rooms_.export_room(room, now);
+    out.stores.emplace_back(std::move(room), std::move(record));
+  }
+}
+
+void SharedState::flush_remote(Outbox& out, ReadPause* pause) {
+  if (!out.stores.empty()) remote_->store(std::move(out.stores));
+  if (out.route && pause) {
+    auto& r = *out.route;
+    pause->receiver = remote_->route(r.id, r.client, r.ip, r.jwt_valid, r.kind, std::move(r.key), std::move(r.text));
+    pause->drain = Peer::Drain::kAll;
+  }
+  if (out.create && pause) {
+    auto& c = *out.create;
+    pause->receiver = remote_->created(c.id, c.client, std::move(c.message), std::move(c.record));
+    pause->drain = Peer::Drain::kAll;
+  }
+}
+
+void SharedState::set_forwarded(PeerId id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = conns_.find(id); it != conns_.end()) it->second.forwarded = true;
+}
+
+void SharedState::reply_error(PeerId id, const Error& e) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    error(out, id, e);
+  }
+  flush(out);
+}
+
+std::string SharedState::reroll_code(PeerId creator) {
+  std::lock_guard lock(mutex_);
+  auto r = rooms_.new_code(creator, clocks_.now_ms());
+  return r ? *r : "";
+}
+
+void SharedState::drop_code(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  rooms_.drop_nameplate(room_id);
+}
+
+void SharedState::drop_room(const std::string& room_id) {
+  Outbox out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : rooms_.drop_room(room_id, CloseCode::kMoved)) close(out, e.peer, e.code);
+  }
+  flush(out);
+}
+
+std::optional<RoomRecord> SharedState::room_record(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  return rooms_.export_room(room_id, clocks_.now_ms());
+}
+
+Status SharedState::import_room(const RoomRecord& record) {
+  std::lock_guard lock(mutex_);
+  return rooms_.import_room(record, clocks_.now_ms());
 }
 
 }  // namespace ferry::server

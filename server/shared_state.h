@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "presence.h"
 #include "protocol/signal.h"
+#include "remote_rooms.h"
 #include "room_registry.h"
 #include "token_bucket.h"
 
@@ -140,6 +141,23 @@ class SharedState {
   std::string metrics_text();
   size_t connection_count();
 
+  // --redis: rooms on other instances (remote_rooms.h). Set once, before the first connection.
+  void set_remote(std::shared_ptr<RemoteRooms> remote);
+  // For RemoteRooms. set_forwarded: the connection's messages go to its room's instance from now
+  // on. reply_error: an error to the connection. reroll_code: the creator's room gets a new code
+  // (another instance holds the one it had), "" when none is free. room_record / import_room:
+  // a room's record now, and a room taken over from a dead instance.
+  void set_forwarded(PeerId id);
+  void reply_error(PeerId id, const Error& e);
+  std::string reroll_code(PeerId creator);
+  std::optional<RoomRecord> room_record(const std::string& room_id);
+  Status import_room(const RoomRecord& record);
+  // A room another instance took over (this one was counted dead): its connections here are
+  // closed with kMoved, to rejoin it there.
+  void drop_room(const std::string& room_id);
+  // A code Redis gave to another instance's room: it must not lead anyone into this one.
+  void drop_code(const std::string& room_id);
+
  private:
   struct Conn {
     std::weak_ptr<Peer> peer;
@@ -147,11 +165,30 @@ class SharedState {
     TokenBucket messages;
     int bad = 0;
     JwtCheck jwt;
+    bool forwarded = false;  // --redis: its room is on another instance (RemoteRooms::forward)
   };
   // Work collected under the mutex, done after it.
   struct Outbox {
     std::vector<std::pair<std::weak_ptr<Peer>, Outgoing>> sends;
     std::vector<std::pair<std::weak_ptr<Peer>, CloseCode>> closes;
+    // --redis only: an entry for RemoteRooms::route, a new room for RemoteRooms::created.
+    struct Route {
+      PeerId id;
+      std::weak_ptr<Peer> client;
+      std::string ip;
+      bool jwt_valid;
+      RemoteRooms::Key kind;
+      std::string key, text;
+    };
+    std::optional<Route> route;
+    struct Create {
+      PeerId id;
+      std::weak_ptr<Peer> client;
+      protocol::Created message;
+      RoomRecord record;
+    };
+    std::optional<Create> create;
+    std::vector<std::pair<std::string, std::optional<RoomRecord>>> stores;  // changed rooms' records
   };
 
   void send(Outbox& out, PeerId to, const protocol::ServerMessage& m);
@@ -170,6 +207,11 @@ class SharedState {
   void dispatch_nearby(Outbox& out, PeerId id, Conn& conn, const protocol::NearbyClientMessage& m);
   int64_t to_unix_s(int64_t mono_ms) const;
   static void flush(Outbox& out);
+  // --redis: the changed rooms' records (under the mutex), and the remote work after it.
+  void collect_changes(Outbox& out);
+  void flush_remote(Outbox& out, ReadPause* pause);
+  // Whether dispatch handed an entry to RemoteRooms::route (under the mutex).
+  bool route_entry(Outbox& out, PeerId id, const Conn& conn, const protocol::ClientMessage& m);
 
   Config config_;
   Clocks clocks_;
@@ -194,6 +236,7 @@ class SharedState {
   bool stopping_ = false;
   std::atomic<bool> draining_{false};
   std::atomic<bool> redis_up_{false};  // until the link's first answer
+  std::shared_ptr<RemoteRooms> remote_;
 };
 
 }  // namespace ferry::server

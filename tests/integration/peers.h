@@ -2,7 +2,10 @@
 // message of a type, and ready-made rooms. Kept apart from harness.h, which knows no protocol.
 #pragma once
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <functional>
+#include <thread>
 
 #include "harness.h"
 #include "protocol/signal.h"
@@ -26,8 +29,10 @@ inline protocol::ServerMessage must_get(WsClient& c, const std::string& type,
 
 // Two peers joined in one room by the link (a created it); the joiner is not confirmed.
 struct Room {
-  explicit Room(uint16_t port, const WsClient::Headers& headers = {})
-      : a(port, headers), b(port, headers) {
+  explicit Room(uint16_t port, const WsClient::Headers& headers = {}) : Room(port, port, headers) {}
+  // The creator on a_port, the joiner on b_port (two instances sharing rooms, --redis).
+  Room(uint16_t a_port, uint16_t b_port, const WsClient::Headers& headers = {})
+      : a(a_port, headers), b(b_port, headers) {
     REQUIRE(a.send_text(msg(protocol::Create{})));
     created = std::get<protocol::Created>(must_get(a, "created"));
     REQUIRE(b.send_text(msg(protocol::JoinByToken{created.room, created.token})));
@@ -54,6 +59,50 @@ struct Neighbours : Room {
     if (!b.send_text(msg(protocol::Relay{"YmFjaw"}))) return false;
     return a.expect("relay", limit).json()["payload"] == "YmFjaw";
   }
+};
+
+// Sends frame(0) .. frame(count - 1) as binary messages from a thread of its own, each within 60 s.
+class BackgroundSender {
+ public:
+  BackgroundSender(WsClient& c, int count, std::function<std::string(int)> frame)
+      : count_(count), thread_([this, &c, frame = std::move(frame)] {
+          for (int i = 0; i < count_ && !failed_; ++i) {
+            if (c.send_binary(frame(i), std::chrono::milliseconds(60'000))) {
+              ++written_;
+            } else {
+              failed_ = true;
+            }
+          }
+        }) {}
+  ~BackgroundSender() { join(); }
+  // Whether, within limit, its writes stop completing for `still` before all are written (a
+  // receiver that does not read holds it back).
+  bool blocked(std::chrono::milliseconds still = std::chrono::milliseconds(1000),
+               std::chrono::milliseconds limit = std::chrono::milliseconds(20'000)) {
+    int last = -1;
+    auto stable_since = std::chrono::steady_clock::now();
+    return eventually(
+        [&] {
+          int now = written_.load();
+          if (now != last) {
+            last = now;
+            stable_since = std::chrono::steady_clock::now();
+          }
+          return now < count_ && std::chrono::steady_clock::now() - stable_since > still;
+        },
+        limit);
+  }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  int written() const { return written_.load(); }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  int count_;
+  std::atomic<int> written_{0};
+  std::atomic<bool> failed_{false};
+  std::thread thread_;  // last: it starts once the counters exist
 };
 
 }  // namespace ferry::itest

@@ -249,37 +249,16 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
   PeakRss peak_rss(s);
   constexpr size_t kFrameBytes = 64 * 1024;
   constexpr int kFrames = 50 * 1000 * 1000 / kFrameBytes;  // 50 MB
-  std::atomic<int> written{0};
-  std::atomic<bool> failed{false};
-  std::thread sender([&] {
-    for (int i = 0; i < kFrames && !failed; ++i) {
-      if (r.a.send_binary(numbered_frame(i, kFrameBytes), 60'000ms)) {
-        ++written;
-      } else {
-        failed = true;
-      }
-    }
-  });
+  BackgroundSender sender(r.a, kFrames, [](int i) { return numbered_frame(static_cast<uint64_t>(i), kFrameBytes); });
   // The sender blocks: its writes stop completing while the receiver reads nothing.
-  int last = -1;
-  auto stable_since = std::chrono::steady_clock::now();
-  bool blocked = eventually(
-      [&] {
-        int now = written.load();
-        if (now != last) {
-          last = now;
-          stable_since = std::chrono::steady_clock::now();
-        }
-        return now < kFrames && std::chrono::steady_clock::now() - stable_since > 1000ms;
-      },
-      20'000ms);
+  bool blocked = sender.blocked();
   long rss_blocked = s.memory_kib("VmRSS");
   long peak = peak_rss.kib();
   std::printf("[relay] non-reading receiver: sender blocked after %.1f MB of 50 MB; "
               "server RSS %ld -> %ld KiB, peak %ld KiB\n",
-              written.load() * kFrameBytes / 1e6, rss_start, rss_blocked, peak);
+              sender.written() * kFrameBytes / 1e6, rss_start, rss_blocked, peak);
   CHECK(blocked);
-  CHECK(written.load() < kFrames);
+  CHECK(sender.written() < kFrames);
   CHECK(labelled_metric(s.port(), "ferry_relay_pauses_total{reason=\"receiver\"}") > 0);
   CHECK(peak - rss_start < 100 * 1024);
   // The receiver reads again: everything arrives, in order, and the sender finishes.
@@ -293,7 +272,7 @@ TEST_CASE("a receiver that does not read stops its sender and the server's memor
     ++received;
   }
   sender.join();
-  CHECK_FALSE(failed);
+  CHECK_FALSE(sender.failed());
   CHECK(received == kFrames);
   CHECK(in_order);
   double drain_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - drain_start).count();
