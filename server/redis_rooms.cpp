@@ -705,7 +705,9 @@ void RedisRooms::claim(PeerId id, std::weak_ptr<Peer> client, proto::Created mes
     }
     if (r->integer == 0 && attempt + 1 < kCodeClaimAttempts) {
       // Another instance's room holds the code: this one gets another before anyone sees it.
-      std::string code = self->state_->reroll_code(id);
+      uint64_t range = kCodeRetryRange;
+      for (int i = 0; i < attempt; ++i) range *= kCodeRangeGrowth;
+      std::string code = self->state_->reroll_code(id, range);
       auto again = self->state_->room_record(message.room);
       if (!code.empty() && again) {
         message.nameplate = code;

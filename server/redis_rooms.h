@@ -52,8 +52,13 @@ namespace ferry::server {
 constexpr auto kPresenceTtl = std::chrono::milliseconds(3000);
 constexpr auto kPresenceRefresh = std::chrono::milliseconds(1000);
 // A new room whose code another instance holds gets another one, this many times at most (then
-// it works by link only): two instances pick the same free number rarely, three times never.
-constexpr int kCodeClaimAttempts = 3;
+// it works by link only, and the creator is told so). Each retry picks from a range
+// kCodeRangeGrowth times wider than the last, starting at kCodeRetryRange: this instance's own
+// range counts only its rooms, and the other instances' (or a dead one's, until their TTLs)
+// may fill it (a bench with 1000 rooms per instance fell to link only at three retries in 99).
+constexpr int kCodeClaimAttempts = 5;
+constexpr uint64_t kCodeRetryRange = 1000;
+constexpr uint64_t kCodeRangeGrowth = 10;
 
 // The record's bytes in Redis (fixed size, checked when read back).
 std::string encode_record(const RoomRecord& r);

@@ -29,10 +29,10 @@ std::string RoomRegistry::new_resume(Slot& slot) {
   return resume;
 }
 
-std::optional<uint32_t> RoomRegistry::allocate_nameplate() {
+std::optional<uint32_t> RoomRegistry::allocate_nameplate(uint64_t min_range) {
   // Short numbers while the server is quiet; the range grows with the number in use so random
-  // picks rarely collide.
-  uint64_t range = std::max<uint64_t>(99, 10 * static_cast<uint64_t>(nameplates_.size()));
+  // picks rarely collide. min_range: wider still (--redis: other instances hold codes too).
+  uint64_t range = std::max<uint64_t>({99, 10 * static_cast<uint64_t>(nameplates_.size()), min_range});
   range = std::min<uint64_t>(range, session::kMaxNameplate);
   for (int attempt = 0; attempt < 32; ++attempt) {
     uint32_t r = 0;
@@ -256,7 +256,7 @@ Result<RejectResult> RoomRegistry::reject_peer(PeerId peer, int64_t now_ms) {
   return RejectResult{free_joiner(room)};
 }
 
-Result<std::string> RoomRegistry::new_code(PeerId peer, int64_t now_ms) {
+Result<std::string> RoomRegistry::new_code(PeerId peer, int64_t now_ms, uint64_t min_range) {
   (void)now_ms;
   auto r0 = creators_room(peer);
   if (!r0) return r0.error();
@@ -265,7 +265,7 @@ Result<std::string> RoomRegistry::new_code(PeerId peer, int64_t now_ms) {
   if (room.slots[1].confirmed) {
     return make_error("room_confirmed", "a joiner has confirmed: this room takes no code any more");
   }
-  auto n = allocate_nameplate();  // before the old one is released, so the number changes
+  auto n = allocate_nameplate(min_range);  // before the old one is released, so the number changes
   if (!n) return make_error("no_nameplate", "no short code is free right now; the link still works");
   release_nameplate(room);
   room.nameplate = n;

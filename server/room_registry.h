@@ -135,7 +135,8 @@ class RoomRegistry {
   Result<PakeResult> pake_failed(PeerId peer, int64_t now_ms);
   Status pake_confirmed(PeerId peer, int64_t now_ms);
   Result<RejectResult> reject_peer(PeerId peer, int64_t now_ms);
-  Result<std::string> new_code(PeerId peer, int64_t now_ms);  // the fresh nameplate
+  // The fresh nameplate; min_range widens the numbers it picks from (allocate_nameplate).
+  Result<std::string> new_code(PeerId peer, int64_t now_ms, uint64_t min_range = 0);
   // The connection closed. Returns the other peer, to get peer_left.
   std::optional<PeerId> disconnect(PeerId peer, int64_t now_ms);
   // Drops expired rooms and slots; returns the connections to close.
@@ -201,7 +202,7 @@ class RoomRegistry {
   // against it, or with fewer than the limit).
   void reoffer_nameplate(Room& room);
   JoinResult joined(Room& room, int slot_index) const;
-  std::optional<uint32_t> allocate_nameplate();
+  std::optional<uint32_t> allocate_nameplate(uint64_t min_range = 0);
   void destroy(const std::string& room_id, std::vector<Expired>* out, CloseCode code);
   void touch(const std::string& room_id) {
     if (tracking_) changed_.insert(room_id);

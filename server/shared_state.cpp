@@ -517,9 +517,9 @@ void SharedState::reply_error(PeerId id, const Error& e) {
   flush(out);
 }
 
-std::string SharedState::reroll_code(PeerId creator) {
+std::string SharedState::reroll_code(PeerId creator, uint64_t min_range) {
   std::lock_guard lock(mutex_);
-  auto r = rooms_.new_code(creator, clocks_.now_ms());
+  auto r = rooms_.new_code(creator, clocks_.now_ms(), min_range);
   return r ? *r : "";
 }
 

@@ -149,7 +149,7 @@ class SharedState {
   // a room's record now, and a room taken over from a dead instance.
   void set_forwarded(PeerId id);
   void reply_error(PeerId id, const Error& e);
-  std::string reroll_code(PeerId creator);
+  std::string reroll_code(PeerId creator, uint64_t min_range);
   std::optional<RoomRecord> room_record(const std::string& room_id);
   Status import_room(const RoomRecord& record);
   // A room another instance took over (this one was counted dead): its connections here are

@@ -2,6 +2,11 @@
 // not part of the shipped server.
 //
 //   ferry-loadgen --port P [--conns 10000] [--rounds 20] [--threads 1] [--server-pid PID]
+//                 [--join-port P2 --server-pid2 PID2]
+//
+// --join-port: the joiners connect to a second instance (both run with --redis), so every relay
+// crosses instances (docs/protocol.md, "Rooms across instances"); the second server's CPU
+// counts in server_us_per_msg too.
 //
 // Opens --conns WebSocket connections to 127.0.0.1:P, pairs them into rooms (create, join by
 // token), then every room plays ping-pong --rounds times at once: the creator relays, the joiner
@@ -37,6 +42,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <CLI/CLI.hpp>
 
 #include "beast.h"
 #include "protocol/signal.h"
@@ -57,10 +63,12 @@ constexpr std::size_t kPayloadPad = 48;
 
 struct Options {
   unsigned short port = 0;
+  unsigned short join_port = 0;  // 0: the joiners use --port too
   int conns = 10000;
   int rounds = 20;
   int threads = 1;
   long server_pid = 0;
+  long server_pid2 = 0;
 };
 
 struct Room {
@@ -132,8 +140,9 @@ awaitable<std::unique_ptr<Ws>> connect(unsigned short port) {
 awaitable<proto::ServerMessage> read_message(Ws& ws, beast::flat_buffer& buf) {
   buf.clear();
   co_await ws.async_read(buf, use_awaitable);
-  auto m = proto::parse_server_message(beast::buffers_to_string(buf.data()));
-  if (!m) throw std::runtime_error("bad server message: " + m.error().code);
+  const std::string text = beast::buffers_to_string(buf.data());
+  auto m = proto::parse_server_message(text);
+  if (!m) throw std::runtime_error("bad server message: " + m.error().code + ": " + text.substr(0, 200));
   co_return *m;
 }
 
@@ -147,13 +156,13 @@ awaitable<T> expect(Ws& ws, beast::flat_buffer& buf) {
 }
 
 // Sets up rooms until the worker has them all; several of these run per thread.
-awaitable<void> setup_rooms(Worker& w, unsigned short port) {
+awaitable<void> setup_rooms(Worker& w, unsigned short port, unsigned short join_port) {
   beast::flat_buffer buf;
   while (w.next_room < w.rooms_wanted) {
     Room& room = w.rooms[w.next_room++];
     try {
       room.creator = co_await connect(port);
-      room.joiner = co_await connect(port);
+      room.joiner = co_await connect(join_port);
       co_await room.creator->async_write(net::buffer(proto::serialize(proto::ClientMessage{proto::Create{}})),
                                          use_awaitable);
       auto created = co_await expect<proto::Created>(*room.creator, buf);
@@ -216,18 +225,24 @@ void run_all(std::vector<std::unique_ptr<Worker>>& workers) {
   for (auto& t : threads) t.join();
 }
 
-bool parse_options(int argc, char** argv, Options& o) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view k = argv[i];
-    long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--port") o.port = static_cast<unsigned short>(v);
-    else if (k == "--conns") o.conns = static_cast<int>(v);
-    else if (k == "--rounds") o.rounds = static_cast<int>(v);
-    else if (k == "--threads") o.threads = static_cast<int>(v);
-    else if (k == "--server-pid") o.server_pid = v;
-    else return false;
+// The command line, through CLI11 (as ferry-server's). Returns the exit code for a bad one, or -1.
+int parse_options(int argc, char** argv, Options& o) {
+  CLI::App app("ferry-loadgen: the server benchmark's load generator (bench/server/README.md)");
+  app.add_option("--port", o.port, "the server's port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
+  app.add_option("--join-port", o.join_port, "the joiners' server (a second --redis instance)")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--conns", o.conns, "connections, two per room")->check(CLI::Range(2, 1000000));
+  app.add_option("--rounds", o.rounds, "ping-pong rounds per room")->check(CLI::Range(1, 1000000));
+  app.add_option("--threads", o.threads, "threads, each with its own rooms")->check(CLI::Range(1, 256));
+  app.add_option("--server-pid", o.server_pid, "the server, for its CPU and memory");
+  app.add_option("--server-pid2", o.server_pid2, "the joiners' server, for its CPU");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
   }
-  return o.port != 0 && o.conns >= 2 && o.rounds >= 1 && o.threads >= 1;
+  if (o.join_port == 0) o.join_port = o.port;
+  return -1;
 }
 
 double percentile(const std::vector<double>& sorted, double q) {
@@ -243,11 +258,7 @@ void fail(beast::error_code, std::string_view) {}  // beast.h declares it; unuse
 
 int main(int argc, char** argv) {
   Options o;
-  if (!parse_options(argc, argv, o)) {
-    std::fprintf(stderr,
-                 "usage: ferry-loadgen --port P [--conns 10000] [--rounds 20] [--threads 1] [--server-pid PID]\n");
-    return 2;
-  }
+  if (const int code = parse_options(argc, argv, o); code >= 0) return code;
   std::vector<std::unique_ptr<Worker>> workers;
   std::size_t rooms = static_cast<std::size_t>(o.conns / 2);
   for (int t = 0; t < o.threads; ++t) {
@@ -262,7 +273,7 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   int setup_coroutines = std::max(1, kConnectsInFlight / 2 / o.threads);  // two connections each
   for (auto& w : workers) {
-    for (int i = 0; i < setup_coroutines; ++i) net::co_spawn(w->ioc, setup_rooms(*w, o.port), net::detached);
+    for (int i = 0; i < setup_coroutines; ++i) net::co_spawn(w->ioc, setup_rooms(*w, o.port, o.join_port), net::detached);
   }
   run_all(workers);
   double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -279,12 +290,14 @@ int main(int argc, char** argv) {
     }
   }
   double server0 = o.server_pid ? cpu_seconds_of(o.server_pid) : 0;
+  double server2_0 = o.server_pid2 ? cpu_seconds_of(o.server_pid2) : 0;
   double self0 = cpu_seconds_self();
   auto t1 = std::chrono::steady_clock::now();
   run_all(workers);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   double self_cpu = cpu_seconds_self() - self0;
   double server_cpu = o.server_pid ? cpu_seconds_of(o.server_pid) - server0 : 0;
+  server_cpu += o.server_pid2 ? cpu_seconds_of(o.server_pid2) - server2_0 : 0;
   long rss_peak = o.server_pid ? status_kib(o.server_pid, "VmHWM") : 0;
 
   std::vector<double> lat;

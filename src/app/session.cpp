@@ -409,7 +409,9 @@ void Session::on_server_closed(int code, std::string_view reason) {
 void Session::on_created(const protocol::Created& m) {
   auto room = session::RoomId::parse(m.room);
   auto token = session::JoinToken::parse(m.token);
-  auto nameplate = session::parse_nameplate(m.nameplate);
+  // No nameplate: the server had no short code free, and the room works by link only.
+  auto nameplate = m.nameplate.empty() ? Result<uint32_t>(0u) : session::parse_nameplate(m.nameplate);
+  const bool has_code = !m.nameplate.empty();
   if (!room || !token || !nameplate || (!secret_ && !password_room_)) {
     fail(make_error("bad_server", "The server sent an invalid room. Try again later."));
     return;
@@ -423,13 +425,13 @@ void Session::on_created(const protocol::Created& m) {
   joined_once_ = true;
   if (password_room_) {
     // Nothing secret in the link or the code: the password alone authenticates a joiner.
-    nameplate_ = *nameplate;
+    if (has_code) nameplate_ = *nameplate;
     link_ = session::format_password_link(options_.origin, *room_, *token_);
     channel_.emplace(SecureChannel::password_room(*room_, std::move(room_password_), options_.rng));
     sodium_memzero(room_password_.data(), room_password_.size());
     room_password_.clear();
   } else {
-    code_ = session::ShortCode::generate(*nameplate, options_.rng);
+    if (has_code) code_ = session::ShortCode::generate(*nameplate, options_.rng);
     link_ = session::format_link(options_.origin, *room_, *token_, *secret_);
     channel_.emplace(SecureChannel::creator(*room_, *secret_, code_, options_.rng));
   }

@@ -303,7 +303,9 @@ Result<ServerMessage> parse_server_message(std::string_view text) {
     Created m;
     const auto* room = f.string("room", is_valid_room);
     const auto* token = f.string("token", is_valid_token);
-    const auto* np = f.string("nameplate", is_valid_nameplate);
+    // "": no short code was free (the server's RoomRegistry, or --redis after its retries): the
+    // room works by link only.
+    const auto* np = f.string("nameplate", [](std::string_view s) { return s.empty() || is_valid_nameplate(s); });
     const auto* resume = f.string("resume", is_valid_token);
     f.integer("expires", m.expires);
     f.ice_servers("ice_servers", m.ice_servers);

@@ -519,6 +519,9 @@ void App::draw_share(const app::Snapshot& s, float column) {
     ImGui::PopStyleColor();
     widgets_.name_last("code-dead");
     if (button("new-code", "New code", "New code", column)) client_.session().new_code();
+  } else if (s.short_code.empty()) {
+    ImGui::TextWrapped("The server has no short code free right now: share the link below.");
+    widgets_.name_last("no-code");
   } else {
     ImGui::PushFont(g_title_font);
     ImGui::TextUnformatted(s.short_code.c_str());

@@ -16,6 +16,16 @@ TEST_CASE("a created session shows a link with the room, token and secret, and a
   CHECK(s.short_code.rfind("7-", 0) == 0);
 }
 
+TEST_CASE("a room the server gave no short code works by link, and says so") {
+  World w;
+  w.nameplate = "";  // no code was free (RoomRegistry, or --redis after its retries)
+  w.create_and_join_by_link();
+  const Snapshot sa = w.a.session.snapshot();
+  CHECK(sa.short_code.empty());
+  CHECK(sa.phase == Phase::kConnected);
+  CHECK(sa.sas == w.b.session.snapshot().sas);
+}
+
 TEST_CASE("joining by link secures the session and both sides show the same verification words") {
   World w;
   w.create_and_join_by_link();

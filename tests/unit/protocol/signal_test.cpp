@@ -192,6 +192,18 @@ TEST_CASE("created and joined always carry relay_rate") {
   CHECK(joined.find(R"("relay_rate":0)") != std::string::npos);  // written even when the relay is off
 }
 
+TEST_CASE("created may carry no short code (the room works by link), but never a bad one") {
+  auto created = [](const std::string& nameplate) {
+    return R"({"v":1,"type":"created","room":")" + kRoom + R"(","token":")" + kToken + R"(","nameplate":")" +
+           nameplate + R"(","expires":5,"resume":")" + kToken + R"(","ice_servers":[]})";
+  };
+  auto none = parse_server_message(created(""));
+  REQUIRE(none.ok());
+  CHECK(std::get<Created>(*none).nameplate.empty());
+  CHECK(std::get<Created>(*parse_server_message(created("42"))).nameplate == "42");
+  for (const char* bad : {"0", "042", "1234567", "x1", " 1"}) CHECK(server_error(created(bad)) == "bad_field");
+}
+
 TEST_CASE("relay_rate may be missing but never negative or fractional") {
   auto joined = [](const std::string& rate) {
     return R"({"v":1,"type":"joined","room":")" + kRoom + R"(","resume":")" + kToken +
